@@ -1,0 +1,70 @@
+"""Run an ASGI app on 127.0.0.1 in a background thread (tests, demo) or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+LOOPBACK = "127.0.0.1"
+
+
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0 picks a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+    )
+
+
+class ServerThread:
+    """An ASGI app served by uvicorn in a daemon thread; `url` is valid once started."""
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        self._sock = bind_loopback(port)
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self._server = uvicorn.Server(_config(app))
+        # uvicorn installs signal handlers only in the main thread; we are never there.
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"server on {self.url} failed to start")
+            self._thread.join(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+
+@contextmanager
+def serve_in_thread(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 for the duration of the block; yields its base URL."""
+    server = ServerThread(app, port).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

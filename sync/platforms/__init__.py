@@ -1,0 +1,1 @@
+"""One module per platform (flickr, pixelfed) behind the interface in `base`."""

@@ -1,0 +1,1 @@
+"""The Textual front end of imatch-socials. Talks only to `sync`."""
