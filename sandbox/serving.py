@@ -68,3 +68,15 @@ def serve_in_thread(app: Any, port: int = 0) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+class SwappableApp:
+    """An ASGI app that forwards to whichever app is current (one server, many tests)."""
+
+    def __init__(self, app: Any = None) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:
+            raise RuntimeError("no app is being served")
+        await self.app(scope, receive, send)

@@ -1,0 +1,154 @@
+"""One batched read of everything a publication needs from IMatch.
+
+`read_publication()` reads the category tree under a root such as `Socials|flickr`, then
+the candidates (direct members plus members of the flag categories), their masters, the
+metadata of both, their categories, relations and attribute records. The number of
+requests is a handful plus a few per `chunk_size` files; it never grows per photo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from imatch.client import FILE_FIELDS, IMatchClient
+from imatch.models import AttributeRecord, Category, CategoryRef, FileInfo, RelatedFile
+
+# What the original tool read for every file (reference original-tool.md 2.D), as tags
+# where a plain value suffices (they are cheaper than variables) and variables otherwise.
+METADATA_TAGS: Mapping[str, str] = {
+    "title": "title",
+    "description": "description",
+    "hierarchical_keywords": "hierarchicalkeywords",
+}
+METADATA_VARIABLES: Mapping[str, str] = {
+    "headline": "{File.MD.headline}",
+    "aperture": "{File.MD.aperture}",
+    "focal_length": "{File.MD.focallength|value:formatted}",
+    "iso": "{File.MD.iso|value:formatted}",
+    "lens": "{File.MD.lens}",
+    "make": "{File.MD.make}",
+    "model": "{File.MD.model}",
+    "shutter_speed": "{File.MD.shutterspeed|value:formatted}",
+    "circa_date_created": "{File.MD.XMP::iptcExt\\CircaDateCreated\\CircaDateCreated\\0}",
+}
+SUBTREE_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
+
+
+@dataclass(frozen=True)
+class CategoryLayout:
+    """Names of the categories under a publication root (all configurable)."""
+
+    update: str = "_update"
+    metadata: str = "_metadata"
+    delete: str = "_delete"
+    errors: str = "__errors"
+    albums: str = "albums"
+    groups: str = "groups"
+
+    @property
+    def flags(self) -> tuple[str, str, str]:
+        return (self.update, self.metadata, self.delete)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What IMatch holds for one publication root, ready to be turned into photos."""
+
+    root: str
+    exists: bool
+    layout: CategoryLayout = field(default_factory=CategoryLayout)
+    candidates: tuple[int, ...] = ()
+    direct: frozenset[int] = frozenset()
+    flagged: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    """Flag category name (`_update`, ...) -> files in it."""
+    files: Mapping[int, FileInfo] = field(default_factory=dict)
+    """Candidates and their masters."""
+    categories: Mapping[int, tuple[CategoryRef, ...]] = field(default_factory=dict)
+    """Categories of candidates and masters."""
+    masters: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    """Candidate -> its master(s); empty for a file without a master."""
+    versions: Mapping[int, tuple[RelatedFile, ...]] = field(default_factory=dict)
+    """Candidate -> its versions; non-empty means the candidate is itself a master."""
+    records: Mapping[int, tuple[AttributeRecord, ...]] = field(default_factory=dict)
+    """Candidate -> its records in the attribute set named like the platform."""
+    subtrees: Mapping[str, Category] = field(default_factory=dict)
+    """`albums`, `groups`, `__errors` (by layout name) with their children, when present."""
+    requests: int = 0
+    """IMatch requests this read made."""
+
+    def flag(self, file_id: int, name: str) -> bool:
+        return file_id in self.flagged.get(name, frozenset())
+
+    def master_of(self, file_id: int) -> FileInfo | None:
+        ids = self.masters.get(file_id, ())
+        return self.files.get(ids[0]) if ids else None
+
+
+async def read_publication(
+    client: IMatchClient,
+    root: str,
+    attribute_set: str,
+    layout: CategoryLayout | None = None,
+    *,
+    tags: Mapping[str, str] = METADATA_TAGS,
+    variables: Mapping[str, str] = METADATA_VARIABLES,
+) -> Publication:
+    """Read everything under `root` (e.g. `Socials|flickr`) in batched calls."""
+    layout = layout or CategoryLayout()
+    before = client.requests_made
+    top = await client.category(root, SUBTREE_FIELDS)
+    if top is None:
+        return Publication(root, False, layout, requests=client.requests_made - before)
+
+    wanted_subtrees = [layout.albums, layout.groups, layout.errors]
+    subtree_list = await asyncio.gather(
+        *(client.category(f"{root}|{name}", SUBTREE_FIELDS) for name in wanted_subtrees)
+    )
+    subtrees = {n: c for n, c in zip(wanted_subtrees, subtree_list, strict=True) if c}
+
+    flagged = {
+        name: frozenset(child.files) if (child := top.child(name)) else frozenset()
+        for name in layout.flags
+    }
+    candidate_set = set(top.direct_files)
+    for ids in flagged.values():
+        candidate_set |= ids
+    candidates = sorted(candidate_set)
+
+    files, master_groups, version_groups, records, categories = await asyncio.gather(
+        client.files(candidates, fields=FILE_FIELDS, tags=tags, variables=variables),
+        client.relations(candidates, "masters"),
+        client.relations(candidates, "versions"),
+        client.attributes(attribute_set, candidates),
+        client.file_categories(candidates),
+    )
+    masters = {
+        file_id: tuple(dict.fromkeys(f.id for group in groups for f in group))
+        for file_id, groups in master_groups.items()
+    }
+    master_ids = sorted({m for ids in masters.values() for m in ids} - candidate_set)
+    master_files, master_categories = await asyncio.gather(
+        client.files(master_ids, fields=FILE_FIELDS, tags=tags, variables=variables),
+        client.file_categories(master_ids),
+    )
+    return Publication(
+        root=root,
+        exists=True,
+        layout=layout,
+        candidates=tuple(candidates),
+        direct=frozenset(top.direct_files),
+        flagged=flagged,
+        files={f.id: f for f in (*files, *master_files)},
+        categories={k: tuple(v) for k, v in {**categories, **master_categories}.items()},
+        masters={k: v for k, v in masters.items() if v},
+        versions={
+            file_id: tuple(f for group in groups for f in group)
+            for file_id, groups in version_groups.items()
+            if any(groups)
+        },
+        records={k: tuple(v) for k, v in records.items()},
+        subtrees=subtrees,
+        requests=client.requests_made - before,
+    )

@@ -1,0 +1,82 @@
+"""Reading everything one publication needs, in batched calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imatch.client import IMatchClient
+from imatch.library import CategoryLayout, read_publication
+from sandbox.imatch_db import IMatchDatabase
+from sandbox.imatch_server import IMatchSimulator
+from sandbox.library import LibraryInfo, generate_library
+from sandbox.serving import serve_in_thread
+
+
+async def test_reads_candidates_metadata_relations_records_and_subtrees(
+    imatch: IMatchClient, imatch_sim: IMatchSimulator, sample_library: LibraryInfo
+) -> None:
+    cases = sample_library.cases
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    assert pub.exists
+    assert len(pub.candidates) == sample_library.candidates["flickr"]
+    assert cases["delete flag only"] in pub.candidates
+    assert cases["delete flag only"] not in pub.direct
+    assert cases["stale error category"] not in pub.candidates
+    assert pub.flag(cases["update"], "_update")
+    assert pub.flag(cases["delete"], "_delete")
+    assert not pub.flag(cases["add"], "_update")
+
+    add = cases["add"]
+    master = pub.master_of(add)
+    assert master is not None
+    assert master.format == "RAF"
+    assert master.text("title") == "Morning fog over the lake 1"
+    assert pub.files[add].format == "JPEG"
+    assert any(c.path.startswith("Image Characteristics|Genre") for c in pub.categories[master.id])
+    assert "Socials|flickr|albums|Landscapes" in {c.path for c in pub.categories[add]}
+
+    assert pub.versions[cases["is master"]]
+    assert add not in pub.versions
+    assert pub.master_of(cases["add standalone"]) is None
+
+    assert pub.records[cases["update"]][0].values["photo_id"]
+    assert add not in pub.records
+    assert {c.name for c in pub.subtrees["albums"].children} == {
+        "Landscapes",
+        "Birds of the coast",
+    }
+    assert pub.subtrees["groups"].children[0].description == "12345678@N00"
+    errors = pub.subtrees["__errors"]
+    assert errors.child("missing title") is not None
+
+
+async def test_missing_root_reads_as_not_existing(imatch: IMatchClient) -> None:
+    pub = await read_publication(imatch, "Socials|myspace", "myspace")
+    assert not pub.exists
+    assert pub.candidates == ()
+    assert pub.requests == 2  # authenticate, then the root
+
+
+async def test_custom_category_names(imatch: IMatchClient, imatch_sim: IMatchSimulator) -> None:
+    version = next(iter(imatch_sim.db.files))
+    imatch_sim.db.assign("Web|flickr|redo", [version])
+    layout = CategoryLayout(update="redo")
+    pub = await read_publication(imatch, "Web|flickr", "flickr", layout)
+    assert pub.candidates == (version,)
+    assert pub.flag(version, "redo")
+
+
+async def test_request_count_grows_with_chunks_not_photos(tmp_path: Path) -> None:
+    counts = {}
+    for photos in (100, 400):
+        info = generate_library(tmp_path / str(photos), photos, cases=False, seed=photos)
+        sim = IMatchSimulator(IMatchDatabase.load(info.path))
+        with serve_in_thread(sim.asgi_app) as url:
+            async with IMatchClient(url, user="t", chunk_size=100) as client:
+                pub = await read_publication(client, "Socials|pixelfed", "pixelfed")
+        assert len(pub.candidates) == photos
+        counts[photos] = pub.requests
+    # authenticate, 1 root + 3 subtrees, then per 100 candidates: files, masters, versions, records,
+    # categories; per 100 masters: files, categories (4 of 5 photos have a master).
+    assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
+    assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
