@@ -142,9 +142,9 @@ async def drop_connection(send: Send) -> None:
     uvicorn's `send` is a bound method of its per-request cycle object, which holds the
     transport; closing it is what a crashed proxy or a cut network looks like to a client.
     """
-    cycle = getattr(send, "__self__", None)
+    cycle: Any = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    if transport is None:
+    if cycle is None or transport is None:
         raise RuntimeError("drop_connection needs uvicorn's send callable")
     transport.close()
     # Tell uvicorn the client is gone so it does not log a missing response as an error.

@@ -92,8 +92,10 @@ class IMatchDatabase:
         self.files: dict[int, SimFile] = {}
         self.categories: dict[str, SimCategory] = {}
         self.relations: list[SimRelation] = []
+        self._relations_of: dict[int, list[SimRelation]] = {}
         self.attribute_sets: dict[str, dict[str, str]] = {}
         self.instances: dict[int, SimAttributeInstance] = {}
+        self._instances_of: dict[tuple[str, int], list[SimAttributeInstance]] = {}
         self.app_variables: dict[str, str | int] = {}
         self._next_category_id = 1
         self._next_instance_id = 1
@@ -132,9 +134,7 @@ class IMatchDatabase:
             category.description = entry.get("description", "")
             category.direct.update(entry.get("files", []))
         for entry in data.get("relations", []):
-            db.relations.append(
-                SimRelation(entry["master"], list(entry["versions"]), entry.get("rule", "Versions"))
-            )
+            db.add_relation(entry["master"], entry["versions"], entry.get("rule", "Versions"))
         db.attribute_sets = {k: dict(v) for k, v in data.get("attributeSets", {}).items()}
         for entry in data.get("attributes", []):
             db.add_instance(entry["set"], entry["file"], entry["values"])
@@ -242,23 +242,28 @@ class IMatchDatabase:
 
     # --- relations ----------------------------------------------------------------------
 
+    def add_relation(self, master: int, versions: list[int], rule: str = "Versions") -> None:
+        with self.lock:
+            relation = SimRelation(master, list(versions), rule)
+            self.relations.append(relation)
+            for file_id in {master, *versions}:
+                self._relations_of.setdefault(file_id, []).append(relation)
+
     def version_groups(self, file_id: int) -> list[list[int]]:
         with self.lock:
-            return [list(r.versions) for r in self.relations if r.master == file_id]
+            relations = self._relations_of.get(file_id, [])
+            return [list(r.versions) for r in relations if r.master == file_id]
 
     def master_groups(self, file_id: int) -> list[list[int]]:
         with self.lock:
-            return [[r.master] for r in self.relations if file_id in r.versions]
+            relations = self._relations_of.get(file_id, [])
+            return [[r.master] for r in relations if file_id in r.versions]
 
     # --- attributes ---------------------------------------------------------------------
 
     def instances_of(self, set_name: str, file_id: int) -> list[SimAttributeInstance]:
         with self.lock:
-            return [
-                i
-                for i in self.instances.values()
-                if i.set_name == set_name and i.file_id == file_id
-            ]
+            return list(self._instances_of.get((set_name, file_id), []))
 
     def add_instance(
         self, set_name: str, file_id: int, values: dict[str, Any]
@@ -267,7 +272,13 @@ class IMatchDatabase:
             instance = SimAttributeInstance(self._next_instance_id, file_id, set_name, dict(values))
             self._next_instance_id += 1
             self.instances[instance.instance_id] = instance
+            self._instances_of.setdefault((set_name, file_id), []).append(instance)
             return instance
+
+    def delete_instance(self, instance_id: int) -> None:
+        with self.lock:
+            instance = self.instances.pop(instance_id)
+            self._instances_of[(instance.set_name, instance.file_id)].remove(instance)
 
     def record(self, set_name: str, file_id: int) -> dict[str, Any] | None:
         """The values of a file's first instance of `set_name` (test convenience)."""

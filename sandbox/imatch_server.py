@@ -351,7 +351,7 @@ def _categories(sim: IMatchSimulator, params: dict[str, str]) -> dict[str, Any]:
 
 
 def _category_fields(
-    sim: IMatchSimulator, category: SimCategory, fields: list[str], depth: int = 0
+    sim: IMatchSimulator, category: SimCategory, fields: list[str]
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {}
     for name in fields:
@@ -370,21 +370,17 @@ def _category_fields(
         elif name == "directfiles":
             entry["directFiles"] = sorted(category.direct)
         elif name == "children":
-            entry["children"] = _children(sim, category, fields, depth)
+            entry["children"] = _children(sim, category, fields)
     return entry
 
 
 def _children(
-    sim: IMatchSimulator, category: SimCategory, fields: list[str], depth: int
+    sim: IMatchSimulator, category: SimCategory, fields: list[str]
 ) -> list[dict[str, Any]]:
-    if depth > 0 and not sim.settings.recursive_children:
-        child_fields = [f for f in fields if f != "children"]
-    else:
-        child_fields = fields
-    return [
-        _category_fields(sim, child, child_fields, depth + 1)
-        for child in sim.db.children(category.path)
-    ]
+    # One level deep, each child with the same projection, unless recursion is switched on.
+    if not sim.settings.recursive_children:
+        fields = [f for f in fields if f != "children"]
+    return [_category_fields(sim, child, fields) for child in sim.db.children(category.path)]
 
 
 def _assign(sim: IMatchSimulator, params: dict[str, str]) -> dict[str, Any]:
@@ -481,7 +477,7 @@ def _apply_task(sim: IMatchSimulator, set_name: str, ids: list[int], task: dict[
         if task["op"] == "update":
             instance.values.update(task["data"])
         else:
-            del sim.db.instances[instance.instance_id]
+            sim.db.delete_instance(instance.instance_id)
 
 
 def _appvar(sim: IMatchSimulator, params: dict[str, str]) -> dict[str, Any]:
