@@ -9,6 +9,7 @@ Unknown variables evaluate to an empty string; lists are joined with `;` as IMat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.imatch_db import SimFile
@@ -76,7 +77,7 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-_FORMATTERS = {
+_FORMATTERS: dict[str, Callable[[Any], str]] = {
     "shutterspeed": _shutter,
     "focallength": lambda v: f"{_number(v)} mm",
     "iso": _number,

@@ -1,0 +1,60 @@
+"""Helpers for benchmark scripts: generated libraries and a sandbox in its own process."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sandbox.imatch_db import LIBRARY_FILE
+from sandbox.library import generate_library
+
+WORK = Path(__file__).parent / ".work"
+
+
+def library_of(photos: int, posted_share: float = 0.5) -> Path:
+    """A generated library with `photos` photos on both platforms, cached in .work/."""
+    path = WORK / f"library-{photos}-{posted_share}"
+    marker = path / "generated.json"
+    if not (path / LIBRARY_FILE).is_file() or not marker.is_file():
+        generate_library(path, photos, cases=False, posted_share=posted_share, seed=photos)
+        marker.write_text(json.dumps({"photos": photos}))
+    return path
+
+
+@contextmanager
+def sandbox_process(library: Path, latency: float) -> Iterator[str]:
+    """`imatch-socials sandbox` in a child process (so it does not share our GIL)."""
+    command = [
+        sys.executable,
+        "-m",
+        "sync.cli",
+        "sandbox",
+        "--imatch-port",
+        "0",
+        "--library",
+        str(library),
+        "--latency",
+        str(latency),
+    ]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        urls = {}
+        for line in child.stdout:
+            name, _, value = line.strip().partition(" ")
+            urls[name] = value
+            if name == "library":
+                break
+        yield urls["imatch"]
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"

@@ -1,0 +1,69 @@
+"""The command line: demo, sandbox, argument errors, and the headless core's imports."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+from imatch.client import IMatchClient
+from imatch.library import read_publication
+
+CLI = [sys.executable, "-m", "sync.cli"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
+    )
+
+
+def test_demo_headless_runs_without_a_terminal() -> None:
+    result = run_cli("demo", "--headless")
+    assert result.returncode == 0, result.stderr
+    assert "Socials|flickr: 30 photos to consider" in result.stdout
+    assert "Socials|pixelfed: 30 photos to consider" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_arguments_exit_2() -> None:
+    result = run_cli("--platform-nope")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+async def read_flickr(url: str) -> int:
+    async with IMatchClient(url, user="t") as client:
+        return len((await read_publication(client, "Socials|flickr", "flickr")).candidates)
+
+
+def test_sandbox_serves_until_stopped() -> None:
+    child = subprocess.Popen(
+        [*CLI, "sandbox", "--imatch-port", "0", "--photos", "5"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline().split()
+        assert first[0] == "imatch"
+        assert first[1].startswith("http://127.0.0.1:")
+        assert asyncio.run(read_flickr(first[1])) == 30 + 5
+    finally:
+        child.terminate()
+        assert child.wait(20) is not None
+
+
+def test_headless_core_never_imports_textual() -> None:
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import imatch, sync\n"
+        "for package in (imatch, sync):\n"
+        "    for module in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(module.name)\n"
+        "assert 'sync.cli' in sys.modules and 'imatch.library' in sys.modules\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
