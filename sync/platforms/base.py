@@ -1,0 +1,235 @@
+"""The platform interface the engine uses, and one error taxonomy for every platform.
+
+A platform adapter turns a rendered post (a plain value object) into remote calls. Every
+failure it raises is one of four kinds, so the engine can act without knowing the
+platform: retry (`TransientError`), wait and retry (`RateLimited`), give the photo an
+error name (`PermanentError`), or stop this platform (`AuthError`). A transient failure
+of a call that changes something is `AmbiguousError`: it may have happened, so the engine
+reconciles (by marker or journaled ids) before it tries again.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, TypeVar
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class PlatformError(Exception):
+    """Base of every platform failure. Messages never contain tokens or secrets."""
+
+
+class TransientError(PlatformError):
+    """Worth retrying later: a timeout, a dropped connection, HTTP 5xx, flickr 105/106."""
+
+
+class AmbiguousError(TransientError):
+    """A call that changes something failed in a way that hides whether it happened."""
+
+
+class RateLimited(TransientError):
+    """The platform asked us to slow down; `retry_after` is in seconds when known."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(PlatformError):
+    """This photo cannot be done as it is; `error_name` becomes `__errors|<name>`."""
+
+    def __init__(self, error_name: str, detail: str = "") -> None:
+        super().__init__(f"{error_name}: {detail}" if detail else error_name)
+        self.error_name = error_name
+        self.detail = detail
+
+
+class AuthError(PlatformError):
+    """The login is missing, refused, expired or lacks permission: stop this platform."""
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """The file that is uploaded."""
+
+    path: Path
+    size: int
+    format: str
+    """IMatch's format tag, e.g. `JPEG`."""
+
+
+@dataclass(frozen=True)
+class RemoteRef:
+    """Where a photo lives on a platform: the ids stored in its IMatch attribute record."""
+
+    ids: Mapping[str, str]
+    """Attribute name -> value, e.g. `{"photo_id": "123"}` or media_id and status_id."""
+    url: str = ""
+
+    def record(self, posted: str) -> dict[str, str]:
+        """The values of the IMatch attribute record for this post."""
+        return {"posted": posted, **self.ids, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who we are logged in as."""
+
+    id: str
+    name: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the platform accepts; checked before anything is sent."""
+
+    max_file_bytes: int
+    formats: frozenset[str]
+    """IMatch format tags that may be uploaded (`JPEG`, `PNG`, ...)."""
+    max_caption_chars: int | None = None
+    max_alt_text_chars: int | None = None
+    max_tags: int | None = None
+    max_title_chars: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an add or update did: where the photo is, and what went only partly right."""
+
+    ref: RemoteRef
+    warnings: tuple[str, ...] = ()
+    calls: int = 0
+    """Remote API calls this operation made."""
+
+
+Checkpoint = Callable[[Mapping[str, str]], Awaitable[None]]
+"""Called by `add` with remote ids as soon as they exist (the engine journals them)."""
+
+PostT = TypeVar("PostT")
+
+
+async def _no_checkpoint(ids: Mapping[str, str]) -> None:
+    return None
+
+
+class Platform(abc.ABC, Generic[PostT]):
+    """One logged-in account on one platform."""
+
+    name: str
+    record_keys: tuple[str, ...]
+    """Attribute names (besides `posted` and `url`) that identify a post."""
+
+    @abc.abstractmethod
+    async def connect(self) -> Account:
+        """Check the login and read the platform's limits. Raises AuthError."""
+
+    @abc.abstractmethod
+    async def limits(self) -> Limits:
+        """The platform's limits (read once, then cached)."""
+
+    @abc.abstractmethod
+    async def add(
+        self,
+        post: PostT,
+        marker: str,
+        checkpoint: Checkpoint = _no_checkpoint,
+        resume: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Publish a new photo carrying `marker` (our intent id, lower-case hex).
+
+        `checkpoint` receives remote ids the moment they exist; `resume` passes back ids
+        journaled by an interrupted attempt (e.g. an uploaded pixelfed media) for reuse.
+        Steps after the first remote creation report problems as warnings, not errors.
+        """
+
+    @abc.abstractmethod
+    async def update(self, ref: RemoteRef, post: PostT, replace_image: bool) -> Outcome:
+        """Bring a published photo in line with `post`; change only what differs."""
+
+    @abc.abstractmethod
+    async def delete(self, ref: RemoteRef) -> None:
+        """Delete a published photo. Already gone counts as done."""
+
+    @abc.abstractmethod
+    async def find_by_marker(
+        self, marker: str, known: Mapping[str, str] | None = None
+    ) -> RemoteRef | None:
+        """The post an interrupted `add` created, if any (crash recovery)."""
+
+    def ref_from_record(self, values: Mapping[str, str]) -> RemoteRef | None:
+        """The remote ids in an IMatch attribute record, or None when they are missing."""
+        ids = {key: str(values.get(key, "")).strip() for key in self.record_keys}
+        if not all(ids.values()):
+            return None
+        return RemoteRef(ids, str(values.get("url", "")))
+
+    async def close(self) -> None:
+        """Release connections and threads."""
+
+
+# --- rate limiting ------------------------------------------------------------------------
+
+WaitListener = Callable[[float], None]
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket shared by every call to one platform.
+
+    `rate_per_hour` calls per hour on average, up to `burst` at once. `acquire()` waits
+    when the bucket is empty and tells each listener how long it will wait, so the UI can
+    say "waiting for rate limit until HH:MM".
+    """
+
+    rate_per_hour: float = 3600.0
+    burst: int = 60
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    listeners: list[WaitListener] = field(default_factory=list)
+    _tokens: float = field(init=False)
+    _updated: float = field(init=False)
+    _pause_until: float = field(init=False, default=0.0)
+    _lock: asyncio.Lock | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._tokens = float(self.burst)
+        self._updated = self.clock()
+
+    @property
+    def per_second(self) -> float:
+        return self.rate_per_hour / 3600.0
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.per_second)
+        self._updated = now
+
+    def pause(self, seconds: float) -> None:
+        """The platform said 'too many requests': nobody calls for `seconds`."""
+        self._pause_until = max(self._pause_until, self.clock() + seconds)
+
+    async def acquire(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            while True:
+                self._refill()
+                wait = max(0.0, self._pause_until - self.clock())
+                if wait == 0.0 and self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                if wait == 0.0:
+                    wait = (1.0 - self._tokens) / self.per_second
+                for listener in self.listeners:
+                    listener(wait)
+                await self.sleep(wait)
