@@ -1,0 +1,555 @@
+"""The pixelfed adapter: publish, edit and delete photo posts through pixelfed's
+Mastodon-compatible API (reference platform-apis.md C), and the login check.
+
+A post is one uploaded media plus one status. The media id exists before the status, so
+`add` hands it to the engine's journal at once; after a crash the status is found again
+through that media id (D2), since pixelfed posts carry no hidden marker. The status is
+created with `Idempotency-Key: <marker>`; pixelfed answers a repeated key with 400 and
+no id, which `add` resolves by looking for the status that holds the media.
+
+Pixelfed differences handled here: errors classified by body (see `pixelfed_errors`),
+no `direct` visibility, an edit replaces the whole caption (so the full text is always
+sent) and is capped at about nine per post (so nothing is sent that did not change), alt
+text is edited with PUT /api/v1/media/{id} as JSON, and a post's photo cannot be replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sync.platforms.base import (
+    Account,
+    AmbiguousError,
+    AuthError,
+    Checkpoint,
+    Limits,
+    MediaFile,
+    Outcome,
+    PermanentError,
+    Platform,
+    RateLimited,
+    RateLimiter,
+    RemoteRef,
+    TransientError,
+)
+from sync.platforms.pixelfed_errors import (
+    DuplicateKeyError,
+    NotFoundError,
+    body_of,
+    error_for_answer,
+)
+
+log = logging.getLogger(__name__)
+
+VISIBILITIES = ("public", "unlisted", "private")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+DEFAULT_TIMEOUT_SECONDS = 60.0
+STATUS_PAGE_SIZE = 40
+STATUS_PAGES_SCANNED = 10
+"""find_by_marker looks at the newest 400 statuses: an interrupted post is recent."""
+
+DEFAULT_MAX_FILE_BYTES = 15_000 * 1024
+DEFAULT_MAX_CAPTION_CHARS = 500
+DEFAULT_MAX_ALT_TEXT_CHARS = 1000
+FORMAT_OF_MIME = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "image/avif": "AVIF",
+    "image/tiff": "TIFF",
+}
+MIME_OF_FORMAT = {fmt.upper(): mime for mime, fmt in FORMAT_OF_MIME.items()} | {"JPG": "image/jpeg"}
+DEFAULT_FORMATS = frozenset({"JPEG", "PNG", "GIF"})
+
+INACTIVE_ACCOUNT = (
+    "pixelfed answered with an empty result: the account has never been active on the "
+    "web site; sign in to pixelfed in a browser once, then try again"
+)
+NOT_ON_PIXELFED = "post not found on pixelfed"
+IMAGE_NOT_REPLACED = (
+    "the photo was not replaced: pixelfed cannot change the photo of a published post "
+    "(only its text). To publish the new photo, delete the post (flag it `_delete`) and "
+    "add it again"
+)
+
+
+class PixelfedConfigError(ValueError):
+    """A setting that cannot work (e.g. an http:// address of a remote server)."""
+
+
+@dataclass(frozen=True)
+class PixelfedPost:
+    """One rendered pixelfed post: exactly what is sent."""
+
+    file: MediaFile
+    caption: str
+    alt_text: str
+    visibility: str
+    """`public`, `unlisted` or `private` (pixelfed has no `direct`)."""
+
+
+@dataclass
+class _Tally:
+    """Remote calls made by one operation (reported in `Outcome.calls`)."""
+
+    calls: int = 0
+
+
+async def _ignore_ids(ids: Mapping[str, str]) -> None:
+    return None
+
+
+class PixelfedPlatform(Platform[PixelfedPost]):
+    """One pixelfed account, reached with a bearer token."""
+
+    name = "pixelfed"
+    record_keys = ("media_id", "status_id")
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        rate_limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = checked_base_url(base_url)
+        self._token = token.strip()
+        self._rate_limiter = rate_limiter
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._account: Account | None = None
+        self._limits: Limits | None = None
+        self._media_upload_path = "/api/v2/media"
+
+    # --- login and limits ---------------------------------------------------------------
+
+    async def connect(self) -> Account:
+        account = await self.verify_login()
+        self._limits = None
+        await self.limits()
+        return account
+
+    async def verify_login(self) -> Account:
+        """Who the token belongs to (GET verify_credentials). Raises AuthError."""
+        body = await self._get_object("/api/v1/accounts/verify_credentials", _Tally())
+        account = Account(
+            id=str(body["id"]),
+            name=str(body.get("acct") or body.get("username") or body["id"]),
+            url=str(body.get("url") or ""),
+        )
+        self._account = account
+        return account
+
+    async def limits(self) -> Limits:
+        if self._limits is None:
+            self._limits = limits_from_instance(await self._instance())
+        return self._limits
+
+    async def _instance(self) -> dict[str, Any]:
+        """v2 reports what is enforced; v1 (env config, cached) only on older servers (C3)."""
+        tally = _Tally()
+        try:
+            return await self._get_object("/api/v2/instance", tally, needs_id=False)
+        except PermanentError:  # 404 (also NotFoundError) or another refusal of the route
+            log.debug("pixelfed has no /api/v2/instance; reading /api/v1/instance")
+        return await self._get_object("/api/v1/instance", tally, needs_id=False)
+
+    # --- add ----------------------------------------------------------------------------
+
+    async def add(
+        self,
+        post: PixelfedPost,
+        marker: str,
+        checkpoint: Checkpoint = _ignore_ids,
+        resume: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        check_visibility(post.visibility)
+        tally = _Tally()
+        media_id: str | None = None
+        journaled = (resume or {}).get("media_id", "").strip()
+        if journaled:
+            if await self._media_is_unattached(journaled, tally):
+                media_id = journaled
+            else:
+                # Attached means an earlier attempt did post it: adopt, never post twice.
+                adopted = await self._status_with_media(journaled, tally)
+                if adopted is not None:
+                    return Outcome(adopted, calls=tally.calls)
+        if media_id is None:
+            media_id = await self._upload(post, tally)
+            await checkpoint({"media_id": media_id})
+        status = await self._create_status(post, media_id, marker, tally)
+        return Outcome(_ref_of(status, media_id), calls=tally.calls)
+
+    async def _upload(self, post: PixelfedPost, tally: _Tally) -> str:
+        try:
+            data = await asyncio.to_thread(post.file.path.read_bytes)
+        except OSError as exc:
+            raise PermanentError("file not found", str(post.file.path)) from exc
+        mime = MIME_OF_FORMAT.get(post.file.format.upper(), "application/octet-stream")
+        files = {"file": (post.file.path.name, data, mime)}
+        fields = {"description": post.alt_text}
+        try:
+            body = await self._call_object(
+                "POST", self._media_upload_path, tally, files=files, data=fields
+            )
+        except NotFoundError:
+            if self._media_upload_path == "/api/v1/media":
+                raise
+            # Servers before 0.11.3 have only the v1 upload (C5).
+            self._media_upload_path = "/api/v1/media"
+            body = await self._call_object(
+                "POST", self._media_upload_path, tally, files=files, data=fields
+            )
+        return str(body["id"])
+
+    async def _create_status(
+        self, post: PixelfedPost, media_id: str, marker: str, tally: _Tally
+    ) -> dict[str, Any]:
+        try:
+            return await self._post_status(post, media_id, marker, tally)
+        except DuplicateKeyError:
+            log.info("pixelfed has seen idempotency key %s before; reconciling", marker)
+        # The key got past validation earlier (D2): the status may or may not exist.
+        if not await self._media_is_unattached(media_id, tally):
+            adopted = await self._status_with_media(media_id, tally)
+            if adopted is None:
+                raise TransientError(
+                    "the uploaded pixelfed media is gone; the next attempt uploads it again"
+                )
+            return {"id": adopted.ids["status_id"], "url": adopted.url}
+        try:
+            return await self._post_status(post, media_id, f"{marker}-2", tally)
+        except DuplicateKeyError:
+            raise TransientError(
+                "pixelfed refused both idempotency keys of this post although no post "
+                "exists; it forgets them after an hour, try again then"
+            ) from None
+
+    async def _post_status(
+        self, post: PixelfedPost, media_id: str, key: str, tally: _Tally
+    ) -> dict[str, Any]:
+        return await self._call_object(
+            "POST",
+            "/api/v1/statuses",
+            tally,
+            json={"status": post.caption, "media_ids": [media_id], "visibility": post.visibility},
+            headers={"Idempotency-Key": key},
+        )
+
+    # --- update -------------------------------------------------------------------------
+
+    async def update(self, ref: RemoteRef, post: PixelfedPost, replace_image: bool) -> Outcome:
+        check_visibility(post.visibility)
+        tally = _Tally()
+        status_id = ref.ids.get("status_id", "").strip()
+        if not status_id:
+            raise PermanentError(NOT_ON_PIXELFED, "the record has no status id")
+        try:
+            status = await self._get_object(f"/api/v1/statuses/{status_id}", tally)
+        except NotFoundError:
+            raise PermanentError(NOT_ON_PIXELFED) from None
+
+        warnings: list[str] = []
+        if caption_of_status(status) != comparable_caption(post.caption):
+            status = await self._edit_caption(status, post.caption, tally)
+
+        attachments = [a for a in status.get("media_attachments") or [] if isinstance(a, dict)]
+        media = _attachment(attachments, ref.ids.get("media_id", ""))
+        media_id = str(media["id"]) if media else ref.ids.get("media_id", "")
+        if media is None:
+            warnings.append("the pixelfed post has no photo attached; the alt text was not set")
+        elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
+            await self._call_object(
+                "PUT", f"/api/v1/media/{media_id}", tally, json={"description": post.alt_text}
+            )
+
+        if replace_image:
+            warnings.append(IMAGE_NOT_REPLACED)
+        current_visibility = status.get("visibility")
+        if current_visibility in VISIBILITIES and current_visibility != post.visibility:
+            warnings.append(
+                f"the post stays {current_visibility}: pixelfed cannot change a post's "
+                f"visibility by editing; delete and add it again to make it {post.visibility}"
+            )
+        ref_out = RemoteRef(
+            {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
+        )
+        return Outcome(ref_out, tuple(warnings), tally.calls)
+
+    async def _edit_caption(
+        self, status: dict[str, Any], caption: str, tally: _Tally
+    ) -> dict[str, Any]:
+        """One edit with the full caption; CW, sensitivity and media sent as they are (C8)."""
+        media_ids = [
+            str(a["id"]) for a in status.get("media_attachments") or [] if isinstance(a, dict)
+        ]
+        body: dict[str, Any] = {
+            "status": caption,
+            "spoiler_text": status.get("spoiler_text") or "",
+            "sensitive": bool(status.get("sensitive")),
+        }
+        if len(media_ids) >= 2:
+            body["media_ids"] = media_ids
+        try:
+            edited = await self._call_object(
+                "PUT", f"/api/v1/statuses/{status['id']}", tally, json=body
+            )
+        except NotFoundError:
+            raise PermanentError(NOT_ON_PIXELFED) from None
+        # The edit answer is pixelfed's own entity; keep what the GET told us where it lacks.
+        return {**status, **edited}
+
+    # --- delete and recovery ------------------------------------------------------------
+
+    async def delete(self, ref: RemoteRef) -> None:
+        status_id = ref.ids.get("status_id", "").strip()
+        if not status_id:
+            return
+        try:
+            await self._call("DELETE", f"/api/v1/statuses/{status_id}", _Tally())
+        except NotFoundError:
+            log.info("pixelfed status %s was already deleted", status_id)
+
+    async def find_by_marker(
+        self, marker: str, known: Mapping[str, str] | None = None
+    ) -> RemoteRef | None:
+        """The status holding the journaled media id; None while that media is unattached.
+
+        Pixelfed posts carry no marker of ours, so without a journaled media id there is
+        nothing to look for (the media upload is the first thing `add` creates).
+        """
+        media_id = (known or {}).get("media_id", "").strip()
+        if not media_id:
+            return None
+        tally = _Tally()
+        if await self._media_is_unattached(media_id, tally):
+            return None
+        return await self._status_with_media(media_id, tally)
+
+    async def _media_is_unattached(self, media_id: str, tally: _Tally) -> bool:
+        """GET /api/v1/media/{id} only finds the caller's media that no status holds (C6)."""
+        try:
+            await self._get_object(f"/api/v1/media/{media_id}", tally)
+        except NotFoundError:
+            return False
+        return True
+
+    async def _status_with_media(self, media_id: str, tally: _Tally) -> RemoteRef | None:
+        account_id = (self._account or await self.verify_login()).id
+        max_id: str | None = None
+        for _ in range(STATUS_PAGES_SCANNED):
+            params = {"limit": str(STATUS_PAGE_SIZE)} | ({"max_id": max_id} if max_id else {})
+            page = await self._call_json(
+                "GET", f"/api/v1/accounts/{account_id}/statuses", tally, params=params
+            )
+            statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
+            for status in statuses:
+                attached = status.get("media_attachments") or []
+                if any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached):
+                    return _ref_of(status, media_id)
+            if len(statuses) < STATUS_PAGE_SIZE:
+                return None
+            max_id = str(statuses[-1].get("id"))
+        return None
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    async def _get_object(self, path: str, tally: _Tally, needs_id: bool = True) -> dict[str, Any]:
+        return await self._call_object("GET", path, tally, needs_id=needs_id)
+
+    async def _call_object(
+        self, method: str, path: str, tally: _Tally, needs_id: bool = True, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A call whose answer must be a JSON object (with an `id` unless told otherwise)."""
+        body = await self._call_json(method, path, tally, **kwargs)
+        if body == []:
+            # C1: a never-active account gets 200 `[]` from upload and status create.
+            raise AuthError(INACTIVE_ACCOUNT)
+        if not isinstance(body, dict) or (needs_id and body.get("id") in (None, "")):
+            detail = f"pixelfed answered {method} {path} without the expected data"
+            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
+        return body
+
+    async def _call_json(self, method: str, path: str, tally: _Tally, **kwargs: Any) -> Any:
+        response = await self._call(method, path, tally, **kwargs)
+        body = body_of(response)
+        if body is None:
+            detail = f"pixelfed answered {method} {path} with something that is not JSON"
+            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
+        return body
+
+    async def _call(self, method: str, path: str, tally: _Tally, **kwargs: Any) -> httpx.Response:
+        """One request, classified: returns only successful answers, raises the rest."""
+        changes_something = method != "GET"
+        if self._rate_limiter is not None:
+            await self._rate_limiter.acquire()
+        tally.calls += 1
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The request never left: nothing can have happened, even for a write.
+            raise TransientError(self._unreachable(exc)) from exc
+        except httpx.TimeoutException as exc:
+            detail = f"pixelfed did not answer {method} {path} in time"
+            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
+        except httpx.TransportError as exc:
+            detail = f"the connection broke during {method} {path} ({type(exc).__name__})"
+            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
+        log.debug("pixelfed %s %s -> %s", method, path, response.status_code)
+        error = error_for_answer(response, changes_something)
+        if error is None:
+            return response
+        if isinstance(error, RateLimited) and error.retry_after and self._rate_limiter:
+            self._rate_limiter.pause(error.retry_after)
+        raise error
+
+    def _unreachable(self, exc: Exception) -> str:
+        return f"could not reach pixelfed at {self.base_url} ({type(exc).__name__})"
+
+
+# --- the login check ----------------------------------------------------------------------
+
+
+async def check_login(
+    base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None
+) -> Account:
+    """The account `token` logs in as on `base_url`, for `imatch-socials login pixelfed`.
+
+    Raises AuthError for a refused or expired token, an unverified email or missing
+    scopes, TransientError when the instance cannot be reached and PixelfedConfigError
+    for an unusable address.
+    """
+    if not token.strip():
+        raise AuthError("no pixelfed token: set pixelfed_token (a personal access token)")
+    platform = PixelfedPlatform(base_url, token, timeout=30.0, transport=transport)
+    try:
+        return await platform.verify_login()
+    finally:
+        await platform.close()
+
+
+# --- values and checks --------------------------------------------------------------------
+
+
+def checked_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
+    url = httpx.URL(base_url.strip())
+    if url.scheme not in ("https", "http") or not url.host:
+        raise PixelfedConfigError(
+            f"pixelfed_url must be an https:// address, e.g. https://pixelfed.social "
+            f"(got {base_url!r})"
+        )
+    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
+        raise PixelfedConfigError(
+            f"pixelfed_url {base_url!r} uses plain http: the token would travel unencrypted. "
+            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )
+    return str(url).rstrip("/")
+
+
+def check_visibility(visibility: str) -> None:
+    if visibility not in VISIBILITIES:
+        raise PermanentError(
+            "invalid visibility",
+            f"pixelfed_visibility is {visibility!r}; pixelfed accepts public, unlisted "
+            "or private (it has no direct posts)",
+        )
+
+
+def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
+    """Limits from /api/v2/instance or /api/v1/instance (both carry `configuration`)."""
+    configuration = _mapping(instance.get("configuration"))
+    media = _mapping(configuration.get("media_attachments"))
+    statuses = _mapping(configuration.get("statuses"))
+    mimes = media.get("supported_mime_types")
+    formats = frozenset(
+        FORMAT_OF_MIME[m] for m in (mimes if isinstance(mimes, list) else []) if m in FORMAT_OF_MIME
+    )
+    return Limits(
+        max_file_bytes=_positive_int(media.get("image_size_limit"), DEFAULT_MAX_FILE_BYTES),
+        formats=formats or DEFAULT_FORMATS,
+        max_caption_chars=_positive_int(statuses.get("max_characters"), DEFAULT_MAX_CAPTION_CHARS),
+        max_alt_text_chars=_positive_int(
+            media.get("description_limit"), DEFAULT_MAX_ALT_TEXT_CHARS
+        ),
+        max_tags=None,
+    )
+
+
+# --- comparing what is there with what should be -------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+_LINE_BREAK = re.compile(r"<br\s*/?>\n?", re.IGNORECASE)
+_PARAGRAPH_BREAK = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+
+
+def comparable_caption(caption: str) -> str:
+    """A caption as pixelfed will keep it (tags stripped), with line ends normalised."""
+    return _normalise_text(_TAG.sub("", caption))
+
+
+def caption_of_status(status: Mapping[str, Any]) -> str:
+    """The plain caption of a status, comparable with `comparable_caption`.
+
+    Pixelfed entities carry the raw caption in `content_text`; Mastodon ones only the
+    rendered HTML `content`, with autolinked hashtags and URLs, `<br />` after an edit and
+    escaped entities, which is turned back into text here.
+    """
+    if isinstance(status.get("content_text"), str):
+        return comparable_caption(status["content_text"])
+    rendered = str(status.get("content") or status.get("text") or "")
+    text = _PARAGRAPH_BREAK.sub("\n\n", _LINE_BREAK.sub("\n", rendered))
+    return _normalise_text(html.unescape(_TAG.sub("", text)))
+
+
+def comparable_alt_text(text: Any) -> str:
+    return comparable_caption(text) if isinstance(text, str) else ""
+
+
+def _normalise_text(text: str) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, Any] | None:
+    for attachment in attachments:
+        if str(attachment.get("id")) == media_id:
+            return attachment
+    return attachments[0] if attachments else None
+
+
+def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
+    ids = {"media_id": media_id, "status_id": str(status["id"])}
+    return RemoteRef(ids, str(status.get("url") or ""))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default

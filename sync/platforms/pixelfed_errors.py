@@ -1,0 +1,181 @@
+"""How pixelfed's answers map onto the platform error taxonomy (reference platform-apis.md C2).
+
+Pixelfed's status codes are unreliable: with `Accept: application/json` it answers 500
+for validation failures, a refused token and a missing record alike, so every answer is
+classified by its body first and its status second. Mastodon-correct codes (422, 401,
+404) are accepted too, for instances that have fixed this.
+
+`error_for_answer` is the one place that decides; the adapter only adds what the context
+knows (e.g. that a missing status means "already deleted").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from sync.platforms.base import (
+    AmbiguousError,
+    AuthError,
+    PermanentError,
+    PlatformError,
+    RateLimited,
+    TransientError,
+)
+
+TOKEN_REFUSED = (
+    "pixelfed refused the token: check pixelfed_token / run `imatch-socials login pixelfed`"
+)
+EMAIL_NOT_VERIFIED = (
+    "pixelfed wants the account's email address verified first: open the pixelfed web "
+    "site, verify the email, then try again"
+)
+MISSING_PERMISSION = (
+    "pixelfed refused access: the token lacks the read/write scope or the account is "
+    "suspended; run `imatch-socials login pixelfed`"
+)
+
+CAPTION_TOO_LONG = "caption too long"
+ALT_TEXT_TOO_LONG = "alt text too long"
+UPLOAD_REJECTED = "upload rejected"
+REJECTED = "rejected by pixelfed"
+EDIT_LIMIT_REACHED = "edit limit reached"
+EDITING_DISABLED = "post editing disabled"
+ACCOUNT_FULL = "account storage full"
+
+DUPLICATE_KEY_MESSAGE = "Duplicate idempotency key."
+NOT_FOUND_PREFIX = "No query results for model"
+
+# 403 answers that are about this one post, not about the login.
+_FORBIDDEN_FOR_THIS_POST = {
+    "Empty statuses are not allowed": REJECTED,
+    "Invalid media id": REJECTED,
+    "Invalid or unsupported mime type.": UPLOAD_REJECTED,
+    "Account size limit reached.": ACCOUNT_FULL,
+    "This action is unauthorized.": REJECTED,
+}
+
+
+class NotFoundError(PermanentError):
+    """The record does not exist (or is not ours); what that means depends on the call."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("not found on pixelfed", detail)
+
+
+class DuplicateKeyError(PermanentError):
+    """400 "Duplicate idempotency key.": an earlier create with this key passed validation."""
+
+    def __init__(self) -> None:
+        super().__init__(REJECTED, DUPLICATE_KEY_MESSAGE)
+
+
+def body_of(response: httpx.Response) -> Any:
+    """The JSON body, or None when the answer is not JSON (HTML pages, empty bodies)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def error_message(body: Any) -> str:
+    """The `error` (or `message`) text of an error body, "" when there is none."""
+    if isinstance(body, dict):
+        for key in ("error", "message"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
+    return ""
+
+
+def error_for_answer(response: httpx.Response, changes_something: bool) -> PlatformError | None:
+    """The error an answer stands for, or None for a success (2xx)."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return _redirect_error(response)
+    body = body_of(response)
+    message = error_message(body)
+    if isinstance(body, dict) and isinstance(body.get("errors"), dict):
+        return _validation_error(body["errors"], message)
+    if message == "Unauthenticated." or status == 401:
+        return AuthError(TOKEN_REFUSED)
+    if message.startswith(NOT_FOUND_PREFIX):
+        return NotFoundError(message)
+    if status == 429:
+        return RateLimited("pixelfed asked to slow down", retry_after_seconds(response))
+    if status == 422:
+        return _validation_error({}, message)
+    if status in (413, 451):
+        return PermanentError(UPLOAD_REJECTED, f"HTTP {status}")
+    if status == 404:
+        if "editing is not enabled" in message:
+            return PermanentError(EDITING_DISABLED, message)
+        return NotFoundError(message or "HTTP 404")
+    if status == 403:
+        return _forbidden_error(message)
+    if status == 400:
+        return _bad_request_error(message)
+    if status < 500:
+        return PermanentError(REJECTED, message or f"HTTP {status}")
+    detail = f"pixelfed answered HTTP {status}" + (f": {message}" if message else "")
+    return AmbiguousError(detail) if changes_something else TransientError(detail)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """`Retry-After` in seconds (only the delta-seconds form is used by pixelfed's proxies)."""
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, seconds)
+
+
+def _redirect_error(response: httpx.Response) -> PlatformError:
+    location = response.headers.get("location", "")
+    if "/i/verify-email" in location:
+        return AuthError(EMAIL_NOT_VERIFIED)
+    if location.rstrip("/").endswith("/login"):
+        return AuthError(TOKEN_REFUSED)
+    # Usually http:// redirected to https:// or a moved instance: a setting to fix.
+    return AuthError(
+        f"pixelfed answered with a redirect to {location or 'another page'}: check pixelfed_url"
+    )
+
+
+def _validation_error(errors: dict[str, Any], message: str) -> PermanentError:
+    """Name a validation failure after the field it is about (Laravel messages)."""
+    fields = set(errors) or set(re.findall(r"\bThe (?:selected )?([a-z_.]+)\b", message))
+    texts = " ".join(str(m) for ms in errors.values() for m in _as_list(ms)) or message
+    too_long = "greater than" in texts or "characters" in texts
+    detail = texts or message
+    if "file" in fields:
+        return PermanentError(UPLOAD_REJECTED, detail)
+    if "status" in fields and too_long:
+        return PermanentError(CAPTION_TOO_LONG, detail)
+    if "description" in fields and too_long:
+        return PermanentError(ALT_TEXT_TOO_LONG, detail)
+    return PermanentError(REJECTED, detail)
+
+
+def _forbidden_error(message: str) -> PlatformError:
+    if not message:
+        return AuthError(MISSING_PERMISSION)
+    name = _FORBIDDEN_FOR_THIS_POST.get(message, REJECTED)
+    return PermanentError(name, message)
+
+
+def _bad_request_error(message: str) -> PermanentError:
+    if message == DUPLICATE_KEY_MESSAGE:
+        return DuplicateKeyError()
+    if "cannot edit your post" in message:
+        return PermanentError(EDIT_LIMIT_REACHED, message)
+    return PermanentError(REJECTED, message or "HTTP 400")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
