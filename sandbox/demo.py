@@ -1,73 +1,76 @@
-"""`imatch-socials demo` and `imatch-socials sandbox`: the simulators with a sample library."""
+"""`imatch-socials demo` and `imatch-socials sandbox`: the app against local simulators."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import argparse
+import os
+import tempfile
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from imatch.client import IMatchClient
-from imatch.library import Publication, read_publication
-from sandbox.world import sandbox_world
-
-PLATFORMS = ("flickr", "pixelfed")
+from sandbox.world import SandboxWorld, sandbox_world
+from sync.paths import HOME_VARIABLE
 
 
-def describe(pub: Publication) -> list[str]:
-    """Plain lines saying what IMatch holds for one publication."""
-    if not pub.exists:
-        return [f"{pub.root}: category does not exist"]
-    layout = pub.layout
-    posted = sum(1 for c in pub.candidates if pub.records.get(c))
-    masters = sum(1 for c in pub.candidates if pub.versions.get(c))
-    return [
-        f"{pub.root}: {len(pub.candidates)} photos to consider",
-        f"  already posted       {posted}",
-        f"  not yet posted       {len(pub.candidates) - posted}",
-        f"  flagged {layout.update:<12} {len(pub.flagged[layout.update])}",
-        f"  flagged {layout.metadata:<12} {len(pub.flagged[layout.metadata])}",
-        f"  flagged {layout.delete:<12} {len(pub.flagged[layout.delete])}",
-        f"  masters (not uploadable) {masters}",
-        f"  read with {pub.requests} IMatch requests",
-    ]
-
-
-async def summarise(imatch_url: str) -> list[str]:
-    lines = []
-    async with IMatchClient(imatch_url) as client:
-        for platform in PLATFORMS:
-            started = time.perf_counter()
-            pub = await read_publication(client, f"Socials|{platform}", platform)
-            lines += describe(pub)
-            lines.append(f"  in {time.perf_counter() - started:.2f} s")
-    return lines
+@contextmanager
+def demo_home(world: SandboxWorld) -> Iterator[Path]:
+    """Throw-away config, journal and logs pointing at the simulators, for this process."""
+    previous = os.environ.get(HOME_VARIABLE)
+    with tempfile.TemporaryDirectory(prefix="imatch-socials-home-") as folder:
+        home = Path(folder)
+        world.configure_home(home)
+        os.environ[HOME_VARIABLE] = str(home)
+        try:
+            yield home
+        finally:
+            if previous is None:
+                os.environ.pop(HOME_VARIABLE, None)
+            else:
+                os.environ[HOME_VARIABLE] = previous
 
 
 def run_demo(headless: bool) -> int:
-    """Start the sandbox with the demo library and show what it holds."""
-    with sandbox_world() as world:
-        print(f"Sandbox IMatch at {world.imatch_url} with the demo library ({world.library})")
-        for line in asyncio.run(summarise(world.imatch_url)):
-            print(line)
-    if not headless:
-        print("The terminal UI is not built yet; this is the headless summary.")
-    return 0
+    """Sync the demo library to the simulators twice: the second run has nothing to do."""
+    from sync.headless import HeadlessOptions, run_headless
+
+    with sandbox_world() as world, demo_home(world):
+        print("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
+        print(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
+        if not headless:
+            print("(The terminal UI is not built yet; showing the headless run.)")
+        print("\n== First run ==")
+        first = run_headless(HeadlessOptions())
+        print("\n== Second run ==")
+        second = run_headless(HeadlessOptions())
+        posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
+        print(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
+    return 2 if 2 in (first, second) else 0
 
 
-def run_sandbox(
-    library: Path | None,
-    imatch_port: int,
-    latency: float,
-    photos: int,
-    stop: threading.Event | None = None,
-) -> int:
+def _account(world: SandboxWorld) -> str:
+    return next(iter(world.pixelfed.state.accounts))
+
+
+def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve the simulators until interrupted (or until `stop` is set)."""
-    with sandbox_world(library, imatch_port=imatch_port, latency=latency, photos=photos) as world:
+    with sandbox_world(
+        args.library,
+        imatch_port=args.imatch_port,
+        flickr_port=args.flickr_port,
+        pixelfed_port=args.pixelfed_port,
+        latency=args.latency,
+        photos=args.photos,
+    ) as world:
         print(f"imatch {world.imatch_url}", flush=True)
+        print(f"flickr {world.flickr_url}", flush=True)
+        print(f"pixelfed {world.pixelfed_url}", flush=True)
         print(f"library {world.library}", flush=True)
+        if args.home is not None:
+            world.configure_home(args.home)
+            print(f"home {args.home}", flush=True)
         print("Serving until interrupted (Ctrl+C).", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
+        with suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
     return 0

@@ -1,4 +1,9 @@
-"""Start the simulators together on 127.0.0.1 with one library: for the demo and `sandbox`."""
+"""Start the three simulators together on 127.0.0.1 with one library, seeded to agree.
+
+Used by `imatch-socials demo`, `imatch-socials sandbox`, end-to-end tests and
+benchmarks. `configure_home()` writes a throw-away config and flickr login so the real
+app (headless or TUI) talks to the simulators.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.flickr_server import FlickrSimulator
 from sandbox.imatch_db import LIBRARY_FILE, IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
+from sandbox.pixelfed_server import PixelfedSimulator
+from sandbox.seeding import FlickrLogin, seed_flickr, seed_pixelfed
 from sandbox.serving import ServerThread
 
 
@@ -21,6 +29,39 @@ class SandboxWorld:
     library: Path
     imatch: IMatchSimulator
     imatch_url: str
+    flickr: FlickrSimulator
+    flickr_url: str
+    flickr_login: FlickrLogin
+    pixelfed: PixelfedSimulator
+    pixelfed_url: str
+
+    def configure_home(self, home: Path, extra_config: str = "") -> Path:
+        """Write config and flickr token under `home` (use as IMATCH_SOCIALS_HOME)."""
+        from sync.platforms.flickr_api import FlickrToken
+        from sync.platforms.flickr_login import save_token
+        from sync.secret_store import SecretStore
+
+        config = home / "config" / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(
+            f'[imatch]\nurl = "{self.imatch_url}"\n\n'
+            f'[flickr]\nurl = "{self.flickr_url}"\n\n{extra_config}',
+            encoding="utf-8",
+        )
+        login = self.flickr_login
+        save_token(
+            SecretStore(home / "state"),
+            login.api_key,
+            FlickrToken(
+                login.token,
+                login.token_secret,
+                login.perms,
+                login.user_nsid,
+                login.username,
+                login.fullname,
+            ),
+        )
+        return config
 
 
 @contextmanager
@@ -28,13 +69,16 @@ def sandbox_world(
     library: Path | None = None,
     *,
     imatch_port: int = 0,
+    flickr_port: int = 0,
+    pixelfed_port: int = 0,
     latency: float = 0.0,
     photos: int = 0,
 ) -> Iterator[SandboxWorld]:
-    """Serve the simulators until the block ends.
+    """Serve the three simulators until the block ends.
 
     Without `library`, a demo library (plus `photos` extra photos) is generated in a
-    temporary folder that is removed afterwards.
+    temporary folder that is removed afterwards. The library's posted photos, albums and
+    groups are created in the platform simulators and its records point at them.
     """
     with ExitStack() as stack:
         if library is None:
@@ -42,8 +86,31 @@ def sandbox_world(
             generate_library(library, photos)
         elif not (library / LIBRARY_FILE).is_file():
             raise FileNotFoundError(f"{library} holds no {LIBRARY_FILE}")
-        imatch = IMatchSimulator(IMatchDatabase.load(library))
-        imatch.knobs.latency = latency
-        server = ServerThread(imatch.asgi_app, imatch_port).start()
-        stack.callback(server.stop)
-        yield SandboxWorld(library=library, imatch=imatch, imatch_url=server.url)
+        db = IMatchDatabase.load(library)
+        flickr = FlickrSimulator()
+        pixelfed = PixelfedSimulator()
+        imatch = IMatchSimulator(db)
+        servers = {}
+        for name, sim, port in (
+            ("flickr", flickr, flickr_port),
+            ("pixelfed", pixelfed, pixelfed_port),
+            ("imatch", imatch, imatch_port),
+        ):
+            server = ServerThread(sim.asgi_app, port).start()
+            stack.callback(server.stop)
+            servers[name] = server.url
+        login = seed_flickr(flickr, db)
+        seed_pixelfed(pixelfed, servers["pixelfed"], db)
+        for sim in (imatch, flickr, pixelfed):
+            sim.knobs.latency = latency
+            sim.log.clear()
+        yield SandboxWorld(
+            library=library,
+            imatch=imatch,
+            imatch_url=servers["imatch"],
+            flickr=flickr,
+            flickr_url=servers["flickr"],
+            flickr_login=login,
+            pixelfed=pixelfed,
+            pixelfed_url=servers["pixelfed"],
+        )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from imatch.errors import IMatchError
+from sync.config import PLATFORMS, ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,33 +16,58 @@ def build_parser() -> argparse.ArgumentParser:
         description="Publish photos from IMatch to flickr and pixelfed and keep them in step.",
     )
     parser.add_argument("--headless", action="store_true", help="run without the terminal UI")
+    parser.add_argument(
+        "--platform",
+        action="append",
+        choices=PLATFORMS,
+        help="only this platform (repeatable; default: all enabled)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the plan; change nothing anywhere"
+    )
+    parser.add_argument(
+        "--only", metavar="ACTIONS", help="comma list of add,update,metadata,delete,errors"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON summary")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="try the app against local simulators")
     demo.add_argument("--headless", action="store_true", help="no terminal UI; print results")
 
+    login = commands.add_parser("login", help="log in to flickr or check the pixelfed token")
+    login.add_argument("platform", choices=PLATFORMS)
+
     sandbox = commands.add_parser("sandbox", help="serve the simulators until stopped")
     sandbox.add_argument("--imatch-port", type=int, default=50519, help="0 picks a free port")
+    sandbox.add_argument("--flickr-port", type=int, default=0)
+    sandbox.add_argument("--pixelfed-port", type=int, default=0)
     sandbox.add_argument("--library", type=Path, help="library folder (default: demo library)")
     sandbox.add_argument("--photos", type=int, default=0, help="extra photos for a new library")
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    sandbox.add_argument(
+        "--home", type=Path, help="write a config and flickr login for the sandbox here"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
-    except IMatchError as error:
+        return _dispatch(args, parser)
+    except (IMatchError, ConfigError) as error:
         print(f"imatch-socials: {error}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); nothing more to say.
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        print("imatch-socials: interrupted", file=sys.stderr)
+        return 130
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "demo":
         from sandbox.demo import run_demo
 
@@ -49,9 +75,25 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         from sandbox.demo import run_sandbox
 
-        return run_sandbox(args.library, args.imatch_port, args.latency, args.photos)
+        return run_sandbox(args)
+    if args.command == "login":
+        from sync.login import run_login
+
+        return run_login(args.platform)
+    if args.headless or args.dry_run or args.json or args.only:
+        from sync.headless import HeadlessOptions, parse_only, run_headless
+
+        try:
+            only = parse_only(args.only or "")
+        except ValueError as error:
+            parser.error(str(error))
+        options = HeadlessOptions(
+            platforms=args.platform or (), dry_run=args.dry_run, only=only, json=args.json
+        )
+        return run_headless(options)
     print(
-        "imatch-socials: syncing is not built yet; try `imatch-socials demo --headless`.",
+        "imatch-socials: the terminal UI is not built yet; use --headless "
+        "(or `imatch-socials demo --headless`).",
         file=sys.stderr,
     )
     return 2

@@ -1,0 +1,108 @@
+"""Make the platform simulators agree with a library: accounts, posts, albums and groups.
+
+A generated library carries attribute records for photos that are "already posted" and
+album/group categories with ids in their descriptions. Seeding creates those posts,
+albums and groups in the simulators and rewrites the records and descriptions with the
+ids the simulators gave them, so that updates and deletes find what they expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from sandbox.flickr_server import FlickrSimulator
+from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
+from sandbox.pixelfed_server import PixelfedSimulator
+
+FLICKR_KEY = "demo-flickr-key"
+FLICKR_SECRET = "demo-flickr-secret"
+SEEDED_TEXT = "Posted before this run"
+
+
+@dataclass(frozen=True)
+class FlickrLogin:
+    api_key: str
+    api_secret: str
+    token: str
+    token_secret: str
+    perms: str
+    user_nsid: str
+    username: str
+    fullname: str
+
+
+def _instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInstance]:
+    return [i for i in db.instances.values() if i.set_name == set_name]
+
+
+def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:
+    path = Path(db.files[file_id].file_name)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return b"\xff\xd8\xff\xe0 sandbox jpeg"
+    return data if data.startswith(b"\xff\xd8") and len(data) < 2_000_000 else data[:64]
+
+
+def seed_flickr(sim: FlickrSimulator, db: IMatchDatabase) -> FlickrLogin:
+    """An account with a delete token, the library's posted photos, albums and groups."""
+    consumer = sim.add_consumer(
+        str(db.app_variables.get("flickr_api_key", FLICKR_KEY)),
+        str(db.app_variables.get("flickr_api_secret", FLICKR_SECRET)),
+    )
+    user = sim.add_user("demo", "Demo Photographer")
+    token = sim.grant_token(user, consumer.key, "delete")
+    photo_ids = []
+    for instance in _instances(db, "flickr"):
+        photo = sim.add_photo(user, _file_bytes(db, instance.file_id), title=SEEDED_TEXT)
+        instance.values["photo_id"] = photo.id
+        instance.values["url"] = f"https://www.flickr.com/photos/{user.nsid}/{photo.id}/"
+        photo_ids.append(photo.id)
+    cover = photo_ids[:1] or [sim.add_photo(user, title="Album cover").id]
+    for category in db.descendants("Socials|flickr|albums"):
+        lines = category.description.splitlines()[1:]
+        photoset = sim.add_photoset(user, category.name, list(cover))
+        category.description = "\n".join([photoset.id, *lines])
+    for category in db.descendants("Socials|flickr|groups"):
+        group = sim.add_group(category.name)
+        category.description = group.id
+    return FlickrLogin(
+        consumer.key,
+        consumer.secret,
+        token.token,
+        token.secret,
+        token.perms,
+        user.nsid,
+        user.username,
+        user.fullname,
+    )
+
+
+def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
+    """An account and token, and the library's posted photos as statuses; returns the token."""
+    _, token = sim.create_account_with_token("demo")
+    visibility = str(db.app_variables.get("pixelfed_visibility", "public"))
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        for instance in _instances(db, "pixelfed"):
+            media = http.post(
+                "/api/v1/media",
+                files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
+                data={"description": SEEDED_TEXT},
+            )
+            media.raise_for_status()
+            media_id = str(media.json()["id"])
+            status = http.post(
+                "/api/v1/statuses",
+                json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
+            )
+            status.raise_for_status()
+            instance.values["media_id"] = media_id
+            instance.values["status_id"] = str(status.json()["id"])
+            instance.values["url"] = str(status.json().get("url", ""))
+    db.app_variables["pixelfed_url"] = url
+    db.app_variables["pixelfed_token"] = token
+    return token

@@ -1,0 +1,227 @@
+"""Configuration: `config.toml`, IMatch application variables and environment overrides.
+
+Every setting has a default, so no file is needed. A file that exists is checked
+strictly: an unknown key or a value of the wrong type is reported with its full key name
+(`flickr.concurrency: expected a whole number, got "four"`), never silently ignored.
+Credentials come from IMatch application variables as in the original tool, or from
+environment variables, which win.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from imatch.models import AppVariables
+from sync import paths
+
+PLATFORMS = ("flickr", "pixelfed")
+ENV_PREFIX = "IMATCH_SOCIALS_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class IMatchSettings:
+    url: str = "http://127.0.0.1:50519"
+    user: str = ""
+    """IMatch user name; empty means the operating system login name."""
+    timeout: float = 30.0
+    chunk_size: int = 500
+    max_in_flight: int = 4
+
+
+@dataclass(frozen=True)
+class CategorySettings:
+    root: str = "Socials"
+    update: str = "_update"
+    metadata: str = "_metadata"
+    delete: str = "_delete"
+    errors: str = "__errors"
+    albums: str = "albums"
+    groups: str = "groups"
+    genre: str = "Image Characteristics|Genre"
+    events: tuple[str, ...] = ("Event|Festival", "Event|Celebration")
+    location: str = "Location"
+
+
+@dataclass(frozen=True)
+class KeywordSettings:
+    include_roots: tuple[str, ...] = ()
+    """Publish only keywords under these roots (empty: all), e.g. `nature`."""
+    exclude: tuple[str, ...] = ()
+    """Never publish keywords under these paths, e.g. `places|home` (private places)."""
+    levels: tuple[int, ...] = ()
+    """Publish only these levels of each keyword (1 = the root; empty: all)."""
+    location_levels: tuple[int, ...] = (2, 3, 4)
+    """Levels of `Location|...` categories that become keywords (original: 2 to 4)."""
+    genre_suffix: str = "photography"
+    """Each genre `g` also adds `g photography`; empty turns this off."""
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    enabled: bool = True
+    require: tuple[str, ...] = ("title", "description", "keywords", "genre")
+    """Fields a photo must have: title, description, headline, keywords, genre."""
+    formats: tuple[str, ...] = ("JPEG",)
+    max_file_mb: float = 0.0
+    """0 means the platform's own limit."""
+    concurrency: int = 4
+    rate_per_hour: float = 3600.0
+    url: str = ""
+    """Base URL of the service (pixelfed: your instance; flickr: only for testing)."""
+    visibility: str = ""
+    """pixelfed: public, unlisted or private (default: app variable, else public)."""
+
+
+def _platform_defaults(name: str) -> PlatformSettings:
+    if name == "pixelfed":
+        return PlatformSettings(
+            require=("title", "description", "headline", "keywords", "genre"),
+            rate_per_hour=3000.0,
+        )
+    return PlatformSettings(concurrency=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    imatch: IMatchSettings = field(default_factory=IMatchSettings)
+    categories: CategorySettings = field(default_factory=CategorySettings)
+    keywords: KeywordSettings = field(default_factory=KeywordSettings)
+    flickr: PlatformSettings = field(default_factory=lambda: _platform_defaults("flickr"))
+    pixelfed: PlatformSettings = field(default_factory=lambda: _platform_defaults("pixelfed"))
+    source: Path | None = None
+    """The file these settings were read from, if any."""
+
+    def platform(self, name: str) -> PlatformSettings:
+        if name not in PLATFORMS:
+            raise ConfigError(f"unknown platform {name!r}: expected one of {', '.join(PLATFORMS)}")
+        settings: PlatformSettings = getattr(self, name)
+        return settings
+
+    @property
+    def enabled_platforms(self) -> tuple[str, ...]:
+        return tuple(p for p in PLATFORMS if self.platform(p).enabled)
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (if it exists) and apply environment overrides."""
+    environ = os.environ if environ is None else environ
+    path = path or paths.config_file()
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    url = environ.get(f"{ENV_PREFIX}IMATCH_URL", "").strip()
+    if url:
+        data.setdefault("imatch", {})["url"] = url
+    settings: Settings = _build(Settings, data, "", path)
+    return dataclasses.replace(settings, source=path if path.is_file() else None)
+
+
+def _build(cls: type[Any], data: Any, prefix: str, path: Path) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: {prefix.rstrip('.')}: expected a table")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    for key in data:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{path}: unknown key {prefix}{key} (known: {known})")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        expected = hints[name]
+        key = f"{prefix}{name}"
+        if isinstance(expected, type) and dataclasses.is_dataclass(expected):
+            default = getattr(cls(), name)
+            merged = {**dataclasses.asdict(default), **value} if isinstance(value, dict) else value
+            values[name] = _build(expected, merged, f"{key}.", path)
+        else:
+            values[name] = _convert(value, expected, key, path)
+    return cls(**values)
+
+
+def _convert(value: Any, expected: Any, key: str, path: Path) -> Any:
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{path}: {key}: expected true or false, got {value!r}")
+    if expected is int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        raise ConfigError(f"{path}: {key}: expected a whole number of 0 or more, got {value!r}")
+    if expected is float:
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+        raise ConfigError(f"{path}: {key}: expected a number of 0 or more, got {value!r}")
+    if expected is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{path}: {key}: expected text, got {value!r}")
+    item = expected.__args__[0]
+    if isinstance(value, list | tuple):
+        return tuple(_convert(v, item, f"{key}[{i}]", path) for i, v in enumerate(value))
+    raise ConfigError(f"{path}: {key}: expected a list, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secrets and per-user values for the platforms. `repr` never shows a secret."""
+
+    flickr_api_key: str = field(default="", repr=False)
+    flickr_api_secret: str = field(default="", repr=False)
+    flickr_is_public: bool = False
+    flickr_is_friend: bool = False
+    flickr_is_family: bool = False
+    pixelfed_token: str = field(default="", repr=False)
+    pixelfed_url: str = ""
+    pixelfed_visibility: str = "public"
+
+
+APP_VARIABLE_NAMES = (
+    "flickr_api_key",
+    "flickr_apikey",
+    "flickr_api_secret",
+    "flickr_apisecret",
+    "flickr_is_public",
+    "flickr_is_friend",
+    "flickr_is_family",
+    "pixelfed_token",
+    "pixelfed_url",
+    "pixelfed_visibility",
+)
+
+
+def credentials(
+    variables: AppVariables, settings: Settings, environ: Mapping[str, str] | None = None
+) -> Credentials:
+    """Credentials from IMatch app variables (both spellings), then the environment."""
+    environ = os.environ if environ is None else environ
+
+    def env(name: str) -> str:
+        return environ.get(f"{ENV_PREFIX}{name.upper()}", "").strip()
+
+    return Credentials(
+        flickr_api_key=env("flickr_api_key") or variables.first("flickr_api_key", "flickr_apikey"),
+        flickr_api_secret=env("flickr_api_secret")
+        or variables.first("flickr_api_secret", "flickr_apisecret"),
+        flickr_is_public=variables.flag("flickr_is_public"),
+        flickr_is_friend=variables.flag("flickr_is_friend"),
+        flickr_is_family=variables.flag("flickr_is_family"),
+        pixelfed_token=env("pixelfed_token") or variables.text("pixelfed_token"),
+        pixelfed_url=env("pixelfed_url") or settings.pixelfed.url or variables.text("pixelfed_url"),
+        pixelfed_visibility=settings.pixelfed.visibility
+        or variables.text("pixelfed_visibility", "public"),
+    )

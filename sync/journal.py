@@ -1,0 +1,173 @@
+"""The journal: what we were about to do remotely, and how far it got.
+
+An intent is written (and synced to disk) before every remote mutation; remote ids are
+added the moment they exist; the intent is closed when IMatch has the write-back. After
+a crash, the unfinished intents say exactly what to look for: an upload to adopt by its
+marker, a write-back to finish, or something that never happened.
+
+SQLite in WAL mode under the state directory. Intent ids are 32 lower-case hex digits:
+the same value is the flickr machine tag and the pixelfed Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sync import paths
+
+JOURNAL_FILE = "journal.sqlite"
+
+
+class State(StrEnum):
+    STARTED = "started"
+    """Recorded before the remote call: it may or may not have happened."""
+    REMOTE_DONE = "remote_done"
+    """The platform confirmed; the IMatch write-back is pending."""
+    DONE = "done"
+    FAILED = "failed"
+    """The platform refused: nothing was changed remotely."""
+    ABANDONED = "abandoned"
+    """Reconciliation found nothing remote to keep."""
+
+
+OPEN_STATES = (State.STARTED, State.REMOTE_DONE)
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    platform: str
+    file_id: int
+    action: str
+    state: State
+    remote: Mapping[str, str] = field(default_factory=dict)
+    detail: str = ""
+    created: float = 0.0
+
+
+class Journal:
+    """One journal file. Calls are quick and synchronous; each one commits."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.state_dir() / JOURNAL_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: an intent must be on disk before the remote call it announces.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS intents (
+                id TEXT PRIMARY KEY,
+                platform TEXT NOT NULL,
+                file_id INTEGER NOT NULL,
+                action TEXT NOT NULL,
+                state TEXT NOT NULL,
+                remote TEXT NOT NULL DEFAULT '{}',
+                detail TEXT NOT NULL DEFAULT '',
+                fingerprint TEXT NOT NULL DEFAULT '',
+                created REAL NOT NULL,
+                updated REAL NOT NULL
+            )"""
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS open_intents ON intents (platform, state)")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def begin(self, platform: str, file_id: int, action: str) -> str:
+        """Record an intent before its remote call; returns its id (the marker)."""
+        intent_id = uuid.uuid4().hex
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO intents (id, platform, file_id, action, state, created, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (intent_id, platform, file_id, action, State.STARTED.value, now, now),
+        )
+        return intent_id
+
+    def checkpoint(self, intent_id: str, remote: Mapping[str, str]) -> None:
+        """Add remote ids to an intent the moment they exist."""
+        merged = {**self.get(intent_id).remote, **remote}
+        self._update(intent_id, remote=json.dumps(merged))
+
+    def remote_done(self, intent_id: str, remote: Mapping[str, str]) -> None:
+        merged = {**self.get(intent_id).remote, **remote}
+        self._update(intent_id, state=State.REMOTE_DONE.value, remote=json.dumps(merged))
+
+    def done(self, intent_id: str) -> None:
+        self._update(intent_id, state=State.DONE.value)
+
+    def failed(self, intent_id: str, detail: str, fingerprint: str = "") -> None:
+        """The platform refused; `fingerprint` identifies the file it refused."""
+        self._update(intent_id, state=State.FAILED.value, detail=detail, fingerprint=fingerprint)
+
+    def refused_adds(self, platform: str) -> dict[int, tuple[str, str]]:
+        """File id -> (error name, file fingerprint) of the latest refused add per file."""
+        rows = self._db.execute(
+            "SELECT file_id, detail, fingerprint FROM intents WHERE platform = ?"
+            " AND action = 'add' AND state = ? AND fingerprint != '' ORDER BY created",
+            (platform, State.FAILED.value),
+        ).fetchall()
+        return {file_id: (detail, fingerprint) for file_id, detail, fingerprint in rows}
+
+    def abandoned(self, intent_id: str, detail: str) -> None:
+        self._update(intent_id, state=State.ABANDONED.value, detail=detail)
+
+    def get(self, intent_id: str) -> Intent:
+        row = self._db.execute(_SELECT + " WHERE id = ?", (intent_id,)).fetchone()
+        if row is None:
+            raise KeyError(intent_id)
+        return _intent(row)
+
+    def unfinished(self, platform: str) -> list[Intent]:
+        """Intents of `platform` that a crash may have left open, oldest first."""
+        rows = self._db.execute(
+            _SELECT + " WHERE platform = ? AND state IN (?, ?) ORDER BY created",
+            (platform, *(s.value for s in OPEN_STATES)),
+        ).fetchall()
+        return [_intent(r) for r in rows]
+
+    def resumable(self, platform: str, file_id: int) -> Mapping[str, str]:
+        """Remote ids an abandoned add of this file left behind (e.g. an uploaded media)."""
+        row = self._db.execute(
+            "SELECT remote FROM intents WHERE platform = ? AND file_id = ? AND action = 'add'"
+            " AND state = ? AND remote != '{}' ORDER BY created DESC LIMIT 1",
+            (platform, file_id, State.ABANDONED.value),
+        ).fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, COUNT(*) FROM intents GROUP BY state").fetchall()
+        return {state: count for state, count in rows}
+
+    def _update(self, intent_id: str, **values: str) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        cursor = self._db.execute(
+            f"UPDATE intents SET {assignments}, updated = ? WHERE id = ?",
+            (*values.values(), time.time(), intent_id),
+        )
+        if cursor.rowcount != 1:
+            raise KeyError(intent_id)
+
+
+_SELECT = "SELECT id, platform, file_id, action, state, remote, detail, created FROM intents"
+
+
+def _intent(row: tuple[str, str, int, str, str, str, str, float]) -> Intent:
+    return Intent(
+        id=row[0],
+        platform=row[1],
+        file_id=row[2],
+        action=row[3],
+        state=State(row[4]),
+        remote=json.loads(row[5]),
+        detail=row[6],
+        created=row[7],
+    )

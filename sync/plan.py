@@ -1,0 +1,157 @@
+"""The plan: every candidate of a platform, classified and rendered, grouped by action.
+
+The TUI shows it, `--dry-run` prints it, and the engine executes any part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from imatch.client import IMatchClient
+from imatch.library import CategoryLayout, Publication, read_publication
+from sync.config import Credentials, Settings
+from sync.photo import Photo, build_photos
+from sync.platforms.base import Limits
+from sync.platforms.flickr_render import render_flickr
+from sync.platforms.pixelfed_render import render_pixelfed
+from sync.rendering import Rendered
+from sync.rules import Action, Checks, Verdict, classify
+
+MB = 1024 * 1024
+Renderer = Callable[[Photo, Settings, Credentials], Rendered[Any]]
+RENDERERS: dict[str, Renderer] = {"flickr": render_flickr, "pixelfed": render_pixelfed}
+DEFAULT_LIMITS = {
+    "flickr": Limits(
+        max_file_bytes=200 * MB,
+        formats=frozenset({"JPEG", "PNG", "GIF", "TIFF"}),
+        max_tags=75,
+        max_title_chars=255,
+    ),
+    "pixelfed": Limits(
+        max_file_bytes=15_000 * 1024,
+        formats=frozenset({"JPEG", "PNG", "GIF"}),
+        max_caption_chars=500,
+        max_alt_text_chars=1000,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    photo: Photo
+    verdict: Verdict
+    rendered: Rendered[Any]
+
+    @property
+    def action(self) -> Action:
+        return self.verdict.action
+
+    @property
+    def file_id(self) -> int:
+        return self.photo.id
+
+
+@dataclass
+class Plan:
+    platform: str
+    publication: Publication
+    items: list[PlanItem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in Action}
+        for item in self.items:
+            counts[item.action.value] += 1
+        return counts
+
+    def bucket(self, action: Action) -> list[PlanItem]:
+        return [item for item in self.items if item.action is action]
+
+    def select(
+        self, file_ids: Iterable[int] | None = None, actions: Iterable[Action] | None = None
+    ) -> list[PlanItem]:
+        """Items to run: the chosen photos and/or actions (default: everything to do)."""
+        wanted_ids = set(file_ids) if file_ids is not None else None
+        wanted = set(actions) if actions is not None else set(Action) - {Action.UNCHANGED}
+        return [
+            item
+            for item in self.items
+            if item.action in wanted and (wanted_ids is None or item.file_id in wanted_ids)
+        ]
+
+    def item(self, file_id: int) -> PlanItem | None:
+        return next((i for i in self.items if i.file_id == file_id), None)
+
+
+def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Checks:
+    """What a photo must satisfy: the configuration narrowed by the platform's limits."""
+    limits = limits or DEFAULT_LIMITS[platform]
+    own = settings.platform(platform)
+    max_bytes = limits.max_file_bytes
+    if own.max_file_mb > 0:
+        max_bytes = min(max_bytes, int(own.max_file_mb * MB))
+    return Checks(
+        require=frozenset(own.require),
+        formats=frozenset(f.upper() for f in own.formats) & {f.upper() for f in limits.formats},
+        max_file_bytes=max_bytes,
+        genre_root=settings.categories.genre,
+        max_caption_chars=limits.max_caption_chars,
+        max_alt_text_chars=limits.max_alt_text_chars,
+        max_tags=limits.max_tags,
+        max_title_chars=limits.max_title_chars,
+    )
+
+
+def layout_of(settings: Settings) -> CategoryLayout:
+    c = settings.categories
+    return CategoryLayout(c.update, c.metadata, c.delete, c.errors, c.albums, c.groups)
+
+
+REFUSED_BEFORE = "refused before: change the file to try again"
+
+
+def make_plan(
+    platform: str,
+    publication: Publication,
+    settings: Settings,
+    credentials: Credentials,
+    limits: Limits | None,
+    refused: Mapping[int, tuple[str, str]] | None = None,
+) -> Plan:
+    """Classify and render every candidate.
+
+    `refused` (from the journal) holds uploads the platform refused: while the file is
+    unchanged the photo keeps that error instead of being uploaded again.
+    """
+    checks = checks_for(platform, settings, limits)
+    render = RENDERERS[platform]
+    refused = refused or {}
+    items = []
+    for photo in build_photos(publication):
+        rendered = render(photo, settings, credentials)
+        verdict = classify(photo, rendered.size, checks)
+        earlier = refused.get(photo.id)
+        if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
+            verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
+        items.append(PlanItem(photo, verdict, rendered))
+    return Plan(platform, publication, items)
+
+
+async def read_plan(
+    client: IMatchClient,
+    platform: str,
+    settings: Settings,
+    credentials: Credentials,
+    limits: Limits | None,
+    refused: Mapping[int, tuple[str, str]] | None = None,
+) -> Plan:
+    """Read the platform's publication from IMatch and plan it."""
+    root = f"{settings.categories.root}|{platform}"
+    publication = await read_publication(client, root, platform, layout_of(settings))
+    return make_plan(platform, publication, settings, credentials, limits, refused)
+
+
+def with_photo(item: PlanItem, photo: Photo, checks: Checks) -> PlanItem:
+    """The item re-classified for a changed photo (e.g. one whose upload was adopted)."""
+    return replace(item, photo=photo, verdict=classify(photo, item.rendered.size, checks))

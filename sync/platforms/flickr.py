@@ -1,0 +1,562 @@
+"""The flickr platform: upload, update, delete and crash recovery through flickrapi 2.4.0.
+
+Every upload carries our machine tag `imatchsocials:intent=<marker>` in its own tags, so an
+upload whose answer was lost can be found again with `flickr.photos.search` and adopted
+(reference/platform-apis.md D1). After the upload answers, the photo id goes to the
+engine's checkpoint before anything else; the follow-up calls (date taken, albums, groups)
+never raise, they report warnings, so a photo is never uploaded twice. Updates read the
+photo first and call only the setters whose value differs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sync.platforms.base import (
+    Account,
+    AuthError,
+    Checkpoint,
+    Limits,
+    MediaFile,
+    Outcome,
+    PermanentError,
+    Platform,
+    PlatformError,
+    RateLimiter,
+    RemoteRef,
+    _no_checkpoint,
+)
+from sync.platforms.flickr_api import (
+    DEFAULT_TIMEOUT,
+    NEEDS_DELETE,
+    FlickrClient,
+    FlickrCodeError,
+    FlickrEndpoints,
+    FlickrToken,
+)
+from sync.platforms.flickr_login import FlickrLogin, load_token, save_token
+
+__all__ = [
+    "FlickrEndpoints",
+    "FlickrLogin",
+    "FlickrPlatform",
+    "FlickrPost",
+    "FlickrToken",
+    "load_token",
+    "marker_tag",
+    "save_token",
+]
+
+MACHINE_TAG_NAMESPACE = "imatchsocials"
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_TAGS = 75
+MAX_TITLE_CHARS = 255
+SEARCH_PER_PAGE = 500
+SEARCH_MAX_PAGES = 8  # flickr returns at most 4000 search results
+RECENT_UPLOADS_CHECKED = 100
+PHOTO_NOT_FOUND = "photo not found on flickr"
+_MARKER = re.compile(r"^[a-z0-9]+$")
+
+
+@dataclass(frozen=True)
+class FlickrPost:
+    """Exactly what is sent to flickr for one photo (rendering builds it)."""
+
+    file: MediaFile
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    """Plain keywords (may contain spaces), without our machine tag."""
+    date_taken: datetime | None
+    date_granularity: int
+    """0 exact, 8 circa."""
+    is_public: bool
+    is_friend: bool
+    is_family: bool
+    albums: tuple[str, ...]
+    """Photoset ids."""
+    groups: tuple[str, ...]
+    """Group NSIDs."""
+
+
+# --- tags and values ----------------------------------------------------------------
+
+
+def marker_tag(marker: str) -> str:
+    """Our machine tag for an intent id (lower-case a-z0-9, so flickr keeps it verbatim)."""
+    if not _MARKER.match(marker):
+        raise ValueError("a marker must be lower-case letters and digits")
+    return f"{MACHINE_TAG_NAMESPACE}:intent={marker}"
+
+
+def is_our_machine_tag(normalized: str) -> bool:
+    return normalized.lower().startswith(f"{MACHINE_TAG_NAMESPACE}:")
+
+
+def clean_tag(tag: str) -> str:
+    """flickr's normalised form: lower case, letters and digits only."""
+    return "".join(c for c in tag.lower() if c.isalnum())
+
+
+def unique_tags(tags: Iterable[str]) -> list[str]:
+    """Tags without quotes and blanks, first of each normalised form (flickr keeps one)."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        text = " ".join(tag.replace('"', " ").split())
+        key = clean_tag(text)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(text)
+    return kept
+
+
+def tag_string(tags: Iterable[str]) -> str:
+    """flickr's tag syntax: space separated, multi-word tags in double quotes."""
+    return " ".join(f'"{t}"' if " " in t else t for t in tags)
+
+
+def format_taken(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def flag(value: bool) -> int:
+    return 1 if value else 0
+
+
+def content(value: Any) -> str:
+    """flickr JSON puts element text in `_content`; attributes are plain values."""
+    if isinstance(value, dict):
+        value = value.get("_content", "")
+    return "" if value is None else str(value)
+
+
+def as_list(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def page_url_of(info: dict[str, Any]) -> str:
+    """The photo page flickr lists in getInfo (it may use the owner's path alias)."""
+    for url in as_list(info.get("urls", {}).get("url")):
+        if url.get("type") == "photopage":
+            return content(url)
+    return ""
+
+
+@dataclass
+class _Operation:
+    """Remote calls and warnings of one add/update."""
+
+    calls: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def upload_error(error: FlickrCodeError) -> PermanentError:
+    detail = f"error {error.code}: {error.message}"
+    if error.code in (6, 7):
+        return PermanentError("upload limit reached", detail)
+    return PermanentError("upload rejected", detail)
+
+
+# --- the platform -------------------------------------------------------------------
+
+
+class FlickrPlatform(Platform[FlickrPost]):
+    """One flickr account, logged in with an OAuth token that has delete permission."""
+
+    name = "flickr"
+    record_keys = ("photo_id",)
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        token: FlickrToken,
+        endpoints: FlickrEndpoints | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        limiter: RateLimiter | None = None,
+        formats: frozenset[str] = frozenset({"JPEG"}),
+    ) -> None:
+        self.token = token
+        self.formats = formats
+        self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
+        self._limits: Limits | None = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.client.limiter
+
+    async def _call(
+        self, op: _Operation, method: str, *, write: bool = False, **params: Any
+    ) -> dict[str, Any]:
+        op.calls += 1
+        return await self.client.call(method, write=write, **params)
+
+    def photo_page(self, photo_id: str) -> str:
+        return f"https://www.flickr.com/photos/{self.token.user_nsid}/{photo_id}/"
+
+    # --- login and limits ---------------------------------------------------------
+
+    async def connect(self) -> Account:
+        op = _Operation()
+        user = (await self._call(op, "flickr.test.login")).get("user", {})
+        nsid = str(user.get("id") or self.token.user_nsid)
+        name = content(user.get("username")) or self.token.username
+        if await self._granted_perms(op) != "delete":
+            raise AuthError(NEEDS_DELETE)
+        self._limits = await self._read_limits(op)
+        return Account(nsid, name, f"https://www.flickr.com/photos/{nsid}/")
+
+    async def _granted_perms(self, op: _Operation) -> str:
+        """The level flickr says the token has (not token_valid: it deletes tokens, A4)."""
+        try:
+            answer = await self._call(op, "flickr.auth.oauth.checkToken")
+        except FlickrCodeError:
+            return self.token.perms
+        return content(answer.get("oauth", {}).get("perms")) or self.token.perms
+
+    async def limits(self) -> Limits:
+        if self._limits is None:
+            self._limits = await self._read_limits(_Operation())
+        return self._limits
+
+    async def _read_limits(self, op: _Operation) -> Limits:
+        max_bytes = DEFAULT_MAX_UPLOAD_BYTES
+        try:
+            person = (await self._call(op, "flickr.people.getLimits")).get("person", {})
+            max_bytes = as_int(person.get("photos", {}).get("maxupload"), max_bytes) or max_bytes
+        except FlickrCodeError:
+            pass
+        return Limits(
+            max_file_bytes=max_bytes,
+            formats=self.formats,
+            max_tags=MAX_TAGS,
+            max_title_chars=MAX_TITLE_CHARS,
+        )
+
+    # --- add ----------------------------------------------------------------------
+
+    async def add(
+        self,
+        post: FlickrPost,
+        marker: str,
+        checkpoint: Checkpoint = _no_checkpoint,
+        resume: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        op = _Operation()
+        machine_tag = marker_tag(marker)
+        photo_id = (resume or {}).get("photo_id", "")
+        if photo_id and not await self._exists(op, photo_id):
+            photo_id = ""
+        if not photo_id:
+            photo_id = await self._upload(op, post, machine_tag)
+            await checkpoint({"photo_id": photo_id})
+        await self._after_upload(op, photo_id, post)
+        ref = RemoteRef({"photo_id": photo_id}, self.photo_page(photo_id))
+        return Outcome(ref, tuple(op.warnings), op.calls)
+
+    async def _upload(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
+        # The machine tag goes first: flickr silently drops tags beyond its limit.
+        fields = {
+            "title": post.title,
+            "description": post.description,
+            "tags": tag_string([machine_tag, *unique_tags(post.tags)]),
+            "is_public": str(flag(post.is_public)),
+            "is_friend": str(flag(post.is_friend)),
+            "is_family": str(flag(post.is_family)),
+        }
+        op.calls += 1
+        try:
+            return await self.client.upload(post.file.path, fields)
+        except FlickrCodeError as error:
+            raise upload_error(error) from None
+
+    async def _after_upload(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+        """Date, albums, groups. The photo exists now: problems are warnings only."""
+        if post.date_taken is not None:
+            try:
+                await self._set_dates(op, photo_id, post)
+            except PlatformError as error:
+                op.warnings.append(f"date taken not set: {error}")
+        for album in post.albums:
+            try:
+                await self._add_to_album(op, photo_id, album)
+            except PlatformError as error:
+                op.warnings.append(f"album {album}: not added: {error}")
+        for group in post.groups:
+            try:
+                await self._add_to_group(op, photo_id, group)
+            except PlatformError as error:
+                op.warnings.append(f"group {group}: not added: {error}")
+
+    async def _set_dates(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+        assert post.date_taken is not None
+        await self._call(
+            op,
+            "flickr.photos.setDates",
+            write=True,
+            photo_id=photo_id,
+            date_taken=format_taken(post.date_taken),
+            date_taken_granularity=post.date_granularity,
+        )
+
+    async def _add_to_album(self, op: _Operation, photo_id: str, album: str) -> None:
+        try:
+            await self._call(
+                op, "flickr.photosets.addPhoto", write=True, photoset_id=album, photo_id=photo_id
+            )
+        except FlickrCodeError as error:
+            if error.code == 3:  # already in set
+                return
+            reason = {1: "album not found"}.get(error.code, error.message)
+            op.warnings.append(f"album {album}: {reason} (error {error.code})")
+
+    async def _add_to_group(self, op: _Operation, photo_id: str, group: str) -> None:
+        try:
+            await self._call(
+                op, "flickr.groups.pools.add", write=True, group_id=group, photo_id=photo_id
+            )
+        except FlickrCodeError as error:
+            if error.code == 3:  # already in pool
+                return
+            reason = {
+                2: "group not found, or not a member",
+                5: "throttled: the group's photo limit is reached, add it later",
+                6: "pending moderation",
+                7: "pending moderation (already queued)",
+                8: "content not allowed",
+            }.get(error.code, error.message)
+            op.warnings.append(f"group {group}: {reason} (error {error.code})")
+
+    async def _exists(self, op: _Operation, photo_id: str) -> bool:
+        try:
+            await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
+        except FlickrCodeError as error:
+            if error.code == 1:
+                return False
+            raise
+        return True
+
+    # --- update -------------------------------------------------------------------
+
+    async def update(self, ref: RemoteRef, post: FlickrPost, replace_image: bool) -> Outcome:
+        photo_id = str(ref.ids.get("photo_id", "")).strip()
+        if not photo_id:
+            raise PermanentError(PHOTO_NOT_FOUND, "no photo id recorded")
+        op = _Operation()
+        try:
+            info = (await self._call(op, "flickr.photos.getInfo", photo_id=photo_id))["photo"]
+        except FlickrCodeError as error:
+            if error.code == 1:
+                raise PermanentError(PHOTO_NOT_FOUND) from None
+            raise
+        contexts = await self._call(op, "flickr.photos.getAllContexts", photo_id=photo_id)
+
+        await self._update_fields(op, photo_id, info, post)
+        if replace_image:
+            op.calls += 1
+            try:
+                await self.client.replace(post.file.path, photo_id)
+            except FlickrCodeError as error:
+                raise upload_error(error) from None
+        await self._update_albums(op, photo_id, contexts, post.albums)
+        await self._update_groups(op, photo_id, contexts, post.groups)
+        url = page_url_of(info)
+        ref = RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
+        return Outcome(ref, tuple(op.warnings), op.calls)
+
+    async def _update_fields(
+        self, op: _Operation, photo_id: str, info: dict[str, Any], post: FlickrPost
+    ) -> None:
+        if (content(info.get("title")), content(info.get("description"))) != (
+            post.title,
+            post.description,
+        ):
+            await self._set(
+                op,
+                "flickr.photos.setMeta",
+                photo_id=photo_id,
+                title=post.title,
+                description=post.description,
+            )
+        dates = info.get("dates", {})
+        if post.date_taken is not None and (
+            str(dates.get("taken", "")),
+            as_int(dates.get("takengranularity")),
+            as_int(dates.get("takenunknown")),
+        ) != (format_taken(post.date_taken), post.date_granularity, 0):
+            await self._set(
+                op,
+                "flickr.photos.setDates",
+                photo_id=photo_id,
+                date_taken=format_taken(post.date_taken),
+                date_taken_granularity=post.date_granularity,
+            )
+        tags = as_list(info.get("tags", {}).get("tag"))
+        ours = [str(t.get("raw", "")) for t in tags if is_our_machine_tag(content(t))]
+        theirs = {str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))}
+        wanted = unique_tags(post.tags)
+        if theirs != set(wanted):
+            # setTags replaces every tag: our machine tags must ride along (D1).
+            await self._set(
+                op, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string([*ours, *wanted])
+            )
+        visibility = info.get("visibility", {})
+        have = tuple(as_int(visibility.get(k)) for k in ("ispublic", "isfriend", "isfamily"))
+        # flickr ignores friend/family on a public photo.
+        want = (
+            flag(post.is_public),
+            flag(post.is_friend and not post.is_public),
+            flag(post.is_family and not post.is_public),
+        )
+        if have != want:
+            await self._set(
+                op,
+                "flickr.photos.setPerms",
+                photo_id=photo_id,
+                is_public=want[0],
+                is_friend=flag(post.is_friend),
+                is_family=flag(post.is_family),
+            )
+
+    async def _set(self, op: _Operation, method: str, **params: Any) -> None:
+        try:
+            await self._call(op, method, write=True, **params)
+        except FlickrCodeError as error:
+            if error.code == 1:
+                raise PermanentError(PHOTO_NOT_FOUND) from None
+            raise PermanentError("update rejected", error.detail) from None
+
+    async def _update_albums(
+        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+    ) -> None:
+        have = [str(s.get("id", "")) for s in as_list(contexts.get("set"))]
+        for album in have:
+            if album in wanted:
+                continue
+            try:
+                await self._call(
+                    op,
+                    "flickr.photosets.removePhoto",
+                    write=True,
+                    photoset_id=album,
+                    photo_id=photo_id,
+                )
+            except FlickrCodeError as error:
+                # 1 set gone, 2 photo gone, 3 not in set: nothing left to remove.
+                if error.code not in (1, 2, 3):
+                    op.warnings.append(f"album {album}: not removed: {error.message}")
+        for album in wanted:
+            if album not in have:
+                await self._add_to_album(op, photo_id, album)
+
+    async def _update_groups(
+        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+    ) -> None:
+        have = [str(p.get("id", "")) for p in as_list(contexts.get("pool"))]
+        for group in have:
+            if group in wanted:
+                continue
+            try:
+                await self._call(
+                    op, "flickr.groups.pools.remove", write=True, group_id=group, photo_id=photo_id
+                )
+            except FlickrCodeError as error:
+                # 1 group gone, 2 not in pool: nothing left to remove.
+                if error.code not in (1, 2):
+                    op.warnings.append(f"group {group}: not removed: {error.message}")
+        for group in wanted:
+            if group not in have:
+                await self._add_to_group(op, photo_id, group)
+
+    # --- delete and recovery ------------------------------------------------------
+
+    async def delete(self, ref: RemoteRef) -> None:
+        photo_id = str(ref.ids.get("photo_id", "")).strip()
+        if photo_id:
+            await self._delete(_Operation(), photo_id)
+
+    async def _delete(self, op: _Operation, photo_id: str) -> None:
+        try:
+            await self._call(op, "flickr.photos.delete", write=True, photo_id=photo_id)
+        except FlickrCodeError as error:
+            if error.code != 1:  # 1: already gone
+                raise
+
+    async def find_by_marker(
+        self, marker: str, known: Mapping[str, str] | None = None
+    ) -> RemoteRef | None:
+        """The photo carrying our machine tag; duplicates (oldest kept) are deleted."""
+        machine_tag = marker_tag(marker)
+        op = _Operation()
+        found = await self._search(op, machine_tag)
+        if not found:
+            # The search index may lag behind an upload (D1): check the newest uploads.
+            found = await self._recent_uploads_with(op, machine_tag)
+        known_id = str((known or {}).get("photo_id", "")).strip()
+        if not found and known_id and await self._exists(op, known_id):
+            found = {known_id: 0}
+        if not found:
+            return None
+        oldest, *duplicates = sorted(found, key=lambda pid: (found[pid], as_int(pid)))
+        for duplicate in duplicates:
+            await self._delete(op, duplicate)
+        return RemoteRef({"photo_id": oldest}, self.photo_page(oldest))
+
+    async def _search(self, op: _Operation, machine_tag: str) -> dict[str, int]:
+        found: dict[str, int] = {}
+        page, pages = 1, 1
+        while page <= min(pages, SEARCH_MAX_PAGES):
+            photos = (
+                await self._call(
+                    op,
+                    "flickr.photos.search",
+                    user_id="me",
+                    machine_tags=machine_tag,
+                    extras="machine_tags,date_upload",
+                    per_page=SEARCH_PER_PAGE,
+                    page=page,
+                )
+            ).get("photos", {})
+            found.update(self._carrying(photos, machine_tag))
+            pages = as_int(photos.get("pages"), 1)
+            page += 1
+        return found
+
+    async def _recent_uploads_with(self, op: _Operation, machine_tag: str) -> dict[str, int]:
+        photos = (
+            await self._call(
+                op,
+                "flickr.people.getPhotos",
+                user_id="me",
+                extras="machine_tags,date_upload",
+                per_page=RECENT_UPLOADS_CHECKED,
+            )
+        ).get("photos", {})
+        return self._carrying(photos, machine_tag)
+
+    @staticmethod
+    def _carrying(photos: dict[str, Any], machine_tag: str) -> dict[str, int]:
+        """Photo id -> upload time for the listed photos that carry exactly our tag."""
+        return {
+            str(p["id"]): as_int(p.get("dateupload"))
+            for p in as_list(photos.get("photo"))
+            if "id" in p and machine_tag in str(p.get("machine_tags", "")).lower().split()
+        }
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,73 @@
+"""The flickr post for a photo: title, description, tags, date, privacy, albums, groups."""
+
+from __future__ import annotations
+
+from sync.config import Credentials, Settings
+from sync.photo import Photo
+from sync.platforms.flickr import FlickrPost
+from sync.rendering import (
+    PostSize,
+    Rendered,
+    camera_info,
+    date_text,
+    first_line,
+    keyword_terms,
+    shooting_info,
+)
+
+CIRCA_GRANULARITY = 8
+EXACT_GRANULARITY = 0
+
+
+def flickr_description(photo: Photo) -> str:
+    """Headline, description, `Taken ca. <date>.` for circa dates, then the camera lines."""
+    blocks = [photo.headline, photo.description]
+    if photo.circa and photo.date_taken is not None:
+        blocks.append(f"Taken {date_text(photo)}.")
+    info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
+    blocks.append(info)
+    return "\n\n".join(block for block in blocks if block)
+
+
+def memberships(photo: Photo, settings: Settings, kind: str) -> tuple[tuple[str, ...], list[str]]:
+    """Ids of the albums or groups (by layout name `kind`) the photo's categories name."""
+    prefix = f"{settings.categories.root}|flickr|{kind}|"
+    ids: list[str] = []
+    warnings: list[str] = []
+    for path, description in sorted(photo.categories.items()):
+        if not path.startswith(prefix):
+            continue
+        remote_id = first_line(description)
+        if remote_id:
+            ids.append(remote_id)
+        else:
+            warnings.append(f"category {path} has no flickr id in its description")
+    return tuple(dict.fromkeys(ids)), warnings
+
+
+def render_flickr(
+    photo: Photo, settings: Settings, credentials: Credentials
+) -> Rendered[FlickrPost]:
+    albums, album_warnings = memberships(photo, settings, settings.categories.albums)
+    groups, group_warnings = memberships(photo, settings, settings.categories.groups)
+    tags = tuple(keyword_terms(photo, settings.keywords, settings.categories))
+    post = FlickrPost(
+        file=photo.file,
+        title=photo.title or photo.name,
+        description=flickr_description(photo),
+        tags=tags,
+        date_taken=photo.date_taken,
+        date_granularity=CIRCA_GRANULARITY if photo.circa else EXACT_GRANULARITY,
+        is_public=credentials.flickr_is_public,
+        is_friend=credentials.flickr_is_friend,
+        is_family=credentials.flickr_is_family,
+        albums=albums,
+        groups=groups,
+    )
+    size = PostSize(
+        title_chars=len(post.title),
+        caption_chars=len(post.description),
+        # Our machine tag rides along with every upload.
+        tags=len(tags) + 1,
+    )
+    return Rendered(post, size, tuple(album_warnings + group_warnings))

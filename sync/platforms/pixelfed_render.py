@@ -1,0 +1,55 @@
+"""The pixelfed post for a photo: caption with hashtags, alt text and visibility."""
+
+from __future__ import annotations
+
+from sync.config import Credentials, Settings
+from sync.photo import Photo
+from sync.platforms.pixelfed import PixelfedPost
+from sync.rendering import (
+    PostSize,
+    Rendered,
+    camera_info,
+    date_text,
+    hashtag,
+    keyword_terms,
+    shooting_info,
+    sorted_unique,
+)
+
+ALWAYS_TAGGED = "photography"
+
+
+def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
+    """Keywords as hashtags (letters and digits only) plus `photography`, sorted."""
+    terms = keyword_terms(photo, settings.keywords, settings.categories)
+    return sorted_unique(t for t in (*map(hashtag, terms), ALWAYS_TAGGED) if t)
+
+
+def pixelfed_caption(photo: Photo, settings: Settings) -> str:
+    """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines."""
+    first = photo.title or photo.name
+    if photo.headline:
+        first += f" -- {photo.headline}"
+    if photo.date_taken is not None:
+        first += f" (Taken {date_text(photo)})"
+    hashtags = " ".join(f"#{t}" for t in pixelfed_hashtags(photo, settings))
+    info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
+    return "\n\n".join(block for block in (first, hashtags, info) if block)
+
+
+def render_pixelfed(
+    photo: Photo, settings: Settings, credentials: Credentials
+) -> Rendered[PixelfedPost]:
+    post = PixelfedPost(
+        file=photo.file,
+        caption=pixelfed_caption(photo, settings),
+        alt_text=photo.headline,
+        visibility=credentials.pixelfed_visibility or "public",
+    )
+    size = PostSize(
+        title_chars=len(photo.title),
+        caption_chars=len(post.caption),
+        alt_text_chars=len(post.alt_text),
+        tags=len(pixelfed_hashtags(photo, settings)),
+    )
+    return Rendered(post, size)

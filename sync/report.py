@@ -1,0 +1,117 @@
+"""What the headless mode prints: the plan, outcomes as they happen, and the summary.
+
+Plain lines by default; a live progress line when attached to a terminal; with `--json`
+the only thing on standard output is one JSON document (lines go to standard error).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from sync.events import (
+    Event,
+    PhotoDone,
+    PhotoFailed,
+    PlatformStopped,
+    Progress,
+    RunSummary,
+    Waiting,
+)
+from sync.plan import Plan
+from sync.rules import Action
+
+PAST = {
+    "add": "added",
+    "update": "updated",
+    "metadata": "updated metadata of",
+    "delete": "deleted",
+}
+
+
+class Reporter:
+    def __init__(self, out: TextIO | None = None, *, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+        self.out = out or sys.stdout
+        self.lines: TextIO = sys.stderr if json_mode else self.out
+        self.live = self.lines.isatty()
+        self.results: dict[str, dict[str, Any]] = {}
+        self._progress_shown = False
+        self._shown_warnings: set[str] = set()
+
+    def say(self, text: str) -> None:
+        self._clear_progress()
+        print(text, file=self.lines, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PhotoDone):
+            verb = PAST.get(event.action, event.action)
+            url = f" {event.url}" if event.url else ""
+            self.say(f"{event.platform}: {verb} {event.name}{url}")
+            for warning in event.warnings:
+                self._shown_warnings.add(f"{event.name}: {warning}")
+                self.say(f"{event.platform}: warning: {event.name}: {warning}")
+        elif isinstance(event, PhotoFailed):
+            self.say(f"{event.platform}: FAILED {event.action} {event.name}: {event.reason}")
+        elif isinstance(event, Waiting) and event.reason == "rate limit":
+            self.say(f"{event.platform}: waiting {event.seconds:.0f} s for the rate limit")
+        elif isinstance(event, PlatformStopped):
+            self.say(f"{event.platform}: stopped: {event.reason}")
+        elif isinstance(event, Progress) and self.live:
+            print(f"\r{event.platform}: {event.done}/{event.total}", end="", file=self.lines)
+            self._progress_shown = True
+
+    def _clear_progress(self) -> None:
+        if self._progress_shown:
+            print("\r\033[K", end="", file=self.lines)
+            self._progress_shown = False
+
+    def problem(self, platform: str, message: str) -> None:
+        self.say(f"{platform}: cannot run: {message}")
+        self.results[platform] = {"status": "not run", "problem": message}
+
+    def plan(self, plan: Plan, dry_run: bool) -> None:
+        counts = plan.counts()
+        heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
+        self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
+        if dry_run:
+            for item in plan.items:
+                if item.action is Action.UNCHANGED:
+                    continue
+                detail = ", ".join(item.verdict.errors) or item.verdict.note
+                title = item.photo.title or "(no title)"
+                self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
+            self.results[plan.platform] = {"status": "dry run", "plan": counts}
+
+    def summary(self, summary: RunSummary) -> None:
+        parts = [
+            f"{summary.added} added",
+            f"{summary.updated} updated",
+            f"{summary.metadata} metadata updated",
+            f"{summary.deleted} deleted",
+        ]
+        if summary.cleared:
+            parts.append(f"{summary.cleared} delete flags cleared (never posted)")
+        if summary.adopted:
+            parts.append(f"{summary.adopted} recovered from an interrupted run")
+        parts += [f"{summary.failed} failed", f"{summary.errors} with errors"]
+        parts.append(f"{summary.unchanged} unchanged")
+        if summary.skipped:
+            parts.append(f"{summary.skipped} not started")
+        self.say(f"{summary.platform}: " + ", ".join(parts))
+        if summary.changed == 0 and summary.failed == 0 and not summary.adopted:
+            self.say(f"{summary.platform}: nothing left to do")
+        for name, errors in summary.error_photos:
+            self.say(f"{summary.platform}:   {name}: {', '.join(errors)}")
+        for warning in summary.warnings:
+            if warning not in self._shown_warnings:
+                self.say(f"{summary.platform}: warning: {warning}")
+        self.results[summary.platform] = {"status": "run", **asdict(summary)}
+
+    def finish(self, exit_code: int) -> None:
+        self._clear_progress()
+        if self.json_mode:
+            document = {"exit_code": exit_code, "platforms": self.results}
+            print(json.dumps(document, indent=1), file=self.out, flush=True)
