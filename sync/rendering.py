@@ -121,13 +121,13 @@ def genres(photo: Photo, categories: CategorySettings) -> list[str]:
 
 
 def sorted_unique(terms: Iterable[str]) -> list[str]:
-    """De-duplicate ignoring case (the first spelling wins) and sort ignoring case."""
-    seen: dict[str, str] = {}
-    for term in terms:
-        term = " ".join(term.split())
-        if term and term.casefold() not in seen:
-            seen[term.casefold()] = term
-    return sorted(seen.values(), key=lambda t: (t.casefold(), t))
+    """Sorted ignoring case; of spellings that differ only in case, one is kept, always the
+    same one whatever the input order (so posts do not change between runs)."""
+    cleaned = {" ".join(term.split()) for term in terms} - {""}
+    unique: dict[str, str] = {}
+    for term in sorted(cleaned, key=lambda t: (t.casefold(), t)):
+        unique.setdefault(term.casefold(), term)
+    return list(unique.values())
 
 
 def hashtag(term: str) -> str:

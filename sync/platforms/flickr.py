@@ -359,11 +359,12 @@ class FlickrPlatform(Platform[FlickrPost]):
             raise PermanentError(PHOTO_NOT_FOUND, "no photo id recorded")
         op = _Operation()
         try:
-            info = (await self._call(op, "flickr.photos.getInfo", photo_id=photo_id))["photo"]
+            answer = await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
         except FlickrCodeError as error:
             if error.code == 1:
                 raise PermanentError(PHOTO_NOT_FOUND) from None
             raise
+        info = answer.get("photo", {})
         contexts = await self._call(op, "flickr.photos.getAllContexts", photo_id=photo_id)
 
         await self._update_fields(op, photo_id, info, post)
