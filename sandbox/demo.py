@@ -36,10 +36,12 @@ def run_demo(headless: bool) -> int:
     from sync.headless import HeadlessOptions, run_headless
 
     with sandbox_world() as world, demo_home(world):
+        if not headless and _tui_available():
+            from tui.app import run_tui
+
+            return run_tui()
         print("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
         print(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
-        if not headless:
-            print("(The terminal UI is not built yet; showing the headless run.)")
         print("\n== First run ==")
         first = run_headless(HeadlessOptions())
         print("\n== Second run ==")
@@ -47,6 +49,14 @@ def run_demo(headless: bool) -> int:
         posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
         print(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
     return 2 if 2 in (first, second) else 0
+
+
+def _tui_available() -> bool:
+    try:
+        import tui.app  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _account(world: SandboxWorld) -> str:

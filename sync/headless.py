@@ -7,28 +7,15 @@ Exit codes: 0 all went well, 1 some photos failed (or a platform stopped part-wa
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from imatch.client import IMatchClient
 from imatch.errors import IMatchError
-from sync.config import (
-    APP_VARIABLE_NAMES,
-    ConfigError,
-    Credentials,
-    Settings,
-    credentials,
-    load_settings,
-)
-from sync.connect import SetupError, open_platform
-from sync.engine import Engine, RetryPolicy
-from sync.journal import Journal
-from sync.plan import read_plan
-from sync.platforms.base import Limits, Platform, PlatformError
+from sync.config import ConfigError, load_settings
+from sync.engine import RetryPolicy
 from sync.report import Reporter
 from sync.rules import Action
-from sync.secret_store import SecretStore
+from sync.session import SyncSession
 
 ONLY_CHOICES = {
     "add": {Action.ADD},
@@ -37,7 +24,6 @@ ONLY_CHOICES = {
     "delete": {Action.DELETE},
     "errors": set(),
 }
-_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,80 +63,38 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     names = list(options.platforms) or list(settings.enabled_platforms)
     for name in names:
         settings.platform(name)  # unknown names fail here, before anything runs
-    imatch = settings.imatch
-    async with IMatchClient(
-        imatch.url,
-        user=imatch.user or None,
-        timeout=imatch.timeout,
-        chunk_size=imatch.chunk_size,
-        max_in_flight=imatch.max_in_flight,
-    ) as client:
-        variables = await client.app_variables(APP_VARIABLE_NAMES)
-        creds = credentials(variables, settings)
-        journal = None if options.dry_run else Journal()
-        try:
-            outcomes = [
-                await _one_platform(name, client, settings, creds, journal, options, reporter)
-                for name in names
-            ]
-        finally:
-            if journal is not None:
-                journal.close()
+    async with SyncSession(settings, dry_run=options.dry_run, retry=options.retry) as session:
+        outcomes = [await _one_platform(session, name, options, reporter) for name in names]
     if outcomes and all(o == "not run" for o in outcomes):
         return 2
     return 1 if any(o == "failed" for o in outcomes) else 0
 
 
 async def _one_platform(
-    name: str,
-    client: IMatchClient,
-    settings: Settings,
-    creds: Credentials,
-    journal: Journal | None,
-    options: HeadlessOptions,
-    reporter: Reporter,
+    session: SyncSession, name: str, options: HeadlessOptions, reporter: Reporter
 ) -> str:
-    platform: Platform[object] | None = None
-    limits: Limits | None = None
-    try:
-        platform = open_platform(name, settings, creds, SecretStore())
-        await platform.connect()
-        limits = await platform.limits()
-    except (SetupError, PlatformError) as error:
-        if platform is not None:
-            await platform.close()
+    state = await session.connect(name)
+    if state.problem:
         if not options.dry_run:
-            reporter.problem(name, str(error))
+            reporter.problem(name, state.problem)
             return "not run"
-        reporter.say(f"{name}: not connected ({error}); planning with default limits")
-        platform = None
-    try:
-        refused = journal.refused_adds(name) if journal else None
-        plan = await read_plan(client, name, settings, creds, limits, refused)
-        if not plan.publication.exists:
-            reporter.problem(name, f"IMatch has no category {plan.publication.root}")
-            return "not run"
-        if options.dry_run or platform is None or journal is None:
-            reporter.plan(plan, dry_run=True)
-            return "ok"
-        engine = Engine(
-            client=client,
-            journal=journal,
-            platform=platform,
-            plan=plan,
-            settings=settings,
-            limits=limits,
-            emit=reporter,
-            retry=options.retry,
-        )
-        await engine.reconcile()
-        reporter.plan(plan, dry_run=False)
-        actions: set[Action] | None = None
-        if options.only:
-            actions = set().union(*(ONLY_CHOICES[o] for o in options.only))
-        summary = await engine.run(plan.select(actions=actions))
-        reporter.summary(summary)
-        return "failed" if summary.failed or summary.stopped else "ok"
-    finally:
-        if platform is not None:
-            await platform.close()
+        reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
+    state = await session.prepare(name)
+    plan = state.plan
+    assert plan is not None
+    if not plan.publication.exists:
+        reporter.problem(name, f"IMatch has no category {plan.publication.root}")
+        return "not run"
+    for warning in state.warnings:
+        reporter.say(f"{name}: warning: {warning}")
+    if state.reconciled:
+        reporter.say(f"{name}: finished {state.reconciled} operations an interrupted run left open")
+    reporter.plan(plan, dry_run=options.dry_run)
+    if options.dry_run:
+        return "ok"
+    actions: set[Action] | None = None
+    if options.only:
+        actions = set().union(*(ONLY_CHOICES[o] for o in options.only))
+    summary = await session.run(name, plan.select(actions=actions), emit=reporter)
+    reporter.summary(summary)
+    return "failed" if summary.failed or summary.stopped else "ok"
