@@ -1,0 +1,107 @@
+"""Configuration: defaults, a strict config file, environment overrides, credentials."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imatch.models import AppVariables
+from sync.config import ConfigError, credentials, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "missing.toml", environ={})
+    assert settings.imatch.url == "http://127.0.0.1:50519"
+    assert settings.imatch.chunk_size == 500
+    assert settings.categories.root == "Socials"
+    assert settings.enabled_platforms == ("flickr", "pixelfed")
+    assert "headline" in settings.pixelfed.require
+    assert "headline" not in settings.flickr.require
+    assert settings.flickr.concurrency == 1
+    assert settings.source is None
+
+
+def test_file_values_and_nested_defaults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[imatch]\nurl = "http://127.0.0.1:9"\nchunk_size = 100\n'
+        '[categories]\nroot = "Web"\n'
+        '[keywords]\nexclude = ["places|home"]\n'
+        "[pixelfed]\nenabled = false\nconcurrency = 2\n",
+    )
+    settings = load_settings(path, environ={})
+    assert settings.imatch.url == "http://127.0.0.1:9"
+    assert settings.imatch.chunk_size == 100
+    assert settings.imatch.max_in_flight == 4
+    assert settings.categories.root == "Web"
+    assert settings.categories.update == "_update"
+    assert settings.keywords.exclude == ("places|home",)
+    assert settings.enabled_platforms == ("flickr",)
+    assert settings.pixelfed.concurrency == 2
+    assert "headline" in settings.pixelfed.require  # the platform's own default survives
+    assert settings.source == path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[imatch]\nchunksize = 5\n", "unknown key imatch.chunksize"),
+        ('[flickr]\nconcurrency = "four"\n', "flickr.concurrency: expected a whole number"),
+        ("[flickr]\nenabled = 1\n", "flickr.enabled: expected true or false"),
+        ("[keywords]\nexclude = 3\n", "keywords.exclude: expected a list"),
+        ('[keywords]\nlevels = ["one"]\n', "keywords.levels[0]: expected a whole number"),
+        ("[mastodon]\nenabled = true\n", "unknown key mastodon"),
+        ("imatch = 3\n", "imatch: expected a table"),
+        ("[imatch\n", "not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_key_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(
+        ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")
+    ) as raised:
+        load_settings(path, environ={})
+    assert str(path) in str(raised.value)
+
+
+def test_environment_overrides(tmp_path: Path) -> None:
+    settings = load_settings(
+        tmp_path / "none.toml", environ={"IMATCH_SOCIALS_IMATCH_URL": "http://127.0.0.1:1"}
+    )
+    assert settings.imatch.url == "http://127.0.0.1:1"
+    variables = AppVariables({"pixelfed_token": "from-imatch", "flickr_apikey": "old"})
+    creds = credentials(variables, settings, environ={"IMATCH_SOCIALS_PIXELFED_TOKEN": "from-env"})
+    assert creds.pixelfed_token == "from-env"
+    assert creds.flickr_api_key == "old"
+
+
+def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "none.toml", environ={})
+    variables = AppVariables(
+        {
+            "flickr_apikey": "key-1234",
+            "flickr_apisecret": "secret-5678",
+            "flickr_is_public": 1,
+            "flickr_is_friend": "0",
+            "flickr_is_family": "1",
+            "pixelfed_url": "https://pixelfed.example",
+            "pixelfed_visibility": "unlisted",
+        }
+    )
+    creds = credentials(variables, settings, environ={})
+    assert (creds.flickr_api_key, creds.flickr_api_secret) == ("key-1234", "secret-5678")
+    assert (creds.flickr_is_public, creds.flickr_is_friend, creds.flickr_is_family) == (
+        True,
+        False,
+        True,
+    )
+    assert creds.pixelfed_visibility == "unlisted"
+    assert "key-1234" not in repr(creds)
+    assert "secret-5678" not in repr(creds)

@@ -1,0 +1,55 @@
+"""The journal: intents survive the process, and say what a crash left open."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sync.journal import Journal, State
+
+
+def test_intent_lifecycle_and_unfinished(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    first = journal.begin("flickr", 7, "add")
+    assert len(first) == 32
+    assert first == first.lower()
+    journal.checkpoint(first, {"media_id": "m1"})
+    journal.remote_done(first, {"photo_id": "p1"})
+    second = journal.begin("flickr", 8, "delete")
+    journal.begin("pixelfed", 9, "add")
+    open_intents = journal.unfinished("flickr")
+    assert [i.id for i in open_intents] == [first, second]
+    assert open_intents[0].state is State.REMOTE_DONE
+    assert open_intents[0].remote == {"media_id": "m1", "photo_id": "p1"}
+    journal.done(first)
+    journal.failed(second, "upload rejected")
+    assert journal.unfinished("flickr") == []
+    journal.close()
+
+    again = Journal(tmp_path / "j.sqlite")
+    assert [i.file_id for i in again.unfinished("pixelfed")] == [9]
+    assert again.counts() == {"done": 1, "failed": 1, "started": 1}
+
+
+def test_wal_mode_and_durable_sync(tmp_path: Path) -> None:
+    Journal(tmp_path / "j.sqlite").close()
+    with sqlite3.connect(tmp_path / "j.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_resumable_ids_of_abandoned_adds(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    intent = journal.begin("pixelfed", 3, "add")
+    journal.checkpoint(intent, {"media_id": "m9"})
+    assert journal.resumable("pixelfed", 3) == {}
+    journal.abandoned(intent, "nothing was posted")
+    assert journal.resumable("pixelfed", 3) == {"media_id": "m9"}
+    assert journal.resumable("pixelfed", 4) == {}
+
+
+def test_refused_adds_remember_the_file(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    intent = journal.begin("flickr", 5, "add")
+    journal.failed(intent, "upload rejected", "120:1700000000")
+    assert journal.refused_adds("flickr") == {5: ("upload rejected", "120:1700000000")}
+    assert journal.refused_adds("pixelfed") == {}
