@@ -86,6 +86,11 @@ class FaultKnobs:
     def mutations(self) -> int:
         return self._mutations
 
+    def reset_counters(self) -> None:
+        """Start counting mutations from zero (e.g. after seeding a simulator)."""
+        with self._lock:
+            self._mutations = 0
+
 
 @dataclass
 class RequestRecord:

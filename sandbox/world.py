@@ -7,8 +7,9 @@ app (headless or TUI) talks to the simulators.
 
 from __future__ import annotations
 
+import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,19 +36,26 @@ class SandboxWorld:
     pixelfed: PixelfedSimulator
     pixelfed_url: str
 
-    def configure_home(self, home: Path, extra_config: str = "") -> Path:
-        """Write config and flickr token under `home` (use as IMATCH_SOCIALS_HOME)."""
+    def configure_home(
+        self, home: Path, overrides: Mapping[str, Mapping[str, object]] | None = None
+    ) -> Path:
+        """Write config and flickr token under `home` (use as IMATCH_SOCIALS_HOME).
+
+        `overrides` adds settings by section, e.g. `{"flickr": {"concurrency": 2}}`.
+        """
         from sync.platforms.flickr_api import FlickrToken
         from sync.platforms.flickr_login import save_token
         from sync.secret_store import SecretStore
 
+        sections: dict[str, dict[str, object]] = {
+            "imatch": {"url": self.imatch_url},
+            "flickr": {"url": self.flickr_url},
+        }
+        for section, values in (overrides or {}).items():
+            sections.setdefault(section, {}).update(values)
         config = home / "config" / "config.toml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(
-            f'[imatch]\nurl = "{self.imatch_url}"\n\n'
-            f'[flickr]\nurl = "{self.flickr_url}"\n\n{extra_config}',
-            encoding="utf-8",
-        )
+        config.write_text(_toml(sections), encoding="utf-8")
         login = self.flickr_login
         save_token(
             SecretStore(home / "state"),
@@ -62,6 +70,15 @@ class SandboxWorld:
             ),
         )
         return config
+
+
+def _toml(sections: Mapping[str, Mapping[str, object]]) -> str:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+        lines.append("")
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -103,6 +120,7 @@ def sandbox_world(
         seed_pixelfed(pixelfed, servers["pixelfed"], db)
         for sim in (imatch, flickr, pixelfed):
             sim.knobs.latency = latency
+            sim.knobs.reset_counters()
             sim.log.clear()
         yield SandboxWorld(
             library=library,

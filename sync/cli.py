@@ -8,6 +8,7 @@ from pathlib import Path
 
 from imatch.errors import IMatchError
 from sync.config import PLATFORMS, ConfigError
+from sync.logs import setup_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="try the app against local simulators")
     demo.add_argument("--headless", action="store_true", help="no terminal UI; print results")
 
+    doctor = commands.add_parser("doctor", help="check the set-up and say what to fix")
+    doctor.add_argument(
+        "--platform",
+        action="append",
+        choices=PLATFORMS,
+        dest="doctor_platforms",
+        help="only this platform (repeatable; default: all enabled)",
+    )
+
     login = commands.add_parser("login", help="log in to flickr or check the pixelfed token")
     login.add_argument("platform", choices=PLATFORMS)
 
@@ -53,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        setup_logging()
+    except OSError as error:
+        print(f"imatch-socials: cannot write the log file: {error}", file=sys.stderr)
     try:
         return _dispatch(args, parser)
     except (IMatchError, ConfigError) as error:
@@ -76,6 +90,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from sandbox.demo import run_sandbox
 
         return run_sandbox(args)
+    if args.command == "doctor":
+        from sync.doctor import run_doctor
+
+        return run_doctor(args.doctor_platforms or args.platform or ())
     if args.command == "login":
         from sync.login import run_login
 

@@ -283,10 +283,22 @@ class Engine:
         attempt: Callable[[], Awaitable[T]],
         recover: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
+        """Call `attempt` until it succeeds, retrying transient failures.
+
+        After an ambiguous failure the change may have happened: `recover` looks for it,
+        and the change is only attempted again once `recover` has answered "not there".
+        A failing look is itself retried; it never leads to a blind second attempt.
+        """
         delay = self.retry.base_delay
+        unresolved = False
         for number in range(self.retry.attempts):
             last = number == self.retry.attempts - 1
             try:
+                if unresolved and recover is not None:
+                    found = await recover()
+                    if found is not None:
+                        return found
+                    unresolved = False
                 return await attempt()
             except RateLimited as error:
                 if last:
@@ -294,12 +306,9 @@ class Engine:
                 wait = error.retry_after if error.retry_after is not None else delay
                 self.emit(Waiting(self.name, wait, "rate limit"))
             except AmbiguousError:
-                if recover is not None:
-                    found = await self._try_recover(recover)
-                    if found is not None:
-                        return found
                 if last:
                     raise
+                unresolved = True
                 wait = delay * (0.5 + random.random())
                 self.emit(Waiting(self.name, wait, "retry"))
             except TransientError:
@@ -310,12 +319,6 @@ class Engine:
             await self.retry.sleep(min(wait, self.retry.max_delay))
             delay = min(delay * 2, self.retry.max_delay)
         raise AssertionError("unreachable")
-
-    async def _try_recover(self, recover: Callable[[], Awaitable[T | None]]) -> T | None:
-        try:
-            return await recover()
-        except TransientError:
-            return None
 
     # --- reconciliation -------------------------------------------------------------------
 

@@ -1,0 +1,320 @@
+"""Serve the IMatch app as IMatch would, so it can be tried and tested without IMatch.
+
+IMatch serves user apps from its `webroot/user` folder and the libraries it bundles from
+`/system/...`. This server does the same on 127.0.0.1 for the `imatch_app/` folder:
+
+- `/user/imatch-socials/...`: the app's files (`/` redirects to its index.html);
+- `/system/jquery/dist/jquery.min.js`: Debian's jQuery when installed, else a stub (the
+  app itself uses no jQuery; IMatch's imwslib.js does);
+- `/system/imws/imwslib.js`: a stand-in whose `IMWS.get` forwards `v1/...` calls to the
+  IMatch simulator (this server authenticates and relays them);
+- `/system/imatch/imatchlib.js`: a stand-in whose `IMatch.processRun` posts to
+  `/sandbox/processRun`, which really runs the program (only `imatch-socials` or
+  `imatch-socials.exe`) and answers with IMatch's keys: `result`, `exitCode`, `output`,
+  `errorOutput`. A run that exceeds its timeout is killed and answers `result: "timeout"`.
+
+`python -m sandbox.imatch_app_server` starts the simulators with the demo library, points
+`imatch_to_socials_python_script_path` at this Python's scripts folder and prints the
+app's address to open in a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sandbox.serving import ServerThread
+
+APP_DIR = Path(__file__).resolve().parent.parent / "imatch_app"
+APP_FOLDER = "imatch-socials"
+"""The app's folder name under IMatch's webroot/user (any name works there)."""
+APP_PATH = f"/user/{APP_FOLDER}/index.html"
+ALLOWED_EXECUTABLES = frozenset({"imatch-socials", "imatch-socials.exe"})
+DEBIAN_JQUERY = Path("/usr/share/javascript/jquery/jquery.min.js")
+SCRIPT_PATH_VARIABLE = "imatch_to_socials_python_script_path"
+
+JQUERY_STUB = """\
+/* Sandbox stand-in for IMatch's bundled jQuery (Debian's libjs-jquery is not installed).
+   The imatch-socials app uses no jQuery itself; only IMatch's own imwslib.js does. */
+window.jQuery = window.$ = window.jQuery || function () {
+    throw new Error('jQuery is not available in the sandbox');
+};
+"""
+
+IMWSLIB = """\
+/* Sandbox stand-in for IMatch's /system/imws/imwslib.js: IMWS.get and IMWS.post return
+   promises; a failure passes an object with jqXHR's keys (status, responseJSON,
+   responseText). The sandbox server relays the calls to the IMatch simulator. */
+(function () {
+    'use strict';
+    function call(method, endpoint, params) {
+        var query = new URLSearchParams(params || {}).toString();
+        var url = '/' + String(endpoint).replace(/^\\/+/, '');
+        var options = { method: method, headers: {} };
+        if (method === 'GET') {
+            url += query ? '?' + query : '';
+        } else {
+            options.body = query;
+            options.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        }
+        return fetch(url, options).then(function (response) {
+            return response.text().then(function (text) {
+                var json;
+                try { json = JSON.parse(text); } catch (ignored) { json = undefined; }
+                if (!response.ok) {
+                    throw { status: response.status, responseJSON: json, responseText: text };
+                }
+                return json;
+            });
+        }, function (error) {
+            throw { status: 0, responseJSON: undefined, responseText: String(error) };
+        });
+    }
+    window.IMWS = {
+        get: function (endpoint, params) { return call('GET', endpoint, params); },
+        post: function (endpoint, params) { return call('POST', endpoint, params); }
+    };
+}());
+"""
+
+IMATCHLIB = """\
+/* Sandbox stand-in for IMatch's /system/imatch/imatchlib.js: IMatch.processRun runs the
+   program for real (through the sandbox server) and resolves with IMatch's keys
+   result, exitCode, output and errorOutput. */
+(function () {
+    'use strict';
+    if (typeof IMWS === 'undefined') {
+        throw new Error('imatchlib.js needs imwslib.js');
+    }
+    window.IMatch = {
+        processRun: function (params) {
+            return fetch('/sandbox/processRun', {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify(params || {})
+            }).then(function (response) {
+                return response.text().then(function (text) {
+                    var json;
+                    try { json = JSON.parse(text); } catch (ignored) { json = undefined; }
+                    if (!response.ok) {
+                        throw { status: response.status, responseJSON: json, responseText: text };
+                    }
+                    return json;
+                });
+            }, function (error) {
+                throw { status: 0, responseJSON: undefined, responseText: String(error) };
+            });
+        }
+    };
+}());
+"""
+
+
+@dataclass
+class ProcessRun:
+    """One `IMatch.processRun` call the server carried out (for tests)."""
+
+    argv: list[str]
+    timeout: float
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+class IMatchAppServer:
+    """The ASGI app: the IMatch app's files, the library stand-ins and processRun."""
+
+    def __init__(
+        self,
+        imatch_url: str,
+        env: Mapping[str, str] | None = None,
+        app_dir: Path = APP_DIR,
+        user: str = "sandbox",
+    ) -> None:
+        self.imatch_url = imatch_url.rstrip("/")
+        self.env = dict(env or {})
+        """Added to this process's environment for the programs run (e.g. IMATCH_SOCIALS_HOME)."""
+        self.app_dir = app_dir
+        self.user = user
+        self.runs: list[ProcessRun] = []
+        self._token: str | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/", lambda request: RedirectResponse(APP_PATH)),
+                Route("/system/jquery/dist/jquery.min.js", self._jquery),
+                Route("/system/imws/imwslib.js", lambda request: _javascript(IMWSLIB)),
+                Route("/system/imatch/imatchlib.js", lambda request: _javascript(IMATCHLIB)),
+                Route("/sandbox/processRun", self._process_run, methods=["POST"]),
+                Route("/v1/{endpoint:path}", self._relay, methods=["GET", "POST"]),
+                Mount(f"/user/{APP_FOLDER}", StaticFiles(directory=app_dir, html=True)),
+            ]
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def _jquery(self, request: Request) -> Response:
+        if DEBIAN_JQUERY.is_file():
+            return _javascript(DEBIAN_JQUERY.read_text(encoding="utf-8"))
+        return _javascript(JQUERY_STUB)
+
+    # --- IMWS relay ---------------------------------------------------------------------
+
+    async def _relay(self, request: Request) -> Response:
+        """Forward an IMWS call to the IMatch simulator with a session of our own."""
+        endpoint = "/v1/" + request.path_params["endpoint"]
+        if request.method == "GET":
+            params = dict(request.query_params)
+        else:
+            params = {k: str(v) for k, v in (await request.form()).items()}
+        async with httpx.AsyncClient(base_url=self.imatch_url, timeout=30.0) as client:
+            for _ in range(2):
+                if self._token is None:
+                    self._token = await self._authenticate(client)
+                sent = {**params, "auth_token": self._token}
+                if request.method == "GET":
+                    answer = await client.get(endpoint, params=sent)
+                else:
+                    answer = await client.post(endpoint, data=sent)
+                if answer.status_code != 401:
+                    break
+                self._token = None
+        return Response(
+            answer.content,
+            status_code=answer.status_code,
+            media_type=answer.headers.get("content-type", "application/json"),
+        )
+
+    async def _authenticate(self, client: httpx.AsyncClient) -> str:
+        answer = await client.post(
+            "/v1/authenticate", params={"id": self.user, "password": "", "appid": ""}
+        )
+        answer.raise_for_status()
+        return str(answer.json()["auth_token"])
+
+    # --- processRun ---------------------------------------------------------------------
+
+    async def _process_run(self, request: Request) -> Response:
+        try:
+            params = await request.json()
+        except json.JSONDecodeError:
+            return _error(400, "processRun needs a JSON body")
+        executable = str(params.get("executable", "")).strip()
+        if Path(executable).name not in ALLOWED_EXECUTABLES:
+            return _error(403, f"the sandbox runs only imatch-socials, not {executable!r}")
+        if not await run_in_threadpool(Path(executable).is_file):
+            return _error(404, f"no such program: {executable}")
+        try:
+            timeout = float(params.get("timeout") or 300)
+        except (TypeError, ValueError):
+            return _error(400, "timeout must be a number of seconds")
+        argv = [executable, *shlex.split(str(params.get("parameters", "")))]
+        run = ProcessRun(argv, timeout)
+        self.runs.append(run)
+        run.answer = await run_in_threadpool(self._run, argv, timeout)
+        return JSONResponse(run.answer)
+
+    def _run(self, argv: list[str], timeout: float) -> dict[str, Any]:
+        env = {**os.environ, **self.env}
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as expired:
+            return {
+                "result": "timeout",
+                "exitCode": -1,
+                "output": _text(expired.stdout),
+                "errorOutput": _text(expired.stderr),
+            }
+        except OSError as error:
+            return {"result": "error", "exitCode": -1, "output": "", "errorOutput": str(error)}
+        return {
+            "result": "ok",
+            "exitCode": done.returncode,
+            "output": _text(done.stdout),
+            "errorOutput": _text(done.stderr),
+        }
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
+def _javascript(source: str) -> Response:
+    return Response(source, media_type="text/javascript; charset=utf-8")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": status, "message": message}}, status_code=status)
+
+
+@contextmanager
+def serve_imatch_app(
+    imatch_url: str, env: Mapping[str, str] | None = None, port: int = 0
+) -> Iterator[tuple[str, IMatchAppServer]]:
+    """Serve the app for the duration of the block; yields the app's URL and the server."""
+    server = IMatchAppServer(imatch_url, env)
+    thread = ServerThread(server, port).start()
+    try:
+        yield f"{thread.url}{APP_PATH}", server
+    finally:
+        thread.stop()
+
+
+def scripts_folder() -> Path:
+    """The folder of this Python's console scripts (a venv's bin or Scripts folder)."""
+    return Path(sys.executable).parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the simulators and the app until interrupted."""
+    from sandbox.world import sandbox_world
+
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.imatch_app_server", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--port", type=int, default=0, help="port of the app (0: any free)")
+    parser.add_argument("--home", type=Path, help="imatch-socials home (default: temporary)")
+    args = parser.parse_args(argv)
+    with sandbox_world() as world, tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp:
+        home = args.home or Path(tmp)
+        world.configure_home(home)
+        world.imatch.db.app_variables[SCRIPT_PATH_VARIABLE] = str(scripts_folder())
+        env = {"IMATCH_SOCIALS_HOME": str(home)}
+        with serve_imatch_app(world.imatch_url, env, args.port) as (url, _):
+            print(f"imatch {world.imatch_url}", flush=True)
+            print(f"home {home}", flush=True)
+            print(f"app {url}", flush=True)
+            print("Serving until interrupted (Ctrl+C).", flush=True)
+            with suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Helpers for end-to-end tests: run the headless sync in-process and check the end state."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from sandbox.world import SandboxWorld
+from sync.engine import RetryPolicy
+from sync.headless import HeadlessOptions, run_headless
+from sync.report import Reporter
+
+PLATFORMS = ("flickr", "pixelfed")
+# flickr's client-side limit (3600 calls an hour, bursts of 60) would make fault tests
+# wait a second per call once the burst is spent; its own tests cover the limiter.
+FAST_FLICKR = {"flickr": {"rate_per_hour": 3_600_000}}
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def sync_once(**options: Any) -> tuple[int, dict[str, Any]]:
+    """One headless run (no back-off delays); returns the exit code and the JSON summary."""
+    out = io.StringIO()
+    retry = options.pop("retry", RetryPolicy(attempts=8, base_delay=0.0, sleep=_no_sleep))
+    code = run_headless(
+        HeadlessOptions(json=True, retry=retry, **options), Reporter(out, json_mode=True)
+    )
+    return code, json.loads(out.getvalue())
+
+
+def remote_posts(world: SandboxWorld, platform: str) -> dict[str, Any]:
+    """Live posts on a simulator: flickr photo id or pixelfed status id -> the post."""
+    if platform == "flickr":
+        return dict(world.flickr.state.photos)
+    account = next(iter(world.pixelfed.state.accounts))
+    return {s.id: s for s in world.pixelfed.statuses_of(account)}
+
+
+def records(world: SandboxWorld, platform: str) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    for instance in world.imatch.db.instances.values():
+        if instance.set_name == platform:
+            found.setdefault(instance.file_id, []).append(instance.values)
+    return found
+
+
+def remote_key(platform: str) -> str:
+    return "photo_id" if platform == "flickr" else "status_id"
+
+
+def assert_each_post_once(world: SandboxWorld) -> None:
+    """Every IMatch record points at one live post, and every live post has one record."""
+    for platform in PLATFORMS:
+        posts = remote_posts(world, platform)
+        by_file = records(world, platform)
+        assert all(len(r) == 1 for r in by_file.values()), f"{platform}: a file has 2 records"
+        recorded = [r[0][remote_key(platform)] for r in by_file.values()]
+        assert len(recorded) == len(set(recorded)), f"{platform}: two files share a post"
+        assert set(recorded) == set(posts), f"{platform}: posts and records differ"
+
+
+def error_categories(world: SandboxWorld, platform: str) -> dict[str, set[int]]:
+    prefix = f"Socials|{platform}|__errors|"
+    return {
+        c.path[len(prefix) :]: set(c.direct)
+        for c in world.imatch.db.categories.values()
+        if c.path.startswith(prefix) and c.direct
+    }
