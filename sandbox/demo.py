@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.logs import setup_logging
 from sync.paths import HOME_VARIABLE
 
 
@@ -22,6 +23,7 @@ def demo_home(world: SandboxWorld) -> Iterator[Path]:
         home = Path(folder)
         world.configure_home(home)
         os.environ[HOME_VARIABLE] = str(home)
+        setup_logging()  # the demo's log is thrown away with the rest
         try:
             yield home
         finally:

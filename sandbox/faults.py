@@ -61,6 +61,8 @@ class FaultKnobs:
     drop_rate: float = 0.0
     """Probability that a mutation's answer is dropped after the change was made."""
     seed: int = 0
+    on_mutation: Callable[[], None] | None = None
+    """Called after every completed mutation, before its answer is sent (crash tests)."""
     _random: random.Random = field(init=False, repr=False)
     _mutations: int = field(init=False, default=0, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
@@ -76,6 +78,8 @@ class FaultKnobs:
 
     def should_drop(self) -> bool:
         """Count one completed mutation; True when its answer must be dropped."""
+        if self.on_mutation is not None:
+            self.on_mutation()
         with self._lock:
             self._mutations += 1
             if self._mutations in self.drop_mutations:

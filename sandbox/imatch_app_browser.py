@@ -9,6 +9,7 @@ messages; every wait has a deadline, and page conditions are polled inside the p
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -164,10 +165,8 @@ class Chromium:
     def close(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
-            try:
+            with contextlib.suppress(BrowserError):
                 self.call("Browser.close", timeout=5)
-            except BrowserError:
-                pass
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
@@ -205,10 +204,12 @@ class Page:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             script = (
-                "new Promise(resolve => { const end = Date.now() + %d;"
-                " (function poll() { let ok = false; try { ok = Boolean(%s); } catch (e) {}"
+                "new Promise(resolve => { const end = Date.now() + "
+                + str(int(left * 1000))
+                + "; (function poll() { let ok = false; try { ok = Boolean("
+                + condition
+                + "); } catch (e) {}"
                 " if (ok || Date.now() > end) resolve(ok); else setTimeout(poll, 50); })(); })"
-                % (int(left * 1000), condition)
             )
             try:
                 if self.evaluate(script, await_promise=True, timeout=left + 5):
@@ -228,11 +229,11 @@ class Page:
     def click(self, selector: str) -> None:
         """A real mouse click (press and release) in the middle of the element."""
         box = self.evaluate(
-            "(() => { const e = document.querySelector(%s);"
-            " if (!e) return null; e.scrollIntoView({block: 'center'});"
+            "(() => { const e = document.querySelector("
+            + json.dumps(selector)
+            + "); if (!e) return null; e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect();"
             " return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()"
-            % json.dumps(selector)
         )
         if box is None:
             raise BrowserError(f"no element {selector}")
@@ -244,10 +245,12 @@ class Page:
             )
 
     def screenshot(self, path: Path) -> Path:
-        """A PNG of the whole page."""
+        """A PNG of the whole page, not only of the window."""
+        size = self.browser.call("Page.getLayoutMetrics", session=self.session)["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
         data = self.browser.call(
             "Page.captureScreenshot",
-            {"format": "png", "captureBeyondViewport": True},
+            {"format": "png", "captureBeyondViewport": True, "clip": clip},
             session=self.session,
         )["data"]
         path.write_bytes(base64.b64decode(data))

@@ -84,11 +84,15 @@ class PlatformSettings:
 
 def _platform_defaults(name: str) -> PlatformSettings:
     if name == "pixelfed":
+        # pixelfed documents no API rate limit, only daily caps (1250 uploads, 1000 posts);
+        # five calls a second keeps a small instance comfortable.
         return PlatformSettings(
             require=("title", "description", "headline", "keywords", "genre"),
-            rate_per_hour=3000.0,
+            rate_per_hour=18_000.0,
         )
-    return PlatformSettings(concurrency=1)
+    # flickr calls go through one thread anyway; a second photo in flight lets IMatch
+    # write-backs overlap with the next flickr call. 3600 calls an hour is flickr's limit.
+    return PlatformSettings(concurrency=2, rate_per_hour=3600.0)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ from sync.headless import HeadlessOptions, run_headless
 from sync.report import Reporter
 
 PLATFORMS = ("flickr", "pixelfed")
-# flickr's client-side limit (3600 calls an hour, bursts of 60) would make fault tests
-# wait a second per call once the burst is spent; its own tests cover the limiter.
-FAST_FLICKR = {"flickr": {"rate_per_hour": 3_600_000}}
+# The client-side limits (flickr 3600 calls an hour, bursts of 60) would make long tests
+# wait a second per call once the burst is spent; the limiter has tests of its own.
+NO_RATE_LIMITS = {
+    "flickr": {"rate_per_hour": 3_600_000},
+    "pixelfed": {"rate_per_hour": 3_600_000},
+}
 
 
 async def _no_sleep(seconds: float) -> None:

@@ -24,7 +24,7 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     assert settings.enabled_platforms == ("flickr", "pixelfed")
     assert "headline" in settings.pixelfed.require
     assert "headline" not in settings.flickr.require
-    assert settings.flickr.concurrency == 1
+    assert settings.flickr.concurrency == 2
     assert settings.source is None
 
 

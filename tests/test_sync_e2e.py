@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.sync_checks import (
-    FAST_FLICKR,
+    NO_RATE_LIMITS,
     PLATFORMS,
     assert_each_post_once,
     error_categories,
@@ -27,7 +27,7 @@ from tests.sync_checks import (
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
     with sandbox_world() as world:
-        world.configure_home(tmp_path, FAST_FLICKR)
+        world.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield world
 
