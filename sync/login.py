@@ -50,7 +50,10 @@ def _login_flickr(settings: Settings, creds: Credentials) -> int:
     url = login.start()
     print("Open this address in a browser, approve imatch-socials, then type the code shown:")
     print(url)
-    code = input("Code: ").strip()
+    try:
+        code = input("Code: ").strip()
+    except EOFError:
+        code = ""
     token = login.finish(code)
     save_token(SecretStore(), creds.flickr_api_key, token)
     print(f"flickr: logged in as {token.username} with {token.perms} permission")
