@@ -23,11 +23,15 @@ def flickr_endpoints(settings: Settings) -> FlickrEndpoints:
 
 
 def open_platform(
-    name: str, settings: Settings, credentials: Credentials, store: SecretStore | None = None
+    name: str,
+    settings: Settings,
+    credentials: Credentials,
+    store: SecretStore | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Platform[Any]:
     """The adapter for `name`, not yet connected. Raises SetupError for missing pieces."""
     own = settings.platform(name)
-    limiter = RateLimiter(rate_per_hour=own.rate_per_hour)
+    limiter = limiter or RateLimiter(rate_per_hour=own.rate_per_hour)
     if name == "flickr":
         if not credentials.flickr_api_key or not credentials.flickr_api_secret:
             raise SetupError(

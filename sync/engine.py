@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -53,12 +55,19 @@ T = TypeVar("T")
 ADOPTED = "found again after an interrupted run"
 
 
+class _NotStarted(Exception):
+    """The run was cancelled or the platform stopped before this photo's turn."""
+
+
 @dataclass
 class RetryPolicy:
+    """How long to keep trying, and the clock and sleep every wait uses (tests fake them)."""
+
     attempts: int = 5
     base_delay: float = 1.0
     max_delay: float = 120.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
 
 
 class Engine:
@@ -135,32 +144,41 @@ class Engine:
     async def _one(self, item: PlanItem, cancel: asyncio.Event) -> None:
         if item.action is Action.ERROR or item.action is Action.UNCHANGED:
             return
+        photo = item.photo
+        try:
+            outcome = await self._perform(item, cancel)
+        except _NotStarted:
+            self.summary.skipped += 1
+        except PermanentError as error:
+            self._failed_errors.setdefault(photo.id, set()).add(error.error_name)
+            self._fail(item, str(error), error.error_name)
+        except AuthError as error:
+            self._fail(item, str(error))
+            if not self._stopped:
+                self._stopped = str(error)
+                self.summary.stopped = str(error)
+                self.emit(PlatformStopped(self.name, str(error)))
+        except (PlatformError, IMatchError) as error:
+            self._fail(item, str(error))
+        else:
+            url = outcome.ref.url if outcome else ""
+            warnings = outcome.warnings if outcome else ()
+            self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
+            self.emit(PhotoDone(self.name, photo.id, photo.name, item.action.value, url, warnings))
+
+    @asynccontextmanager
+    async def _remote_slot(self, item: PlanItem, cancel: asyncio.Event) -> AsyncIterator[None]:
+        """One of the platform's concurrent slots, for the remote part of a photo's work.
+
+        IMatch write-backs happen after the slot is released, so they batch across photos
+        instead of holding the platform back. A photo not started when the run is
+        cancelled or the platform stopped is not started at all.
+        """
         async with self._slots:
             if cancel.is_set() or self._stopped:
-                self.summary.skipped += 1
-                return
-            photo = item.photo
-            self.emit(PhotoStarted(self.name, photo.id, photo.name, item.action.value))
-            try:
-                outcome = await self._perform(item)
-            except PermanentError as error:
-                self._failed_errors.setdefault(photo.id, set()).add(error.error_name)
-                self._fail(item, str(error), error.error_name)
-            except AuthError as error:
-                self._fail(item, str(error))
-                if not self._stopped:
-                    self._stopped = str(error)
-                    self.summary.stopped = str(error)
-                    self.emit(PlatformStopped(self.name, str(error)))
-            except (PlatformError, IMatchError) as error:
-                self._fail(item, str(error))
-            else:
-                url = outcome.ref.url if outcome else ""
-                warnings = outcome.warnings if outcome else ()
-                self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
-                self.emit(
-                    PhotoDone(self.name, photo.id, photo.name, item.action.value, url, warnings)
-                )
+                raise _NotStarted
+            self.emit(PhotoStarted(self.name, item.photo.id, item.photo.name, item.action.value))
+            yield
 
     def _fail(self, item: PlanItem, reason: str, error_name: str = "") -> None:
         self.summary.failed += 1
@@ -171,17 +189,26 @@ class Engine:
             )
         )
 
-    async def _perform(self, item: PlanItem) -> Outcome | None:
+    async def _perform(self, item: PlanItem, cancel: asyncio.Event) -> Outcome | None:
+        slot = self._remote_slot(item, cancel)
         if item.action is Action.ADD:
-            return await self._add(item)
+            return await self._add(item, slot)
         if item.action in (Action.UPDATE, Action.METADATA):
-            return await self._update(item)
-        await self._delete(item)
+            return await self._update(item, slot)
+        await self._delete(item, slot)
         return None
 
     # --- the three mutations --------------------------------------------------------------
 
-    async def _add(self, item: PlanItem) -> Outcome:
+    async def _add(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> Outcome:
+        async with slot:
+            intent, outcome = await self._add_remotely(item)
+        await self._record_added(item.photo, outcome.ref)
+        self.journal.done(intent)
+        self.summary.added += 1
+        return outcome
+
+    async def _add_remotely(self, item: PlanItem) -> tuple[str, Outcome]:
         photo, post = item.photo, item.rendered.post
         resume = self.journal.resumable(self.name, photo.id) or None
         intent = self.journal.begin(self.name, photo.id, "add")
@@ -212,10 +239,7 @@ class Engine:
                 self.journal.failed(intent, "gave up")
             raise
         self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
-        await self._record_added(photo, outcome.ref)
-        self.journal.done(intent)
-        self.summary.added += 1
-        return outcome
+        return intent, outcome
 
     async def _record_added(self, photo: Photo, ref: RemoteRef) -> None:
         await self.client.add_attribute_record(self.name, photo.id, ref.record(self.today()))
@@ -223,18 +247,21 @@ class Engine:
         if flags:
             await self._writeback.unassign(flags, photo.id)
 
-    async def _update(self, item: PlanItem) -> Outcome:
+    async def _update(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> Outcome:
         photo = item.photo
         ref = self._ref_of(photo)
-        intent = self.journal.begin(self.name, photo.id, item.action.value)
-        try:
-            outcome = await self._retrying(
-                lambda: self.platform.update(ref, item.rendered.post, item.verdict.replace_image)
-            )
-        except PermanentError as error:
-            self.journal.failed(intent, error.error_name)
-            raise
-        self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
+        async with slot:
+            intent = self.journal.begin(self.name, photo.id, item.action.value)
+            try:
+                outcome = await self._retrying(
+                    lambda: self.platform.update(
+                        ref, item.rendered.post, item.verdict.replace_image
+                    )
+                )
+            except PermanentError as error:
+                self.journal.failed(intent, error.error_name)
+                raise
+            self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         flags = [self.flag_paths[f] for f in (FLAG_UPDATE, FLAG_METADATA) if photo.has_flag(f)]
         await self._writeback.unassign(flags, photo.id)
         self.journal.done(intent)
@@ -244,17 +271,20 @@ class Engine:
             self.summary.metadata += 1
         return outcome
 
-    async def _delete(self, item: PlanItem) -> None:
+    async def _delete(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> None:
         photo = item.photo
         paths = [self.flag_paths[FLAG_DELETE], self.root]
         if not photo.on_platform:
+            async with slot:
+                pass
             await self._writeback.unassign(paths, photo.id)
             self.summary.cleared += 1
             return
         ref = self._ref_of(photo)
-        intent = self.journal.begin(self.name, photo.id, "delete")
-        await self._retrying(lambda: self.platform.delete(ref))
-        self.journal.remote_done(intent, dict(ref.ids))
+        async with slot:
+            intent = self.journal.begin(self.name, photo.id, "delete")
+            await self._retrying(lambda: self.platform.delete(ref))
+            self.journal.remote_done(intent, dict(ref.ids))
         await self._forget(photo.id, [r.instance_id for r in photo.records], paths)
         self.journal.done(intent)
         self.summary.deleted += 1

@@ -17,10 +17,10 @@ from imatch.client import IMatchClient
 from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
 from sync.connect import SetupError, open_platform
 from sync.engine import Engine, RetryPolicy
-from sync.events import Listener, RunSummary
+from sync.events import Listener, RunSummary, Waiting
 from sync.journal import Journal
 from sync.plan import Plan, PlanItem, read_plan
-from sync.platforms.base import Account, Limits, Platform, PlatformError
+from sync.platforms.base import Account, Limits, Platform, PlatformError, RateLimiter
 from sync.secret_store import SecretStore
 
 
@@ -30,6 +30,7 @@ class PlatformState:
 
     name: str
     platform: Platform[Any] | None = None
+    limiter: RateLimiter | None = None
     account: Account | None = None
     limits: Limits | None = None
     problem: str = ""
@@ -96,8 +97,15 @@ class SyncSession:
         """Log in to one platform; a problem is recorded, not raised."""
         state = PlatformState(name)
         self.platforms[name] = state
+        state.limiter = RateLimiter(
+            rate_per_hour=self.settings.platform(name).rate_per_hour,
+            clock=self.retry.clock,
+            sleep=self.retry.sleep,
+        )
         try:
-            state.platform = open_platform(name, self.settings, self.credentials, self.store)
+            state.platform = open_platform(
+                name, self.settings, self.credentials, self.store, state.limiter
+            )
             state.account = await state.platform.connect()
             state.limits = await state.platform.limits()
         except (SetupError, PlatformError, ValueError) as error:
@@ -153,4 +161,15 @@ class SyncSession:
         if self.dry_run:
             raise SetupError("a dry run changes nothing")
         engine = self._engine(state, state.plan, emit)
-        return await engine.run(items, cancel)
+        listener = None
+        if state.limiter is not None and emit is not None:
+
+            def listener(wait: float) -> None:
+                emit(Waiting(name, wait, "rate limit"))
+
+            state.limiter.listeners.append(listener)
+        try:
+            return await engine.run(items, cancel)
+        finally:
+            if state.limiter is not None and listener is not None:
+                state.limiter.listeners.remove(listener)

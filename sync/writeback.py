@@ -1,7 +1,9 @@
 """IMatch write-backs, batched: callers await their own change, which travels with others.
 
-Changes queued while a flush is in flight (or in the same event-loop tick) go out
-together in the next one, so under concurrency N photos cost a few calls, not N.
+A flush waits a moment (`window`, 50 ms) for more changes, and changes queued while a
+flush is in flight go out together in the next one, so under concurrency N photos cost
+a few calls, not N. The delay is safe: the journal already holds the remote result, so a
+crash inside the window is finished by the next run.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from imatch.client import IMatchClient
 class WriteBack:
     """Category removals and attribute-record deletions for one platform."""
 
-    def __init__(self, client: IMatchClient, attribute_set: str) -> None:
+    def __init__(self, client: IMatchClient, attribute_set: str, window: float = 0.05) -> None:
         self._client = client
+        self._window = window
         self._set = attribute_set
         self._unassign: dict[str, set[int]] = {}
         self._assign: dict[str, set[int]] = {}
@@ -46,6 +49,7 @@ class WriteBack:
 
     async def _flush(self) -> None:
         while self._waiters:
+            await asyncio.sleep(self._window)
             waiters, self._waiters = self._waiters, []
             unassign, self._unassign = self._unassign, {}
             assign, self._assign = self._assign, {}

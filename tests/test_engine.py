@@ -1,0 +1,103 @@
+"""The engine through the session API the TUI uses: cancel, rate limits, batched write-backs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.library import generate_library
+from sandbox.world import SandboxWorld, sandbox_world
+from sync.engine import RetryPolicy
+from sync.events import Event, PhotoDone, Progress, RunFinished, Waiting
+from sync.rules import Action
+from sync.session import SyncSession
+from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, records
+
+
+class FakeTime:
+    """A clock and a sleep that only move when something waits; moves pixelfed's too."""
+
+    def __init__(self, world: SandboxWorld) -> None:
+        self.now = 1000.0
+        self.world = world
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        self.world.pixelfed.advance(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
+    library = tmp_path / "library"
+    generate_library(library, 40, cases=False, posted_share=0.5, seed=3)
+    with sandbox_world(library) as world:
+        world.configure_home(tmp_path / "home", NO_RATE_LIMITS)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
+        yield world
+
+
+async def test_cancel_lets_in_flight_work_finish_and_records_it(world: SandboxWorld) -> None:
+    events: list[Event] = []
+    cancel = asyncio.Event()
+
+    def listen(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, PhotoDone):
+            cancel.set()
+
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        adds = state.plan.bucket(Action.ADD)
+        summary = await session.run("pixelfed", adds, emit=listen, cancel=cancel)
+    assert summary.cancelled
+    assert 1 <= summary.added < len(adds)
+    assert summary.added + summary.skipped == len(adds)
+    assert isinstance(events[-1], RunFinished)
+    assert [e.done for e in events if isinstance(e, Progress)][-1] == len(adds)
+    assert_each_post_once(world)
+
+
+async def test_rate_limit_bursts_are_waited_out_and_announced(world: SandboxWorld) -> None:
+    world.pixelfed.settings.rate_limit_writes = 10
+    world.pixelfed.settings.rate_limit_window_seconds = 60
+    fake = FakeTime(world)
+    events: list[Event] = []
+    retry = RetryPolicy(attempts=8, base_delay=0, sleep=fake.sleep, clock=fake.clock)
+    async with SyncSession(retry=retry) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        wanted = len(state.plan.bucket(Action.ADD))
+        summary = await session.run("pixelfed", emit=events.append)
+    assert summary.added == wanted
+    assert summary.failed == 0
+    waits = [e for e in events if isinstance(e, Waiting) and e.reason == "rate limit"]
+    assert waits
+    assert all(0 < w.seconds <= 60 for w in waits)
+    assert sum(fake.slept) >= 60  # at least one window was waited out, on the fake clock
+
+
+async def test_write_backs_are_batched(world: SandboxWorld) -> None:
+    posted = sorted(records(world, "pixelfed"))
+    world.imatch.db.assign("Socials|pixelfed|_delete", posted)
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        await session.prepare("pixelfed")
+        world.imatch.log.clear()
+        summary = await session.run(
+            "pixelfed", session.platforms["pixelfed"].plan.bucket(Action.DELETE)
+        )  # type: ignore[union-attr]
+    assert summary.deleted == len(posted) == 20
+    assert records(world, "pixelfed") == {}
+    writes = world.imatch.log.count(method="POST")
+    # Unbatched this would be 3 writes per photo (two unassigns and the record).
+    assert writes <= len(posted) // 2, writes
+    assert not world.imatch.db.direct_files("Socials|pixelfed|_delete")
