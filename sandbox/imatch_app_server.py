@@ -275,10 +275,13 @@ def _error(status: int, message: str) -> JSONResponse:
 
 @contextmanager
 def serve_imatch_app(
-    imatch_url: str, env: Mapping[str, str] | None = None, port: int = 0
+    imatch_url: str,
+    env: Mapping[str, str] | None = None,
+    port: int = 0,
+    app_dir: Path = APP_DIR,
 ) -> Iterator[tuple[str, IMatchAppServer]]:
     """Serve the app for the duration of the block; yields the app's URL and the server."""
-    server = IMatchAppServer(imatch_url, env)
+    server = IMatchAppServer(imatch_url, env, app_dir)
     thread = ServerThread(server, port).start()
     try:
         yield f"{thread.url}{APP_PATH}", server
@@ -300,13 +303,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0, help="port of the app (0: any free)")
     parser.add_argument("--home", type=Path, help="imatch-socials home (default: temporary)")
+    parser.add_argument(
+        "--app-dir", type=Path, default=APP_DIR, help="the app folder (default: imatch_app/)"
+    )
     args = parser.parse_args(argv)
+    if not (args.app_dir / "index.html").is_file():
+        parser.error(f"{args.app_dir} holds no index.html: name the imatch_app folder (--app-dir)")
     with sandbox_world() as world, tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp:
         home = args.home or Path(tmp)
         world.configure_home(home)
         world.imatch.db.app_variables[SCRIPT_PATH_VARIABLE] = str(scripts_folder())
         env = {"IMATCH_SOCIALS_HOME": str(home)}
-        with serve_imatch_app(world.imatch_url, env, args.port) as (url, _):
+        with serve_imatch_app(world.imatch_url, env, args.port, args.app_dir) as (url, _):
             print(f"imatch {world.imatch_url}", flush=True)
             print(f"home {home}", flush=True)
             print(f"app {url}", flush=True)

@@ -76,15 +76,15 @@ class Check:
         return "FIX" if self.blocking else "WARN"
 
 
-def ok(name: str, detail: str) -> Check:
+def _ok(name: str, detail: str) -> Check:
     return Check(name, True, detail, False)
 
 
-def problem(name: str, detail: str) -> Check:
+def _problem(name: str, detail: str) -> Check:
     return Check(name, False, detail, True)
 
 
-def warning(name: str, detail: str) -> Check:
+def _warning(name: str, detail: str) -> Check:
     return Check(name, False, detail, False)
 
 
@@ -97,12 +97,12 @@ async def diagnose(
         try:
             settings = load_settings()
         except ConfigError as error:
-            return [problem("configuration", f"{error}: correct the file or delete it")]
+            return [_problem("configuration", f"{error}: correct the file or delete it")]
     checks.append(_configuration(settings))
     names = list(platforms) if platforms else list(settings.enabled_platforms)
     for name in names:
         if name not in PLATFORMS:
-            checks.append(problem(name, f"unknown platform: use {' or '.join(PLATFORMS)}"))
+            checks.append(_problem(name, f"unknown platform: use {' or '.join(PLATFORMS)}"))
     names = [n for n in names if n in PLATFORMS]
     imatch = settings.imatch
     async with IMatchClient(
@@ -112,17 +112,22 @@ async def diagnose(
         checks.append(reached)
         if not reached.ok:
             return checks
-        variables = await client.app_variables([*APP_VARIABLE_NAMES, SCRIPT_PATH_VARIABLE])
-        creds = credentials(variables, settings)
-        for name in names:
-            if not settings.platform(name).enabled:
-                checks.append(warning(name, f"disabled in config.toml ([{name}] enabled = false)"))
-            checks += await _categories(client, settings, name)
-            checks.append(await _attribute_set(client, settings, name))
-            variable_checks = _variables(name, variables, creds, settings)
-            checks += variable_checks
-            checks.append(await _login(name, settings, creds, variable_checks))
-        checks.append(_script_path(variables))
+        try:
+            variables = await client.app_variables([*APP_VARIABLE_NAMES, SCRIPT_PATH_VARIABLE])
+            creds = credentials(variables, settings)
+            for name in names:
+                if not settings.platform(name).enabled:
+                    checks.append(
+                        _warning(name, f"disabled in config.toml ([{name}] enabled = false)")
+                    )
+                checks += await _categories(client, settings, name)
+                checks.append(await _attribute_set(client, settings, name))
+                variable_checks = _variables(name, variables, creds, settings)
+                checks += variable_checks
+                checks.append(await _login(name, settings, creds, variable_checks))
+            checks.append(_script_path(variables))
+        except IMatchError as error:
+            checks.append(_problem("IMatch", f"IMatch failed while being checked: {error}"))
     return checks
 
 
@@ -163,8 +168,8 @@ def run_doctor(platforms: Sequence[str] = ()) -> int:
 
 def _configuration(settings: Settings) -> Check:
     if settings.source is not None:
-        return ok("configuration", f"read {settings.source}")
-    return ok("configuration", f"no file at {paths.config_file()}: using the defaults")
+        return _ok("configuration", f"read {settings.source}")
+    return _ok("configuration", f"no file at {paths.config_file()}: using the defaults")
 
 
 async def _imatch(client: IMatchClient, settings: Settings) -> Check:
@@ -173,20 +178,20 @@ async def _imatch(client: IMatchClient, settings: Settings) -> Check:
     try:
         await client.authenticate()
     except IMatchUnavailable:
-        return problem(
+        return _problem(
             name,
             f"IMatch is not running at {client.url}: start IMatch (its web services start "
             f"with it), or set the right address as [imatch] url in {source}",
         )
     except IMatchAuthError as error:
-        return problem(
+        return _problem(
             name,
             f"IMatch refused to log in user {client.user!r} ({error}): set [imatch] user "
             f"in {source} to your IMatch user name",
         )
     except IMatchError as error:
-        return problem(name, f"IMatch at {client.url} answered with an error: {error}")
-    return ok(name, f"IMatch answers at {client.url} (user {client.user})")
+        return _problem(name, f"IMatch at {client.url} answered with an error: {error}")
+    return _ok(name, f"IMatch answers at {client.url} (user {client.user})")
 
 
 # --- categories ---------------------------------------------------------------------------
@@ -202,13 +207,13 @@ async def _categories(client: IMatchClient, settings: Settings, platform: str) -
     top = await _category(client, root)
     if top is None:
         return [
-            problem(
+            _problem(
                 root,
                 f"missing: create the category {root} in IMatch and assign the versions "
                 f"to publish on {platform} to it",
             )
         ]
-    checks = [ok(root, "exists")]
+    checks = [_ok(root, "exists")]
     purposes = {
         names.update: "photos to upload again (image and metadata)",
         names.metadata: "photos whose metadata only is sent again",
@@ -218,9 +223,9 @@ async def _categories(client: IMatchClient, settings: Settings, platform: str) -
     for child_name, purpose in purposes.items():
         path = f"{root}|{child_name}"
         if top.child(child_name) is not None:
-            checks.append(ok(path, "exists"))
+            checks.append(_ok(path, "exists"))
         else:
-            checks.append(warning(path, f"missing: create the category {path} ({purpose})"))
+            checks.append(_warning(path, f"missing: create the category {path} ({purpose})"))
     if platform == "flickr":
         checks += await _flickr_sets(client, root, names.albums, "album")
         checks += await _flickr_sets(client, root, names.groups, "group")
@@ -232,14 +237,14 @@ async def _flickr_sets(client: IMatchClient, root: str, child_name: str, kind: s
     parent = await _category(client, path)
     if parent is None:
         return [
-            ok(
+            _ok(
                 path,
                 f"absent (optional): create it, with one child per flickr {kind} whose "
                 f"description holds the {kind} id, to add photos to {kind}s",
             )
         ]
     if not parent.children:
-        return [ok(path, f"exists, no {kind}s yet")]
+        return [_ok(path, f"exists, no {kind}s yet")]
     pattern, example = (
         (_ALBUM_ID, "72177720316352529") if kind == "album" else (_GROUP_ID, "12345678@N00")
     )
@@ -252,7 +257,7 @@ async def _flickr_sets(client: IMatchClient, root: str, child_name: str, kind: s
         remote_id = first_line(child.description)
         if not remote_id:
             checks.append(
-                warning(
+                _warning(
                     child_path,
                     f"no flickr {kind} id: put the {kind} id ({where} {example}) on the "
                     "first line of the category's description",
@@ -260,14 +265,14 @@ async def _flickr_sets(client: IMatchClient, root: str, child_name: str, kind: s
             )
         elif not pattern.match(remote_id):
             checks.append(
-                warning(
+                _warning(
                     child_path,
                     f"the description starts with {remote_id!r}, which is not a flickr "
                     f"{kind} id: put the {kind} id ({where} {example}) on its first line",
                 )
             )
         else:
-            checks.append(ok(child_path, f"flickr {kind} {remote_id}"))
+            checks.append(_ok(child_path, f"flickr {kind} {remote_id}"))
     return checks
 
 
@@ -287,7 +292,7 @@ async def _attribute_set(client: IMatchClient, settings: Settings, platform: str
     top = await client.category(root, ("path", "files"))
     ids = list(top.files[: settings.imatch.chunk_size]) if top else []
     if not ids:
-        return warning(
+        return _warning(
             name,
             f"not checked: {root} holds no photo yet. It must exist with the attributes "
             f"{_attribute_list(platform)}",
@@ -298,7 +303,7 @@ async def _attribute_set(client: IMatchClient, settings: Settings, platform: str
         )
     except IMatchRequestError as error:
         if error.status in (400, 404):
-            return problem(
+            return _problem(
                 name,
                 f"IMatch cannot read the attribute set {platform} ({error.detail or error}): "
                 f"create the attribute set {platform} with the attributes "
@@ -314,18 +319,18 @@ async def _attribute_set(client: IMatchClient, settings: Settings, platform: str
         if isinstance(record, dict)
     ]
     if not records:
-        return ok(name, "readable; no photo has a record yet (none is posted)")
+        return _ok(name, "readable; no photo has a record yet (none is posted)")
     seen = {key for record in records for key in record}
     missing = [(n, kind, u) for n, kind, u in ATTRIBUTES[platform] if n not in seen]
     if missing:
         listed = ", ".join(f"{n} ({kind}{', unique' if u else ''})" for n, kind, u in missing)
-        return problem(
+        return _problem(
             name,
             f"no record holds {', '.join(n for n, _, _ in missing)}: add the missing "
             f"attribute{'s' if len(missing) > 1 else ''} {listed} to the attribute set "
             f"{platform}",
         )
-    return ok(name, f"readable; {len(records)} records among the photos in {root}")
+    return _ok(name, f"readable; {len(records)} records among the photos in {root}")
 
 
 # --- application variables ----------------------------------------------------------------
@@ -338,11 +343,11 @@ def _env_name(variable: str) -> str:
 def _secret(variable: str, spellings: Sequence[str], variables: AppVariables, what: str) -> Check:
     name = f"variable {variable}"
     if os.environ.get(_env_name(variable), "").strip():
-        return ok(name, f"set (environment variable {_env_name(variable)})")
+        return _ok(name, f"set (environment variable {_env_name(variable)})")
     for spelling in spellings:
         if variables.has(spelling):
-            return ok(name, "set" if spelling == variable else f"set (as {spelling})")
-    return problem(
+            return _ok(name, "set" if spelling == variable else f"set (as {spelling})")
+    return _problem(
         name,
         f"unset: create the IMatch application variable {variable} ({_VARIABLES_MENU}) "
         f"holding {what}",
@@ -379,7 +384,7 @@ def _variables(
         audience = "public" if creds.flickr_is_public else "private"
         if odd:
             checks.append(
-                warning(
+                _warning(
                     "variables flickr_is_*",
                     f"{', '.join(f'{f} is {variables.text(f)!r}' for f in odd)}: use 1 "
                     "(set) or 0 (unset); read as 0",
@@ -387,7 +392,7 @@ def _variables(
             )
         else:
             checks.append(
-                ok("variables flickr_is_*", f"{shown} (new photos are {audience}; unset is 0)")
+                _ok("variables flickr_is_*", f"{shown} (new photos are {audience}; unset is 0)")
             )
         return checks
     return [
@@ -411,7 +416,7 @@ def _pixelfed_url(variables: AppVariables, creds: Credentials, settings: Setting
     else:
         source = ""
     if not creds.pixelfed_url:
-        return problem(
+        return _problem(
             name,
             f"unset: create the IMatch application variable pixelfed_url ({_VARIABLES_MENU}) "
             "holding your instance's address, e.g. https://pixelfed.social",
@@ -419,50 +424,50 @@ def _pixelfed_url(variables: AppVariables, creds: Credentials, settings: Setting
     try:
         checked_base_url(creds.pixelfed_url)
     except PixelfedConfigError as error:
-        return problem(name, str(error))
-    return ok(name, f"{creds.pixelfed_url}{source}")
+        return _problem(name, str(error))
+    return _ok(name, f"{creds.pixelfed_url}{source}")
 
 
 def _pixelfed_visibility(variables: AppVariables, creds: Credentials, settings: Settings) -> Check:
     name = "variable pixelfed_visibility"
     if creds.pixelfed_visibility not in VISIBILITIES:
-        return problem(
+        return _problem(
             name,
             f"{creds.pixelfed_visibility!r} is not a pixelfed visibility: use "
             f"{', '.join(VISIBILITIES)} (pixelfed has no direct posts)",
         )
     if settings.pixelfed.visibility:
-        return ok(name, f"{creds.pixelfed_visibility} (config.toml [pixelfed] visibility)")
+        return _ok(name, f"{creds.pixelfed_visibility} (config.toml [pixelfed] visibility)")
     if not variables.has("pixelfed_visibility"):
-        return ok(name, "unset: posts are public")
-    return ok(name, creds.pixelfed_visibility)
+        return _ok(name, "unset: posts are public")
+    return _ok(name, creds.pixelfed_visibility)
 
 
 def _script_path(variables: AppVariables) -> Check:
     name = f"variable {SCRIPT_PATH_VARIABLE}"
     folder = variables.text(SCRIPT_PATH_VARIABLE)
     if not folder:
-        return warning(
+        return _warning(
             name,
             "unset (only the IMatch app needs it): set it to the folder holding "
             "imatch-socials.exe, e.g. C:\\Tools\\imatch-socials\\.venv\\Scripts",
         )
     base = Path(folder)
     if base.name.lower() in EXECUTABLE_NAMES and base.is_file():
-        return ok(name, f"{folder} (the IMatch app runs it)")
+        return _ok(name, f"{folder} (the IMatch app runs it)")
     candidates = [base / n for n in EXECUTABLE_NAMES]
     if os.name != "nt" and PureWindowsPath(folder).drive:
         # A Windows path read on another system cannot be checked here.
-        return ok(name, f"{folder} (not checked on this system)")
+        return _ok(name, f"{folder} (not checked on this system)")
     found = next((c for c in candidates if c.is_file()), None)
     if found is None:
-        return warning(
+        return _warning(
             name,
             f"{folder} holds no imatch-socials.exe: the IMatch app cannot start the sync. "
             "Set it to the folder holding imatch-socials.exe (a virtual environment's "
             "Scripts folder)",
         )
-    return ok(name, f"{folder} (the IMatch app runs {found.name})")
+    return _ok(name, f"{folder} (the IMatch app runs {found.name})")
 
 
 # --- logins -------------------------------------------------------------------------------
@@ -474,25 +479,25 @@ async def _login(
     name = f"{platform} login"
     unset = [c.name.removeprefix("variable ") for c in variable_checks if c.blocking and not c.ok]
     if unset:
-        return problem(name, f"not tried: fix {', '.join(unset)} first")
+        return _problem(name, f"not tried: fix {', '.join(unset)} first")
     store = SecretStore()
     try:
         adapter = open_platform(platform, settings, creds, store)
     except SetupError as error:
-        return problem(name, str(error))
+        return _problem(name, str(error))
     try:
         account = await adapter.connect()
     except AuthError as error:
-        return problem(name, _auth_advice(platform, str(error)))
+        return _problem(name, _auth_advice(platform, str(error)))
     except TransientError as error:
-        return problem(name, f"{platform} cannot be reached: {error}; try again later")
+        return _problem(name, f"{platform} cannot be reached: {error}; try again later")
     except (PlatformError, ValueError) as error:
-        return problem(name, f"{platform} refused the login: {error}")
+        return _problem(name, f"{platform} refused the login: {error}")
     finally:
         await adapter.close()
     if platform == "flickr":
-        return ok(name, f"logged in as {account.name} with delete permission")
-    return ok(name, f"the token works for {account.name} at {creds.pixelfed_url}")
+        return _ok(name, f"logged in as {account.name} with delete permission")
+    return _ok(name, f"the token works for {account.name} at {creds.pixelfed_url}")
 
 
 def _auth_advice(platform: str, message: str) -> str:

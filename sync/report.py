@@ -83,7 +83,21 @@ class Reporter:
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
-            self.results[plan.platform] = {"status": "dry run", "plan": counts}
+            self.results[plan.platform] = {
+                "status": "dry run",
+                "plan": counts,
+                "photos": [
+                    {
+                        "id": item.file_id,
+                        "name": item.photo.name,
+                        "title": item.photo.title,
+                        "action": item.action.value,
+                        "errors": list(item.verdict.errors),
+                        "note": item.verdict.note,
+                    }
+                    for item in plan.items
+                ],
+            }
 
     def summary(self, summary: RunSummary) -> None:
         parts = [
