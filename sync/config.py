@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from imatch.library import CategoryLayout
 from imatch.models import AppVariables
 from sync import paths
 
@@ -41,15 +42,22 @@ class IMatchSettings:
 @dataclass(frozen=True)
 class CategorySettings:
     root: str = "Socials"
-    update: str = "_update"
-    metadata: str = "_metadata"
-    delete: str = "_delete"
-    errors: str = "__errors"
-    albums: str = "albums"
-    groups: str = "groups"
+    update: str = CategoryLayout.update
+    metadata: str = CategoryLayout.metadata
+    delete: str = CategoryLayout.delete
+    errors: str = CategoryLayout.errors
+    albums: str = CategoryLayout.albums
+    groups: str = CategoryLayout.groups
     genre: str = "Image Characteristics|Genre"
     events: tuple[str, ...] = ("Event|Festival", "Event|Celebration")
     location: str = "Location"
+
+    @property
+    def layout(self) -> CategoryLayout:
+        """The names under each platform's root, as the IMatch reader wants them."""
+        return CategoryLayout(
+            self.update, self.metadata, self.delete, self.errors, self.albums, self.groups
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from imatch.client import IMatchClient
-from imatch.library import CategoryLayout, Publication, read_publication
+from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
 from sync.photo import Photo, build_photos
 from sync.platforms.base import Limits
@@ -103,11 +103,6 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
     )
 
 
-def layout_of(settings: Settings) -> CategoryLayout:
-    c = settings.categories
-    return CategoryLayout(c.update, c.metadata, c.delete, c.errors, c.albums, c.groups)
-
-
 REFUSED_BEFORE = "refused before: change the file to try again"
 
 
@@ -148,7 +143,7 @@ async def read_plan(
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it."""
     root = f"{settings.categories.root}|{platform}"
-    publication = await read_publication(client, root, platform, layout_of(settings))
+    publication = await read_publication(client, root, platform, settings.categories.layout)
     return make_plan(platform, publication, settings, credentials, limits, refused)
 
 
