@@ -109,12 +109,10 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             platforms=args.platform or (), dry_run=args.dry_run, only=only, json=args.json
         )
         return run_headless(options)
-    print(
-        "imatch-socials: the terminal UI is not built yet; use --headless "
-        "(or `imatch-socials demo --headless`).",
-        file=sys.stderr,
-    )
-    return 2
+    # The command line is where the front ends meet; the TUI is only loaded when wanted.
+    from tui.app import run_tui
+
+    return run_tui()
 
 
 if __name__ == "__main__":
