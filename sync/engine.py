@@ -218,11 +218,14 @@ class Engine:
             self.journal.checkpoint(intent, ids)
 
         async def attempt() -> Outcome:
-            return await self.platform.add(post, intent, checkpoint, resume)
+            nonlocal ambiguous
+            try:
+                return await self.platform.add(post, intent, checkpoint, resume)
+            except AmbiguousError:
+                ambiguous = True
+                raise
 
         async def recover() -> Outcome | None:
-            nonlocal ambiguous
-            ambiguous = True
             ref = await self.platform.find_by_marker(intent, self.journal.get(intent).remote)
             if ref is None:
                 return None
@@ -231,12 +234,15 @@ class Engine:
 
         try:
             outcome = await self._retrying(attempt, recover)
-        except PermanentError as error:
-            self.journal.failed(intent, error.error_name, photo.fingerprint)
-            raise
-        except PlatformError:
+        except PlatformError as error:
+            # After an answer that may have been lost, only the next run's reconciliation
+            # (by marker or journaled ids) can tell whether the post exists: leave it open.
             if not ambiguous and not self.journal.get(intent).remote:
-                self.journal.failed(intent, "gave up")
+                if isinstance(error, PermanentError):
+                    # Remembered with the file's fingerprint: not retried until it changes.
+                    self.journal.failed(intent, error.error_name, photo.fingerprint)
+                else:
+                    self.journal.failed(intent, f"gave up: {error}")
             raise
         self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         return intent, outcome

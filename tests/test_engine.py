@@ -101,3 +101,29 @@ async def test_write_backs_are_batched(world: SandboxWorld) -> None:
     # Unbatched this would be 3 writes per photo (two unassigns and the record).
     assert writes <= len(posted) // 2, writes
     assert not world.imatch.db.direct_files("Socials|pixelfed|_delete")
+
+
+async def test_an_answer_lost_on_the_last_attempt_is_adopted_next_run(
+    world: SandboxWorld,
+) -> None:
+    world.flickr.knobs.drop_rate = 1.0  # every change happens, no answer arrives
+    one_try = RetryPolicy(attempts=1, base_delay=0)
+    async with SyncSession(retry=one_try) as session:
+        state = await session.prepare("flickr")
+        assert state.plan is not None
+        first = state.plan.bucket(Action.ADD)[0]
+        summary = await session.run("flickr", [first])
+    assert summary.failed == 1
+    assert first.file_id not in records(world, "flickr")
+    uploaded = [p for p in world.flickr.state.photos.values() if p.title == first.photo.title]
+    assert len(uploaded) == 1  # it did happen, and the journal keeps the intent open
+
+    world.flickr.knobs.drop_rate = 0.0
+    async with SyncSession(retry=one_try) as session:
+        state = await session.prepare("flickr")
+        assert state.reconciled == 1
+        assert state.plan is not None
+        assert state.plan.item(first.file_id).action is Action.UNCHANGED  # type: ignore[union-attr]
+    [record] = records(world, "flickr")[first.file_id]
+    assert record["photo_id"] == uploaded[0].id
+    assert len([p for p in world.flickr.state.photos.values() if p.title == first.photo.title]) == 1
