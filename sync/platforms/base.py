@@ -180,6 +180,8 @@ class Platform(abc.ABC, Generic[PostT]):
 # --- rate limiting ------------------------------------------------------------------------
 
 WaitListener = Callable[[float], None]
+NOTICEABLE_WAIT = 1.0
+"""Waits shorter than this (the normal pacing between calls) are not announced."""
 
 
 @dataclass
@@ -225,11 +227,13 @@ class RateLimiter:
             while True:
                 self._refill()
                 wait = max(0.0, self._pause_until - self.clock())
-                if wait == 0.0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The tolerance stops float rounding from turning one wait into thousands.
+                if wait == 0.0 and self._tokens >= 1.0 - 1e-6:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
                 if wait == 0.0:
                     wait = (1.0 - self._tokens) / self.per_second
-                for listener in self.listeners:
-                    listener(wait)
+                if wait >= NOTICEABLE_WAIT:
+                    for listener in self.listeners:
+                        listener(wait)
                 await self.sleep(wait)

@@ -1,0 +1,527 @@
+"""Pilot tests of the TUI against the sandbox simulators: every key and every flow.
+
+Each test gets fresh simulators (the flows change them) and asserts on what the
+simulators hold afterwards, not only on what the screen says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from rich.console import Console
+from textual.command import CommandList
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from sandbox.world import SandboxWorld, sandbox_world
+from sync.engine import RetryPolicy
+from sync.rules import Action
+from sync.session import SyncSession
+from tui.app import SocialsApp
+from tui.screens.confirm import ConfirmDeleteScreen
+from tui.screens.connection import ConnectionScreen
+from tui.screens.help import HelpScreen
+from tui.screens.login import LoginScreen
+from tui.screens.main import MainScreen
+from tui.widgets.platform_view import PlatformView
+
+FIXED_NOW = datetime(2026, 1, 15, 12, 0, 0)
+SIZE = (120, 40)
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+def make_app(sleep: Callable[[float], Awaitable[None]] = no_sleep) -> SocialsApp:
+    """The real app with retries that do not wait and a clock that does not move."""
+    return SocialsApp(
+        lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep)),
+        clock=lambda: FIXED_NOW,
+        imatch_label="sandbox",
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
+    with sandbox_world() as running:
+        running.configure_home(tmp_path)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+        yield running
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], seconds: float = 15) -> None:
+    """Let the app run until `condition` holds (fails after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.02)
+
+
+def main_screen(app: SocialsApp) -> MainScreen:
+    return app.main_screen
+
+
+def loaded(app: SocialsApp) -> bool:
+    screen = main_screen(app)
+    views = screen.views()
+    return bool(views) and all(v.state is not None for v in views) and not screen.busy
+
+
+async def ready(pilot: Pilot[int]) -> MainScreen:
+    await until(pilot, lambda: loaded(pilot.app))  # type: ignore[arg-type]
+    await pilot.pause()
+    return main_screen(pilot.app)  # type: ignore[arg-type]
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Wait for every worker (run, rescan) and the messages they posted."""
+    await pilot.app.workers.wait_for_complete()
+    await until(pilot, lambda: loaded(pilot.app))  # type: ignore[arg-type]
+    await pilot.pause()
+
+
+def view(app: SocialsApp, platform: str = "flickr") -> PlatformView:
+    found = main_screen(app).view_of(platform)
+    assert found is not None
+    return found
+
+
+def shown_ids(v: PlatformView) -> list[int]:
+    return [int(str(key.value)) for key in v.table.rows]
+
+
+def log_text(v: PlatformView) -> str:
+    return "\n".join(v.run_panel.log_lines())
+
+
+def static_text(widget: Static) -> str:
+    """The text a Static shows, whatever it holds (str, Content, Text or a Rich group)."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    if hasattr(content, "plain"):
+        return str(content.plain)
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(content)
+    return console.export_text()
+
+
+def flickr_titles(world: SandboxWorld) -> list[str]:
+    return sorted(p.title for p in world.flickr.state.photos.values())
+
+
+# --- startup, filter, search, detail ------------------------------------------------------
+
+
+async def test_startup_shows_a_tab_per_platform_with_counts(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        assert [v.platform for v in screen.views()] == ["flickr", "pixelfed"]
+        assert app.sub_title == "IMatch sandbox"
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        counts = flickr.state.plan.counts()
+        assert flickr.table.row_count == len(flickr.state.plan.items) == 30
+        bar = str(flickr.filter_bar.render())
+        assert f"Add {counts['add']}" in bar
+        assert f"Errors {counts['error']}" in bar
+        assert "logged in as demo" in static_text(flickr.query_one("#platform-info", Static))
+        assert "Scanned IMatch: 30 photos" in log_text(flickr)
+
+
+async def test_filter_keys_and_text_search(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        plan = flickr.state.plan
+        for key, action in (("6", Action.ERROR), ("2", Action.ADD), ("5", Action.DELETE)):
+            await pilot.press(key)
+            assert shown_ids(flickr) == [i.file_id for i in plan.bucket(action)]
+        await pilot.press("1")
+        assert flickr.table.row_count == len(plan.items)
+        await pilot.press("slash")
+        search = flickr.query_one("#search", Input)
+        assert search.has_focus
+        await pilot.press(*"e 2")
+        wanted = [i.file_id for i in plan.items if "e 2" in i.photo.title.lower()]
+        assert wanted
+        assert shown_ids(flickr) == wanted
+        await pilot.press("enter")
+        assert flickr.table.has_focus
+        assert shown_ids(flickr) == wanted
+        await pilot.press("slash", "escape")
+        assert flickr.table.row_count == len(plan.items)
+        assert not search.display
+
+
+async def test_detail_pane_shows_exactly_the_rendered_post(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        detail = flickr.query_one("#detail-body", Static)
+        await pilot.press("2")
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        first = flickr.state.plan.bucket(Action.ADD)[0]
+        post = first.rendered.post
+        text = static_text(detail)
+        assert first.photo.name in text
+        assert "will be posted" in text
+        assert post.title in text
+        for tag in post.tags:
+            assert tag in text.replace("\n", " ")
+        assert "Privacy" in text
+        assert "Albums" in text
+        assert "Groups" in text
+        await pilot.press("6")
+        error_item = flickr.state.plan.bucket(Action.ERROR)[0]
+        text = static_text(detail)
+        assert error_item.photo.name in text
+        for name in error_item.verdict.errors:
+            assert f"✗ {name}" in text
+        assert "what to fix in IMatch" in text
+        await pilot.press("right_square_bracket")
+        pixelfed = view(app, "pixelfed")
+        await pilot.press("2")
+        assert pixelfed.state is not None
+        assert pixelfed.state.plan is not None
+        post = pixelfed.state.plan.bucket(Action.ADD)[0].rendered.post
+        text = static_text(pixelfed.query_one("#detail-body", Static)).replace("\n", " ")
+        assert "Caption" in text
+        assert "Alt text" in text
+        assert " ".join(post.alt_text.split()[:3]) in text
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+async def test_add_selected_photos_posts_only_those(world: SandboxWorld) -> None:
+    app = make_app()
+    before = len(world.flickr.state.photos)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        await pilot.press("2", "space", "space")
+        assert len(flickr.selected) == 2
+        chosen = sorted(flickr.selected)
+        await pilot.press("a")
+        await settle(pilot)
+        assert len(world.flickr.state.photos) == before + 2
+        for file_id in chosen:
+            assert world.imatch.db.record("flickr", file_id) is not None
+            assert "added" in log_text(flickr)
+        others = [i.file_id for i in flickr.items if i.action is Action.ADD]
+        assert all(world.imatch.db.record("flickr", f) is None for f in others)
+        assert not flickr.selected
+        assert "Done: 2 added" in log_text(flickr)
+
+
+async def test_delete_asks_and_deletes_when_confirmed(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        deletes = flickr.state.plan.bucket(Action.DELETE)
+        posted = [i.photo.record.values["photo_id"] for i in deletes if i.photo.record]
+        assert posted
+        assert all(p in world.flickr.state.photos for p in posted)
+        await pilot.press("d")
+        modal = app.screen
+        assert isinstance(modal, ConfirmDeleteScreen)
+        listing = " ".join(static_text(s) for s in modal.query(Static))
+        assert all(i.photo.name in listing for i in deletes)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not any(p in world.flickr.state.photos for p in posted)
+        assert not {i.file_id for i in deletes} & set(
+            world.imatch.db.direct_files("Socials|flickr|_delete")
+        )
+        assert "Done: 3 deleted, 1 delete flags cleared" in log_text(flickr)
+        await pilot.press("d")
+        assert not isinstance(app.screen, ConfirmDeleteScreen)
+        assert "Nothing to delete on flickr." in log_text(flickr)
+
+
+async def test_delete_cancelled_or_defaulted_deletes_nothing(world: SandboxWorld) -> None:
+    app = make_app()
+    flagged = world.imatch.db.direct_files("Socials|flickr|_delete")
+    photos = set(world.flickr.state.photos)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("d")
+        await pilot.press("enter")  # the focused button is No
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert set(world.flickr.state.photos) == photos
+        assert world.imatch.db.direct_files("Socials|flickr|_delete") == flagged
+        assert log_text(flickr).count("Delete cancelled: nothing was deleted.") == 2
+
+
+async def test_process_errors_lists_them_in_imatch(world: SandboxWorld) -> None:
+    db = world.imatch.db
+    for category in db.descendants("Socials|flickr|__errors"):
+        db.unassign(category.path, list(category.direct))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        errors = flickr.state.plan.bucket(Action.ERROR)
+        photos = set(world.flickr.state.photos)
+        await pilot.press("e")
+        await settle(pilot)
+        for item in errors:
+            for name in item.verdict.errors:
+                assert item.file_id in db.direct_files(f"Socials|flickr|__errors|{name}")
+        assert set(world.flickr.state.photos) == photos
+        assert f"{len(errors)} with errors listed in IMatch" in log_text(flickr)
+
+
+async def test_sync_all_on_pixelfed_runs_every_bucket(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("right_square_bracket")
+        pixelfed = view(app, "pixelfed")
+        assert main_screen(app).current is pixelfed
+        assert pixelfed.state is not None
+        assert pixelfed.state.plan is not None
+        adds = pixelfed.state.plan.bucket(Action.ADD)
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert pixelfed.state is not None
+        assert pixelfed.state.plan is not None
+        counts = pixelfed.state.plan.counts()
+        assert counts["add"] == counts["update"] == counts["metadata"] == counts["delete"] == 0
+        posted = [i for i in adds if world.imatch.db.record("pixelfed", i.file_id)]
+        assert len(posted) == len(adds) - 1  # the demo's unreadable file is refused
+        assert "FAILED add" in log_text(pixelfed)
+
+
+async def test_action_on_a_selection_outside_its_bucket_says_so(world: SandboxWorld) -> None:
+    app = make_app()
+    photos = set(world.flickr.state.photos)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        await pilot.press("7", "space", "u")
+        await pilot.app.workers.wait_for_complete()
+        assert "Nothing to update among the 1 selected photos" in log_text(flickr)
+        await pilot.press("ctrl+a")
+        assert not flickr.selected  # the only shown photo was selected: unselect it
+        await pilot.press("6", "ctrl+a")
+        assert flickr.selected == set(shown_ids(flickr))
+        assert set(world.flickr.state.photos) == photos
+
+
+async def test_rescan_reads_imatch_again(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        unchanged = flickr.state.plan.bucket(Action.UNCHANGED)[0]
+        metadata_before = flickr.state.plan.counts()["metadata"]
+        world.imatch.db.assign("Socials|flickr|_metadata", [unchanged.file_id])
+        await pilot.press("r")
+        await settle(pilot)
+        assert flickr.state.plan.counts()["metadata"] == metadata_before + 1
+        assert "Rescanned IMatch" in log_text(flickr)
+        await pilot.press("4")
+        assert unchanged.file_id in shown_ids(flickr)
+
+
+async def test_escape_cancels_after_the_photo_in_progress(world: SandboxWorld) -> None:
+    world.flickr.knobs.latency = 0.15
+    app = make_app()
+    before = len(world.flickr.state.photos)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        adds = len(flickr.state.plan.bucket(Action.ADD))
+        await pilot.press("a")
+        await until(pilot, lambda: "running" in flickr.row_states.values())
+        await pilot.press("escape")
+        await settle(pilot)
+        added = len(world.flickr.state.photos) - before
+        assert 1 <= added < adds
+        assert "Cancelled:" in log_text(flickr)
+        assert "skipped" in flickr.row_states.values()
+
+
+async def test_waiting_for_the_rate_limit_is_shown(world: SandboxWorld) -> None:
+    world.pixelfed.settings.rate_limit_writes = 1
+    world.pixelfed.settings.rate_limit_window_seconds = 0.5
+    app = make_app(sleep=asyncio.sleep)  # the wait is real: 1 s, as the server asks
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("right_square_bracket")
+        pixelfed = view(app, "pixelfed")
+        await pilot.press("2", "space")
+        chosen = next(iter(pixelfed.selected))
+        statuses = len(world.pixelfed.state.statuses)
+        await pilot.press("a")
+        await until(pilot, lambda: "Waiting for rate limit" in log_text(pixelfed))
+        status = str(pixelfed.run_panel.query_one("#run-status").render())
+        assert "Waiting for rate limit until 12:00:01" in status
+        await settle(pilot)
+        assert "Done:" in log_text(pixelfed)
+        posted = world.imatch.db.record("pixelfed", chosen) is not None
+        assert pixelfed.row_states[chosen] == ("added" if posted else pixelfed.row_states[chosen])
+        assert len(world.pixelfed.state.statuses) <= statuses + 1  # never posted twice
+
+
+# --- help, palette, quit ------------------------------------------------------------------
+
+
+async def test_help_lists_every_key(world: SandboxWorld) -> None:
+    from tui.keys import APP_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(static_text(s) for s in app.screen.query(Static))
+        for binding in (*RUN_BINDINGS, *PHOTO_BINDINGS, *APP_BINDINGS):
+            assert binding.description in text
+            assert binding.id
+            assert binding.tooltip
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_the_actions(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"show errors")
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await until(pilot, lambda: flickr.filter_name == "errors")
+        assert flickr.state is not None
+        assert flickr.state.plan is not None
+        assert shown_ids(flickr) == [i.file_id for i in flickr.state.plan.bucket(Action.ERROR)]
+
+
+async def test_q_quits(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+
+
+# --- connection problems and login --------------------------------------------------------
+
+
+async def test_imatch_not_running_shows_what_to_do_then_retry_connects(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "config.toml"
+    good = config.read_text()
+    config.write_text(
+        re.sub(r'url = "http://127\.0\.0\.1:\d+"', 'url = "http://127.0.0.1:9"', good, count=1)
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
+        text = " ".join(static_text(s) for s in app.screen.query(Static))
+        assert "IMatch is not reachable" in text
+        assert "press r to try again" in text
+        config.write_text(good)
+        await pilot.press("r")
+        await ready(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert view(app).table.row_count == 30
+
+
+def approve(authorize_url: str) -> str:
+    """Approve on the simulator's authorize page, like the user in a browser."""
+    with httpx.Client(timeout=10) as client:
+        page = client.get(authorize_url).text
+        form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+        form["user_nsid"] = re.search(r'<option value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        form["decision"] = "approve"
+        answer = client.post(authorize_url.split("?", 1)[0], data=form).text
+    found = re.search(r'<code id="oauth-verifier">([0-9-]+)</code>', answer)
+    assert found
+    return found.group(1)
+
+
+async def test_flickr_login_from_the_connection_screen(world: SandboxWorld, tmp_path: Path) -> None:
+    (tmp_path / "state" / "flickr-token.json").unlink()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
+        text = " ".join(static_text(s) for s in app.screen.query(Static))
+        assert "flickr: cannot log in" in text
+        assert "Press l to log in" in text
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        login = app.screen
+        url_widget = login.query_one("#login-url", Static)
+        await until(pilot, lambda: static_text(url_widget).startswith("http"))
+        code = await asyncio.to_thread(approve, static_text(url_widget).strip())
+        await pilot.press(*code, "enter")
+        await until(pilot, lambda: login.succeeded)
+        await pilot.press("enter")  # Continue
+        await until(pilot, lambda: view(app).ready)
+        await settle(pilot)
+        assert (tmp_path / "state" / "flickr-token.json").is_file()
+        assert "logged in as demo" in static_text(view(app).query_one("#platform-info", Static))
+        assert view(app).table.row_count == 30
+
+
+async def test_missing_pixelfed_token_is_explained(world: SandboxWorld) -> None:
+    world.imatch.db.app_variables["pixelfed_token"] = ""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
+        text = " ".join(static_text(s) for s in app.screen.query(Static))
+        assert "pixelfed: cannot log in" in text
+        assert "pixelfed_token" in text
+        await pilot.press("c")
+        await ready(pilot)
+        pixelfed = view(app, "pixelfed")
+        assert not pixelfed.ready
+        info = static_text(pixelfed.query_one("#platform-info", Static))
+        assert "pixelfed cannot run" in info
+        statuses = len(world.pixelfed.state.statuses)
+        await pilot.press("right_square_bracket", "a")
+        await pilot.app.workers.wait_for_complete()
+        assert len(world.pixelfed.state.statuses) == statuses

@@ -1,0 +1,70 @@
+"""The real `imatch-socials demo` in tmux, read back from the screen like a new user."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = Path(sys.executable).parent / "imatch-socials"
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args: str) -> str:
+    done = subprocess.run(["tmux", *args], capture_output=True, text=True, check=False)
+    return done.stdout
+
+
+@pytest.fixture
+def session() -> Iterator[str]:
+    name = f"imatch-socials-demo-{os.getpid()}"
+    tmux("kill-session", "-t", name)
+    tmux(
+        "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+        f"cd {ROOT} && {COMMAND} demo",
+    )  # fmt: skip
+    try:
+        yield name
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+def screen_when(name: str, condition: Callable[[str], bool], seconds: float = 20) -> str:
+    """Poll the pane until `condition` holds on its text; fail at the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        text = tmux("capture-pane", "-t", name, "-p")
+        if condition(text):
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"screen never matched; last screen:\n{text}")
+        time.sleep(0.05)  # polling interval, not a wait for the app
+
+
+def test_demo_opens_the_tui_and_posts(session: str) -> None:
+    screen = screen_when(session, lambda s: "1 All 30" in s and "Scanned IMatch" in s)
+    assert "flickr" in screen
+    assert "pixelfed" in screen
+    assert "logged in as demo" in screen
+    assert "2 Add 10" in screen
+    assert "a Add" in screen
+    assert "q Quit" in screen
+
+    tmux("send-keys", "-t", session, "6")
+    screen = screen_when(session, lambda s: "what to fix in IMatch" in s)
+    assert "error" in screen
+
+    tmux("send-keys", "-t", session, "2", "space", "a")
+    screen = screen_when(session, lambda s: "Done: 1 added" in s)
+    assert "Rescanned IMatch" in screen or "added 000002.jpg" in screen
+
+    tmux("send-keys", "-t", session, "q")
+    screen_when(session, lambda s: not tmux("list-panes", "-t", session))  # the demo ended

@@ -1,0 +1,92 @@
+"""SVG snapshots of the screens a photographer sees (120×40, fixed clock and label).
+
+The sandbox library is generated into a fixed folder so the file paths in the detail
+pane are the same on every run. Update with `pytest --snapshot-update` and look at the
+SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from sandbox.library import generate_library
+from sandbox.world import SandboxWorld, sandbox_world
+from tests.test_tui_app import SIZE, make_app, ready, until
+from tui.screens.connection import ConnectionScreen
+
+LIBRARY = Path(tempfile.gettempdir()) / "imatch-socials-tui-snapshot-library"
+Compare = Callable[..., bool]
+
+
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxWorld, Path]]:
+    """One sandbox for the module: these tests only look, they change nothing."""
+    shutil.rmtree(LIBRARY, ignore_errors=True)
+    generate_library(LIBRARY)
+    home = tmp_path_factory.mktemp("home")
+    with sandbox_world(library=LIBRARY) as world:
+        world.configure_home(home)
+        yield world, home
+
+
+@pytest.fixture
+def world(shared_world: tuple[SandboxWorld, Path], monkeypatch: pytest.MonkeyPatch) -> SandboxWorld:
+    running, home = shared_world
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(home))
+    return running
+
+
+async def wait_ready(pilot: Pilot[int]) -> None:
+    await ready(pilot)
+
+
+def test_main_screen(world: SandboxWorld, snap_compare: Compare) -> None:
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=wait_ready)
+
+
+def test_detail_pane_of_a_photo_with_errors(world: SandboxWorld, snap_compare: Compare) -> None:
+    async def errors_photo(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("6", *["down"] * 7)  # 000043.jpg: two errors
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=errors_photo)
+
+
+def test_delete_confirmation(world: SandboxWorld, snap_compare: Compare) -> None:
+    async def ask(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("5", "d")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=ask)
+
+
+def test_help_screen(world: SandboxWorld, snap_compare: Compare) -> None:
+    async def help_open(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=help_open)
+
+
+def test_imatch_not_reachable(
+    world: SandboxWorld, snap_compare: Compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.configure_home(tmp_path)
+    config = tmp_path / "config" / "config.toml"
+    # Port 9 (discard) is closed on a test machine: the address is the same every run.
+    imatch_url = re.compile(r'url = "http://127\.0\.0\.1:\d+"')
+    config.write_text(imatch_url.sub('url = "http://127.0.0.1:9"', config.read_text(), count=1))
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+
+    async def failed(pilot: Pilot[int]) -> None:
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectionScreen))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=failed)

@@ -1,0 +1,185 @@
+"""Every key binding of the main screen, with its id, footer label and tooltip.
+
+One list feeds the screen's `BINDINGS`, the help screen and the command palette, so the
+three never disagree. Ids are stable: they are what a keymap would remap.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+RUN_BINDINGS = [
+    Binding(
+        "a", "add", "Add", tooltip="Post the photos to add (selected ones, else all).", id="add"
+    ),
+    Binding(
+        "u",
+        "update",
+        "Update",
+        tooltip="Replace image and text of the photos flagged _update.",
+        id="update",
+    ),
+    Binding(
+        "m",
+        "metadata",
+        "Metadata",
+        tooltip="Update only the text of the photos flagged _metadata.",
+        id="metadata",
+    ),
+    Binding(
+        "d",
+        "delete",
+        "Delete",
+        tooltip="Delete the posts flagged _delete (asks first, lists them).",
+        id="delete",
+    ),
+    Binding(
+        "e",
+        "errors",
+        "Errors",
+        tooltip="List the photos with errors in IMatch under __errors|<error name>.",
+        id="process-errors",
+    ),
+    Binding(
+        "s",
+        "sync",
+        "Sync all",
+        tooltip="Do everything this tab has to do: add, update, metadata, delete, errors.",
+        id="sync-all",
+    ),
+    Binding(
+        "escape",
+        "cancel",
+        "Stop",
+        tooltip="Stop the run once the photos in progress are done (or close the search).",
+        id="cancel",
+    ),
+]
+
+PHOTO_BINDINGS = [
+    Binding(
+        "space",
+        "toggle_select",
+        "Select",
+        tooltip="Select or unselect the highlighted photo; actions then apply to the selection.",
+        id="select",
+    ),
+    Binding(
+        "ctrl+a",
+        "select_all",
+        "Select all",
+        show=False,
+        tooltip="Select every photo in the current filter (again: unselect them).",
+        id="select-all",
+    ),
+    Binding(
+        "slash",
+        "search",
+        "Search",
+        key_display="/",
+        tooltip="Filter the table by name or title as you type.",
+        id="search",
+    ),
+    Binding(
+        "r",
+        "rescan",
+        "Rescan",
+        tooltip="Read IMatch again (after you fixed photos there).",
+        id="rescan",
+    ),
+    Binding(
+        "right_square_bracket",
+        "next_platform",
+        "Next platform",
+        key_display="]",
+        show=False,
+        tooltip="Show the next platform's tab ([ for the previous one).",
+        id="next-platform",
+    ),
+    Binding(
+        "left_square_bracket",
+        "next_platform(-1)",
+        "Previous platform",
+        key_display="[",
+        show=False,
+        tooltip="Show the previous platform's tab.",
+        id="previous-platform",
+    ),
+    Binding(
+        "l",
+        "login",
+        "Log in",
+        tooltip="Log in to flickr, or check the pixelfed token.",
+        id="login",
+    ),
+]
+
+FILTER_BINDINGS = [
+    Binding(
+        str(number),
+        f"filter('{name}')",
+        label,
+        show=False,
+        tooltip=tooltip,
+        id=f"filter-{name}",
+    )
+    for number, (name, label, tooltip) in enumerate(
+        (
+            ("all", "Show all", "Show every photo of the platform."),
+            ("add", "Show add", "Show the photos that will be posted."),
+            ("update", "Show update", "Show the photos whose image and text will be replaced."),
+            ("metadata", "Show metadata", "Show the photos whose text will be updated."),
+            ("delete", "Show delete", "Show the posts that will be deleted."),
+            ("errors", "Show errors", "Show the photos that cannot be posted yet."),
+            ("unchanged", "Show unchanged", "Show the photos that are up to date."),
+        ),
+        start=1,
+    )
+]
+
+APP_BINDINGS = [
+    Binding(
+        "question_mark,f1",
+        "help",
+        "Help",
+        key_display="?",
+        tooltip="Show every key and what it does.",
+        id="help",
+    ),
+    Binding(
+        "q",
+        "quit",
+        "Quit",
+        tooltip="Leave; a run stops after the photos in progress.",
+        id="quit",
+    ),
+]
+
+FILTER_HELP = Binding(
+    "1",
+    "filter('all')",
+    "Filter",
+    key_display="1 … 7",
+    tooltip="Show all, add, update, metadata, delete, errors or unchanged photos "
+    "(the numbered bar above the table).",
+    id="filter-help",
+)
+"""One help row for the seven filter keys (not bound itself)."""
+
+HELP_GROUPS = (
+    ("Sync", RUN_BINDINGS),
+    ("Photos", [*PHOTO_BINDINGS, FILTER_HELP]),
+    (
+        "App",
+        [
+            *APP_BINDINGS,
+            Binding(
+                "ctrl+p",
+                "command_palette",
+                "Commands",
+                tooltip="Every action by name.",
+                id="palette-help",
+            ),
+        ],
+    ),
+)

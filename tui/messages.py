@@ -1,0 +1,66 @@
+"""Messages that carry the session's results and the engine's events to the widgets.
+
+Workers never touch widgets: they post one of these and the screen's handlers update
+what is shown.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from sync.events import Event, RunSummary
+from sync.session import PlatformState
+
+
+class SessionOpened(Message):
+    """IMatch answered; these platforms are enabled and will be prepared."""
+
+    def __init__(self, imatch_url: str, platforms: tuple[str, ...]) -> None:
+        super().__init__()
+        self.imatch_url = imatch_url
+        self.platforms = platforms
+
+
+class SessionFailed(Message):
+    """IMatch could not be reached, or the configuration cannot be used."""
+
+    def __init__(self, problem: str, imatch_url: str = "") -> None:
+        super().__init__()
+        self.problem = problem
+        self.imatch_url = imatch_url
+
+
+class PlatformReady(Message):
+    """A platform was connected and planned (or rescanned); `state.problem` may be set."""
+
+    def __init__(self, state: PlatformState, rescanned: bool = False) -> None:
+        super().__init__()
+        self.state = state
+        self.rescanned = rescanned
+
+
+class PlatformScanFailed(Message):
+    """Preparing or rescanning one platform failed (IMatch went away, say)."""
+
+    def __init__(self, platform: str, problem: str) -> None:
+        super().__init__()
+        self.platform = platform
+        self.problem = problem
+
+
+class RunEvent(Message):
+    """One event of the sync engine, forwarded as it happens."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RunEnded(Message):
+    """A run finished (completely, cancelled, or stopped by the platform)."""
+
+    def __init__(self, platform: str, summary: RunSummary | None, problem: str = "") -> None:
+        super().__init__()
+        self.platform = platform
+        self.summary = summary
+        self.problem = problem

@@ -1,0 +1,83 @@
+"""The delete confirmation: lists every post that will be deleted; No is the default."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from sync.plan import PlanItem
+
+LISTED = 200
+"""More than this are summarised: the modal must open instantly at any size."""
+
+
+class ConfirmDeleteScreen(ModalScreen[bool]):
+    """Dismisses with True only when the user chooses to delete."""
+
+    BINDING_GROUP_TITLE = "Delete confirmation"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "y", "answer(True)", "Yes, delete", tooltip="Delete these posts.", id="confirm-yes"
+        ),
+        Binding(
+            "n,escape",
+            "answer(False)",
+            "No",
+            tooltip="Keep the posts; nothing is deleted.",
+            id="confirm-no",
+        ),
+    ]
+
+    def __init__(self, platform: str, items: list[PlanItem]) -> None:
+        super().__init__()
+        self.platform = platform
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        count = len(self.items)
+        posted = [i for i in self.items if i.photo.on_platform]
+        with Vertical(id="confirm-dialog"):
+            yield Label(
+                f"Delete {count} photo{'s' if count != 1 else ''} from {self.platform}?",
+                id="confirm-title",
+            )
+            yield Static(
+                f"{len(posted)} post{'s' if len(posted) != 1 else ''} will be removed from "
+                f"{self.platform} for good; their IMatch records and the _delete flags are "
+                "cleared, and the photos leave the Socials category so they are not posted "
+                "again.",
+                id="confirm-explain",
+            )
+            with VerticalScroll(id="confirm-list"):
+                yield Static(self._listing())
+            with Horizontal(id="confirm-buttons"):
+                yield Button("No, keep them (n)", id="confirm-no-button", variant="primary")
+                yield Button("Yes, delete (y)", id="confirm-yes-button", variant="error")
+
+    def _listing(self) -> Text:
+        text = Text()
+        for item in self.items[:LISTED]:
+            text.append(f"• {item.photo.name}", style="bold")
+            text.append(f"  {item.photo.title or '(no title)'}")
+            if not item.photo.on_platform:
+                text.append("  (never posted: only the flags are cleared)", style="italic dim")
+            text.append("\n")
+        if len(self.items) > LISTED:
+            text.append(f"… and {len(self.items) - LISTED} more", style="italic")
+        text.rstrip()
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no-button", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes-button")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,486 @@
+"""The main screen: a tab per enabled platform, the keys that run the sync, the workers.
+
+Scanning, running and logging in happen in workers that await the session thread; the
+results come back as messages (`tui.messages`) whose handlers update the tabs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, TabbedContent, TabPane
+
+from sync.events import Event
+from sync.plan import PlanItem
+from sync.rules import Action
+from tui.backend import CancelSwitch, SessionThread
+from tui.keys import FILTER_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
+from tui.messages import (
+    PlatformReady,
+    PlatformScanFailed,
+    RunEnded,
+    RunEvent,
+    SessionFailed,
+    SessionOpened,
+)
+from tui.screens.confirm import ConfirmDeleteScreen
+from tui.screens.connection import ConnectionScreen, Problem
+from tui.screens.login import LoginScreen
+from tui.widgets.platform_view import PlatformView
+from tui.widgets.run_panel import Clock
+
+RUN_ACTIONS: dict[str, set[Action] | None] = {
+    "add": {Action.ADD},
+    "update": {Action.UPDATE},
+    "metadata": {Action.METADATA},
+    "delete": {Action.DELETE},
+    "errors": {Action.ERROR},
+    "sync": None,
+}
+NOTHING_TO_DO = {
+    "add": "Nothing to add",
+    "update": "Nothing to update",
+    "metadata": "No metadata to update",
+    "delete": "Nothing to delete",
+    "errors": "No photos with errors",
+    "sync": "Nothing to do",
+}
+
+
+class MainScreen(Screen[None]):
+    """Owns the session workers; one `PlatformView` per enabled platform."""
+
+    BINDING_GROUP_TITLE = "Photos"
+    BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS, *PHOTO_BINDINGS, *FILTER_BINDINGS]
+
+    def __init__(self, backend: SessionThread, clock: Clock, imatch_label: str | None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.clock = clock
+        self.imatch_label = imatch_label
+        self.imatch_url = ""
+        self.busy: set[str] = set()
+        """Platforms with a run or a scan in progress."""
+        self.cancels: dict[str, CancelSwitch] = {}
+        self.pending: set[str] = set()
+        """Platforms of the first scan not reported yet."""
+        self.quit_when_idle = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Vertical(Label("", id="loading-text"), id="loading")
+        yield TabbedContent(id="platforms")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#platforms").display = False
+        self.start_session()
+
+    def show_loading(self, text: str) -> None:
+        """The startup state; the spinner exists only while shown (it costs a timer)."""
+        box = self.query_one("#loading", Vertical)
+        box.display = True
+        self.query_one("#loading-text", Label).update(text)
+        if not box.query(LoadingIndicator):
+            box.mount(LoadingIndicator(), before=0)
+
+    def hide_loading(self) -> None:
+        box = self.query_one("#loading", Vertical)
+        box.display = False
+        box.query(LoadingIndicator).remove()
+
+    # --- views -----------------------------------------------------------------------
+
+    def views(self) -> list[PlatformView]:
+        return list(self.query(PlatformView))
+
+    def view_of(self, platform: str) -> PlatformView | None:
+        found = self.query(f"#view-{platform}")
+        return found.first(PlatformView) if found else None
+
+    @property
+    def current(self) -> PlatformView | None:
+        tabs = self.query_one("#platforms", TabbedContent)
+        if not tabs.active:
+            return None
+        return self.view_of(tabs.active.removeprefix("tab-"))
+
+    # --- starting: open the session, prepare every platform --------------------------
+
+    def start_session(self) -> None:
+        self.show_loading("Connecting to IMatch…")
+        self.open_session()
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def open_session(self) -> None:
+        try:
+            session = await self.backend.open()
+        except Exception as error:  # every failure becomes the connection screen
+            url = ""
+            self.post_message(SessionFailed(_problem_text(error), url))
+            return
+        names = session.settings.enabled_platforms
+        self.post_message(SessionOpened(session.settings.imatch.url, names))
+        # One after the other: the first tab becomes usable sooner than if both platforms
+        # shared the session thread's time.
+        for name in names:
+            await self._prepare(name)
+
+    async def _prepare(self, name: str) -> None:
+        try:
+            state = await self.backend.prepare(name)
+        except Exception as error:  # reported on the tab; the other platform goes on
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        self.post_message(PlatformReady(state))
+
+    @on(SessionFailed)
+    def _session_failed(self, message: SessionFailed) -> None:
+        self.hide_loading()
+        where = "configuration" if message.problem.startswith("configuration") else "IMatch"
+        problem = Problem(where, message.problem)
+        url = self.imatch_url or self._configured_url()
+        self.app.push_screen(ConnectionScreen([problem], url), self._after_connection)
+
+    def _configured_url(self) -> str:
+        try:
+            from sync.config import load_settings
+
+            return load_settings().imatch.url
+        except Exception:  # the screen already reports the configuration problem
+            return ""
+
+    @on(SessionOpened)
+    async def _session_opened(self, message: SessionOpened) -> None:
+        self.imatch_url = message.imatch_url
+        self.app.sub_title = f"IMatch {self.imatch_label or message.imatch_url}"
+        self.show_loading(f"Reading IMatch: {', '.join(message.platforms)}…")
+        tabs = self.query_one("#platforms", TabbedContent)
+        await tabs.clear_panes()
+        for name in message.platforms:
+            await tabs.add_pane(TabPane(name, PlatformView(name, self.clock), id=f"tab-{name}"))
+        self.pending = set(message.platforms)
+        self.busy = set(message.platforms)
+        self.hide_loading()
+        tabs.display = True
+        self.refresh_bindings()
+
+    @on(PlatformReady)
+    def _platform_ready(self, message: PlatformReady) -> None:
+        state = message.state
+        self.busy.discard(state.name)
+        view = self.view_of(state.name)
+        if view is not None:
+            view.load(state, rescanned=message.rescanned)
+            if message.rescanned:
+                view.run_panel.log_line(f"Rescanned IMatch: {len(view.items)} photos")
+            if view is self.current:
+                view.table.focus()
+        self._first_scan_done(state.name)
+        self.refresh_bindings()
+        self._maybe_quit()
+
+    @on(PlatformScanFailed)
+    def _scan_failed(self, message: PlatformScanFailed) -> None:
+        self.busy.discard(message.platform)
+        view = self.view_of(message.platform)
+        if view is not None:
+            view.loading = False
+            view.run_panel.log_line(f"Reading IMatch failed: {message.problem}", "bold red")
+        self.notify(message.problem, title=f"{message.platform}: scan failed", severity="error")
+        self._first_scan_done(message.platform)
+        self._maybe_quit()
+
+    def _first_scan_done(self, name: str) -> None:
+        if name not in self.pending:
+            return
+        self.pending.discard(name)
+        if self.pending:
+            return
+        problems = [
+            Problem(view.platform, view.state.problem)
+            for view in self.views()
+            if view.state is not None and view.state.problem
+        ]
+        if problems:
+            self.app.push_screen(
+                ConnectionScreen(problems, self.imatch_url), self._after_connection
+            )
+
+    def _after_connection(self, choice: str | None) -> None:
+        if choice == "retry":
+            self.start_session()
+        elif choice == "quit":
+            self.app.exit()
+        elif choice and choice.startswith("login:"):
+            self.login(choice.removeprefix("login:"))
+
+    # --- the keys --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            view = self.current
+            searching = view is not None and view.query_one("#search", Input).has_focus
+            return bool(self.cancels) or searching
+        if action == "login":
+            return any(v.state is not None and v.state.problem for v in self.views())
+        return True
+
+    def _usable(self, quiet: bool = False) -> PlatformView | None:
+        view = self.current
+        if view is None or view.state is None:
+            if not quiet:
+                self.notify("Still reading IMatch…", title="Please wait")
+            return None
+        return view
+
+    def action_add(self) -> None:
+        self.request_run("add")
+
+    def action_update(self) -> None:
+        self.request_run("update")
+
+    def action_metadata(self) -> None:
+        self.request_run("metadata")
+
+    def action_delete(self) -> None:
+        self.request_run("delete")
+
+    def action_errors(self) -> None:
+        self.request_run("errors")
+
+    def action_sync(self) -> None:
+        self.request_run("sync")
+
+    def action_filter(self, name: str) -> None:
+        view = self._usable()
+        if view is not None:
+            view.set_filter(name)
+
+    def action_next_platform(self, step: int = 1) -> None:
+        tabs = self.query_one("#platforms", TabbedContent)
+        names = [view.platform for view in self.views()]
+        current = self.current
+        if not names or current is None:
+            return
+        index = (names.index(current.platform) + step) % len(names)
+        tabs.active = f"tab-{names[index]}"
+        view = self.current
+        if view is not None:
+            view.table.focus()
+
+    def action_search(self) -> None:
+        view = self._usable()
+        if view is not None:
+            view.open_search()
+
+    def action_toggle_select(self) -> None:
+        view = self._usable()
+        if view is not None:
+            view.toggle_current()
+
+    def action_select_all(self) -> None:
+        view = self._usable()
+        if view is None:
+            return
+        changed = view.select_all_visible()
+        if changed >= 0:
+            self.notify(f"{len(view.selected)} photos selected", title=view.platform, timeout=2)
+        else:
+            self.notify(f"Unselected {-changed} photos", title=view.platform, timeout=2)
+
+    def action_cancel(self) -> None:
+        view = self.current
+        if view is not None and view.query_one("#search", Input).has_focus:
+            view.close_search(clear=True)
+            return
+        running = [name for name in self.cancels if view is None or name == view.platform]
+        for name in running or list(self.cancels):
+            switch = self.cancels[name]
+            if switch.requested:
+                continue
+            switch.set()
+            target = self.view_of(name)
+            if target is not None:
+                target.run_panel.status("Stopping after the photos in progress…")
+                target.run_panel.log_line("Stop requested: finishing the photos in progress")
+
+    def action_rescan(self) -> None:
+        if self.backend.session is None:
+            self.start_session()
+            return
+        for view in self.views():
+            if view.platform in self.busy:
+                self.notify(
+                    f"{view.platform} is busy; it is rescanned when its run ends.",
+                    title="Rescan",
+                )
+                continue
+            self.busy.add(view.platform)
+            view.run_panel.status("Reading IMatch…")
+            self.rescan(view.platform)
+
+    @work(group="rescan", exit_on_error=False)
+    async def rescan(self, name: str) -> None:
+        try:
+            state = await self.backend.rescan(name)
+        except Exception as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        self.post_message(PlatformReady(state, rescanned=True))
+
+    def action_login(self) -> None:
+        view = self.current
+        problem_views = [v for v in self.views() if v.state is not None and v.state.problem]
+        if view is not None and view in problem_views:
+            self.login(view.platform)
+        elif problem_views:
+            self.login(problem_views[0].platform)
+        elif view is not None:
+            self.login(view.platform)
+
+    def login(self, platform: str) -> None:
+        if self.backend.session is None:
+            self.notify("Connect to IMatch first (r).", severity="warning")
+            return
+
+        def after(ok: bool | None) -> None:
+            if ok:
+                self.busy.add(platform)
+                view = self.view_of(platform)
+                if view is not None:
+                    view.run_panel.log_line(f"Logged in: connecting to {platform} again")
+                self.reconnect(platform)
+
+        self.app.push_screen(LoginScreen(platform, self.backend), after)
+
+    @work(group="reconnect", exit_on_error=False)
+    async def reconnect(self, name: str) -> None:
+        try:
+            state = await self.backend.reconnect(name)
+        except Exception as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        self.post_message(PlatformReady(state))
+
+    # --- runs ------------------------------------------------------------------------
+
+    def request_run(self, kind: str) -> None:
+        view = self._usable()
+        if view is None:
+            return
+        name = view.platform
+        if name in self.busy:
+            self.notify(f"{name} is busy: wait for the run or scan to end.", title=name)
+            return
+        if not view.ready:
+            problem = view.state.problem if view.state else ""
+            self.notify(f"{problem}\nPress l to log in.", title=f"{name} is not connected")
+            return
+        chosen = view.choose(RUN_ACTIONS[kind])
+        if not chosen.items:
+            sentence = f"{NOTHING_TO_DO[kind]} on {name}."
+            if chosen.from_selection:
+                sentence = (
+                    f"{NOTHING_TO_DO[kind]} among the {len(view.selected)} selected photos "
+                    "(ctrl+a twice or space unselects; then the key acts on the whole bucket)."
+                )
+            view.run_panel.status(sentence)
+            view.run_panel.log_line(sentence)
+            self.notify(sentence, title=name)
+            return
+        deletes = [item for item in chosen.items if item.action is Action.DELETE]
+        if not deletes:
+            self.start_run(view, kind, chosen.items)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.start_run(view, kind, chosen.items)
+            else:
+                view.run_panel.log_line("Delete cancelled: nothing was deleted.")
+                view.run_panel.status("Delete cancelled: nothing was deleted.")
+
+        self.app.push_screen(ConfirmDeleteScreen(name, deletes), confirmed)
+
+    def start_run(self, view: PlatformView, kind: str, items: list[PlanItem]) -> None:
+        name = view.platform
+        switch = self.backend.new_cancel_event()
+        self.cancels[name] = switch
+        self.busy.add(name)
+        view.begin_run(kind, items)
+        self.refresh_bindings()
+        self.run_platform(name, items, switch)
+
+    @work(group="run", exit_on_error=False)
+    async def run_platform(
+        self, name: str, items: Iterable[PlanItem], switch: CancelSwitch
+    ) -> None:
+        def emit(event: Event) -> None:
+            self.post_message(RunEvent(event))
+
+        try:
+            summary = await self.backend.run(name, items, emit, switch)
+        except Exception as error:  # the tab shows why the run stopped
+            self.post_message(RunEnded(name, None, _problem_text(error)))
+        else:
+            self.post_message(RunEnded(name, summary))
+        try:
+            state = await self.backend.rescan(name)
+        except Exception as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        self.post_message(PlatformReady(state, rescanned=True))
+
+    @on(RunEvent)
+    def _run_event(self, message: RunEvent) -> None:
+        view = self.view_of(message.event.platform)
+        if view is not None:
+            view.apply_event(message.event)
+
+    @on(RunEnded)
+    def _run_ended(self, message: RunEnded) -> None:
+        self.cancels.pop(message.platform, None)
+        view = self.view_of(message.platform)
+        if view is not None:
+            sentence = view.end_run(message.summary, message.problem)
+            failed = message.summary is None or message.summary.failed > 0
+            self.notify(
+                sentence,
+                title=message.platform,
+                severity="error" if failed else "information",
+            )
+        self.refresh_bindings()
+
+    # --- quitting --------------------------------------------------------------------
+
+    def request_quit(self) -> None:
+        """Quit now, or once the runs have finished the photos in progress."""
+        if not self.cancels or self.quit_when_idle:
+            self.app.exit()
+            return
+        self.quit_when_idle = True
+        self.action_cancel()
+        self.notify(
+            "Quitting once the photos in progress are done (q again: quit now).",
+            title="Quit",
+        )
+
+    def _maybe_quit(self) -> None:
+        if self.quit_when_idle and not self.cancels and not self.busy:
+            self.app.exit()
+
+
+def _problem_text(error: BaseException) -> str:
+    from sync.config import ConfigError
+
+    if isinstance(error, ConfigError):
+        return f"configuration: {error}"
+    text = str(error).strip()
+    return text or type(error).__name__

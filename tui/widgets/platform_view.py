@@ -1,0 +1,389 @@
+"""One platform's tab: account line, action filter, search, photo table, detail, run panel.
+
+It keeps the tab's state (the plan's items, the filter, the selection, each row's run
+state) and turns the engine's events into row and log updates. The main screen decides
+what to run; this view only says which photos an action applies to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Static
+
+from sync.events import (
+    Event,
+    PhotoDone,
+    PhotoFailed,
+    PhotoStarted,
+    PlatformStopped,
+    Progress,
+    RunSummary,
+    Waiting,
+)
+from sync.plan import PlanItem
+from sync.rules import Action
+from sync.session import PlatformState
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
+from tui.widgets.photo_table import PhotoTable, action_cell
+from tui.widgets.run_panel import Clock, RunPanel
+
+DONE_STATES = {
+    "add": "added",
+    "update": "updated",
+    "metadata": "metadata updated",
+    "delete": "deleted",
+}
+RUN_VERBS = {
+    "add": "Adding",
+    "update": "Updating",
+    "metadata": "Updating metadata of",
+    "delete": "Deleting",
+    "errors": "Listing errors of",
+    "sync": "Syncing",
+}
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The photos an action applies to, and how to say it."""
+
+    items: list[PlanItem]
+    from_selection: bool
+    ignored: int = 0
+    """Selected photos that are not in the action's bucket."""
+
+
+def summary_sentence(summary: RunSummary) -> str:
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (summary.added, "added"),
+            (summary.updated, "updated"),
+            (summary.metadata, "metadata updated"),
+            (summary.deleted, "deleted"),
+            (summary.cleared, "delete flags cleared"),
+            (summary.adopted, "recovered"),
+            (summary.failed, "failed"),
+            (summary.skipped, "not started"),
+        )
+        if count
+    ]
+    if summary.errors:
+        parts.append(f"{summary.errors} with errors listed in IMatch")
+    outcome = ", ".join(parts) or "nothing changed"
+    if summary.stopped:
+        return f"Stopped: {summary.stopped}. {outcome}."
+    if summary.cancelled:
+        return f"Cancelled: {outcome}."
+    return f"Done: {outcome}."
+
+
+class PlatformView(Vertical):
+    """The content of one platform's tab."""
+
+    DEFAULT_CSS = """
+    PlatformView { height: 1fr; }
+    """
+
+    def __init__(self, platform: str, clock: Clock) -> None:
+        super().__init__(id=f"view-{platform}")
+        self.platform = platform
+        self.clock = clock
+        self.state: PlatformState | None = None
+        self.items: list[PlanItem] = []
+        self.by_id: dict[int, PlanItem] = {}
+        self.selected: set[int] = set()
+        self.row_states: dict[int, str] = {}
+        self.filter_name = "all"
+        self.text_query = ""
+        self.running = False
+        self._queued: set[int] = set()
+        self._logged_warnings: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="platform-info")
+        yield FilterBar(id="filter-bar")
+        yield Input(placeholder="Filter by name or title (enter: keep, escape: clear)", id="search")
+        with Horizontal(id="panes"):
+            yield PhotoTable(id="photos")
+            yield DetailPane(id="detail")
+        yield RunPanel(self.clock, id="run-panel")
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.loading = True
+
+    # --- parts -----------------------------------------------------------------------
+
+    @property
+    def table(self) -> PhotoTable:
+        return self.query_one(PhotoTable)
+
+    @property
+    def run_panel(self) -> RunPanel:
+        return self.query_one(RunPanel)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    @property
+    def ready(self) -> bool:
+        return self.state is not None and self.state.ready
+
+    # --- loading a plan --------------------------------------------------------------
+
+    def load(self, state: PlatformState, rescanned: bool = False) -> None:
+        """Show a new plan (first scan or rescan), keeping selection and the cursor."""
+        self.state = state
+        plan = state.plan
+        self.items = list(plan.items) if plan else []
+        self.by_id = {item.file_id: item for item in self.items}
+        self.selected &= self.by_id.keys()
+        self.filter_bar.set_counts(plan.counts() if plan else {})
+        self.show_info(state)
+        self.rebuild()
+        self.loading = False
+        if not rescanned:
+            self.log_scan(state)
+
+    def show_info(self, state: PlatformState) -> None:
+        info = self.query_one("#platform-info", Static)
+        total = len(self.items)
+        if state.problem:
+            info.update(
+                Text.assemble(
+                    ("⚠ ", "bold red"),
+                    (f"{self.platform} cannot run: ", "bold red"),
+                    state.problem,
+                    "\nPress ",
+                    ("l", "bold"),
+                    " to log in (flickr) or check the token (pixelfed), then the plan below "
+                    "can run.",
+                )
+            )
+            info.add_class("problem")
+        else:
+            who = state.account.name if state.account else "?"
+            info.update(
+                Text.assemble(
+                    ("● ", "green"),
+                    f"{self.platform}: logged in as ",
+                    (who, "bold"),
+                    f" — {total} photos in IMatch's Socials|{self.platform}",
+                )
+            )
+            info.remove_class("problem")
+
+    def log_scan(self, state: PlatformState) -> None:
+        panel = self.run_panel
+        plan = state.plan
+        if plan is not None and not plan.publication.exists:
+            panel.log_line(f"IMatch has no category {plan.publication.root}", "bold red")
+        for warning in state.warnings:
+            panel.log_line(f"warning: {warning}", "yellow")
+        if state.reconciled:
+            panel.log_line(f"Finished {state.reconciled} operations an interrupted run left open")
+        counts = plan.counts() if plan else {}
+        todo = ", ".join(f"{n} {a}" for a, n in counts.items() if n and a != "unchanged")
+        panel.log_line(f"Scanned IMatch: {len(self.items)} photos ({todo or 'nothing to do'})")
+
+    # --- what is shown ---------------------------------------------------------------
+
+    def visible_items(self) -> list[PlanItem]:
+        action = FILTER_ACTIONS[self.filter_name]
+        items = self.items if action is None else [i for i in self.items if i.action is action]
+        if self.text_query:
+            needle = self.text_query.casefold()
+            items = [
+                i
+                for i in items
+                if needle in i.photo.name.casefold() or needle in i.photo.title.casefold()
+            ]
+        return items
+
+    def show_selection_count(self) -> None:
+        self.filter_bar.selected = len(self.selected)
+        self.filter_bar.refresh_label()
+
+    def rebuild(self) -> None:
+        self.show_selection_count()
+        table = self.table
+        keep = table.current_file_id()
+        table.fill(self.visible_items(), self.selected, self.row_states, keep)
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        file_id = self.table.current_file_id()
+        pane = self.query_one(DetailPane)
+        if file_id is None:
+            pane.show(None, "No photos in this filter. Press 1 to show all photos.")
+        else:
+            pane.show(self.by_id.get(file_id))
+
+    def set_filter(self, name: str) -> None:
+        self.filter_name = name
+        self.filter_bar.active = name
+        self.rebuild()
+
+    def set_text_query(self, text: str) -> None:
+        text = text.strip()
+        if text == self.text_query:
+            return
+        self.text_query = text
+        self.filter_bar.query_text = text
+        self.filter_bar.refresh_label()
+        self.rebuild()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail()
+
+    # --- search input ----------------------------------------------------------------
+
+    def open_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    def close_search(self, clear: bool) -> None:
+        search = self.query_one("#search", Input)
+        if clear:
+            search.value = ""
+            self.set_text_query("")
+        search.display = bool(self.text_query)
+        self.table.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.set_text_query(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.close_search(clear=False)
+
+    # --- selection -------------------------------------------------------------------
+
+    def toggle_current(self) -> int | None:
+        """Select or unselect the highlighted photo and move down; its id."""
+        table = self.table
+        file_id = table.current_file_id()
+        if file_id is None:
+            return None
+        if file_id in self.selected:
+            self.selected.discard(file_id)
+        else:
+            self.selected.add(file_id)
+        self._refresh_row(file_id)
+        self.show_selection_count()
+        table.action_cursor_down()
+        return file_id
+
+    def select_all_visible(self) -> int:
+        """Select every photo in the current filter, or unselect them if all were."""
+        shown = {item.file_id for item in self.visible_items()}
+        if shown and shown <= self.selected:
+            self.selected -= shown
+            count = -len(shown)
+        else:
+            count = len(shown - self.selected)
+            self.selected |= shown
+        self.rebuild()
+        return count
+
+    # --- what an action applies to ---------------------------------------------------
+
+    def choose(self, actions: set[Action] | None) -> Chosen:
+        """The selected photos in `actions` (None: everything to do), else the bucket."""
+        wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
+        bucket = [item for item in self.items if item.action in wanted]
+        if not self.selected:
+            return Chosen(bucket, from_selection=False)
+        chosen = [item for item in bucket if item.file_id in self.selected]
+        return Chosen(chosen, from_selection=True, ignored=len(self.selected) - len(chosen))
+
+    # --- a run -----------------------------------------------------------------------
+
+    def begin_run(self, verb: str, items: list[PlanItem]) -> None:
+        self.running = True
+        self.row_states = {}
+        self._queued = {item.file_id for item in items if item.action is not Action.ERROR}
+        for file_id in self._queued:
+            self._set_state(file_id, "queued")
+        description = f"{RUN_VERBS.get(verb, verb)} {len(items)} photos on {self.platform}…"
+        self.run_panel.begin(description, len(items))
+        self.run_panel.log_line(description)
+
+    def _set_state(self, file_id: int, state: str) -> None:
+        self.row_states[file_id] = state
+        self._refresh_row(file_id)
+
+    def _refresh_row(self, file_id: int) -> None:
+        item = self.by_id.get(file_id)
+        if item is not None:
+            cell = action_cell(
+                item.action, self.row_states.get(file_id, ""), file_id in self.selected
+            )
+            self.table.set_cell(file_id, "action", cell)
+
+    def apply_event(self, event: Event) -> None:
+        panel = self.run_panel
+        if isinstance(event, PhotoStarted):
+            self._set_state(event.file_id, "running")
+            panel.status(f"{RUN_VERBS.get(event.action, event.action)} {event.name}…")
+        elif isinstance(event, PhotoDone):
+            self._queued.discard(event.file_id)
+            item = self.by_id.get(event.file_id)
+            state = DONE_STATES.get(event.action, event.action)
+            if event.action == "delete" and item is not None and not item.photo.on_platform:
+                state = "flags cleared"
+            self._set_state(event.file_id, state)
+            url = f" {event.url}" if event.url else ""
+            panel.log_line(f"{state} {event.name}{url}", "green")
+            for warning in event.warnings:
+                self._logged_warnings.add(f"{event.name}: {warning}")
+                panel.log_line(f"warning: {event.name}: {warning}", "yellow")
+        elif isinstance(event, PhotoFailed):
+            self._queued.discard(event.file_id)
+            self._set_state(event.file_id, f"failed: {event.error_name or event.reason}")
+            panel.log_line(f"FAILED {event.action} {event.name}: {event.reason}", "bold red")
+        elif isinstance(event, Waiting):
+            sentence = panel.waiting(event.seconds, event.reason)
+            if sentence:
+                panel.log_line(sentence, "yellow")
+        elif isinstance(event, Progress):
+            panel.progress(event.done, event.total)
+        elif isinstance(event, PlatformStopped):
+            panel.log_line(f"{self.platform} stopped: {event.reason}", "bold red")
+
+    def end_run(self, summary: RunSummary | None, problem: str = "") -> str:
+        """Close the run's display; returns the sentence shown."""
+        self.running = False
+        for file_id in self._queued:
+            if self.row_states.get(file_id) in ("queued", "running"):
+                self._set_state(file_id, "skipped")
+        self._queued = set()
+        self.selected = set()
+        self.show_selection_count()
+        if summary is None:
+            sentence = f"The run stopped: {problem}"
+            style = "bold red"
+        else:
+            sentence = summary_sentence(summary)
+            style = "bold red" if summary.failed or summary.stopped else "bold"
+            for warning in summary.warnings:
+                if warning not in self._logged_warnings:
+                    self.run_panel.log_line(f"warning: {warning}", "yellow")
+        self._logged_warnings = set()
+        self.run_panel.end(sentence)
+        self.run_panel.log_line(sentence, style)
+        return sentence
