@@ -8,6 +8,8 @@ master's. Categories are the union of both (genre and places usually sit on the 
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,10 +123,10 @@ def build_photo(pub: Publication, file_id: int) -> Photo:
 
 def _fingerprint(path: Path) -> str:
     try:
-        status = path.stat()
+        status = os.stat(path)
     except OSError:
         return ""
-    if not path.is_file():
+    if not stat.S_ISREG(status.st_mode):
         return ""
     return f"{status.st_size}:{status.st_mtime_ns}"
 

@@ -6,6 +6,7 @@ empty parts leave no separator behind, and nothing depends on set iteration orde
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,22 +85,24 @@ def keyword_terms(
         wanted = keywords.levels or range(1, len(levels) + 1)
         terms += [levels[n - 1] for n in wanted if 0 < n <= len(levels)]
     for path in photo.categories:
-        if _excluded(path, keywords):
-            continue
         terms += _category_terms(path, keywords, categories)
     return sorted_unique(terms)
 
 
+@functools.lru_cache(maxsize=4096)
 def _category_terms(
     path: str, keywords: KeywordSettings, categories: CategorySettings
-) -> list[str]:
+) -> tuple[str, ...]:
+    """Keywords a category contributes (cached: thousands of photos share a few hundred)."""
+    if _excluded(path, keywords):
+        return ()
     levels = _levels(path)
     for event_root in categories.events:
         depth = len(_levels(event_root))
         if _under(path, event_root) and len(levels) > depth:
-            return [levels[depth]]
+            return (levels[depth],)
     if _under(path, categories.location):
-        return [levels[n - 1] for n in keywords.location_levels if 1 < n <= len(levels)]
+        return tuple(levels[n - 1] for n in keywords.location_levels if 1 < n <= len(levels))
     if _under(path, categories.genre):
         depth = len(_levels(categories.genre))
         terms = []
@@ -107,8 +110,8 @@ def _category_terms(
             terms.append(genre)
             if keywords.genre_suffix and genre.casefold() not in NO_GENRE_SUFFIX:
                 terms.append(f"{genre} {keywords.genre_suffix}")
-        return terms
-    return []
+        return tuple(terms)
+    return ()
 
 
 def genres(photo: Photo, categories: CategorySettings) -> list[str]:
