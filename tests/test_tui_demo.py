@@ -27,10 +27,11 @@ def tmux(*args: str) -> str:
 def session() -> Iterator[str]:
     name = f"imatch-socials-demo-{os.getpid()}"
     tmux("kill-session", "-t", name)
-    tmux(
-        "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
-        f"cd {ROOT} && {COMMAND} demo",
-    )  # fmt: skip
+    # Start a shell first and type the command into it, so the app starts in a pane that
+    # already has its final 120x40 size (a command given to new-session may start while
+    # the pane is still 80x24 and miss the resize).
+    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "40")
+    tmux("send-keys", "-t", name, f"cd {ROOT} && {COMMAND} demo; exit", "Enter")
     try:
         yield name
     finally:
@@ -50,7 +51,10 @@ def screen_when(name: str, condition: Callable[[str], bool], seconds: float = 20
 
 
 def test_demo_opens_the_tui_and_posts(session: str) -> None:
-    screen = screen_when(session, lambda s: "1 All 30" in s and "Scanned IMatch" in s)
+    # The pane may start small and grow to 120x40 a moment later: wait for the full footer.
+    screen = screen_when(
+        session, lambda s: "1 All 30" in s and "Scanned IMatch" in s and "q Quit" in s
+    )
     assert "flickr" in screen
     assert "pixelfed" in screen
     assert "logged in as demo" in screen

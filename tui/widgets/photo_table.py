@@ -25,10 +25,10 @@ ACTION_STYLES = {
     Action.ERROR: "magenta",
     Action.UNCHANGED: "dim",
 }
-TITLE_WIDTH = 24
-ERRORS_WIDTH = 44
+TITLE_WIDTH = 18
+ERRORS_WIDTH = 40
 COLUMNS = (
-    ("action", "  Action", 12),
+    ("action", "  Action", 11),
     ("name", "Name", 12),
     ("title", "Title", TITLE_WIDTH),
     ("size", "Size", 8),
