@@ -425,6 +425,17 @@ def _int(entry: Mapping[str, Any], key: str, default: int | None = None) -> int:
         raise IMatchResponseError(f"IMatch answer key {key!r} is not a number") from None
 
 
+def _id_list(entry: Mapping[str, Any], key: str) -> tuple[int, ...]:
+    """A list of file ids; anything else is a named IMatchResponseError, not a crash."""
+    value = entry.get(key) or []
+    try:
+        if not isinstance(value, list) or any(isinstance(i, bool) for i in value):
+            raise TypeError
+        return tuple(int(i) for i in value)
+    except (TypeError, ValueError):
+        raise IMatchResponseError(f"IMatch answer key {key!r} is not a list of numbers") from None
+
+
 def _str(entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)
     if value is None:
@@ -481,8 +492,8 @@ def _category(entry: Mapping[str, Any], fallback_path: str = "") -> Category:
         id=_int(entry, "id") if "id" in entry else None,
         name=_str(entry, "name") or path.rsplit("|", 1)[-1],
         description=_str(entry, "description"),
-        files=tuple(int(i) for i in entry.get("files", []) or []),
-        direct_files=tuple(int(i) for i in entry.get("directFiles", []) or []),
+        files=_id_list(entry, "files"),
+        direct_files=_id_list(entry, "directFiles"),
         children=tuple(
             _category(c, f"{path}|{_str(c, 'name')}")
             for c in (children if isinstance(children, list) else [])

@@ -86,8 +86,16 @@ def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
     _, token = sim.create_account_with_token("demo")
     visibility = str(db.app_variables.get("pixelfed_visibility", "public"))
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    instances = list(_instances(db, "pixelfed"))
+    settings = sim.settings
+    caps = (settings.daily_media_cap, settings.daily_status_cap)
+    # A big library's posts were made over many days: lift pixelfed's daily caps while
+    # seeding, then let a day pass so they do not count against the first real run.
+    over_caps = any(cap is not None and len(instances) >= cap for cap in caps)
+    if over_caps:
+        settings.daily_media_cap = settings.daily_status_cap = None
     with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
-        for instance in _instances(db, "pixelfed"):
+        for instance in instances:
             media = http.post(
                 "/api/v1/media",
                 files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
@@ -103,6 +111,9 @@ def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
             instance.values["media_id"] = media_id
             instance.values["status_id"] = str(status.json()["id"])
             instance.values["url"] = str(status.json().get("url", ""))
+    if over_caps:
+        settings.daily_media_cap, settings.daily_status_cap = caps
+        sim.advance(24 * 3600 + 1)
     db.app_variables["pixelfed_url"] = url
     db.app_variables["pixelfed_token"] = token
     return token

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -68,6 +69,54 @@ class RetryPolicy:
     max_delay: float = 120.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
+
+
+async def retrying(
+    policy: RetryPolicy,
+    attempt: Callable[[], Awaitable[T]],
+    recover: Callable[[], Awaitable[T | None]] | None = None,
+    announce: Callable[[float, str], None] | None = None,
+) -> T:
+    """Call `attempt` until it succeeds, retrying transient failures with back-off and
+    jitter, and waiting exactly as long as a platform's Retry-After asks.
+
+    After an ambiguous failure the change may have happened: `recover` looks for it,
+    and the change is only attempted again once `recover` has answered "not there".
+    A failing look is itself retried; it never leads to a blind second attempt.
+    `announce(seconds, reason)` hears about every wait (`rate limit` or `retry`).
+    """
+    delay = policy.base_delay
+    unresolved = False
+    for number in range(policy.attempts):
+        last = number == policy.attempts - 1
+        try:
+            if unresolved and recover is not None:
+                found = await recover()
+                if found is not None:
+                    return found
+                unresolved = False
+            return await attempt()
+        except RateLimited as error:
+            if last:
+                raise
+            wait, reason = (
+                (error.retry_after if error.retry_after is not None else delay),
+                "rate limit",
+            )
+        except AmbiguousError:
+            if last:
+                raise
+            unresolved = True
+            wait, reason = delay * (0.5 + random.random()), "retry"
+        except TransientError:
+            if last:
+                raise
+            wait, reason = delay * (0.5 + random.random()), "retry"
+        if announce is not None:
+            announce(wait, reason)
+        await policy.sleep(min(wait, policy.max_delay))
+        delay = min(delay * 2, policy.max_delay)
+    raise AssertionError("unreachable")
 
 
 class Engine:
@@ -219,8 +268,10 @@ class Engine:
 
         async def attempt() -> Outcome:
             nonlocal ambiguous
+            # A retry reuses what the interrupted attempt created (e.g. pixelfed's media).
+            known = self.journal.get(intent).remote or resume
             try:
-                return await self.platform.add(post, intent, checkpoint, resume)
+                return await self.platform.add(post, intent, checkpoint, known)
             except AmbiguousError:
                 ambiguous = True
                 raise
@@ -319,42 +370,10 @@ class Engine:
         attempt: Callable[[], Awaitable[T]],
         recover: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
-        """Call `attempt` until it succeeds, retrying transient failures.
+        def announce(seconds: float, reason: str) -> None:
+            self.emit(Waiting(self.name, seconds, reason))
 
-        After an ambiguous failure the change may have happened: `recover` looks for it,
-        and the change is only attempted again once `recover` has answered "not there".
-        A failing look is itself retried; it never leads to a blind second attempt.
-        """
-        delay = self.retry.base_delay
-        unresolved = False
-        for number in range(self.retry.attempts):
-            last = number == self.retry.attempts - 1
-            try:
-                if unresolved and recover is not None:
-                    found = await recover()
-                    if found is not None:
-                        return found
-                    unresolved = False
-                return await attempt()
-            except RateLimited as error:
-                if last:
-                    raise
-                wait = error.retry_after if error.retry_after is not None else delay
-                self.emit(Waiting(self.name, wait, "rate limit"))
-            except AmbiguousError:
-                if last:
-                    raise
-                unresolved = True
-                wait = delay * (0.5 + random.random())
-                self.emit(Waiting(self.name, wait, "retry"))
-            except TransientError:
-                if last:
-                    raise
-                wait = delay * (0.5 + random.random())
-                self.emit(Waiting(self.name, wait, "retry"))
-            await self.retry.sleep(min(wait, self.retry.max_delay))
-            delay = min(delay * 2, self.retry.max_delay)
-        raise AssertionError("unreachable")
+        return await retrying(self.retry, attempt, recover, announce)
 
     # --- reconciliation -------------------------------------------------------------------
 
@@ -371,7 +390,8 @@ class Engine:
         touched: set[int] = set()
         for intent in intents:
             try:
-                if await self._reconcile_one(intent, records):
+                # Transient faults while looking are retried like any other call.
+                if await self._retrying(functools.partial(self._reconcile_one, intent, records)):
                     touched.add(intent.file_id)
             except (PlatformError, IMatchError) as error:
                 self.summary.warnings.append(

@@ -15,7 +15,7 @@ from sync.config import ConfigError, load_settings
 from sync.engine import RetryPolicy
 from sync.report import Reporter
 from sync.rules import Action
-from sync.session import SyncSession
+from sync.session import SyncSession, imatch_location_warning
 
 ONLY_CHOICES = {
     "add": {Action.ADD},
@@ -63,11 +63,15 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     names = list(options.platforms) or list(settings.enabled_platforms)
     for name in names:
         settings.platform(name)  # unknown names fail here, before anything runs
+    warning = imatch_location_warning(settings.imatch.url)
+    if warning:
+        reporter.say(f"warning: {warning}")
     async with SyncSession(settings, dry_run=options.dry_run, retry=options.retry) as session:
         outcomes = [await _one_platform(session, name, options, reporter) for name in names]
     if outcomes and all(o == "not run" for o in outcomes):
         return 2
-    return 1 if any(o == "failed" for o in outcomes) else 0
+    # A platform that could not run is not "all went well" (a script must notice).
+    return 1 if any(o in ("failed", "not run") for o in outcomes) else 0
 
 
 async def _one_platform(

@@ -9,18 +9,28 @@ part of a plan; `rescan(name)` plans again from fresh IMatch data.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from imatch.client import IMatchClient
 from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
 from sync.connect import SetupError, open_platform
-from sync.engine import Engine, RetryPolicy
+from sync.engine import Engine, RetryPolicy, retrying
 from sync.events import Listener, RunSummary, Waiting
 from sync.journal import Journal
 from sync.plan import Plan, PlanItem, read_plan
-from sync.platforms.base import Account, Limits, Platform, PlatformError, RateLimiter
+from sync.platforms.base import (
+    Account,
+    Limits,
+    Platform,
+    PlatformError,
+    RateLimiter,
+)
+from sync.rules import Action, Verdict
 from sync.secret_store import SecretStore
 
 
@@ -42,6 +52,36 @@ class PlatformState:
     @property
     def ready(self) -> bool:
         return self.platform is not None and not self.problem
+
+
+UNCONFIRMED = "upload not confirmed"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def imatch_location_warning(url: str) -> str:
+    """A warning when IMatch is not on this computer (its web service has no password)."""
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL:
+        return ""
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return ""
+    return (
+        f"IMatch at {url} is not on this computer: its web service has no password, so "
+        "anyone who can reach it can read and change your database. Run imatch-socials "
+        "on the IMatch computer, or make sure only you can reach that address."
+    )
+
+
+def hold_unconfirmed_adds(plan: Plan, open_intents: Iterable[Any]) -> None:
+    """Never add a photo again while an earlier upload of it may exist: an add intent the
+    reconciliation could not settle (the platform kept failing) holds the photo back, as
+    the error `upload not confirmed`, until a later run finds out what happened."""
+    pending = {i.file_id for i in open_intents if i.action == "add"}
+    for index, item in enumerate(plan.items):
+        if item.file_id in pending and item.action is Action.ADD:
+            verdict = Verdict(Action.ERROR, (UNCONFIRMED,), "an earlier upload may exist")
+            plan.items[index] = dataclasses.replace(item, verdict=verdict)
 
 
 class SyncSession:
@@ -68,6 +108,8 @@ class SyncSession:
             max_in_flight=imatch.max_in_flight,
         )
         self.credentials = Credentials()
+        self.warnings = [w for w in (imatch_location_warning(imatch.url),) if w]
+        """Session-wide warnings for the front ends to show (e.g. a remote IMatch)."""
         self.journal: Journal | None = None
         self.platforms: dict[str, PlatformState] = {}
 
@@ -95,6 +137,9 @@ class SyncSession:
 
     async def connect(self, name: str) -> PlatformState:
         """Log in to one platform; a problem is recorded, not raised."""
+        previous = self.platforms.get(name)
+        if previous is not None and previous.platform is not None:
+            await previous.platform.close()
         state = PlatformState(name)
         self.platforms[name] = state
         state.limiter = RateLimiter(
@@ -106,8 +151,10 @@ class SyncSession:
             state.platform = open_platform(
                 name, self.settings, self.credentials, self.store, state.limiter
             )
-            state.account = await state.platform.connect()
-            state.limits = await state.platform.limits()
+            platform = state.platform
+            # A 502 at login must not stop the platform for the whole run.
+            state.account = await retrying(self.retry, platform.connect)
+            state.limits = await retrying(self.retry, platform.limits)
         except (SetupError, PlatformError, ValueError) as error:
             state.problem = str(error)
         return state
@@ -120,11 +167,14 @@ class SyncSession:
             engine = self._engine(state, state.plan)
             state.reconciled = await engine.reconcile()
             state.warnings += engine.summary.warnings
+            hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
 
     async def rescan(self, name: str) -> PlatformState:
         state = self.platforms[name]
         state.plan = await self._plan(name, state)
+        if self.journal is not None:
+            hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
 
     async def _plan(self, name: str, state: PlatformState) -> Plan:
@@ -160,6 +210,7 @@ class SyncSession:
             raise SetupError(state.problem or f"{name} is not prepared")
         if self.dry_run:
             raise SetupError("a dry run changes nothing")
+        chosen = list(state.plan.select() if items is None else items)
         engine = self._engine(state, state.plan, emit)
         listener = None
         if state.limiter is not None and emit is not None:
@@ -169,7 +220,12 @@ class SyncSession:
 
             state.limiter.listeners.append(listener)
         try:
-            return await engine.run(items, cancel)
+            summary = await engine.run(chosen, cancel)
         finally:
             if state.limiter is not None and listener is not None:
                 state.limiter.listeners.remove(listener)
+        # What rendering had to leave out (e.g. an album category without an id).
+        summary.warnings[:0] = [
+            f"{item.photo.name}: {warning}" for item in chosen for warning in item.rendered.warnings
+        ]
+        return summary

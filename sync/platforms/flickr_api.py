@@ -219,7 +219,8 @@ def classify(
         return PermanentError("file not readable", scrub(str(error.filename or "")))
     if isinstance(error, OSError):
         return unsure(f"could not reach flickr ({method}: {type(error).__name__})")
-    if isinstance(error, (ValueError, ET.ParseError)):
+    # flickrapi reads `stat` from whatever came back: a proxy's HTML page gives KeyError.
+    if isinstance(error, (ValueError, KeyError, ET.ParseError)):
         return unsure(f"flickr sent an unreadable answer ({method}): {type(error).__name__}")
     raise error
 

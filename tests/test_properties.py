@@ -1,0 +1,194 @@
+"""Property-based tests (hypothesis) of rendering and classification.
+
+Rendering is deterministic (same photo, same post, whatever the order of its keywords and
+categories), never leaves an empty ` | ` separator or a bare `#`, and whenever a post
+breaks a platform limit the classification names the error instead of sending it.
+Classification is total (one verdict for any photo) and follows the priority rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imatch.models import AttributeRecord
+from sync.config import Credentials, Settings
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from sync.plan import DEFAULT_LIMITS, checks_for
+from sync.platforms.base import MediaFile
+from sync.platforms.flickr_render import render_flickr
+from sync.platforms.pixelfed_render import render_pixelfed
+from sync.rendering import SEPARATOR, camera_info, shooting_info
+from sync.rules import (
+    ALT_TEXT_TOO_LONG,
+    CAPTION_TOO_LONG,
+    CONFLICT,
+    IS_MASTER,
+    TITLE_TOO_LONG,
+    TOO_MANY_TAGS,
+    Action,
+    classify,
+)
+
+SETTINGS = Settings()
+CREDENTIALS = Credentials()
+FAST = settings(max_examples=200, deadline=None)
+GENRE = "Image Characteristics|Genre|"
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+# As build_photo delivers them: trimmed; blank lines inside are the user's own text, so
+# they are left out here to let the "no empty block" property see only ours.
+long_text = st.one_of(text, st.text(max_size=1200)).map(
+    lambda t: re.sub(r"\n\s*\n", "\n", t).strip()
+)
+level = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+keyword = st.lists(level, min_size=1, max_size=4).map("|".join)
+category = st.one_of(
+    level.map(lambda g: GENRE + g),
+    st.lists(level, min_size=1, max_size=4).map(lambda ls: "Location|" + "|".join(ls)),
+    level.map(lambda a: "Socials|flickr|albums|" + a),
+    st.lists(level, min_size=1, max_size=3).map("|".join),
+)
+flag_sets = st.sets(st.sampled_from((FLAG_UPDATE, FLAG_METADATA, FLAG_DELETE)))
+
+
+@st.composite
+def photos(draw: st.DrawFn) -> Photo:
+    categories = draw(st.dictionaries(category, text, max_size=5))
+    posted = draw(st.booleans())
+    return Photo(
+        id=draw(st.integers(1, 10_000)),
+        name=draw(st.text(min_size=1, max_size=20)),
+        file=MediaFile(
+            Path("/p/x.jpg"),
+            draw(st.integers(0, 300 * 1024 * 1024)),
+            draw(st.sampled_from(("JPEG", "PNG", "WebP", "RAF", "", "jpeg"))),
+        ),
+        file_exists=draw(st.booleans()),
+        is_master=draw(st.booleans()),
+        title=draw(long_text),
+        description=draw(long_text),
+        headline=draw(long_text),
+        keywords=tuple(draw(st.lists(keyword, max_size=90))),
+        date_taken=draw(st.none() | st.datetimes(datetime(1900, 1, 1), datetime(2100, 1, 1))),
+        circa=draw(st.booleans()),
+        iso=draw(st.sampled_from(("", "200", "6400"))),
+        shutter_speed=draw(st.sampled_from(("", "1/250", "2"))),
+        aperture=draw(st.sampled_from(("", "8.0", "0", "abc", "1.4"))),
+        focal_length=draw(st.sampled_from(("", "35 mm"))),
+        model=draw(st.sampled_from(("", "X-T5", "UltraFractal"))),
+        lens=draw(st.sampled_from(("", "XF16-55mm"))),
+        categories=categories,
+        flags=frozenset(draw(flag_sets)),
+        records=(AttributeRecord(1, 1, {"photo_id": "9"}),) if posted else (),
+    )
+
+
+def shuffled(photo: Photo, data: st.DataObject) -> Photo:
+    """The same photo with its keywords and categories in another order."""
+    keywords = data.draw(st.permutations(photo.keywords))
+    items = data.draw(st.permutations(list(photo.categories.items())))
+    return dataclasses.replace(photo, keywords=tuple(keywords), categories=dict(items))
+
+
+@FAST
+@given(photos(), st.data())
+def test_rendering_is_deterministic(photo: Photo, data: st.DataObject) -> None:
+    other = shuffled(photo, data)
+    assert render_flickr(photo, SETTINGS, CREDENTIALS) == render_flickr(
+        other, SETTINGS, CREDENTIALS
+    )
+    assert render_pixelfed(photo, SETTINGS, CREDENTIALS) == render_pixelfed(
+        other, SETTINGS, CREDENTIALS
+    )
+
+
+def no_empty_separators(block: str) -> None:
+    for line in block.splitlines():
+        parts = line.split(SEPARATOR)
+        if len(parts) > 1:
+            assert all(p.strip() for p in parts), line
+
+
+@FAST
+@given(photos())
+def test_no_empty_separators_and_no_bare_hashtags(photo: Photo) -> None:
+    no_empty_separators(shooting_info(photo))
+    no_empty_separators(camera_info(photo))
+    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    hashtags = [w for w in caption.split(" ") if w.startswith("#")]
+    assert all(len(h.strip()) > 1 and "##" not in h for h in hashtags), hashtags
+    assert "\n\n\n" not in caption
+    assert not caption.startswith("\n")
+    post = render_flickr(photo, SETTINGS, CREDENTIALS).post
+    assert "\n\n\n" not in post.description
+    assert not post.description.startswith("\n")
+    assert all(t.strip() and t == " ".join(t.split()) for t in post.tags), post.tags
+    assert post.title.strip() or not (photo.title or photo.name).strip()
+
+
+@FAST
+@given(photos(), st.sampled_from(("flickr", "pixelfed")))
+def test_a_post_over_a_limit_always_carries_its_error_name(photo: Photo, platform: str) -> None:
+    render = render_flickr if platform == "flickr" else render_pixelfed
+    rendered = render(photo, SETTINGS, CREDENTIALS)
+    limits = DEFAULT_LIMITS[platform]
+    checks = checks_for(platform, SETTINGS, limits)
+    verdict = classify(photo, rendered.size, checks)
+    if verdict.action not in (Action.ADD, Action.UPDATE, Action.METADATA):
+        return
+    # Whatever is sent fits the platform's limits.
+    size = rendered.size
+    for value, limit in (
+        (size.caption_chars, limits.max_caption_chars),
+        (size.alt_text_chars, limits.max_alt_text_chars),
+        (size.tags, limits.max_tags),
+        (size.title_chars, limits.max_title_chars),
+    ):
+        assert limit is None or value <= limit
+    if platform == "pixelfed":
+        assert len(rendered.post.caption) <= (limits.max_caption_chars or 0)
+
+
+@FAST
+@given(photos(), st.sampled_from(("flickr", "pixelfed")))
+def test_classification_is_total_and_follows_the_priorities(photo: Photo, platform: str) -> None:
+    render = render_flickr if platform == "flickr" else render_pixelfed
+    size = render(photo, SETTINGS, CREDENTIALS).size
+    checks = checks_for(platform, SETTINGS, DEFAULT_LIMITS[platform])
+    verdict = classify(photo, size, checks)
+    assert verdict.action in set(Action)
+    assert list(verdict.errors) == sorted(set(verdict.errors))
+    assert (verdict.action is Action.ERROR) == bool(verdict.errors)
+    deleting = FLAG_DELETE in photo.flags
+    changing = bool(photo.flags & {FLAG_UPDATE, FLAG_METADATA})
+    if deleting and changing:
+        assert verdict.errors == (CONFLICT,)
+    elif deleting:
+        # _delete wins over anything wrong with the photo, posted or not.
+        assert verdict.action is Action.DELETE
+    elif not photo.on_platform:
+        assert verdict.action in (Action.ADD, Action.ERROR)
+        assert (IS_MASTER in verdict.errors) == photo.is_master
+    elif FLAG_UPDATE in photo.flags:
+        assert verdict.action in (Action.UPDATE, Action.ERROR)
+    elif FLAG_METADATA in photo.flags:
+        assert verdict.action in (Action.METADATA, Action.ERROR)
+        assert not {"file not found", "invalid format", "file too large"} & set(verdict.errors)
+    else:
+        assert verdict.action is Action.UNCHANGED
+    checked = not deleting and (not photo.on_platform or changing)
+    if checked:
+        # A limit error is named exactly when the rendered post breaks that limit.
+        for value, limit, name in (
+            (size.caption_chars, checks.max_caption_chars, CAPTION_TOO_LONG),
+            (size.alt_text_chars, checks.max_alt_text_chars, ALT_TEXT_TOO_LONG),
+            (size.tags, checks.max_tags, TOO_MANY_TAGS),
+            (size.title_chars, checks.max_title_chars, TITLE_TOO_LONG),
+        ):
+            assert (name in verdict.errors) == (limit is not None and value > limit), name
