@@ -512,9 +512,12 @@ async def test_missing_pixelfed_token_is_explained(world: SandboxWorld) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
-        text = " ".join(static_text(s) for s in app.screen.query(Static))
-        assert "pixelfed: cannot log in" in text
-        assert "pixelfed_token" in text
+
+        def shown() -> str:
+            return " ".join(static_text(s) for s in app.screen.query(Static))
+
+        await until(pilot, lambda: "pixelfed: cannot log in" in shown())
+        assert "pixelfed_token" in shown()
         await pilot.press("c")
         await ready(pilot)
         pixelfed = view(app, "pixelfed")
