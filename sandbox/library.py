@@ -154,7 +154,9 @@ class LibraryBuilder:
         return file_id
 
     def date(self, number: int) -> str:
-        moment = datetime(2024, 1, 1, 6, 0, 0) + timedelta(hours=17 * number, seconds=number)
+        # Spread over 2024 and 2025 whatever the library's size: never in the future.
+        hours = (17 * number) % (2 * 365 * 24)
+        moment = datetime(2024, 1, 1, 6, 0, 0) + timedelta(hours=hours, seconds=number % 3600)
         return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
     def add_master(self, number: int, tags: dict[str, Any]) -> Photo:

@@ -280,8 +280,7 @@ class Engine:
             ref = await self.platform.find_by_marker(intent, self.journal.get(intent).remote)
             if ref is None:
                 return None
-            converged = await self.platform.update(ref, post, replace_image=False)
-            return dataclasses.replace(converged, ref=ref, warnings=(ADOPTED, *converged.warnings))
+            return await self._adopt(ref, post)
 
         try:
             outcome = await self._retrying(attempt, recover)
@@ -297,6 +296,18 @@ class Engine:
             raise
         self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         return intent, outcome
+
+    async def _adopt(self, ref: RemoteRef, post: Any) -> Outcome:
+        """A post found again after a lost answer: bring it in line with `post`.
+
+        The post exists whatever happens next, so a refused change is only a warning: the
+        IMatch record must be written, or the next run would hold the photo back forever.
+        """
+        try:
+            converged = await self.platform.update(ref, post, replace_image=False)
+        except (PermanentError, AuthError) as error:
+            return Outcome(ref, (ADOPTED, f"not brought up to date: {error}"))
+        return dataclasses.replace(converged, ref=ref, warnings=(ADOPTED, *converged.warnings))
 
     async def _record_added(self, photo: Photo, ref: RemoteRef) -> None:
         await self.client.add_attribute_record(self.name, photo.id, ref.record(self.today()))
@@ -440,7 +451,8 @@ class Engine:
             ref = found
             item = self.plan.item(intent.file_id)
             if item is not None:
-                await self.platform.update(ref, item.rendered.post, replace_image=False)
+                adopted = await self._adopt(ref, item.rendered.post)
+                self.summary.warnings += [f"{item.photo.name}: {w}" for w in adopted.warnings]
             self.journal.remote_done(intent.id, {**ref.ids, "url": ref.url})
         item = self.plan.item(intent.file_id)
         photo = item.photo if item else None

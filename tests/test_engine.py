@@ -127,3 +127,24 @@ async def test_an_answer_lost_on_the_last_attempt_is_adopted_next_run(
     [record] = records(world, "flickr")[first.file_id]
     assert record["photo_id"] == uploaded[0].id
     assert len([p for p in world.flickr.state.photos.values() if p.title == first.photo.title]) == 1
+
+
+async def test_a_found_upload_is_recorded_even_if_flickr_refuses_part_of_it(
+    world: SandboxWorld,
+) -> None:
+    async with SyncSession(retry=RetryPolicy(attempts=3, base_delay=0)) as session:
+        state = await session.prepare("flickr")
+        assert state.plan is not None
+        item = state.plan.bucket(Action.ADD)[0]
+        source = item.photo.master_id or item.file_id
+        world.imatch.db.files[source].date_time = "2030-01-01T00:00:00"  # flickr refuses it
+        state = await session.rescan("flickr")
+        assert state.plan is not None
+        item = state.plan.item(item.file_id)  # type: ignore[assignment]
+        world.flickr.knobs.drop_mutations = {world.flickr.knobs.mutations + 1}  # the upload
+        summary = await session.run("flickr", [item])
+    assert summary.added == 1
+    assert any("date taken not set" in w for w in summary.warnings)
+    [record] = records(world, "flickr")[item.file_id]
+    same = [p for p in world.flickr.state.photos.values() if p.title == item.photo.title]
+    assert [p.id for p in same] == [record["photo_id"]]
