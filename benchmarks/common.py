@@ -28,12 +28,13 @@ def library_of(photos: int, posted_share: float = 0.5) -> Path:
 
 @contextmanager
 def sandbox_process(library: Path, latency: float) -> Iterator[str]:
-    """`imatch-socials sandbox` in a child process (so it does not share our GIL)."""
+    """`imatch-socials sandbox --imatch-only` in a child process (not sharing our GIL)."""
     command = [
         sys.executable,
         "-m",
         "sync.cli",
         "sandbox",
+        "--imatch-only",
         "--imatch-port",
         "0",
         "--library",

@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from sandbox.imatch_db import IMatchDatabase
+from sandbox.imatch_server import IMatchSimulator
+from sandbox.library import generate_library
+from sandbox.serving import serve_in_thread
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.logs import setup_logging
 from sync.paths import HOME_VARIABLE
@@ -67,6 +71,8 @@ def _account(world: SandboxWorld) -> str:
 
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve the simulators until interrupted (or until `stop` is set)."""
+    if args.imatch_only:
+        return _serve_imatch_only(args, stop)
     with sandbox_world(
         args.library,
         imatch_port=args.imatch_port,
@@ -85,4 +91,21 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
         print("Serving until interrupted (Ctrl+C).", flush=True)
         with suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
+    return 0
+
+
+def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -> int:
+    """Only the IMatch simulator: no platform seeding, so huge libraries start at once."""
+    with tempfile.TemporaryDirectory(prefix="imatch-demo-") as folder:
+        library = args.library
+        if library is None:
+            library = Path(folder)
+            generate_library(library, args.photos)
+        imatch = IMatchSimulator(IMatchDatabase.load(library))
+        imatch.knobs.latency = args.latency
+        with serve_in_thread(imatch.asgi_app, args.imatch_port) as url:
+            print(f"imatch {url}", flush=True)
+            print(f"library {library}", flush=True)
+            with suppress(KeyboardInterrupt):
+                (stop or threading.Event()).wait()
     return 0

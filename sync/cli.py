@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--home", type=Path, help="write a config and flickr login for the sandbox here"
     )
+    sandbox.add_argument(
+        "--imatch-only", action="store_true", help="serve only IMatch (e.g. for benchmarks)"
+    )
     return parser
 
 
