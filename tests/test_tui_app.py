@@ -528,3 +528,14 @@ async def test_missing_pixelfed_token_is_explained(world: SandboxWorld) -> None:
         await pilot.press("right_square_bracket", "a")
         await pilot.app.workers.wait_for_complete()
         assert len(world.pixelfed.state.statuses) == statuses
+
+
+async def test_session_warnings_are_shown(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warning = "IMatch at http://example.invalid is not on this computer"
+    monkeypatch.setattr("sync.session.imatch_location_warning", lambda url: warning)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: any(n.message == warning for n in app._notifications))

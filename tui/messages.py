@@ -15,10 +15,14 @@ from sync.session import PlatformState
 class SessionOpened(Message):
     """IMatch answered; these platforms are enabled and will be prepared."""
 
-    def __init__(self, imatch_url: str, platforms: tuple[str, ...]) -> None:
+    def __init__(
+        self, imatch_url: str, platforms: tuple[str, ...], warnings: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.imatch_url = imatch_url
         self.platforms = platforms
+        self.warnings = warnings
+        """Session-wide warnings (e.g. IMatch not on this computer)."""
 
 
 class SessionFailed(Message):

@@ -126,7 +126,8 @@ class MainScreen(Screen[None]):
             self.post_message(SessionFailed(_problem_text(error), url))
             return
         names = session.settings.enabled_platforms
-        self.post_message(SessionOpened(session.settings.imatch.url, names))
+        warnings = tuple(session.warnings)
+        self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
         # One after the other: the first tab becomes usable sooner than if both platforms
         # shared the session thread's time.
         for name in names:
@@ -170,6 +171,8 @@ class MainScreen(Screen[None]):
         self.hide_loading()
         tabs.display = True
         self.refresh_bindings()
+        for warning in message.warnings:
+            self.app.notify(warning, title="Warning", severity="warning", timeout=20)
 
     @on(PlatformReady)
     def _platform_ready(self, message: PlatformReady) -> None:
