@@ -77,6 +77,11 @@ def loaded(app: SocialsApp) -> bool:
     return bool(views) and all(v.state is not None for v in views) and not screen.busy
 
 
+def screen_text(app: SocialsApp) -> str:
+    """Every Static's text on the current screen (empty until the screen has composed)."""
+    return " ".join(static_text(s) for s in app.screen.query(Static))
+
+
 async def ready(pilot: Pilot[int]) -> MainScreen:
     await until(pilot, lambda: loaded(pilot.app))  # type: ignore[arg-type]
     await pilot.pause()
@@ -459,9 +464,8 @@ async def test_imatch_not_running_shows_what_to_do_then_retry_connects(
     )
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
-        text = " ".join(static_text(s) for s in app.screen.query(Static))
-        assert "IMatch is not reachable" in text
+        await until(pilot, lambda: "IMatch is not reachable" in screen_text(app))
+        text = screen_text(app)
         assert "press r to try again" in text
         config.write_text(good)
         await pilot.press("r")
@@ -487,9 +491,8 @@ async def test_flickr_login_from_the_connection_screen(world: SandboxWorld, tmp_
     (tmp_path / "state" / "flickr-token.json").unlink()
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
-        text = " ".join(static_text(s) for s in app.screen.query(Static))
-        assert "flickr: cannot log in" in text
+        await until(pilot, lambda: "flickr: cannot log in" in screen_text(app))
+        text = screen_text(app)
         assert "Press l to log in" in text
         await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, LoginScreen))
