@@ -67,7 +67,11 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     if warning:
         reporter.say(f"warning: {warning}")
     async with SyncSession(settings, dry_run=options.dry_run, retry=options.retry) as session:
-        outcomes = [await _one_platform(session, name, options, reporter) for name in names]
+        # Platforms run side by side: flickr is paced by its single thread and its rate
+        # limit, so pixelfed need not wait for it.
+        outcomes = await asyncio.gather(
+            *(_one_platform(session, name, options, reporter) for name in names)
+        )
     if outcomes and all(o == "not run" for o in outcomes):
         return 2
     # A platform that could not run is not "all went well" (a script must notice).
