@@ -98,7 +98,7 @@ class IMatchClient:
     async def authenticate(self) -> None:
         """Open a session (done automatically by the first call)."""
         params = {"id": self.user, "password": "", "appid": ""}
-        body = await self._send("POST", "/v1/authenticate", params, authenticated=False)
+        body = await self._send("POST", "/v1/authenticate", params)
         token = body.get("auth_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise IMatchAuthError("IMatch did not return an auth token")
@@ -159,9 +159,7 @@ class IMatchClient:
             await asyncio.sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
-    async def _send(
-        self, method: str, endpoint: str, params: Mapping[str, str], authenticated: bool = True
-    ) -> Any:
+    async def _send(self, method: str, endpoint: str, params: Mapping[str, str]) -> Any:
         async with self._in_flight:
             self.requests_made += 1
             try:

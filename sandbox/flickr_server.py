@@ -480,13 +480,17 @@ class FlickrSimulator:
     # --- OAuth endpoints --------------------------------------------------------------
 
     async def _request_token(self, request: Request) -> Response:
+        return await self._oauth_step(request, self._issue_request_token)
+
+    async def _oauth_step(self, request: Request, step: Callable[[Incoming], Response]) -> Response:
+        """An OAuth token endpoint: rate limit, then `step` under the lock; problems as 401."""
         incoming = await read_incoming(request)
         wait = self._over_rate_limit(incoming)
         if wait is not None:
             return too_many_requests(wait)
         try:
             with self._lock:
-                return self._issue_request_token(incoming)
+                return step(incoming)
         except OAuthProblem as problem:
             return problem.response()
 
@@ -567,15 +571,7 @@ class FlickrSimulator:
         return authorize_page(page, escape=False)
 
     async def _access_token(self, request: Request) -> Response:
-        incoming = await read_incoming(request)
-        wait = self._over_rate_limit(incoming)
-        if wait is not None:
-            return too_many_requests(wait)
-        try:
-            with self._lock:
-                return self._exchange_request_token(incoming)
-        except OAuthProblem as problem:
-            return problem.response()
+        return await self._oauth_step(request, self._exchange_request_token)
 
     def _exchange_request_token(self, incoming: Incoming) -> Response:
         consumer = self._consumer_for_oauth(incoming)

@@ -22,6 +22,8 @@ from imatch.models import AppVariables
 from sync import paths
 
 PLATFORMS = ("flickr", "pixelfed")
+REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
+"""What `require` may name (sync/rules.py checks each)."""
 ENV_PREFIX = "IMATCH_SOCIALS_"
 
 
@@ -140,6 +142,13 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     if url:
         data.setdefault("imatch", {})["url"] = url
     settings: Settings = _build(Settings, data, "", path)
+    for name in PLATFORMS:
+        unknown = [r for r in settings.platform(name).require if r not in REQUIRABLE]
+        if unknown:
+            raise ConfigError(
+                f"{path}: {name}.require: unknown {unknown[0]!r} "
+                f"(choose from {', '.join(REQUIRABLE)})"
+            )
     return dataclasses.replace(settings, source=path if path.is_file() else None)
 
 

@@ -12,11 +12,6 @@ class Event:
 
 
 @dataclass(frozen=True)
-class PlanReady(Event):
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
 class PhotoStarted(Event):
     file_id: int
     name: str

@@ -114,15 +114,6 @@ def _category_terms(
     return ()
 
 
-def genres(photo: Photo, categories: CategorySettings) -> list[str]:
-    depth = len(_levels(categories.genre))
-    return [
-        _levels(path)[depth]
-        for path in photo.categories
-        if _under(path, categories.genre) and len(_levels(path)) > depth
-    ]
-
-
 def sorted_unique(terms: Iterable[str]) -> list[str]:
     """Sorted ignoring case; of spellings that differ only in case, one is kept, always the
     same one whatever the input order (so posts do not change between runs)."""

@@ -32,8 +32,6 @@ TITLE_TOO_LONG = "title too long"
 TOO_MANY_TAGS = "too many tags"
 CONFLICT = "update and delete conflict"
 
-REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
-
 
 class Action(StrEnum):
     ADD = "add"

@@ -105,3 +105,9 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
     assert creds.pixelfed_visibility == "unlisted"
     assert "key-1234" not in repr(creds)
     assert "secret-5678" not in repr(creds)
+
+
+def test_a_mistyped_requirement_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[pixelfed]\nrequire = ["title", "headine"]\n')
+    with pytest.raises(ConfigError, match=r"pixelfed\.require: unknown 'headine'"):
+        load_settings(path, environ={})

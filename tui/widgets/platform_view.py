@@ -55,8 +55,6 @@ class Chosen:
 
     items: list[PlanItem]
     from_selection: bool
-    ignored: int = 0
-    """Selected photos that are not in the action's bucket."""
 
 
 def summary_sentence(summary: RunSummary) -> str:
@@ -309,7 +307,7 @@ class PlatformView(Vertical):
         if not self.selected:
             return Chosen(bucket, from_selection=False)
         chosen = [item for item in bucket if item.file_id in self.selected]
-        return Chosen(chosen, from_selection=True, ignored=len(self.selected) - len(chosen))
+        return Chosen(chosen, from_selection=True)
 
     # --- a run -----------------------------------------------------------------------
 
