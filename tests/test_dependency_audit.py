@@ -60,9 +60,8 @@ def _version(request: Request) -> JSONResponse:
 
 @pytest.fixture(scope="module")
 def index() -> Iterator[str]:
-    app = Starlette(
-        routes=[Route("/pypi/{name}/json", _project), Route("/pypi/{name}/{version}/json", _version)]
-    )
+    routes = [Route("/pypi/{name}/json", _project), Route("/pypi/{name}/{version}/json", _version)]
+    app = Starlette(routes=routes)
     with serve_in_thread(app) as url:
         yield f"{url}/pypi"
 

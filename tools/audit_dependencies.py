@@ -118,10 +118,10 @@ async def audit_pin(client: httpx.AsyncClient, index: str, pin: Pin) -> Finding:
     return finding
 
 
-async def audit(pins: list[Pin], index: str, timeout: float = 30.0) -> list[Finding]:
+async def audit(pins: list[Pin], index: str, request_seconds: float = 30.0) -> list[Finding]:
     """Audit every pin, at most MAX_IN_FLIGHT requests at once."""
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True) as client:
+    async with httpx.AsyncClient(timeout=request_seconds, follow_redirects=True) as client:
 
         async def one(pin: Pin) -> Finding:
             async with gate:
