@@ -58,6 +58,7 @@ class Plan:
     platform: str
     publication: Publication
     items: list[PlanItem] = field(default_factory=list)
+    _positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
         counts = {action.value: 0 for action in Action}
@@ -81,7 +82,17 @@ class Plan:
         ]
 
     def item(self, file_id: int) -> PlanItem | None:
-        return next((i for i in self.items if i.file_id == file_id), None)
+        # An index instead of a scan (recovery looks up every unfinished intent); it is
+        # rebuilt whenever it does not match the list, which may be changed in place.
+        position = self._positions.get(file_id)
+        if (
+            position is None
+            or position >= len(self.items)
+            or self.items[position].file_id != file_id
+        ):
+            self._positions = {item.file_id: n for n, item in enumerate(self.items)}
+            position = self._positions.get(file_id)
+        return None if position is None else self.items[position]
 
 
 def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Checks:

@@ -150,3 +150,27 @@ def test_metadata_update_ignores_file_problems() -> None:
 
 def test_posted_photo_without_flags_is_left_alone_even_if_incomplete() -> None:
     assert classify(photo(posted=True, title=""), SIZE, CHECKS).action is Action.UNCHANGED
+
+
+def test_plan_item_lookup_follows_replacements_and_growth():
+    from imatch.library import Publication
+    from sync.plan import Plan, PlanItem
+    from sync.rendering import Rendered
+
+    def item(file_id: int, action: Action) -> PlanItem:
+        verdict = classify(photo(id=file_id), SIZE, CHECKS)
+        return PlanItem(
+            photo(id=file_id), dataclasses.replace(verdict, action=action), Rendered(None, SIZE)
+        )
+
+    plan = Plan(
+        "flickr", Publication("Socials|flickr", True), [item(n, Action.ADD) for n in (3, 5, 9)]
+    )
+    assert plan.item(5) is plan.items[1]
+    plan.items[1] = item(5, Action.UNCHANGED)  # replaced in place, as the engine does
+    assert plan.item(5).action is Action.UNCHANGED  # type: ignore[union-attr]
+    plan.items.append(item(11, Action.ADD))
+    assert plan.item(11) is plan.items[3]
+    assert plan.item(4) is None
+    plan.items.reverse()
+    assert plan.item(3) is plan.items[3]

@@ -25,14 +25,17 @@ def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
     return sorted_unique(t for t in (*map(hashtag, terms), ALWAYS_TAGGED) if t)
 
 
-def pixelfed_caption(photo: Photo, settings: Settings) -> str:
-    """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines."""
+def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = None) -> str:
+    """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines.
+
+    `tags` are the photo's hashtags when the caller has them already."""
+    tags = pixelfed_hashtags(photo, settings) if tags is None else tags
     first = photo.title or photo.name
     if photo.headline:
         first += f" -- {photo.headline}"
     if photo.date_taken is not None:
         first += f" (Taken {date_text(photo)})"
-    hashtags = " ".join(f"#{t}" for t in pixelfed_hashtags(photo, settings))
+    hashtags = " ".join(f"#{t}" for t in tags)
     info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
     return "\n\n".join(block for block in (first, hashtags, info) if block)
 
@@ -40,9 +43,10 @@ def pixelfed_caption(photo: Photo, settings: Settings) -> str:
 def render_pixelfed(
     photo: Photo, settings: Settings, credentials: Credentials
 ) -> Rendered[PixelfedPost]:
+    tags = pixelfed_hashtags(photo, settings)
     post = PixelfedPost(
         file=photo.file,
-        caption=pixelfed_caption(photo, settings),
+        caption=pixelfed_caption(photo, settings, tags),
         alt_text=photo.headline,
         visibility=credentials.pixelfed_visibility or "public",
     )
@@ -50,6 +54,6 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=len(pixelfed_hashtags(photo, settings)),
+        tags=len(tags),
     )
     return Rendered(post, size)
