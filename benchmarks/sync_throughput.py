@@ -1,9 +1,11 @@
 """Sync throughput: N new photos per platform against the simulators with latency.
 
-    python -m benchmarks.sync_throughput [--photos 500] [--latency 0.05]
+    python -m benchmarks.sync_throughput [--photos 500] [--latency 0.05] [--platform NAME]
 
 The simulators run in this process; the sync runs as `imatch-socials --headless` in a
 child process, once with the default concurrency and once with one photo at a time.
+Both platforms run side by side unless `--platform` picks one (repeatable), which shows
+that platform's own concurrency speed-up.
 Client-side rate limits are lifted so the figures show the tool, not flickr's quota
 (flickr allows 3600 calls an hour per key: at 2 calls per add, about 1800 adds an hour).
 """
@@ -34,7 +36,9 @@ def library(photos: int) -> Path:
     return path
 
 
-def run(photos: int, latency: float, concurrency: dict[str, int] | None) -> dict[str, Any]:
+def run(
+    photos: int, latency: float, concurrency: dict[str, int] | None, platforms: list[str]
+) -> dict[str, Any]:
     overrides: dict[str, dict[str, object]] = {
         p: {"rate_per_hour": NO_LIMITS} for p in ("flickr", "pixelfed")
     }
@@ -47,7 +51,8 @@ def run(photos: int, latency: float, concurrency: dict[str, int] | None) -> dict
         env = {**os.environ, "IMATCH_SOCIALS_HOME": home}
         started = time.perf_counter()
         child = subprocess.run(
-            [sys.executable, "-m", "sync.cli", "--headless", "--json"],
+            [sys.executable, "-m", "sync.cli", "--headless", "--json"]
+            + [arg for name in platforms for arg in ("--platform", name)],
             env=env,
             capture_output=True,
             text=True,
@@ -55,7 +60,7 @@ def run(photos: int, latency: float, concurrency: dict[str, int] | None) -> dict
         )
         seconds = time.perf_counter() - started
         summary = json.loads(child.stdout)
-        added = {p: summary["platforms"][p]["added"] for p in ("flickr", "pixelfed")}
+        added = {p: summary["platforms"][p]["added"] for p in platforms}
         return {
             "seconds": seconds,
             "added": added,
@@ -69,14 +74,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--platform", action="append", choices=("flickr", "pixelfed"))
     args = parser.parse_args()
+    platforms = args.platform or ["flickr", "pixelfed"]
     print(
         f"machine: {machine()}; {args.photos} new photos per platform; "
-        f"latency {args.latency * 1000:.0f} ms per request on every simulator"
+        f"latency {args.latency * 1000:.0f} ms per request on every simulator; "
+        f"platforms: {', '.join(platforms)}"
     )
+    one_at_a_time = dict.fromkeys(platforms, 1)
     results = {
-        "default concurrency (flickr 2, pixelfed 4)": run(args.photos, args.latency, None),
-        "concurrency 1": run(args.photos, args.latency, {"flickr": 1, "pixelfed": 1}),
+        "default concurrency (flickr 2, pixelfed 4)": run(
+            args.photos, args.latency, None, platforms
+        ),
+        "concurrency 1": run(args.photos, args.latency, one_at_a_time, platforms),
     }
     base = results["concurrency 1"]["seconds"]
     for name, result in results.items():
@@ -85,9 +96,8 @@ def main() -> None:
             f"{name}: {result['seconds']:.1f} s for {photos} adds "
             f"({photos / result['seconds']:.1f} photos/s); requests per photo: "
             f"IMatch {result['imatch'] / photos:.2f}, "
-            f"flickr {result['flickr'] / result['added']['flickr']:.2f}, "
-            f"pixelfed {result['pixelfed'] / result['added']['pixelfed']:.2f}; "
-            f"speed-up vs concurrency 1: {base / result['seconds']:.2f}x"
+            + "".join(f"{p} {result[p] / result['added'][p]:.2f}, " for p in platforms)
+            + f"speed-up vs concurrency 1: {base / result['seconds']:.2f}x"
         )
 
 
