@@ -94,8 +94,13 @@ async def read_publication(
     *,
     tags: Mapping[str, str] = METADATA_TAGS,
     variables: Mapping[str, str] = METADATA_VARIABLES,
+    reuse: Publication | None = None,
 ) -> Publication:
-    """Read everything under `root` (e.g. `Socials|flickr`) in batched calls."""
+    """Read everything under `root` (e.g. `Socials|flickr`) in batched calls.
+
+    `reuse` is another platform's publication read in the same scan: files it holds are
+    not read again, except for this platform's attribute records and the category tree.
+    Only pass one read moments ago (it is a snapshot), never for a rescan."""
     layout = layout or CategoryLayout()
     before = client.requests_made
     top = await client.category(root, SUBTREE_FIELDS)
@@ -117,22 +122,46 @@ async def read_publication(
         candidate_set |= ids
     candidates = sorted(candidate_set)
 
+    # What another publication read moments ago already holds about a file (its metadata,
+    # categories and relations, not its records, which belong to one platform) is reused.
+    known = set(reuse.candidates) if reuse is not None else set()
+    unknown = [file_id for file_id in candidates if file_id not in known]
     files, master_groups, version_groups, records, categories = await asyncio.gather(
-        client.files(candidates, fields=FILE_FIELDS, tags=tags, variables=variables),
-        client.relations(candidates, "masters"),
-        client.relations(candidates, "versions"),
+        client.files(unknown, fields=FILE_FIELDS, tags=tags, variables=variables),
+        client.relations(unknown, "masters"),
+        client.relations(unknown, "versions"),
         client.attributes(attribute_set, candidates),
-        client.file_categories(candidates),
+        client.file_categories(unknown),
     )
     masters = {
         file_id: tuple(dict.fromkeys(f.id for group in groups for f in group))
         for file_id, groups in master_groups.items()
     }
+    versions = {
+        file_id: tuple(f for group in groups for f in group)
+        for file_id, groups in version_groups.items()
+        if any(groups)
+    }
+    file_infos = {f.id: f for f in files}
+    file_categories = {k: tuple(v) for k, v in categories.items()}
+    if reuse is not None:
+        for file_id in candidate_set & known:
+            _copy_known(reuse, file_id, file_infos, file_categories)
+            masters[file_id] = reuse.masters.get(file_id, ())
+            if file_id in reuse.versions:
+                versions[file_id] = reuse.versions[file_id]
     master_ids = sorted({m for ids in masters.values() for m in ids} - candidate_set)
+    if reuse is not None:
+        for file_id in master_ids:
+            if file_id in reuse.files:
+                _copy_known(reuse, file_id, file_infos, file_categories)
+        master_ids = [m for m in master_ids if m not in file_infos]
     master_files, master_categories = await asyncio.gather(
         client.files(master_ids, fields=FILE_FIELDS, tags=tags, variables=variables),
         client.file_categories(master_ids),
     )
+    file_infos.update((f.id, f) for f in master_files)
+    file_categories.update((k, tuple(v)) for k, v in master_categories.items())
     return Publication(
         root=root,
         exists=True,
@@ -140,15 +169,22 @@ async def read_publication(
         candidates=tuple(candidates),
         direct=frozenset(top.direct_files),
         flagged=flagged,
-        files={f.id: f for f in (*files, *master_files)},
-        categories={k: tuple(v) for k, v in {**categories, **master_categories}.items()},
+        files=file_infos,
+        categories=file_categories,
         masters={k: v for k, v in masters.items() if v},
-        versions={
-            file_id: tuple(f for group in groups for f in group)
-            for file_id, groups in version_groups.items()
-            if any(groups)
-        },
+        versions=versions,
         records={k: tuple(v) for k, v in records.items()},
         subtrees=subtrees,
         requests=client.requests_made - before,
     )
+
+
+def _copy_known(
+    reuse: Publication,
+    file_id: int,
+    files: dict[int, FileInfo],
+    categories: dict[int, tuple[CategoryRef, ...]],
+) -> None:
+    if file_id in reuse.files:
+        files[file_id] = reuse.files[file_id]
+    categories[file_id] = reuse.categories.get(file_id, ())

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from imatch.errors import IMatchError
+from imatch.library import Publication
 from sync.config import ConfigError, load_settings
 from sync.engine import RetryPolicy
 from sync.report import Reporter
 from sync.rules import Action
-from sync.session import SyncSession, imatch_location_warning
+from sync.session import PlatformState, SyncSession, imatch_location_warning
 
 ONLY_CHOICES = {
     "add": {Action.ADD},
@@ -67,10 +68,19 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     if warning:
         reporter.say(f"warning: {warning}")
     async with SyncSession(settings, dry_run=options.dry_run, retry=options.retry) as session:
-        # Platforms run side by side: flickr is paced by its single thread and its rate
-        # limit, so pixelfed need not wait for it.
+        await asyncio.gather(*(session.connect(name) for name in names))
+        # Planned one after the other, so each platform reads from IMatch only the files
+        # the ones before it did not; then run side by side: flickr is paced by its single
+        # thread and its rate limit, so pixelfed need not wait for it.
+        prepared: dict[str, PlatformState | str] = {}
+        shared: Publication | None = None
+        for name in names:
+            prepared[name] = await _prepare_platform(session, name, options, reporter, shared)
+            state = prepared[name]
+            if isinstance(state, PlatformState) and state.plan is not None:
+                shared = state.plan.publication
         outcomes = await asyncio.gather(
-            *(_one_platform(session, name, options, reporter) for name in names)
+            *(_run_platform(session, state, options, reporter) for state in prepared.values())
         )
     if outcomes and all(o == "not run" for o in outcomes):
         return 2
@@ -78,16 +88,21 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     return 1 if any(o in ("failed", "not run") for o in outcomes) else 0
 
 
-async def _one_platform(
-    session: SyncSession, name: str, options: HeadlessOptions, reporter: Reporter
-) -> str:
-    state = await session.connect(name)
+async def _prepare_platform(
+    session: SyncSession,
+    name: str,
+    options: HeadlessOptions,
+    reporter: Reporter,
+    reuse: Publication | None,
+) -> PlatformState | str:
+    """The platform planned and reported, or the outcome ("not run") when it cannot run."""
+    state = session.platforms[name]  # connected by the caller
     if state.problem:
         if not options.dry_run:
             reporter.problem(name, state.problem)
             return "not run"
         reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
-    state = await session.prepare(name)
+    state = await session.prepare(name, reuse)
     plan = state.plan
     assert plan is not None
     if not plan.publication.exists:
@@ -98,8 +113,22 @@ async def _one_platform(
     if state.reconciled:
         reporter.say(f"{name}: finished {state.reconciled} operations an interrupted run left open")
     reporter.plan(plan, dry_run=options.dry_run)
+    return state
+
+
+async def _run_platform(
+    session: SyncSession,
+    state: PlatformState | str,
+    options: HeadlessOptions,
+    reporter: Reporter,
+) -> str:
+    if isinstance(state, str):
+        return state
     if options.dry_run:
         return "ok"
+    assert state.plan is not None
+    plan = state.plan
+    name = state.name
     actions: set[Action] | None = None
     if options.only:
         actions = set().union(*(ONLY_CHOICES[o] for o in options.only))

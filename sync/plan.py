@@ -151,10 +151,14 @@ async def read_plan(
     credentials: Credentials,
     limits: Limits | None,
     refused: Mapping[int, tuple[str, str]] | None = None,
+    reuse: Publication | None = None,
 ) -> Plan:
-    """Read the platform's publication from IMatch and plan it."""
+    """Read the platform's publication from IMatch and plan it (`reuse`: another
+    platform's publication from the same scan, see `read_publication`)."""
     root = f"{settings.categories.root}|{platform}"
-    publication = await read_publication(client, root, platform, settings.categories.layout)
+    publication = await read_publication(
+        client, root, platform, settings.categories.layout, reuse=reuse
+    )
     return make_plan(platform, publication, settings, credentials, limits, refused)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from imatch.client import IMatchClient
+from imatch.library import Publication
 from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
 from sync.connect import SetupError, open_platform
 from sync.engine import Engine, RetryPolicy, retrying
@@ -159,10 +160,13 @@ class SyncSession:
             state.problem = str(error)
         return state
 
-    async def prepare(self, name: str) -> PlatformState:
-        """Connect, finish interrupted work (not in a dry run) and plan one platform."""
+    async def prepare(self, name: str, reuse: Publication | None = None) -> PlatformState:
+        """Connect, finish interrupted work (not in a dry run) and plan one platform.
+
+        `reuse`: the publication another platform prepared moments ago in the same scan;
+        the files both hold are then read from IMatch once (see `read_publication`)."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state)
+        state.plan = await self._plan(name, state, reuse)
         if state.ready and self.journal is not None and state.platform is not None:
             engine = self._engine(state, state.plan)
             state.reconciled = await engine.reconcile()
@@ -177,10 +181,12 @@ class SyncSession:
             hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
 
-    async def _plan(self, name: str, state: PlatformState) -> Plan:
+    async def _plan(
+        self, name: str, state: PlatformState, reuse: Publication | None = None
+    ) -> Plan:
         refused = self.journal.refused_adds(name) if self.journal else None
         return await read_plan(
-            self.client, name, self.settings, self.credentials, state.limits, refused
+            self.client, name, self.settings, self.credentials, state.limits, refused, reuse
         )
 
     def _engine(self, state: PlatformState, plan: Plan, emit: Listener | None = None) -> Engine:

@@ -80,3 +80,29 @@ async def test_request_count_grows_with_chunks_not_photos(tmp_path: Path) -> Non
     # categories; per 100 masters: files, categories (4 of 5 photos have a master).
     assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
     assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
+
+
+async def test_a_second_platform_reuses_what_the_first_read(
+    imatch: IMatchClient, imatch_sim: IMatchSimulator, sample_library: LibraryInfo
+) -> None:
+    import dataclasses
+
+    def files_asked_for() -> set[int]:
+        asked = imatch_sim.log.matching("/v1/files")
+        return {int(i) for r in asked for i in r.params.get("id", "").split(",") if i}
+
+    flickr = await read_publication(imatch, "Socials|flickr", "flickr")
+    imatch_sim.log.clear()
+    fresh = await read_publication(imatch, "Socials|pixelfed", "pixelfed")
+    read_fresh = files_asked_for()
+    imatch_sim.log.clear()
+    reused = await read_publication(imatch, "Socials|pixelfed", "pixelfed", reuse=flickr)
+    read_reusing = files_asked_for()
+    # Exactly the same publication, records included (those are always read)...
+    assert dataclasses.replace(reused, requests=0) == dataclasses.replace(fresh, requests=0)
+    assert reused.records and reused.masters and reused.versions
+    # ...but files flickr's read already holds are not asked for again.
+    pixelfed_only = set(fresh.candidates) - set(flickr.candidates)
+    assert pixelfed_only and set(fresh.candidates) - pixelfed_only
+    assert pixelfed_only <= read_reusing < read_fresh
+    assert not read_reusing & set(flickr.files)

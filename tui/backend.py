@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from contextlib import suppress
 from typing import Any, TypeVar
 
+from imatch.library import Publication
 from sync.engine import RetryPolicy
 from sync.events import Listener, RunSummary
 from sync.plan import PlanItem
@@ -70,8 +71,8 @@ class SessionThread:
             raise RuntimeError("the session is not open")
         return self.session
 
-    async def prepare(self, name: str) -> PlatformState:
-        return await self.submit(self._require().prepare(name))
+    async def prepare(self, name: str, reuse: Publication | None = None) -> PlatformState:
+        return await self.submit(self._require().prepare(name, reuse))
 
     async def reconnect(self, name: str) -> PlatformState:
         """Log in again (after a new token) and plan the platform from scratch."""

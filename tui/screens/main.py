@@ -16,9 +16,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, TabbedContent, TabPane
 
+from imatch.library import Publication
 from sync.events import Event
 from sync.plan import PlanItem
 from sync.rules import Action
+from sync.session import PlatformState
 from tui.backend import CancelSwitch, SessionThread
 from tui.keys import FILTER_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
 from tui.messages import (
@@ -129,17 +131,22 @@ class MainScreen(Screen[None]):
         warnings = tuple(session.warnings)
         self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
         # One after the other: the first tab becomes usable sooner than if both platforms
-        # shared the session thread's time.
+        # shared the session thread's time, and each platform reads from IMatch only the
+        # files the ones before it did not.
+        shared: Publication | None = None
         for name in names:
-            await self._prepare(name)
+            state = await self._prepare(name, shared)
+            if state is not None and state.plan is not None and state.plan.publication.exists:
+                shared = state.plan.publication
 
-    async def _prepare(self, name: str) -> None:
+    async def _prepare(self, name: str, reuse: Publication | None) -> PlatformState | None:
         try:
-            state = await self.backend.prepare(name)
+            state = await self.backend.prepare(name, reuse)
         except Exception as error:  # reported on the tab; the other platform goes on
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
-            return
+            return None
         self.post_message(PlatformReady(state))
+        return state
 
     @on(SessionFailed)
     def _session_failed(self, message: SessionFailed) -> None:
