@@ -415,6 +415,8 @@ def _list(body: Any, key: str) -> list[dict[str, Any]]:
 
 def _int(entry: Mapping[str, Any], key: str, default: int | None = None) -> int:
     value = entry.get(key, default)
+    if type(value) is int:  # the usual case, checked first: this runs for every file
+        return value
     if isinstance(value, bool) or value is None:
         raise IMatchResponseError(f"IMatch answer is missing the number {key!r}")
     try:
@@ -436,6 +438,8 @@ def _id_list(entry: Mapping[str, Any], key: str) -> tuple[int, ...]:
 
 def _str(entry: Mapping[str, Any], key: str) -> str:
     value = entry.get(key)
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
@@ -451,6 +455,8 @@ def _date_time(text: str) -> datetime | None:
 
 
 def _tag_value(value: Any) -> TagValue:
+    if type(value) is str:
+        return value
     if isinstance(value, list):
         return tuple(str(v) for v in value if v is not None)
     if value is None:

@@ -100,9 +100,12 @@ async def test_a_second_platform_reuses_what_the_first_read(
     read_reusing = files_asked_for()
     # Exactly the same publication, records included (those are always read)...
     assert dataclasses.replace(reused, requests=0) == dataclasses.replace(fresh, requests=0)
-    assert reused.records and reused.masters and reused.versions
+    assert reused.records
+    assert reused.masters
+    assert reused.versions
     # ...but files flickr's read already holds are not asked for again.
     pixelfed_only = set(fresh.candidates) - set(flickr.candidates)
-    assert pixelfed_only and set(fresh.candidates) - pixelfed_only
+    assert pixelfed_only, "the sample library has photos on pixelfed alone"
+    assert set(fresh.candidates) - pixelfed_only, "and photos on both platforms"
     assert pixelfed_only <= read_reusing < read_fresh
     assert not read_reusing & set(flickr.files)
