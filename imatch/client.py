@@ -201,8 +201,11 @@ class IMatchClient:
         fields: Sequence[str] = FILE_FIELDS,
         tags: Mapping[str, str] | None = None,
         variables: Mapping[str, str] | None = None,
+        on_chunk: Callable[[int], None] | None = None,
     ) -> list[FileInfo]:
-        """Properties of files plus `tag<key>` and `var<key>` values, in id order."""
+        """Properties of files plus `tag<key>` and `var<key>` values, in id order.
+
+        `on_chunk(n)` is called as each batch of `n` files arrives (for progress)."""
         base = {"fields": ",".join(dict.fromkeys(("id", *fields)))}
         base.update({f"tag{key}": tag for key, tag in (tags or {}).items()})
         base.update({f"var{key}": expr for key, expr in (variables or {}).items()})
@@ -210,7 +213,10 @@ class IMatchClient:
 
         async def run(chunk: list[int]) -> list[FileInfo]:
             body = await self.call("GET", "/v1/files", {**base, "id": _ids(chunk)})
-            return [_file_info(entry, value_keys) for entry in _list(body, "files")]
+            infos = [_file_info(entry, value_keys) for entry in _list(body, "files")]
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            return infos
 
         return [info for chunk in await self._chunked(ids, run) for info in chunk]
 

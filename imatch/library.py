@@ -9,7 +9,7 @@ requests is a handful plus a few per `chunk_size` files; it never grows per phot
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from imatch.client import FILE_FIELDS, IMatchClient
@@ -34,6 +34,8 @@ METADATA_VARIABLES: Mapping[str, str] = {
     "circa_date_created": "{File.MD.XMP::iptcExt\\CircaDateCreated\\CircaDateCreated\\0}",
 }
 SUBTREE_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
+Progress = Callable[[int, int], None]
+"""`progress(done, total)`: candidates whose metadata has arrived, of all to read."""
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,14 @@ async def read_publication(
     tags: Mapping[str, str] = METADATA_TAGS,
     variables: Mapping[str, str] = METADATA_VARIABLES,
     reuse: Publication | None = None,
+    progress: Progress | None = None,
 ) -> Publication:
     """Read everything under `root` (e.g. `Socials|flickr`) in batched calls.
 
     `reuse` is another platform's publication read in the same scan: files it holds are
     not read again, except for this platform's attribute records and the category tree.
-    Only pass one read moments ago (it is a snapshot), never for a rescan."""
+    Only pass one read moments ago (it is a snapshot), never for a rescan.
+    `progress` is told how many candidates' metadata has arrived, as it arrives."""
     layout = layout or CategoryLayout()
     before = client.requests_made
     top = await client.category(root, SUBTREE_FIELDS)
@@ -126,8 +130,20 @@ async def read_publication(
     # categories and relations, not its records, which belong to one platform) is reused.
     known = set(reuse.candidates) if reuse is not None else set()
     unknown = [file_id for file_id in candidates if file_id not in known]
+    arrived = len(candidates) - len(unknown)
+
+    def chunk_arrived(count: int) -> None:
+        nonlocal arrived
+        arrived += count
+        if progress is not None:
+            progress(arrived, len(candidates))
+
+    if progress is not None:
+        progress(arrived, len(candidates))
     files, master_groups, version_groups, records, categories = await asyncio.gather(
-        client.files(unknown, fields=FILE_FIELDS, tags=tags, variables=variables),
+        client.files(
+            unknown, fields=FILE_FIELDS, tags=tags, variables=variables, on_chunk=chunk_arrived
+        ),
         client.relations(unknown, "masters"),
         client.relations(unknown, "versions"),
         client.attributes(attribute_set, candidates),

@@ -5,6 +5,7 @@ The TUI shows it, `--dry-run` prints it, and the engine executes any part of it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -20,6 +21,10 @@ from sync.rendering import Rendered
 from sync.rules import Action, Checks, Verdict, classify
 
 MB = 1024 * 1024
+ScanProgress = Callable[[str, int, int], None]
+"""`progress(stage, done, total)` while a platform is scanned; stage is `reading` (IMatch
+metadata arrived for `done` of `total` photos) or `planning`."""
+PLANNING_STEP = 1000
 Renderer = Callable[[Photo, Settings, Credentials], Rendered[Any]]
 RENDERERS: dict[str, Renderer] = {"flickr": render_flickr, "pixelfed": render_pixelfed}
 DEFAULT_LIMITS = {
@@ -124,6 +129,7 @@ def make_plan(
     credentials: Credentials,
     limits: Limits | None,
     refused: Mapping[int, tuple[str, str]] | None = None,
+    progress: ScanProgress | None = None,
 ) -> Plan:
     """Classify and render every candidate.
 
@@ -133,14 +139,19 @@ def make_plan(
     checks = checks_for(platform, settings, limits)
     render = RENDERERS[platform]
     refused = refused or {}
-    items = []
-    for photo in build_photos(publication):
+    items: list[PlanItem] = []
+    photos = build_photos(publication)
+    for photo in photos:
+        if progress is not None and len(items) % PLANNING_STEP == 0:
+            progress("planning", len(items), len(photos))
         rendered = render(photo, settings, credentials)
         verdict = classify(photo, rendered.size, checks)
         earlier = refused.get(photo.id)
         if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         items.append(PlanItem(photo, verdict, rendered))
+    if progress is not None:
+        progress("planning", len(items), len(photos))
     return Plan(platform, publication, items)
 
 
@@ -152,14 +163,16 @@ async def read_plan(
     limits: Limits | None,
     refused: Mapping[int, tuple[str, str]] | None = None,
     reuse: Publication | None = None,
+    progress: ScanProgress | None = None,
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it (`reuse`: another
     platform's publication from the same scan, see `read_publication`)."""
     root = f"{settings.categories.root}|{platform}"
+    reading = None if progress is None else functools.partial(progress, "reading")
     publication = await read_publication(
-        client, root, platform, settings.categories.layout, reuse=reuse
+        client, root, platform, settings.categories.layout, reuse=reuse, progress=reading
     )
-    return make_plan(platform, publication, settings, credentials, limits, refused)
+    return make_plan(platform, publication, settings, credentials, limits, refused, progress)
 
 
 def with_photo(item: PlanItem, photo: Photo, checks: Checks) -> PlanItem:

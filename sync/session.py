@@ -23,7 +23,7 @@ from sync.connect import SetupError, open_platform
 from sync.engine import Engine, RetryPolicy, retrying
 from sync.events import Listener, RunSummary, Waiting
 from sync.journal import Journal
-from sync.plan import Plan, PlanItem, read_plan
+from sync.plan import Plan, PlanItem, ScanProgress, read_plan
 from sync.platforms.base import (
     Account,
     Limits,
@@ -160,13 +160,16 @@ class SyncSession:
             state.problem = str(error)
         return state
 
-    async def prepare(self, name: str, reuse: Publication | None = None) -> PlatformState:
+    async def prepare(
+        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+    ) -> PlatformState:
         """Connect, finish interrupted work (not in a dry run) and plan one platform.
 
         `reuse`: the publication another platform prepared moments ago in the same scan;
-        the files both hold are then read from IMatch once (see `read_publication`)."""
+        the files both hold are then read from IMatch once (see `read_publication`).
+        `progress` hears how reading and planning advance."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state, reuse)
+        state.plan = await self._plan(name, state, reuse, progress)
         if state.ready and self.journal is not None and state.platform is not None:
             engine = self._engine(state, state.plan)
             state.reconciled = await engine.reconcile()
@@ -174,19 +177,30 @@ class SyncSession:
             hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
 
-    async def rescan(self, name: str) -> PlatformState:
+    async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         state = self.platforms[name]
-        state.plan = await self._plan(name, state)
+        state.plan = await self._plan(name, state, progress=progress)
         if self.journal is not None:
             hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
 
     async def _plan(
-        self, name: str, state: PlatformState, reuse: Publication | None = None
+        self,
+        name: str,
+        state: PlatformState,
+        reuse: Publication | None = None,
+        progress: ScanProgress | None = None,
     ) -> Plan:
         refused = self.journal.refused_adds(name) if self.journal else None
         return await read_plan(
-            self.client, name, self.settings, self.credentials, state.limits, refused, reuse
+            self.client,
+            name,
+            self.settings,
+            self.credentials,
+            state.limits,
+            refused,
+            reuse,
+            progress,
         )
 
     def _engine(self, state: PlatformState, plan: Plan, emit: Listener | None = None) -> Engine:

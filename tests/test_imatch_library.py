@@ -109,3 +109,27 @@ async def test_a_second_platform_reuses_what_the_first_read(
     assert set(fresh.candidates) - pixelfed_only, "and photos on both platforms"
     assert pixelfed_only <= read_reusing < read_fresh
     assert not read_reusing & set(flickr.files)
+
+
+async def test_progress_counts_candidates_as_their_metadata_arrives(imatch_url: str) -> None:
+    reports: list[tuple[int, int]] = []
+    async with IMatchClient(imatch_url, user="tester", retry_delay=0, chunk_size=7) as client:
+        first = await read_publication(
+            client, "Socials|flickr", "flickr", progress=lambda d, t: reports.append((d, t))
+        )
+        total = len(first.candidates)
+        assert reports[0] == (0, total)
+        assert reports[-1] == (total, total)
+        assert [d for d, _ in reports] == sorted(d for d, _ in reports)
+        assert len(reports) == 1 + -(-total // 7)  # the start, then one per batch of 7
+        # With another platform's read reused, the files it holds count as arrived at once.
+        reports.clear()
+        await read_publication(
+            client,
+            "Socials|pixelfed",
+            "pixelfed",
+            reuse=first,
+            progress=lambda d, t: reports.append((d, t)),
+        )
+        assert reports[0][0] > 0
+        assert reports[-1][0] == reports[-1][1]

@@ -542,3 +542,39 @@ async def test_session_warnings_are_shown(
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await until(pilot, lambda: any(n.message == warning for n in app._notifications))
+
+
+async def test_scan_progress_is_shown_while_imatch_is_read_and_cleared_after(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[tuple[str, str, int, int]] = []
+    original = PlatformView.show_scan_progress
+
+    def spy(self: PlatformView, stage: str, done: int, total: int) -> None:
+        shown.append((self.platform, stage, done, total))
+        original(self, stage, done, total)
+
+    monkeypatch.setattr(PlatformView, "show_scan_progress", spy)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        total = len(flickr.items)
+        flickr_steps = [(stage, done) for name, stage, done, _ in shown if name == "flickr"]
+        # Reading, then planning, each counting up to every photo of the platform.
+        assert flickr_steps[0] == ("reading", 0)
+        assert ("reading", total) in flickr_steps
+        assert flickr_steps[-1] == ("planning", total)
+        reading = [done for stage, done in flickr_steps if stage == "reading"]
+        assert reading == sorted(reading)
+        # Once the table is there the panel no longer says a scan is going on.
+        status = str(flickr.run_panel.query_one("#run-status").render())
+        assert status == "Nothing running."
+        assert not flickr.run_panel.query_one("#run-progress").display
+        assert not flickr.query_one("#panes").loading
+
+        shown.clear()
+        await pilot.press("r")  # a rescan reports its progress too
+        await settle(pilot)
+        assert ("flickr", "planning", total, total) in shown
+        assert str(flickr.run_panel.query_one("#run-status").render()) == "Nothing running."

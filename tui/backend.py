@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from imatch.library import Publication
 from sync.engine import RetryPolicy
 from sync.events import Listener, RunSummary
-from sync.plan import PlanItem
+from sync.plan import PlanItem, ScanProgress
 from sync.session import PlatformState, SyncSession
 
 T = TypeVar("T")
@@ -71,8 +71,10 @@ class SessionThread:
             raise RuntimeError("the session is not open")
         return self.session
 
-    async def prepare(self, name: str, reuse: Publication | None = None) -> PlatformState:
-        return await self.submit(self._require().prepare(name, reuse))
+    async def prepare(
+        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+    ) -> PlatformState:
+        return await self.submit(self._require().prepare(name, reuse, progress))
 
     async def reconnect(self, name: str) -> PlatformState:
         """Log in again (after a new token) and plan the platform from scratch."""
@@ -87,8 +89,8 @@ class SessionThread:
 
         return await self.submit(again())
 
-    async def rescan(self, name: str) -> PlatformState:
-        return await self.submit(self._require().rescan(name))
+    async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
+        return await self.submit(self._require().rescan(name, progress))
 
     async def run(
         self, name: str, items: Iterable[PlanItem], emit: Listener, cancel: CancelSwitch

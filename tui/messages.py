@@ -43,6 +43,17 @@ class PlatformReady(Message):
         self.rescanned = rescanned
 
 
+class ScanProgressed(Message):
+    """Reading or planning a platform advanced (sent from the session thread)."""
+
+    def __init__(self, platform: str, stage: str, done: int, total: int) -> None:
+        super().__init__()
+        self.platform = platform
+        self.stage = stage
+        self.done = done
+        self.total = total
+
+
 class PlatformScanFailed(Message):
     """Preparing or rescanning one platform failed (IMatch went away, say)."""
 

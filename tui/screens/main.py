@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, Tabb
 
 from imatch.library import Publication
 from sync.events import Event
-from sync.plan import PlanItem
+from sync.plan import PlanItem, ScanProgress
 from sync.rules import Action
 from sync.session import PlatformState
 from tui.backend import CancelSwitch, SessionThread
@@ -28,6 +28,7 @@ from tui.messages import (
     PlatformScanFailed,
     RunEnded,
     RunEvent,
+    ScanProgressed,
     SessionFailed,
     SessionOpened,
 )
@@ -139,9 +140,17 @@ class MainScreen(Screen[None]):
             if state is not None and state.plan is not None and state.plan.publication.exists:
                 shared = state.plan.publication
 
+    def _progress_of(self, name: str) -> ScanProgress:
+        """Reports from the session thread, as messages to this screen."""
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.post_message(ScanProgressed(name, stage, done, total))
+
+        return progress
+
     async def _prepare(self, name: str, reuse: Publication | None) -> PlatformState | None:
         try:
-            state = await self.backend.prepare(name, reuse)
+            state = await self.backend.prepare(name, reuse, self._progress_of(name))
         except Exception as error:  # reported on the tab; the other platform goes on
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return None
@@ -189,19 +198,25 @@ class MainScreen(Screen[None]):
         if view is not None:
             view.load(state, rescanned=message.rescanned)
             if message.rescanned:
-                view.run_panel.log_line(f"Rescanned IMatch: {len(view.items)} photos")
+                view.run_panel.log_line(f"Rescanned IMatch: {len(view.items):,} photos")
             if view is self.current:
                 view.table.focus()
         self._first_scan_done(state.name)
         self.refresh_bindings()
         self._maybe_quit()
 
+    @on(ScanProgressed)
+    def _scan_progressed(self, message: ScanProgressed) -> None:
+        view = self.view_of(message.platform)
+        if view is not None:
+            view.show_scan_progress(message.stage, message.done, message.total)
+
     @on(PlatformScanFailed)
     def _scan_failed(self, message: PlatformScanFailed) -> None:
         self.busy.discard(message.platform)
         view = self.view_of(message.platform)
         if view is not None:
-            view.loading = False
+            view.scan_failed()
             view.run_panel.log_line(f"Reading IMatch failed: {message.problem}", "bold red")
         self.notify(message.problem, title=f"{message.platform}: scan failed", severity="error")
         self._first_scan_done(message.platform)
@@ -339,7 +354,7 @@ class MainScreen(Screen[None]):
     @work(group="rescan", exit_on_error=False)
     async def rescan(self, name: str) -> None:
         try:
-            state = await self.backend.rescan(name)
+            state = await self.backend.rescan(name, self._progress_of(name))
         except Exception as error:  # shown on the tab
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return
@@ -442,7 +457,7 @@ class MainScreen(Screen[None]):
         else:
             self.post_message(RunEnded(name, summary))
         try:
-            state = await self.backend.rescan(name)
+            state = await self.backend.rescan(name, self._progress_of(name))
         except Exception as error:  # shown on the tab
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return

@@ -39,6 +39,7 @@ DONE_STATES = {
     "metadata": "metadata updated",
     "delete": "deleted",
 }
+SCAN_STAGES = {"reading": "Reading IMatch", "planning": "Planning"}
 RUN_VERBS = {
     "add": "Adding",
     "update": "Updating",
@@ -103,6 +104,7 @@ class PlatformView(Vertical):
         self.running = False
         self._queued: set[int] = set()
         self._logged_warnings: set[str] = set()
+        self.scan_progress_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="platform-info")
@@ -115,7 +117,9 @@ class PlatformView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
-        self.loading = True
+        # Only the table and detail wait behind a spinner: the run panel below shows how
+        # the scan advances.
+        self.query_one("#panes").loading = True
 
     # --- parts -----------------------------------------------------------------------
 
@@ -137,6 +141,20 @@ class PlatformView(Vertical):
 
     # --- loading a plan --------------------------------------------------------------
 
+    def show_scan_progress(self, stage: str, done: int, total: int) -> None:
+        """`Reading IMatch: 2,500 of 10,000 photos…` while the platform is scanned."""
+        if self.running:
+            return
+        self.scan_progress_shown = True
+        what = SCAN_STAGES.get(stage, stage)
+        self.run_panel.scanning(f"{what}: {done:,} of {total:,} photos…", done, total)
+
+    def scan_failed(self) -> None:
+        self.query_one("#panes").loading = False
+        if self.scan_progress_shown:
+            self.scan_progress_shown = False
+            self.run_panel.end("Scan failed: see the log below.")
+
     def load(self, state: PlatformState, rescanned: bool = False) -> None:
         """Show a new plan (first scan or rescan), keeping selection and the cursor."""
         self.state = state
@@ -147,7 +165,10 @@ class PlatformView(Vertical):
         self.filter_bar.set_counts(plan.counts() if plan else {})
         self.show_info(state)
         self.rebuild()
-        self.loading = False
+        self.query_one("#panes").loading = False
+        if self.scan_progress_shown:
+            self.scan_progress_shown = False
+            self.run_panel.end("Nothing running.")
         if not rescanned:
             self.log_scan(state)
 
@@ -174,7 +195,7 @@ class PlatformView(Vertical):
                     ("● ", "green"),
                     f"{self.platform}: logged in as ",
                     (who, "bold"),
-                    f" — {total} photos in IMatch's Socials|{self.platform}",
+                    f" — {total:,} photos in IMatch's Socials|{self.platform}",
                 )
             )
             info.remove_class("problem")
@@ -189,8 +210,8 @@ class PlatformView(Vertical):
         if state.reconciled:
             panel.log_line(f"Finished {state.reconciled} operations an interrupted run left open")
         counts = plan.counts() if plan else {}
-        todo = ", ".join(f"{n} {a}" for a, n in counts.items() if n and a != "unchanged")
-        panel.log_line(f"Scanned IMatch: {len(self.items)} photos ({todo or 'nothing to do'})")
+        todo = ", ".join(f"{n:,} {a}" for a, n in counts.items() if n and a != "unchanged")
+        panel.log_line(f"Scanned IMatch: {len(self.items):,} photos ({todo or 'nothing to do'})")
 
     # --- what is shown ---------------------------------------------------------------
 

@@ -44,6 +44,13 @@ class RunPanel(Vertical):
         bar.update(total=max(total, 1), progress=0)
         bar.display = True
 
+    def scanning(self, text: str, done: int, total: int) -> None:
+        """Show how a scan of IMatch advances, with the progress bar."""
+        self.status(text)
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(total, 1), progress=done)
+        bar.display = True
+
     def progress(self, done: int, total: int) -> None:
         self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
 
