@@ -33,7 +33,7 @@ class FileInfo:
         value = self.values.get(key, ())
         if isinstance(value, str):
             return (value,) if value.strip() else ()
-        return tuple(v for v in value if v.strip())
+        return tuple([v for v in value if v.strip()])
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def keyword_terms(
         terms += _keyword_terms(keyword, keywords)
     for path in photo.categories:
         terms += _category_terms(path, keywords, categories)
-    return sorted_unique(terms)
+    return unique_sorted(terms)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -92,7 +92,7 @@ def _keyword_terms(keyword: str, keywords: KeywordSettings) -> tuple[str, ...]:
     if roots and levels[0].casefold() not in roots:
         return ()
     wanted = keywords.levels or range(1, len(levels) + 1)
-    return tuple(levels[n - 1] for n in wanted if 0 < n <= len(levels))
+    return _normalized(levels[n - 1] for n in wanted if 0 < n <= len(levels))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -106,9 +106,9 @@ def _category_terms(
     for event_root in categories.events:
         depth = len(_levels(event_root))
         if _under(path, event_root) and len(levels) > depth:
-            return (levels[depth],)
+            return _normalized([levels[depth]])
     if _under(path, categories.location):
-        return tuple(levels[n - 1] for n in keywords.location_levels if 1 < n <= len(levels))
+        return _normalized(levels[n - 1] for n in keywords.location_levels if 1 < n <= len(levels))
     if _under(path, categories.genre):
         depth = len(_levels(categories.genre))
         terms = []
@@ -116,18 +116,32 @@ def _category_terms(
             terms.append(genre)
             if keywords.genre_suffix and genre.casefold() not in NO_GENRE_SUFFIX:
                 terms.append(f"{genre} {keywords.genre_suffix}")
-        return tuple(terms)
+        return _normalized(terms)
     return ()
+
+
+def _normalized(terms: Iterable[str]) -> tuple[str, ...]:
+    """Inner whitespace collapsed to one space; empty terms dropped."""
+    return tuple(term for term in (" ".join(t.split()) for t in terms) if term)
 
 
 def sorted_unique(terms: Iterable[str]) -> list[str]:
     """Sorted ignoring case; of spellings that differ only in case, one is kept, always the
     same one whatever the input order (so posts do not change between runs)."""
-    cleaned = {" ".join(term.split()) for term in terms} - {""}
+    return unique_sorted(_normalized(terms))
+
+
+def unique_sorted(normalized_terms: Iterable[str]) -> list[str]:
+    """`sorted_unique` for terms already normalized (see `_normalized`): the hot path of
+    planning, where every term comes from a cache that normalized it once."""
     unique: dict[str, str] = {}
-    for term in sorted(cleaned, key=lambda t: (t.casefold(), t)):
+    for term in sorted(set(normalized_terms), key=_case_insensitive):
         unique.setdefault(term.casefold(), term)
     return list(unique.values())
+
+
+def _case_insensitive(term: str) -> tuple[str, str]:
+    return (term.casefold(), term)
 
 
 @functools.lru_cache(maxsize=65536)

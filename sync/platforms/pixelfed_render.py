@@ -13,7 +13,7 @@ from sync.rendering import (
     hashtag,
     keyword_terms,
     shooting_info,
-    sorted_unique,
+    unique_sorted,
 )
 
 ALWAYS_TAGGED = "photography"
@@ -22,7 +22,8 @@ ALWAYS_TAGGED = "photography"
 def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
     """Keywords as hashtags (letters and digits only) plus `photography`, sorted."""
     terms = keyword_terms(photo, settings.keywords, settings.categories)
-    return sorted_unique(t for t in (*map(hashtag, terms), ALWAYS_TAGGED) if t)
+    # Hashtags are letters, digits and underscores only: already normalized.
+    return unique_sorted(t for t in (*map(hashtag, terms), ALWAYS_TAGGED) if t)
 
 
 def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = None) -> str:
