@@ -578,3 +578,20 @@ async def test_scan_progress_is_shown_while_imatch_is_read_and_cleared_after(
         await settle(pilot)
         assert ("flickr", "planning", total, total) in shown
         assert str(flickr.run_panel.query_one("#run-status").render()) == "Nothing running."
+
+
+async def test_a_hidden_tab_fills_its_table_when_it_is_shown(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pixelfed = view(app, "pixelfed")
+        # Planned, counted and selectable already; only the rows wait for the tab.
+        assert pixelfed.items
+        assert pixelfed.table.row_count == 0
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: pixelfed.table.row_count == len(pixelfed.items))
+        assert set(shown_ids(pixelfed)) == {item.file_id for item in pixelfed.items}
+        # Back on flickr its table is as it was.
+        flickr = view(app)
+        await pilot.press("left_square_bracket")
+        assert flickr.table.row_count == len(flickr.items)

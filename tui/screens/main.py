@@ -196,7 +196,7 @@ class MainScreen(Screen[None]):
         self.busy.discard(state.name)
         view = self.view_of(state.name)
         if view is not None:
-            view.load(state, rescanned=message.rescanned)
+            view.load(state, rescanned=message.rescanned, visible=view is self.current)
             if message.rescanned:
                 view.run_panel.log_line(f"Rescanned IMatch: {len(view.items):,} photos")
             if view is self.current:
@@ -204,6 +204,12 @@ class MainScreen(Screen[None]):
         self._first_scan_done(state.name)
         self.refresh_bindings()
         self._maybe_quit()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        view = self.current
+        if view is not None:
+            view.catch_up()
 
     @on(ScanProgressed)
     def _scan_progressed(self, message: ScanProgressed) -> None:
