@@ -102,7 +102,7 @@ async def _prepare_platform(
             reporter.problem(name, state.problem)
             return "not run"
         reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
-    state = await session.prepare(name, reuse)
+    state = await session.prepare(name, reuse, reporter.scan_progress(name))
     plan = state.plan
     assert plan is not None
     if not plan.publication.exists:

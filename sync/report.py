@@ -20,7 +20,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.plan import Plan
+from sync.plan import Plan, ScanProgress
 from sync.rules import Action
 
 PAST = {
@@ -62,6 +62,18 @@ class Reporter:
         elif isinstance(event, Progress) and self.live:
             print(f"\r{event.platform}: {event.done}/{event.total}", end="", file=self.lines)
             self._progress_shown = True
+
+    def scan_progress(self, platform: str) -> ScanProgress:
+        """How reading and planning advance, on one updated line when on a terminal."""
+
+        def show(stage: str, done: int, total: int) -> None:
+            if self.live:
+                what = "reading IMatch" if stage == "reading" else stage
+                line = f"\r{platform}: {what} {done:,}/{total:,}"
+                print(line, end="", file=self.lines, flush=True)
+                self._progress_shown = True
+
+        return show
 
     def _clear_progress(self) -> None:
         if self._progress_shown:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import subprocess
 import sys
 
 from imatch.client import IMatchClient
 from imatch.library import read_publication
+from sync.report import Reporter
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
@@ -70,3 +72,26 @@ def test_headless_core_never_imports_textual() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_headless_scan_progress_is_one_updated_line_on_a_terminal_only() -> None:
+    terminal = _Terminal()
+    reporter = Reporter(terminal)
+    progress = reporter.scan_progress("flickr")
+    progress("reading", 5000, 10000)
+    progress("planning", 10000, 10000)
+    reporter.say("flickr: 10000 add")
+    assert terminal.getvalue() == (
+        "\rflickr: reading IMatch 5,000/10,000"
+        "\rflickr: planning 10,000/10,000"
+        "\r\033[K"
+        "flickr: 10000 add\n"
+    )
+    piped = io.StringIO()  # a log file or the IMatch app: no progress lines at all
+    Reporter(piped).scan_progress("flickr")("reading", 1, 2)
+    assert piped.getvalue() == ""
