@@ -101,9 +101,10 @@ async def read_publication(
 ) -> Publication:
     """Read everything under `root` (e.g. `Socials|flickr`) in batched calls.
 
-    `reuse` is another platform's publication read in the same scan: files it holds are
-    not read again, except for this platform's attribute records and the category tree.
-    Only pass one read moments ago (it is a snapshot), never for a rescan.
+    `reuse` is another platform's publication read in the same scan with the same `tags`
+    and `variables`: files it holds are not read again (this platform's attribute records
+    and the category tree always are). Only pass one read moments ago (it is a snapshot),
+    never for a rescan.
     `progress` is told how many candidates' metadata has arrived, as it arrives."""
     layout = layout or CategoryLayout()
     before = client.requests_made
