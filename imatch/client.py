@@ -44,6 +44,8 @@ CATEGORY_FIELDS = ("id", "path", "name", "description", "files", "directfiles", 
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
+ChunkListener = Callable[[int], None]
+"""Told the number of files in each batch whose answer has arrived."""
 protect_loggers()
 
 
@@ -183,14 +185,24 @@ class IMatchClient:
         return body
 
     async def _chunked(
-        self, ids: Iterable[int], run: Callable[[list[int]], Awaitable[T]]
+        self,
+        ids: Iterable[int],
+        run: Callable[[list[int]], Awaitable[T]],
+        on_chunk: ChunkListener | None = None,
     ) -> list[T]:
         unique = list(dict.fromkeys(ids))
         chunks = [
             unique[start : start + self.chunk_size]
             for start in range(0, len(unique), self.chunk_size)
         ]
-        return list(await asyncio.gather(*(run(chunk) for chunk in chunks)))
+
+        async def run_and_tell(chunk: list[int]) -> T:
+            result = await run(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            return result
+
+        return list(await asyncio.gather(*(run_and_tell(chunk) for chunk in chunks)))
 
     # --- files --------------------------------------------------------------------------
 
@@ -201,11 +213,12 @@ class IMatchClient:
         fields: Sequence[str] = FILE_FIELDS,
         tags: Mapping[str, str] | None = None,
         variables: Mapping[str, str] | None = None,
-        on_chunk: Callable[[int], None] | None = None,
+        on_chunk: ChunkListener | None = None,
     ) -> list[FileInfo]:
         """Properties of files plus `tag<key>` and `var<key>` values, in id order.
 
-        `on_chunk(n)` is called as each batch of `n` files arrives (for progress)."""
+        `on_chunk(n)`, here and in the other batched reads, is called as the answer for
+        each batch of `n` files arrives (for progress)."""
         base = {"fields": ",".join(dict.fromkeys(("id", *fields)))}
         base.update({f"tag{key}": tag for key, tag in (tags or {}).items()})
         base.update({f"var{key}": expr for key, expr in (variables or {}).items()})
@@ -213,14 +226,13 @@ class IMatchClient:
 
         async def run(chunk: list[int]) -> list[FileInfo]:
             body = await self.call("GET", "/v1/files", {**base, "id": _ids(chunk)})
-            infos = [_file_info(entry, value_keys) for entry in _list(body, "files")]
-            if on_chunk is not None:
-                on_chunk(len(chunk))
-            return infos
+            return [_file_info(entry, value_keys) for entry in _list(body, "files")]
 
-        return [info for chunk in await self._chunked(ids, run) for info in chunk]
+        return [info for chunk in await self._chunked(ids, run, on_chunk) for info in chunk]
 
-    async def file_categories(self, ids: Iterable[int]) -> dict[int, list[CategoryRef]]:
+    async def file_categories(
+        self, ids: Iterable[int], on_chunk: ChunkListener | None = None
+    ) -> dict[int, list[CategoryRef]]:
         """The categories each file is assigned to, keyed by file id."""
 
         async def run(chunk: list[int]) -> dict[int, list[CategoryRef]]:
@@ -234,9 +246,11 @@ class IMatchClient:
                 for entry in _list(body, "files")
             }
 
-        return _merge(await self._chunked(ids, run))
+        return _merge(await self._chunked(ids, run, on_chunk))
 
-    async def relations(self, ids: Iterable[int], kind: str) -> dict[int, list[list[RelatedFile]]]:
+    async def relations(
+        self, ids: Iterable[int], kind: str, on_chunk: ChunkListener | None = None
+    ) -> dict[int, list[list[RelatedFile]]]:
         """Relation groups of each file: `kind` is `versions` or `masters`."""
         if kind not in ("versions", "masters"):
             raise ValueError("kind must be 'versions' or 'masters'")
@@ -251,7 +265,7 @@ class IMatchClient:
                 for entry in _list(body, "files")
             }
 
-        return _merge(await self._chunked(ids, run))
+        return _merge(await self._chunked(ids, run, on_chunk))
 
     # --- categories ---------------------------------------------------------------------
 
@@ -279,7 +293,7 @@ class IMatchClient:
     # --- attributes ---------------------------------------------------------------------
 
     async def attributes(
-        self, set_name: str, ids: Iterable[int]
+        self, set_name: str, ids: Iterable[int], on_chunk: ChunkListener | None = None
     ) -> dict[int, list[AttributeRecord]]:
         """Every instance of attribute set `set_name` on each file that has one."""
 
@@ -292,7 +306,7 @@ class IMatchClient:
                     result.setdefault(record.file_id, []).append(record)
             return result
 
-        return _merge(await self._chunked(ids, run))
+        return _merge(await self._chunked(ids, run, on_chunk))
 
     async def add_attribute_record(
         self, set_name: str, file_id: int, values: Mapping[str, str]

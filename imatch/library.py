@@ -35,7 +35,7 @@ METADATA_VARIABLES: Mapping[str, str] = {
 }
 SUBTREE_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
 Progress = Callable[[int, int], None]
-"""`progress(done, total)`: candidates whose metadata has arrived, of all to read."""
+"""`progress(done, total)`: how far a read has got, in photos of all the candidates."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ async def read_publication(
     and `variables`: files it holds are not read again (this platform's attribute records
     and the category tree always are). Only pass one read moments ago (it is a snapshot),
     never for a rescan.
-    `progress` is told how many candidates' metadata has arrived, as it arrives."""
+    `progress` is told, as answers arrive, how far the read has got, in photos."""
     layout = layout or CategoryLayout()
     before = client.requests_made
     top = await client.category(root, SUBTREE_FIELDS)
@@ -131,24 +131,25 @@ async def read_publication(
     # categories and relations, not its records, which belong to one platform) is reused.
     known = set(reuse.candidates) if reuse is not None else set()
     unknown = [file_id for file_id in candidates if file_id not in known]
-    arrived = len(candidates) - len(unknown)
+    # Progress, in photos: the share of the files asked for in the five batched reads
+    # below whose answers have arrived.
+    to_arrive = 4 * len(unknown) + len(candidates)
+    arrived = 0
 
-    def chunk_arrived(count: int) -> None:
+    def tell(count: int = 0) -> None:
         nonlocal arrived
         arrived += count
         if progress is not None:
-            progress(arrived, len(candidates))
+            share = arrived / to_arrive if to_arrive else 1.0
+            progress(round(len(candidates) * share), len(candidates))
 
-    if progress is not None:
-        progress(arrived, len(candidates))
+    tell()
     files, master_groups, version_groups, records, categories = await asyncio.gather(
-        client.files(
-            unknown, fields=FILE_FIELDS, tags=tags, variables=variables, on_chunk=chunk_arrived
-        ),
-        client.relations(unknown, "masters"),
-        client.relations(unknown, "versions"),
-        client.attributes(attribute_set, candidates),
-        client.file_categories(unknown),
+        client.files(unknown, fields=FILE_FIELDS, tags=tags, variables=variables, on_chunk=tell),
+        client.relations(unknown, "masters", tell),
+        client.relations(unknown, "versions", tell),
+        client.attributes(attribute_set, candidates, tell),
+        client.file_categories(unknown, tell),
     )
     masters = {
         file_id: tuple(dict.fromkeys(f.id for group in groups for f in group))

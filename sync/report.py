@@ -69,7 +69,8 @@ class Reporter:
         def show(stage: str, done: int, total: int) -> None:
             if self.live:
                 what = "reading IMatch" if stage == "reading" else stage
-                line = f"\r{platform}: {what} {done:,}/{total:,}"
+                # Cleared first: a planning line is shorter than the reading line before it.
+                line = f"\r\033[K{platform}: {what} {done:,}/{total:,}"
                 print(line, end="", file=self.lines, flush=True)
                 self._progress_shown = True
 

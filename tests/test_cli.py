@@ -87,8 +87,8 @@ def test_headless_scan_progress_is_one_updated_line_on_a_terminal_only() -> None
     progress("planning", 10000, 10000)
     reporter.say("flickr: 10000 add")
     assert terminal.getvalue() == (
-        "\rflickr: reading IMatch 5,000/10,000"
-        "\rflickr: planning 10,000/10,000"
+        "\r\033[Kflickr: reading IMatch 5,000/10,000"
+        "\r\033[Kflickr: planning 10,000/10,000"
         "\r\033[K"
         "flickr: 10000 add\n"
     )

@@ -111,7 +111,7 @@ async def test_a_second_platform_reuses_what_the_first_read(
     assert not read_reusing & set(flickr.files)
 
 
-async def test_progress_counts_candidates_as_their_metadata_arrives(imatch_url: str) -> None:
+async def test_progress_counts_up_to_every_candidate_as_answers_arrive(imatch_url: str) -> None:
     reports: list[tuple[int, int]] = []
     async with IMatchClient(imatch_url, user="tester", retry_delay=0, chunk_size=7) as client:
         first = await read_publication(
@@ -121,15 +121,19 @@ async def test_progress_counts_candidates_as_their_metadata_arrives(imatch_url: 
         assert reports[0] == (0, total)
         assert reports[-1] == (total, total)
         assert [d for d, _ in reports] == sorted(d for d, _ in reports)
-        assert len(reports) == 1 + -(-total // 7)  # the start, then one per batch of 7
-        # With another platform's read reused, the files it holds count as arrived at once.
+        batches = -(-total // 7)
+        # The start, then one per batch of each of the five batched reads.
+        assert len(reports) == 1 + 5 * batches
+        # With another platform's read reused, only its attribute records and the files
+        # the other read lacks are asked for, and progress still ends at every photo.
         reports.clear()
-        await read_publication(
+        second = await read_publication(
             client,
             "Socials|pixelfed",
             "pixelfed",
             reuse=first,
             progress=lambda d, t: reports.append((d, t)),
         )
-        assert reports[0][0] > 0
-        assert reports[-1][0] == reports[-1][1]
+        total = len(second.candidates)
+        assert reports[-1] == (total, total)
+        assert len(reports) < 1 + 5 * -(-total // 7)
