@@ -235,6 +235,8 @@ async def test_add_selected_photos_posts_only_those(world: SandboxWorld) -> None
         assert all(world.imatch.db.record("flickr", f) is None for f in others)
         assert not flickr.selected
         assert "Done: 2 added" in log_text(flickr)
+        # The rescan after the run leaves the run's outcome on the status line.
+        assert "Done: 2 added" in str(flickr.run_panel.query_one("#run-status").render())
 
 
 async def test_delete_asks_and_deletes_when_confirmed(world: SandboxWorld) -> None:

@@ -463,7 +463,8 @@ class MainScreen(Screen[None]):
         else:
             self.post_message(RunEnded(name, summary))
         try:
-            state = await self.backend.rescan(name, self._progress_of(name))
+            # No progress here: the run panel keeps saying how the run went.
+            state = await self.backend.rescan(name)
         except Exception as error:  # shown on the tab
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return
