@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
@@ -41,10 +42,14 @@ async def no_sleep(seconds: float) -> None:
     return None
 
 
-def make_app(sleep: Callable[[float], Awaitable[None]] = no_sleep) -> SocialsApp:
-    """The real app with retries that do not wait and a clock that does not move."""
+def make_app(
+    sleep: Callable[[float], Awaitable[None]] = no_sleep,
+    timer: Callable[[], float] = time.monotonic,
+) -> SocialsApp:
+    """The real app with retries that do not wait and a clock that does not move
+    (`timer` is what rate limits and back-off measure waits with)."""
     return SocialsApp(
-        lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep)),
+        lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer)),
         clock=lambda: FIXED_NOW,
         imatch_label="sandbox",
     )
@@ -387,8 +392,22 @@ async def test_escape_cancels_after_the_photo_in_progress(world: SandboxWorld) -
 
 async def test_waiting_for_the_rate_limit_is_shown(world: SandboxWorld) -> None:
     world.pixelfed.settings.rate_limit_writes = 1
-    world.pixelfed.settings.rate_limit_window_seconds = 0.5
-    app = make_app(sleep=asyncio.sleep)  # the wait is real: 1 s, as the server asks
+    world.pixelfed.settings.rate_limit_window_seconds = 60
+
+    # Waiting moves a fake time that both pixelfed and the app's rate limiter follow, so
+    # the window ends exactly when the app has waited as asked, however slow the machine
+    # (with a real window a slow machine could reach the second write after the window).
+    # The wait holds until the test has looked at the screen (`wait_over`).
+    waited = [0.0]
+    wait_over = threading.Event()
+
+    async def sleep(seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.to_thread(wait_over.wait, 30)  # bounded: a failing test must end
+        waited[0] += seconds
+        world.pixelfed.advance(seconds)
+
+    app = make_app(sleep=sleep, timer=lambda: time.monotonic() + waited[0])
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("right_square_bracket")
@@ -399,7 +418,9 @@ async def test_waiting_for_the_rate_limit_is_shown(world: SandboxWorld) -> None:
         await pilot.press("a")
         await until(pilot, lambda: "Waiting for rate limit" in log_text(pixelfed))
         status = str(pixelfed.run_panel.query_one("#run-status").render())
-        assert "Waiting for rate limit until 12:00:01" in status
+        # Retry-After is what is left of the 60 s window (the app's clock stands at 12:00:00).
+        assert re.search(r"Waiting for rate limit until 12:0[01]:\d\d", status), status
+        wait_over.set()
         await settle(pilot)
         assert "Done:" in log_text(pixelfed)
         posted = world.imatch.db.record("pixelfed", chosen) is not None
