@@ -24,6 +24,7 @@ from textual.widgets import Input, Static
 
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
+from sync.plan import Plan
 from sync.rules import Action
 from sync.session import SyncSession
 from tui.app import SocialsApp
@@ -106,6 +107,13 @@ def view(app: SocialsApp, platform: str = "flickr") -> PlatformView:
     return found
 
 
+def plan_of(v: PlatformView) -> Plan:
+    """The view's plan, which must be there by now."""
+    assert v.state is not None
+    assert v.state.plan is not None
+    return v.state.plan
+
+
 def shown_ids(v: PlatformView) -> list[int]:
     return [int(str(key.value)) for key in v.table.rows]
 
@@ -140,10 +148,8 @@ async def test_startup_shows_a_tab_per_platform_with_counts(world: SandboxWorld)
         assert [v.platform for v in screen.views()] == ["flickr", "pixelfed"]
         assert app.sub_title == "IMatch sandbox"
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        counts = flickr.state.plan.counts()
-        assert flickr.table.row_count == len(flickr.state.plan.items) == 30
+        counts = plan_of(flickr).counts()
+        assert flickr.table.row_count == len(plan_of(flickr).items) == 30
         bar = str(flickr.filter_bar.render())
         assert f"Add {counts['add']}" in bar
         assert f"Errors {counts['error']}" in bar
@@ -156,9 +162,7 @@ async def test_filter_keys_and_text_search(world: SandboxWorld) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        plan = flickr.state.plan
+        plan = plan_of(flickr)
         for key, action in (("6", Action.ERROR), ("2", Action.ADD), ("5", Action.DELETE)):
             await pilot.press(key)
             assert shown_ids(flickr) == [i.file_id for i in plan.bucket(action)]
@@ -186,9 +190,7 @@ async def test_detail_pane_shows_exactly_the_rendered_post(world: SandboxWorld) 
         flickr = view(app)
         detail = flickr.query_one("#detail-body", Static)
         await pilot.press("2")
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        first = flickr.state.plan.bucket(Action.ADD)[0]
+        first = plan_of(flickr).bucket(Action.ADD)[0]
         post = first.rendered.post
         text = static_text(detail)
         assert first.photo.name in text
@@ -200,7 +202,7 @@ async def test_detail_pane_shows_exactly_the_rendered_post(world: SandboxWorld) 
         assert "Albums" in text
         assert "Groups" in text
         await pilot.press("6")
-        error_item = flickr.state.plan.bucket(Action.ERROR)[0]
+        error_item = plan_of(flickr).bucket(Action.ERROR)[0]
         text = static_text(detail)
         assert error_item.photo.name in text
         for name in error_item.verdict.errors:
@@ -209,9 +211,7 @@ async def test_detail_pane_shows_exactly_the_rendered_post(world: SandboxWorld) 
         await pilot.press("right_square_bracket")
         pixelfed = view(app, "pixelfed")
         await pilot.press("2")
-        assert pixelfed.state is not None
-        assert pixelfed.state.plan is not None
-        post = pixelfed.state.plan.bucket(Action.ADD)[0].rendered.post
+        post = plan_of(pixelfed).bucket(Action.ADD)[0].rendered.post
         text = static_text(pixelfed.query_one("#detail-body", Static)).replace("\n", " ")
         assert "Caption" in text
         assert "Alt text" in text
@@ -249,9 +249,7 @@ async def test_delete_asks_and_deletes_when_confirmed(world: SandboxWorld) -> No
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        deletes = flickr.state.plan.bucket(Action.DELETE)
+        deletes = plan_of(flickr).bucket(Action.DELETE)
         posted = [i.photo.record.values["photo_id"] for i in deletes if i.photo.record]
         assert posted
         assert all(p in world.flickr.state.photos for p in posted)
@@ -300,9 +298,7 @@ async def test_process_errors_lists_them_in_imatch(world: SandboxWorld) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        errors = flickr.state.plan.bucket(Action.ERROR)
+        errors = plan_of(flickr).bucket(Action.ERROR)
         photos = set(world.flickr.state.photos)
         await pilot.press("e")
         await settle(pilot)
@@ -320,16 +316,12 @@ async def test_sync_all_on_pixelfed_runs_every_bucket(world: SandboxWorld) -> No
         await pilot.press("right_square_bracket")
         pixelfed = view(app, "pixelfed")
         assert main_screen(app).current is pixelfed
-        assert pixelfed.state is not None
-        assert pixelfed.state.plan is not None
-        adds = pixelfed.state.plan.bucket(Action.ADD)
+        adds = plan_of(pixelfed).bucket(Action.ADD)
         await pilot.press("s")
         assert isinstance(app.screen, ConfirmDeleteScreen)
         await pilot.press("y")
         await settle(pilot)
-        assert pixelfed.state is not None
-        assert pixelfed.state.plan is not None
-        counts = pixelfed.state.plan.counts()
+        counts = plan_of(pixelfed).counts()
         assert counts["add"] == counts["update"] == counts["metadata"] == counts["delete"] == 0
         posted = [i for i in adds if world.imatch.db.record("pixelfed", i.file_id)]
         assert len(posted) == len(adds) - 1  # the demo's unreadable file is refused
@@ -357,14 +349,12 @@ async def test_rescan_reads_imatch_again(world: SandboxWorld) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        unchanged = flickr.state.plan.bucket(Action.UNCHANGED)[0]
-        metadata_before = flickr.state.plan.counts()["metadata"]
+        unchanged = plan_of(flickr).bucket(Action.UNCHANGED)[0]
+        metadata_before = plan_of(flickr).counts()["metadata"]
         world.imatch.db.assign("Socials|flickr|_metadata", [unchanged.file_id])
         await pilot.press("r")
         await settle(pilot)
-        assert flickr.state.plan.counts()["metadata"] == metadata_before + 1
+        assert plan_of(flickr).counts()["metadata"] == metadata_before + 1
         assert "Rescanned IMatch" in log_text(flickr)
         await pilot.press("4")
         assert unchanged.file_id in shown_ids(flickr)
@@ -377,9 +367,7 @@ async def test_escape_cancels_after_the_photo_in_progress(world: SandboxWorld) -
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        adds = len(flickr.state.plan.bucket(Action.ADD))
+        adds = len(plan_of(flickr).bucket(Action.ADD))
         await pilot.press("a")
         await until(pilot, lambda: "running" in flickr.row_states.values())
         await pilot.press("escape")
@@ -460,9 +448,7 @@ async def test_command_palette_offers_the_actions(world: SandboxWorld) -> None:
         await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
         await until(pilot, lambda: flickr.filter_name == "errors")
-        assert flickr.state is not None
-        assert flickr.state.plan is not None
-        assert shown_ids(flickr) == [i.file_id for i in flickr.state.plan.bucket(Action.ERROR)]
+        assert shown_ids(flickr) == [i.file_id for i in plan_of(flickr).bucket(Action.ERROR)]
 
 
 async def test_q_quits(world: SandboxWorld) -> None:
