@@ -76,6 +76,10 @@ IMWSLIB = """\
             options.body = query;
             options.headers['Content-Type'] = 'application/x-www-form-urlencoded';
         }
+        return fetchJSON(url, options);
+    }
+    // The JSON answer, or a failure with jqXHR's keys (shared with imatchlib.js).
+    function fetchJSON(url, options) {
         return fetch(url, options).then(function (response) {
             return response.text().then(function (text) {
                 var json;
@@ -91,7 +95,8 @@ IMWSLIB = """\
     }
     window.IMWS = {
         get: function (endpoint, params) { return call('GET', endpoint, params); },
-        post: function (endpoint, params) { return call('POST', endpoint, params); }
+        post: function (endpoint, params) { return call('POST', endpoint, params); },
+        sandboxFetchJSON: fetchJSON
     };
 }());
 """
@@ -107,21 +112,10 @@ IMATCHLIB = """\
     }
     window.IMatch = {
         processRun: function (params) {
-            return fetch('/sandbox/processRun', {
+            return IMWS.sandboxFetchJSON('/sandbox/processRun', {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json' },
                 body: JSON.stringify(params || {})
-            }).then(function (response) {
-                return response.text().then(function (text) {
-                    var json;
-                    try { json = JSON.parse(text); } catch (ignored) { json = undefined; }
-                    if (!response.ok) {
-                        throw { status: response.status, responseJSON: json, responseText: text };
-                    }
-                    return json;
-                });
-            }, function (error) {
-                throw { status: 0, responseJSON: undefined, responseText: String(error) };
             });
         }
     };
