@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,6 +12,15 @@ from sandbox.imatch_db import IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import LibraryInfo, generate_library
 from sandbox.serving import SwappableApp, serve_in_thread
+from sync.config import ENV_PREFIX
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No IMATCH_SOCIALS_* variable from the developer's shell reaches the test."""
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ before diagnosing, and asserts the exact guidance the user gets.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 from sandbox.library import LibraryInfo
 from sandbox.serving import bind_loopback
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.config import ENV_PREFIX, load_settings
+from sync.config import load_settings
 from sync.doctor import Check, diagnose, exit_code, run_doctor
 from sync.platforms.flickr_api import FlickrToken
 from sync.platforms.flickr_login import save_token
@@ -28,12 +27,12 @@ SECRETS = ("demo-flickr-key", "demo-flickr-secret")
 
 @pytest.fixture
 def world(
-    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_library: LibraryInfo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_environment: None,
 ) -> Iterator[SandboxWorld]:
     """The three simulators with the demo library, and a home configured for them."""
-    for name in list(os.environ):
-        if name.startswith(ENV_PREFIX):
-            monkeypatch.delenv(name)
     with sandbox_world(sample_library.path) as sandbox:
         home = tmp_path / "home"
         sandbox.configure_home(home)

@@ -21,7 +21,6 @@ from sandbox.imatch_app_browser import Chromium, Page, find_chromium
 from sandbox.imatch_app_server import IMatchAppServer, scripts_folder, serve_imatch_app
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.config import ENV_PREFIX
 
 PLATFORMS = ("flickr", "pixelfed")
 SCRIPT_VARIABLE = "imatch_to_socials_python_script_path"
@@ -42,11 +41,10 @@ def chromium() -> Iterator[Chromium]:
 
 @pytest.fixture
 def world(
-    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_library: LibraryInfo,
+    tmp_path: Path,
+    clean_environment: None,
 ) -> Iterator[SandboxWorld]:
-    for name in list(os.environ):
-        if name.startswith(ENV_PREFIX):
-            monkeypatch.delenv(name)
     with sandbox_world(sample_library.path) as sandbox:
         sandbox.configure_home(tmp_path / "home")
         sandbox.imatch.db.app_variables[SCRIPT_VARIABLE] = str(scripts_folder())
