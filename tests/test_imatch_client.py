@@ -285,10 +285,12 @@ async def test_error_without_body_still_reports_the_status(
 async def test_timeout_is_reported_without_hanging(
     imatch_url: str, imatch_sim: IMatchSimulator
 ) -> None:
-    async with IMatchClient(imatch_url, user="t", timeout=0.2, retries=1, retry_delay=0) as c:
+    async with IMatchClient(imatch_url, user="t", timeout=0.5, retries=1, retry_delay=0) as c:
         await c.authenticate()
-        imatch_sim.knobs.latency = 1.0
-        with pytest.raises(IMatchError, match="did not answer: ReadTimeout"):
+        imatch_sim.knobs.latency = 2.0
+        # The retry opens a new connection, which a busy machine may not even accept in
+        # time: either timeout is IMatch not answering (CI once saw ConnectTimeout).
+        with pytest.raises(IMatchError, match=r"did not answer: (Read|Connect)Timeout"):
             await c.category("Socials|flickr")
 
 
