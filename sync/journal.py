@@ -12,7 +12,6 @@ the same value is the flickr machine tag and the pixelfed Idempotency-Key.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Mapping
@@ -21,6 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from sync import paths
+from sync.state_db import open_state_db
+from sync.state_store import StateStore
 
 JOURNAL_FILE = "journal.sqlite"
 
@@ -57,26 +58,9 @@ class Journal:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.state_dir() / JOURNAL_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: an intent must be on disk before the remote call it announces.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
-            """CREATE TABLE IF NOT EXISTS intents (
-                id TEXT PRIMARY KEY,
-                platform TEXT NOT NULL,
-                file_id INTEGER NOT NULL,
-                action TEXT NOT NULL,
-                state TEXT NOT NULL,
-                remote TEXT NOT NULL DEFAULT '{}',
-                detail TEXT NOT NULL DEFAULT '',
-                fingerprint TEXT NOT NULL DEFAULT '',
-                created REAL NOT NULL,
-                updated REAL NOT NULL
-            )"""
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS open_intents ON intents (platform, state)")
+        self._db = open_state_db(self.path)
+        self.store = StateStore(self._db)
+        """The state store's tables in the same database."""
 
     def close(self) -> None:
         self._db.close()

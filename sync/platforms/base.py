@@ -1,9 +1,10 @@
 """The platform interface the engine uses, and one error taxonomy for every platform.
 
 A platform adapter turns a rendered post (a plain value object) into remote calls. Every
-failure it raises is one of four kinds, so the engine can act without knowing the
+failure it raises is one of five kinds, so the engine can act without knowing the
 platform: retry (`TransientError`), wait and retry (`RateLimited`), give the photo an
-error name (`PermanentError`), or stop this platform (`AuthError`). A transient failure
+error name (`PermanentError`), stop this platform (`AuthError`), or stop this kind of
+change for the run without blaming the photo (`AccountLimited`). A transient failure
 of a call that changes something is `AmbiguousError`: it may have happened, so the engine
 reconciles (by marker or journaled ids) before it tries again.
 """
@@ -52,6 +53,13 @@ class PermanentError(PlatformError):
 
 class AuthError(PlatformError):
     """The login is missing, refused, expired or lacks permission: stop this platform."""
+
+
+class AccountLimited(PlatformError):
+    """The account refuses this kind of change for now (upload limit reached, storage
+    full, too many private photos on a free account): stop that kind of change on this
+    platform for the run, with this message. It says nothing about the photo, so it is
+    never remembered against it: the next run tries again."""
 
 
 # --- values -------------------------------------------------------------------------------

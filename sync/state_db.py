@@ -1,0 +1,118 @@
+"""The state database: one SQLite file under the state folder, schema versioned.
+
+It holds the journal's intents and the state store's tables (sync/state_store.py).
+`open_state_db()` creates it private to the user (0600 in a 0700 folder on POSIX),
+switches it to WAL mode with full syncs, and brings its schema up to date with the
+numbered migrations below (SQLite's `user_version` says which have run). A database
+written by a newer imatch-socials is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the journal's intents (the first released schema).
+    (
+        """CREATE TABLE IF NOT EXISTS intents (
+            id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            file_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL,
+            remote TEXT NOT NULL DEFAULT '{}',
+            detail TEXT NOT NULL DEFAULT '',
+            fingerprint TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS open_intents ON intents (platform, state)",
+    ),
+    # 2: the state store: errors found while acting, and group adds still to be made.
+    (
+        """CREATE TABLE runtime_errors (
+            platform TEXT NOT NULL,
+            file_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            stamp TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            PRIMARY KEY (platform, file_id, name)
+        )""",
+        """CREATE TABLE pending_groups (
+            platform TEXT NOT NULL,
+            file_id INTEGER NOT NULL,
+            group_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            due REAL NOT NULL DEFAULT 0,
+            created REAL NOT NULL,
+            PRIMARY KEY (platform, file_id, group_id)
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StateDatabaseError(Exception):
+    """The state database cannot be used (written by a newer version, or damaged)."""
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` (and parents) and make it 0700 on POSIX."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(folder, PRIVATE_FOLDER)
+
+
+def make_private_file(path: Path) -> None:
+    """Create `path` if missing and make it 0600 on POSIX (before anything is written)."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_FILE)
+
+
+def open_state_db(path: Path) -> sqlite3.Connection:
+    """Open (creating when needed) and migrate the state database at `path`."""
+    make_private_folder(path.parent)
+    make_private_file(path)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: an intent must be on disk before the remote call it announces.
+    db.execute("PRAGMA synchronous=FULL")
+    for companion in ("-wal", "-shm"):
+        sidecar = path.with_name(path.name + companion)
+        if sidecar.exists() and os.name == "posix":
+            os.chmod(sidecar, PRIVATE_FILE)
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Run the migrations `db` has not had yet; returns the schema version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StateDatabaseError(
+            f"the state database was written by a newer imatch-socials (schema {version}, "
+            f"this one knows {SCHEMA_VERSION}): update imatch-socials"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            current = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if current > number:  # another process migrated meanwhile
+                db.execute("ROLLBACK")
+                continue
+            for statement in MIGRATIONS[number]:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,102 @@
+"""The state store: what a run learns that IMatch does not hold, kept between runs.
+
+It lives in the state database beside the journal (sync/state_db.py):
+- runtime errors: error names found while acting (e.g. `photo not found on flickr`),
+  kept until that photo next succeeds or changes, so `__errors|<name>` stays exact after
+  partial, cancelled and `--only` runs. `stamp` identifies the photo as it was when the
+  error was found (e.g. its file fingerprint); a different stamp means it changed.
+- pending group adds: group memberships a platform deferred (throttled, moderated), with
+  the time they are due to be tried again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FoundError:
+    name: str
+    stamp: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PendingGroup:
+    file_id: int
+    group_id: str
+    reason: str
+    due: float
+    """Epoch seconds after which the add is tried again (0: next run)."""
+
+
+class StateStore:
+    """The store's tables on an open state database connection."""
+
+    def __init__(self, db: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    # --- errors found while acting -------------------------------------------------------
+
+    def remember_errors(
+        self, platform: str, file_id: int, names: Iterable[str], stamp: str = "", detail: str = ""
+    ) -> None:
+        now = self._clock()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO runtime_errors (platform, file_id, name, stamp, detail,"
+            " created) VALUES (?, ?, ?, ?, ?, ?)",
+            [(platform, file_id, name, stamp, detail, now) for name in names],
+        )
+
+    def forget_errors(self, platform: str, file_ids: Iterable[int]) -> None:
+        self._db.executemany(
+            "DELETE FROM runtime_errors WHERE platform = ? AND file_id = ?",
+            [(platform, file_id) for file_id in file_ids],
+        )
+
+    def runtime_errors(self, platform: str) -> dict[int, tuple[FoundError, ...]]:
+        rows = self._db.execute(
+            "SELECT file_id, name, stamp, detail FROM runtime_errors WHERE platform = ?"
+            " ORDER BY file_id, name",
+            (platform,),
+        ).fetchall()
+        found: dict[int, list[FoundError]] = {}
+        for file_id, name, stamp, detail in rows:
+            found.setdefault(file_id, []).append(FoundError(name, stamp, detail))
+        return {file_id: tuple(errors) for file_id, errors in found.items()}
+
+    # --- group adds still to be made -----------------------------------------------------
+
+    def defer_group(
+        self, platform: str, file_id: int, group_id: str, reason: str, due: float = 0.0
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO pending_groups (platform, file_id, group_id, reason, due,"
+            " created) VALUES (?, ?, ?, ?, ?, ?)",
+            (platform, file_id, group_id, reason, due, self._clock()),
+        )
+
+    def settle_group(self, platform: str, file_id: int, group_id: str) -> None:
+        self._db.execute(
+            "DELETE FROM pending_groups WHERE platform = ? AND file_id = ? AND group_id = ?",
+            (platform, file_id, group_id),
+        )
+
+    def pending_groups(self, platform: str) -> list[PendingGroup]:
+        rows = self._db.execute(
+            "SELECT file_id, group_id, reason, due FROM pending_groups WHERE platform = ?"
+            " ORDER BY due, file_id, group_id",
+            (platform,),
+        ).fetchall()
+        return [PendingGroup(*row) for row in rows]
+
+    def forget_file(self, platform: str, file_id: int) -> None:
+        """Everything about one photo (it was deleted from the platform)."""
+        for table in ("runtime_errors", "pending_groups"):
+            self._db.execute(
+                f"DELETE FROM {table} WHERE platform = ? AND file_id = ?", (platform, file_id)
+            )
