@@ -11,7 +11,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.flickr_server import FlickrSimulator
@@ -35,6 +35,18 @@ class SandboxWorld:
     flickr_login: FlickrLogin
     pixelfed: PixelfedSimulator
     pixelfed_url: str
+    servers: dict[str, ServerThread] = field(default_factory=dict)
+    """The running servers by name (`imatch`, `flickr`, `pixelfed`)."""
+
+    def stop(self, name: str) -> None:
+        """Stop one server (e.g. IMatch quitting mid-run): its port refuses connections."""
+        self.servers[name].stop()
+
+    def restart(self, name: str) -> None:
+        """Serve a stopped simulator again on the same address."""
+        old = self.servers[name]
+        sim = {"imatch": self.imatch, "flickr": self.flickr, "pixelfed": self.pixelfed}[name]
+        self.servers[name] = ServerThread(sim.asgi_app, old.port).start()
 
     def configure_home(
         self, home: Path, overrides: Mapping[str, Mapping[str, object]] | None = None
@@ -108,13 +120,16 @@ def sandbox_world(
         pixelfed = PixelfedSimulator()
         imatch = IMatchSimulator(db)
         servers = {}
+        threads: dict[str, ServerThread] = {}
+        # Stopped at the end whichever thread serves each one by then (see restart).
+        stack.callback(lambda: [t.stop() for t in threads.values()])
         for name, sim, port in (
             ("flickr", flickr, flickr_port),
             ("pixelfed", pixelfed, pixelfed_port),
             ("imatch", imatch, imatch_port),
         ):
             server = ServerThread(sim.asgi_app, port).start()
-            stack.callback(server.stop)
+            threads[name] = server
             servers[name] = server.url
         login = seed_flickr(flickr, db)
         seed_pixelfed(pixelfed, servers["pixelfed"], db)
@@ -131,4 +146,5 @@ def sandbox_world(
             flickr_login=login,
             pixelfed=pixelfed,
             pixelfed_url=servers["pixelfed"],
+            servers=threads,
         )

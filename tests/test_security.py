@@ -5,7 +5,11 @@ are private; pixelfed refuses plain http off this computer; a remote IMatch is w
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +131,52 @@ def test_imatch_elsewhere_is_warned_of(
     err = capsys.readouterr().err
     assert code == 2  # unreachable, but the warning came first
     assert f"warning: IMatch at {remote} is not on this computer" in err
+
+
+def private_modes(folder: Path) -> dict[str, int]:
+    """Mode of `folder` and of everything under it, by path relative to its parent."""
+    found = {folder.name: stat.S_IMODE(folder.stat().st_mode)}
+    for path in folder.rglob("*"):
+        found[str(path.relative_to(folder.parent))] = stat.S_IMODE(path.stat().st_mode)
+    return found
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_state_and_log_files_are_private_after_a_real_run(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    run = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "--headless"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert run.returncode in (0, 1), run.stderr
+    for folder in (home / "state", home / "logs"):
+        modes = private_modes(folder)
+        if folder.name == "logs":
+            assert any(name.endswith(".log") for name in modes), modes
+        for name, mode in modes.items():
+            wanted = 0o700 if (folder.parent / name).is_dir() else 0o600
+            assert mode == wanted, (name, oct(mode))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_rotated_log_files_stay_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    old_umask = os.umask(0o022)
+    try:
+        path = setup_logging()
+        logging.getLogger("sync.test").warning("private photo title")
+        handler = next(h for h in logging.getLogger().handlers if getattr(h, "_imatch_socials", 0))
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        handler.doRollover()
+        logging.getLogger("sync.test").warning("after the rollover")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for log in path.parent.iterdir():
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600, log.name
