@@ -9,10 +9,12 @@ the dataclasses of `imatch.models` at this edge, and nothing raised here names t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -21,7 +23,7 @@ import httpx
 
 from imatch.errors import (
     IMatchAuthError,
-    IMatchError,
+    IMatchNotAnswering,
     IMatchRequestError,
     IMatchResponseError,
     IMatchUnavailable,
@@ -42,6 +44,9 @@ DEFAULT_URL = "http://127.0.0.1:50519"
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
 CATEGORY_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+PING_TIMEOUT = 5.0
+PING_VARIABLE = "imatch_to_socials_python_script_path"
+"""Read to learn whether IMatch answers (any answer will do)."""
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 ChunkListener = Callable[[int], None]
@@ -72,6 +77,10 @@ class IMatchClient:
         self.retries = retries
         self.retry_delay = retry_delay
         self.requests_made = 0
+        self.last_answer: float | None = None
+        """`time.monotonic()` of IMatch's latest answer (any status); None before the first."""
+        self.answering = True
+        """False from a failed exchange until IMatch answers again."""
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
         self._in_flight = asyncio.Semaphore(max(1, max_in_flight))
@@ -100,7 +109,9 @@ class IMatchClient:
     async def authenticate(self) -> None:
         """Open a session (done automatically by the first call)."""
         params = {"id": self.user, "password": "", "appid": ""}
-        body = await self._send("POST", "/v1/authenticate", params)
+        body = await self._with_retries(
+            "/v1/authenticate", lambda: self._send("POST", "/v1/authenticate", params)
+        )
         token = body.get("auth_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise IMatchAuthError("IMatch did not return an auth token")
@@ -147,6 +158,10 @@ class IMatchClient:
             raise
 
     async def _with_retries(self, endpoint: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Retry IMatch's transient answers and broken exchanges a few times, briefly.
+
+        When the exchange itself keeps failing, IMatch is not answering: that is
+        `IMatchUnavailable` (the engine stops the run on it), never a traceback."""
         for number in range(self.retries + 1):
             try:
                 return await attempt()
@@ -156,26 +171,56 @@ class IMatchClient:
                 _log.warning("IMatch %s: %s; retrying", endpoint, error.detail or error.status)
             except _TransientTransportError as error:
                 if number == self.retries:
-                    raise IMatchError(f"IMatch {endpoint} did not answer: {error}") from None
-                _log.warning("IMatch %s: %s; retrying", endpoint, error)
+                    if error.refused:
+                        raise IMatchUnavailable(self.url) from None
+                    raise IMatchNotAnswering(self.url, endpoint, error.kind) from None
+                _log.warning("IMatch %s: %s; retrying", endpoint, error.kind)
             await asyncio.sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
-    async def _send(self, method: str, endpoint: str, params: Mapping[str, str]) -> Any:
+    async def ping(self) -> None:
+        """Check that IMatch answers (briefly retried); raises IMatchUnavailable if not."""
+
+        async def attempt() -> None:
+            with contextlib.suppress(IMatchRequestError, IMatchResponseError):  # any answer
+                params = {"name": PING_VARIABLE}
+                if self._token:
+                    params["auth_token"] = self._token
+                await self._send("GET", "/v1/imatch/appvar", params, wait=PING_TIMEOUT)
+
+        await self._with_retries("/v1/imatch/appvar", attempt)
+
+    async def _send(
+        self,
+        method: str,
+        endpoint: str,
+        params: Mapping[str, str],
+        wait: float | None = None,
+    ) -> Any:
+        """One request; `wait`: seconds to wait for it instead of the client's timeout."""
+        extra: dict[str, Any] = {} if wait is None else {"timeout": wait}
         async with self._in_flight:
             self.requests_made += 1
             try:
                 if method == "GET":
-                    response = await self._http.get(endpoint, params=dict(params))
+                    response = await self._http.get(endpoint, params=dict(params), **extra)
                 elif endpoint == "/v1/authenticate":
                     # Real clients send authenticate's parameters in the query string.
-                    response = await self._http.post(endpoint, params=dict(params))
+                    response = await self._http.post(endpoint, params=dict(params), **extra)
                 else:
-                    response = await self._http.post(endpoint, data=dict(params))
+                    response = await self._http.post(endpoint, data=dict(params), **extra)
             except httpx.ConnectError:
-                raise IMatchUnavailable(self.url) from None
-            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as error:
+                # Refused or unreachable: the request never left, so it is safe to retry.
+                self.answering = False
+                raise _TransientTransportError("ConnectError", refused=True) from None
+            except httpx.RequestError as error:
+                # Every other failure of the exchange (timeouts, a reset while sending or
+                # reading, a cut-off answer, a broken proxy): the call may or may not have
+                # been carried out, which is what the callers' retries allow for.
+                self.answering = False
                 raise _TransientTransportError(type(error).__name__) from None
+            self.answering = True
+            self.last_answer = time.monotonic()
         body = _decode(response)
         if response.status_code != 200:
             code, message = _error_details(body)
@@ -378,7 +423,13 @@ class IMatchClient:
 
 
 class _TransientTransportError(Exception):
-    """A timeout or a dropped connection: the call may or may not have been carried out."""
+    """A broken exchange: a timeout, a reset or dropped connection (`refused`: IMatch did not
+    accept the connection at all). A write may or may not have been carried out."""
+
+    def __init__(self, kind: str, refused: bool = False) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.refused = refused
 
 
 def _login_name() -> str:

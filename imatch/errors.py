@@ -8,7 +8,8 @@ class IMatchError(Exception):
 
 
 class IMatchUnavailable(IMatchError):
-    """IMatch does not answer at the configured address."""
+    """IMatch does not answer at the configured address (after a short retry): it is not
+    running, or it stopped answering. Nothing more can be recorded in IMatch for now."""
 
     def __init__(self, url: str, detail: str = "") -> None:
         message = f"IMatch is not running at {url}"
@@ -16,6 +17,15 @@ class IMatchUnavailable(IMatchError):
             message += f" ({detail})"
         super().__init__(message)
         self.url = url
+
+
+class IMatchNotAnswering(IMatchUnavailable):
+    """IMatch accepted the connection but the exchange broke (timeout, reset, cut off)."""
+
+    def __init__(self, url: str, endpoint: str, kind: str) -> None:
+        IMatchError.__init__(self, f"IMatch at {url} did not answer: {kind} ({endpoint})")
+        self.url = url
+        self.kind = kind
 
 
 class IMatchAuthError(IMatchError):

@@ -22,7 +22,8 @@
     var EXIT_MEANING = {
         0: 'all went well',
         1: 'some photos failed',
-        2: 'nothing could run (configuration, IMatch connection or login)'
+        2: 'nothing could run (configuration, IMatch connection, login or another run ' +
+            'in progress)'
     };
     var RUN_COUNTS = [
         ['added', 'Added'],
@@ -31,6 +32,8 @@
         ['deleted', 'Deleted'],
         ['cleared', 'Delete flags cleared (never posted)', true],
         ['adopted', 'Recovered from an interrupted run', true],
+        ['completed', 'Changes of an interrupted run recorded', true],
+        ['unrecorded', 'Made, not yet recorded in IMatch (the next run records them)', true],
         ['failed', 'Failed'],
         ['errors', 'With errors (see __errors in IMatch)'],
         ['unchanged', 'Unchanged'],
@@ -297,7 +300,22 @@
         if (data.stopped) {
             section.appendChild(element('p', 'Stopped: ' + data.stopped, { 'class': 'problem' }));
         }
+        if (data.limited) {
+            section.appendChild(element('p', 'Uploads stopped for this run: ' + data.limited,
+                { 'class': 'problem', 'data-limited': '' }));
+        }
+        if (data.categories_written === false) {
+            section.appendChild(element('p', 'The __errors categories could not be updated in ' +
+                'IMatch this time; the next run does it.', { 'class': 'problem' }));
+        }
         section.appendChild(countTable(data, RUN_COUNTS));
+        var gone = data.gone || [];
+        if (gone.length) {
+            section.appendChild(listSection('Files no longer in IMatch', 'gone', gone,
+                function (item) {
+                    return element('li', item);
+                }));
+        }
         var failures = data.failures || [];
         if (failures.length) {
             section.appendChild(listSection('Failed', 'failures', failures, function (item) {
@@ -331,7 +349,10 @@
         var target = $id('report');
         target.replaceChildren();
         var names = Object.keys(report.platforms);
-        if (!names.length) {
+        if (report.problem) {
+            target.appendChild(element('p', 'Could not run: ' + report.problem,
+                { 'class': 'problem', 'id': 'run-problem' }));
+        } else if (!names.length) {
             target.appendChild(element('p', 'No platform was run (none is enabled).'));
         }
         names.forEach(function (name) {

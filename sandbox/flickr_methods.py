@@ -195,7 +195,7 @@ def photo_page_url(photo: Photo) -> str:
 def test_login(call: Call) -> list[Element]:
     user = call.state.users[call.caller_nsid or ""]
     username = Element("username", text=user.username)
-    return [Element("user", {"id": user.nsid, "path_alias": ""}, children=[username])]
+    return [Element("user", {"id": user.nsid, "path_alias": user.path_alias}, children=[username])]
 
 
 @method("flickr.test.echo")
@@ -223,6 +223,34 @@ def check_token(call: Call) -> list[Element]:
         ],
     )
     return [oauth]
+
+
+@method("flickr.people.getInfo")
+def people_get_info(call: Call) -> list[Element]:
+    """The person, with `path_alias` (what their photo URLs use instead of the NSID)."""
+    nsid = resolve_user(call, code=1, message="User not found")
+    if nsid is None:
+        raise ApiError(1, "User not found")
+    user = call.state.users[nsid]
+    path = user.path_alias or user.nsid
+    attrs: dict[str, str | int] = {
+        "id": user.nsid,
+        "nsid": user.nsid,
+        "ispro": flag(user.is_pro),
+        "path_alias": user.path_alias,
+    }
+    return [
+        Element(
+            "person",
+            attrs,
+            children=[
+                Element("username", text=user.username),
+                Element("realname", text=user.fullname),
+                Element("photosurl", text=f"https://www.flickr.com/photos/{path}/"),
+                Element("profileurl", text=f"https://www.flickr.com/people/{path}/"),
+            ],
+        )
+    ]
 
 
 @method("flickr.people.getLimits", "read")

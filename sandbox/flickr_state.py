@@ -63,6 +63,8 @@ class User:
     fullname: str
     is_pro: bool = True
     joined: float = 0.0
+    path_alias: str = ""
+    """The custom name in the user's photo URLs (www.flickr.com/photos/<alias>/); "" if none."""
 
 
 @dataclass

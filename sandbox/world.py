@@ -45,8 +45,12 @@ class SandboxWorld:
     def restart(self, name: str) -> None:
         """Serve a stopped simulator again on the same address."""
         old = self.servers[name]
-        sim = {"imatch": self.imatch, "flickr": self.flickr, "pixelfed": self.pixelfed}[name]
-        self.servers[name] = ServerThread(sim.asgi_app, old.port).start()
+        apps = {
+            "imatch": self.imatch.asgi_app,
+            "flickr": self.flickr.asgi_app,
+            "pixelfed": self.pixelfed.asgi_app,
+        }
+        self.servers[name] = ServerThread(apps[name], old.port).start()
 
     def configure_home(
         self, home: Path, overrides: Mapping[str, Mapping[str, object]] | None = None
@@ -122,7 +126,7 @@ def sandbox_world(
         servers = {}
         threads: dict[str, ServerThread] = {}
         # Stopped at the end whichever thread serves each one by then (see restart).
-        stack.callback(lambda: [t.stop() for t in threads.values()])
+        stack.callback(_stop_all, threads)
         for name, sim, port in (
             ("flickr", flickr, flickr_port),
             ("pixelfed", pixelfed, pixelfed_port),
@@ -148,3 +152,8 @@ def sandbox_world(
             pixelfed_url=servers["pixelfed"],
             servers=threads,
         )
+
+
+def _stop_all(threads: dict[str, ServerThread]) -> None:
+    for thread in threads.values():
+        thread.stop()

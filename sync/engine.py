@@ -1,10 +1,15 @@
 """Executes a plan, or any part of it, against one platform.
 
-Every remote mutation is wrapped in a journal intent; IMatch is updated right after each
-success (batched with whatever else is ready); transient failures are retried with
-backoff and jitter, honouring the platform's Retry-After; an answer lost after a change
-is resolved by looking for the change before trying again. At the end the platform's
-`__errors|<name>` categories are made exactly equal to the photos' current errors.
+Every remote mutation is wrapped in a journal intent and followed by its IMatch
+write-back (through `WriteBack`, batched with whatever else is ready). Just before
+acting, the chosen photos' records are read again and their open intents checked: a
+photo that has a record or an unsettled upload is never uploaded again. Transient
+failures are retried (`sync.retry`); an answer lost after a change is resolved by looking
+for the change before trying again. A refusal of the account (upload limit, storage
+full) stops uploads for the run; a refused login stops the platform; IMatch that stops
+answering stops the run, since nothing more could be recorded. At the end the
+platform's `__errors|<name>` categories are made exactly equal to the photos' errors,
+including those found while acting in earlier runs (kept in the state store).
 """
 
 from __future__ import annotations
@@ -12,32 +17,34 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import random
-import time
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any, TypeVar
 
 from imatch.client import IMatchClient
-from imatch.errors import IMatchError
+from imatch.errors import IMatchError, IMatchUnavailable
+from imatch.models import AttributeRecord
 from sync.config import Settings
 from sync.events import (
     Listener,
     PhotoDone,
     PhotoFailed,
     PhotoStarted,
+    PlatformLimited,
     PlatformStopped,
     Progress,
     RunFinished,
     RunSummary,
     Waiting,
 )
-from sync.journal import Intent, Journal, State
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from sync.found_errors import UNCONFIRMED, stamp_of, still_valid
+from sync.journal import Journal
+from sync.photo import Photo
 from sync.plan import Plan, PlanItem, checks_for, with_photo
 from sync.platforms.base import (
+    AccountLimited,
     AmbiguousError,
     AuthError,
     Limits,
@@ -45,78 +52,44 @@ from sync.platforms.base import (
     PermanentError,
     Platform,
     PlatformError,
-    RateLimited,
     RemoteRef,
-    TransientError,
 )
+from sync.reconcile import ADOPTED, Reconciler, Reconciliation
+from sync.records import fresh_records
+from sync.retry import RetryPolicy, retrying
 from sync.rules import Action
 from sync.writeback import WriteBack
 
+__all__ = ["ADOPTED", "Engine", "RetryPolicy", "retrying"]
+
 T = TypeVar("T")
-ADOPTED = "found again after an interrupted run"
+log = logging.getLogger(__name__)
+IMATCH_GONE = (
+    "IMatch stopped answering ({error}): the run was stopped so that nothing is changed "
+    "that IMatch cannot record"
+)
+CHANGED_SINCE_PLANNED = "changed since it was planned (rescan to see it); not done"
 
 
 class _NotStarted(Exception):
-    """The run was cancelled or the platform stopped before this photo's turn."""
+    """The run was cancelled or stopped before this photo's turn."""
 
 
-@dataclass
-class RetryPolicy:
-    """How long to keep trying, and the clock and sleep every wait uses (tests fake them)."""
+class _HeldBack(Exception):
+    """Not done, for a reason of this moment (not remembered against the photo)."""
 
-    attempts: int = 5
-    base_delay: float = 1.0
-    max_delay: float = 120.0
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.monotonic
+    def __init__(self, error_name: str, detail: str) -> None:
+        super().__init__(f"{error_name}: {detail}")
+        self.error_name = error_name
 
 
-async def retrying(
-    policy: RetryPolicy,
-    attempt: Callable[[], Awaitable[T]],
-    recover: Callable[[], Awaitable[T | None]] | None = None,
-    announce: Callable[[float, str], None] | None = None,
-) -> T:
-    """Call `attempt` until it succeeds, retrying transient failures with back-off and
-    jitter, and waiting exactly as long as a platform's Retry-After asks.
+class _Unrecorded(Exception):
+    """The remote change was made, but IMatch could not record it (the journal keeps it)."""
 
-    After an ambiguous failure the change may have happened: `recover` looks for it,
-    and the change is only attempted again once `recover` has answered "not there".
-    A failing look is itself retried; it never leads to a blind second attempt.
-    `announce(seconds, reason)` hears about every wait (`rate limit` or `retry`).
-    """
-    delay = policy.base_delay
-    unresolved = False
-    for number in range(policy.attempts):
-        last = number == policy.attempts - 1
-        try:
-            if unresolved and recover is not None:
-                found = await recover()
-                if found is not None:
-                    return found
-                unresolved = False
-            return await attempt()
-        except RateLimited as error:
-            if last:
-                raise
-            wait, reason = (
-                (error.retry_after if error.retry_after is not None else delay),
-                "rate limit",
-            )
-        except AmbiguousError:
-            if last:
-                raise
-            unresolved = True
-            wait, reason = delay * (0.5 + random.random()), "retry"
-        except TransientError:
-            if last:
-                raise
-            wait, reason = delay * (0.5 + random.random()), "retry"
-        if announce is not None:
-            announce(wait, reason)
-        await policy.sleep(min(wait, policy.max_delay))
-        delay = min(delay * 2, policy.max_delay)
-    raise AssertionError("unreachable")
+    def __init__(self, outcome: Outcome | None, error: IMatchUnavailable) -> None:
+        super().__init__(str(error))
+        self.outcome = outcome
+        self.error = error
 
 
 class Engine:
@@ -138,6 +111,7 @@ class Engine:
     ) -> None:
         self.client = client
         self.journal = journal
+        self.store = journal.store
         self.platform = platform
         self.plan = plan
         self.settings = settings
@@ -148,21 +122,33 @@ class Engine:
         self._slots = asyncio.Semaphore(max(1, concurrency or own.concurrency))
         self.today = today
         self.summary = RunSummary(plan.platform)
+        self.writeback = WriteBack(client, plan.platform, plan.publication)
         self._failed_errors: dict[int, set[str]] = {}
+        self._succeeded: set[int] = set()
         self._stopped = ""
-        self._writeback = WriteBack(client, plan.platform)
-        layout = plan.publication.layout
-        self.root = plan.publication.root
-        self.flag_paths = {
-            FLAG_UPDATE: f"{self.root}|{layout.update}",
-            FLAG_METADATA: f"{self.root}|{layout.metadata}",
-            FLAG_DELETE: f"{self.root}|{layout.delete}",
-        }
-        self.errors_root = f"{self.root}|{layout.errors}"
+        self._imatch_gone = False
+        self._limited = ""
 
     @property
     def name(self) -> str:
         return self.plan.platform
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    async def reconcile(self) -> Reconciliation:
+        """Finish or close what an interrupted run left open. Call before `run`: adopted
+        uploads get their IMatch record and the plan (patched) no longer adds them."""
+        reconciler = Reconciler(
+            client=self.client,
+            journal=self.journal,
+            platform=self.platform,
+            plan=self.plan,
+            writeback=self.writeback,
+            checks=self.checks,
+            retrying=self._retrying,
+            today=self.today,
+        )
+        return await reconciler.run()
 
     # --- running ------------------------------------------------------------------------
 
@@ -170,25 +156,54 @@ class Engine:
         self, items: Iterable[PlanItem] | None = None, cancel: asyncio.Event | None = None
     ) -> RunSummary:
         """Run the chosen items (default: everything there is to do) and report."""
-        chosen = list(self.plan.select() if items is None else items)
+        wanted = self.plan.select() if items is None else items
+        chosen = list({item.file_id: item for item in wanted}.values())
         cancel = cancel or asyncio.Event()
         done = 0
 
         async def one(item: PlanItem) -> None:
             nonlocal done
-            await self._one(item, cancel)
+            now = current.get(item.file_id, item)
+            if now.action is item.action or now.action is Action.UNCHANGED:
+                await self._one(now, cancel)
+            else:
+                self.summary.skipped += 1
+                self.summary.warnings.append(f"{item.photo.name}: {CHANGED_SINCE_PLANNED}")
             done += 1
             self.emit(Progress(self.name, done, len(chosen)))
 
+        current: dict[int, PlanItem] = {}
+        try:
+            current = await self._as_they_are_now(chosen)
+        except IMatchUnavailable as error:
+            self._stop_for_imatch(error)
+        except IMatchError as error:
+            self._stop(f"could not read the records from IMatch again before acting: {error}")
         await asyncio.gather(*(one(item) for item in chosen))
         self.summary.cancelled = cancel.is_set()
-        try:
-            await self._sync_error_categories()
-        except IMatchError as error:
-            self.summary.warnings.append(f"error categories not updated: {error}")
+        await self._write_error_categories()
         self._count_plan()
         self.emit(RunFinished(self.name, self.summary))
         return self.summary
+
+    async def _as_they_are_now(self, chosen: list[PlanItem]) -> dict[int, PlanItem]:
+        """The chosen photos with their records read again (under the run lock): a photo
+        recorded since it was planned is planned again from what IMatch holds now."""
+        acting = [i for i in chosen if i.action not in (Action.ERROR, Action.UNCHANGED)]
+        if not acting:
+            return {}
+        records = await fresh_records(self.client, self.name, (i.photo for i in acting))
+        current: dict[int, PlanItem] = {}
+        for item in acting:
+            fresh = records[item.file_id]
+            if _record_ids(fresh) == _record_ids(item.photo.records):
+                continue
+            updated = with_photo(item, dataclasses.replace(item.photo, records=fresh), self.checks)
+            current[item.file_id] = updated
+            index = self.plan.items.index(item) if item in self.plan.items else -1
+            if index >= 0:
+                self.plan.items[index] = updated
+        return current
 
     async def _one(self, item: PlanItem, cancel: asyncio.Event) -> None:
         if item.action is Action.ERROR or item.action is Action.UNCHANGED:
@@ -198,22 +213,55 @@ class Engine:
             outcome = await self._perform(item, cancel)
         except _NotStarted:
             self.summary.skipped += 1
+        except _HeldBack as held:
+            self._failed_errors.setdefault(photo.id, set()).add(held.error_name)
+            self._fail(item, str(held), held.error_name)
+        except _Unrecorded as unrecorded:
+            self._stop_for_imatch(unrecorded.error)
+            self.summary.unrecorded += 1
+            url = unrecorded.outcome.ref.url if unrecorded.outcome else ""
+            note = "made, but IMatch could not record it: the next run records it"
+            self.emit(PhotoDone(self.name, photo.id, photo.name, item.action.value, url, (note,)))
+        except IMatchUnavailable as error:
+            self._stop_for_imatch(error)
+            self.summary.skipped += 1
+        except AccountLimited as error:
+            self.summary.skipped += 1
+            if not self._limited:
+                self._limited = str(error)
+                self.summary.limited = str(error)
+                self.emit(PlatformLimited(self.name, str(error)))
         except PermanentError as error:
             self._failed_errors.setdefault(photo.id, set()).add(error.error_name)
+            self.store.remember_errors(
+                self.name, photo.id, [error.error_name], stamp_of(item), str(error)
+            )
             self._fail(item, str(error), error.error_name)
         except AuthError as error:
             self._fail(item, str(error))
-            if not self._stopped:
-                self._stopped = str(error)
-                self.summary.stopped = str(error)
-                self.emit(PlatformStopped(self.name, str(error)))
+            self._stop(str(error))
         except (PlatformError, IMatchError) as error:
             self._fail(item, str(error))
+        except Exception as error:  # a bug must not end the run without its report
+            log.exception("unexpected error while working on %s", photo.name)
+            self._fail(item, f"unexpected error: {type(error).__name__}: {error}")
         else:
+            self._succeeded.add(photo.id)
+            self.store.forget_errors(self.name, [photo.id])
             url = outcome.ref.url if outcome else ""
             warnings = outcome.warnings if outcome else ()
             self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
             self.emit(PhotoDone(self.name, photo.id, photo.name, item.action.value, url, warnings))
+
+    def _stop(self, reason: str) -> None:
+        if not self._stopped:
+            self._stopped = reason
+            self.summary.stopped = reason
+            self.emit(PlatformStopped(self.name, reason))
+
+    def _stop_for_imatch(self, error: IMatchError) -> None:
+        self._imatch_gone = True
+        self._stop(IMATCH_GONE.format(error=error))
 
     @asynccontextmanager
     async def _remote_slot(self, item: PlanItem, cancel: asyncio.Event) -> AsyncIterator[None]:
@@ -221,13 +269,29 @@ class Engine:
 
         IMatch write-backs happen after the slot is released, so they batch across photos
         instead of holding the platform back. A photo not started when the run is
-        cancelled or the platform stopped is not started at all.
+        cancelled or stopped is not started at all, nor an upload once the account has
+        refused uploads, nor any change while IMatch could not record it.
         """
         async with self._slots:
             if cancel.is_set() or self._stopped:
                 raise _NotStarted
+            uploads = item.action is Action.ADD or item.verdict.replace_image
+            if self._limited and uploads:
+                raise _NotStarted
+            await self._imatch_is_answering()
+            if self._stopped:
+                raise _NotStarted
             self.emit(PhotoStarted(self.name, item.photo.id, item.photo.name, item.action.value))
             yield
+
+    async def _imatch_is_answering(self) -> None:
+        """No remote change starts while IMatch could not record it: IMatch is asked (one
+        small request, briefly retried) right before each one."""
+        try:
+            await self.client.ping()
+        except IMatchUnavailable as error:
+            self._stop_for_imatch(error)
+            raise _NotStarted from None
 
     def _fail(self, item: PlanItem, reason: str, error_name: str = "") -> None:
         self.summary.failed += 1
@@ -239,28 +303,41 @@ class Engine:
         )
 
     async def _perform(self, item: PlanItem, cancel: asyncio.Event) -> Outcome | None:
-        slot = self._remote_slot(item, cancel)
         if item.action is Action.ADD:
-            return await self._add(item, slot)
+            return await self._add(item, cancel)
         if item.action in (Action.UPDATE, Action.METADATA):
-            return await self._update(item, slot)
-        await self._delete(item, slot)
+            return await self._update(item, cancel)
+        await self._delete(item, cancel)
         return None
 
-    # --- the three mutations --------------------------------------------------------------
+    async def _recorded(self, outcome: Outcome | None, write: Awaitable[None]) -> None:
+        """An IMatch write-back after a remote change; IMatch gone makes it `_Unrecorded`."""
+        try:
+            await write
+        except IMatchUnavailable as error:
+            raise _Unrecorded(outcome, error) from None
 
-    async def _add(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> Outcome:
-        async with slot:
-            intent, outcome = await self._add_remotely(item)
-        await self._record_added(item.photo, outcome.ref)
+    # --- add --------------------------------------------------------------------------
+
+    async def _add(self, item: PlanItem, cancel: asyncio.Event) -> Outcome:
+        photo, post = item.photo, item.rendered.post
+        async with self._remote_slot(item, cancel):
+            if photo.records:
+                raise _NotStarted  # recorded since it was planned (never a second post)
+            if any(i.action == "add" for i in self.journal.open_intents(self.name, photo.id)):
+                raise _HeldBack(UNCONFIRMED, "an earlier upload of it may exist")
+            resume = self.journal.resumable(self.name, photo.id) or None
+            clears = self.writeback.change_flags(photo)
+            intent = self.journal.begin(self.name, photo.id, "add", clears)
+            outcome = await self._upload(intent, post, resume, photo)
+        await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
         self.summary.added += 1
         return outcome
 
-    async def _add_remotely(self, item: PlanItem) -> tuple[str, Outcome]:
-        photo, post = item.photo, item.rendered.post
-        resume = self.journal.resumable(self.name, photo.id) or None
-        intent = self.journal.begin(self.name, photo.id, "add")
+    async def _upload(
+        self, intent: str, post: Any, resume: Mapping[str, str] | None, photo: Photo
+    ) -> Outcome:
         ambiguous = False
 
         async def checkpoint(ids: Mapping[str, str]) -> None:
@@ -288,14 +365,10 @@ class Engine:
             # After an answer that may have been lost, only the next run's reconciliation
             # (by marker or journaled ids) can tell whether the post exists: leave it open.
             if not ambiguous and not self.journal.get(intent).remote:
-                if isinstance(error, PermanentError):
-                    # Remembered with the file's fingerprint: not retried until it changes.
-                    self.journal.failed(intent, error.error_name, photo.fingerprint)
-                else:
-                    self.journal.failed(intent, f"gave up: {error}")
+                self.journal.failed(intent, getattr(error, "error_name", "") or str(error))
             raise
         self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
-        return intent, outcome
+        return outcome
 
     async def _adopt(self, ref: RemoteRef, post: Any) -> Outcome:
         """A post found again after a lost answer: bring it in line with `post`.
@@ -309,17 +382,19 @@ class Engine:
             return Outcome(ref, (ADOPTED, f"not brought up to date: {error}"))
         return dataclasses.replace(converged, ref=ref, warnings=(ADOPTED, *converged.warnings))
 
-    async def _record_added(self, photo: Photo, ref: RemoteRef) -> None:
-        await self.client.add_attribute_record(self.name, photo.id, ref.record(self.today()))
-        flags = [self.flag_paths[f] for f in (FLAG_UPDATE, FLAG_METADATA) if photo.has_flag(f)]
-        if flags:
-            await self._writeback.unassign(flags, photo.id)
+    async def _record_new_post(self, photo: Photo, ref: RemoteRef, clears: Iterable[str]) -> None:
+        await self.writeback.record_post(photo.id, ref, self.today())
+        await self.writeback.clear(photo.id, clears)
 
-    async def _update(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> Outcome:
+    # --- update -----------------------------------------------------------------------
+
+    async def _update(self, item: PlanItem, cancel: asyncio.Event) -> Outcome:
         photo = item.photo
-        ref = self._ref_of(photo)
-        async with slot:
-            intent = self.journal.begin(self.name, photo.id, item.action.value)
+        ref = self._ref_of(photo, photo.record)
+        clears = self.writeback.change_flags(photo)
+        async with self._remote_slot(item, cancel):
+            intent = self.journal.begin(self.name, photo.id, item.action.value, clears)
+            self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
             try:
                 outcome = await self._retrying(
                     lambda: self.platform.update(
@@ -329,9 +404,11 @@ class Engine:
             except PermanentError as error:
                 self.journal.failed(intent, error.error_name)
                 raise
+            except AccountLimited as error:
+                self.journal.failed(intent, str(error))
+                raise
             self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
-        flags = [self.flag_paths[f] for f in (FLAG_UPDATE, FLAG_METADATA) if photo.has_flag(f)]
-        await self._writeback.unassign(flags, photo.id)
+        await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
         if item.action is Action.UPDATE:
             self.summary.updated += 1
@@ -339,39 +416,74 @@ class Engine:
             self.summary.metadata += 1
         return outcome
 
-    async def _delete(self, item: PlanItem, slot: AbstractAsyncContextManager[None]) -> None:
+    # --- delete -----------------------------------------------------------------------
+
+    async def _delete(self, item: PlanItem, cancel: asyncio.Event) -> None:
+        """Delete every recorded post of the photo; forget only what is really gone."""
         photo = item.photo
-        paths = [self.flag_paths[FLAG_DELETE], self.root]
         if not photo.on_platform:
-            async with slot:
+            async with self._remote_slot(item, cancel):
                 pass
-            await self._writeback.unassign(paths, photo.id)
+            unpublish = self.writeback.clear(photo.id, self.writeback.unpublish_paths)
+            await self._recorded(None, unpublish)
             self.summary.cleared += 1
             return
-        ref = self._ref_of(photo)
-        async with slot:
-            intent = self.journal.begin(self.name, photo.id, "delete")
-            await self._retrying(lambda: self.platform.delete(ref))
-            self.journal.remote_done(intent, dict(ref.ids))
-        await self._forget(photo.id, [r.instance_id for r in photo.records], paths)
-        self.journal.done(intent)
+        posts = self._posts_of(photo)
+        deleted: list[AttributeRecord] = []
+        intents: list[str] = []
+        refusal: PermanentError | None = None
+        async with self._remote_slot(item, cancel):
+            for ref, records in posts:
+                if ref is None:
+                    refusal = refusal or self._incomplete(photo)
+                    continue
+                intent = self.journal.begin(self.name, photo.id, "delete")
+                self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
+                try:
+                    await self._retrying(functools.partial(self.platform.delete, ref))
+                except PermanentError as error:
+                    self.journal.failed(intent, error.error_name)
+                    refusal = refusal or error
+                    continue
+                self.journal.remote_done(intent, dict(ref.ids))
+                deleted += records
+                intents.append(intent)
+        await self._recorded(None, self.writeback.forget_records(deleted))
+        if refusal is None:
+            await self._recorded(
+                None, self.writeback.clear(photo.id, self.writeback.unpublish_paths)
+            )
+            self.store.forget_file(self.name, photo.id)
+        for intent in intents:
+            self.journal.done(intent)
+        if refusal is not None:
+            raise refusal
         self.summary.deleted += 1
 
-    async def _forget(self, file_id: int, instance_ids: list[int], paths: list[str]) -> None:
-        await asyncio.gather(
-            self._writeback.delete_records(file_id, instance_ids),
-            self._writeback.unassign(paths, file_id),
+    def _posts_of(self, photo: Photo) -> list[tuple[RemoteRef | None, list[AttributeRecord]]]:
+        """Each distinct post the photo's records name, with the records that name it."""
+        posts: dict[tuple[tuple[str, str], ...], tuple[RemoteRef, list[AttributeRecord]]] = {}
+        incomplete: list[tuple[RemoteRef | None, list[AttributeRecord]]] = []
+        for record in photo.records:
+            ref = self.platform.ref_from_record(record.values)
+            if ref is None:
+                incomplete.append((None, [record]))
+                continue
+            key = tuple(sorted(ref.ids.items()))
+            posts.setdefault(key, (ref, []))[1].append(record)
+        return [*posts.values(), *incomplete]
+
+    def _incomplete(self, photo: Photo) -> PermanentError:
+        keys = ", ".join(self.platform.record_keys)
+        return PermanentError(
+            "attribute record incomplete",
+            f"the {self.name} record of {photo.name} lacks {keys}",
         )
 
-    def _ref_of(self, photo: Photo) -> RemoteRef:
-        record = photo.record
+    def _ref_of(self, photo: Photo, record: AttributeRecord | None) -> RemoteRef:
         ref = self.platform.ref_from_record(record.values) if record else None
         if ref is None:
-            keys = ", ".join(self.platform.record_keys)
-            raise PermanentError(
-                "attribute record incomplete",
-                f"the {self.name} record of {photo.name} lacks {keys}",
-            )
+            raise self._incomplete(photo)
         return ref
 
     # --- retries --------------------------------------------------------------------------
@@ -386,124 +498,32 @@ class Engine:
 
         return await retrying(self.retry, attempt, recover, announce)
 
-    # --- reconciliation -------------------------------------------------------------------
-
-    async def reconcile(self) -> int:
-        """Finish or close what an interrupted run left open; returns intents handled.
-
-        Call before `run`: adopted uploads get their IMatch record, so the plan (patched
-        here) no longer adds them again.
-        """
-        intents = self.journal.unfinished(self.name)
-        if not intents:
-            return 0
-        records = await self.client.attributes(self.name, {i.file_id for i in intents})
-        touched: set[int] = set()
-        for intent in intents:
-            try:
-                # Transient faults while looking are retried like any other call.
-                if await self._retrying(functools.partial(self._reconcile_one, intent, records)):
-                    touched.add(intent.file_id)
-            except (PlatformError, IMatchError) as error:
-                self.summary.warnings.append(
-                    f"could not finish an interrupted {intent.action} of file {intent.file_id}: "
-                    f"{error}; trying again next run"
-                )
-        if touched:
-            await self._refresh_items(touched)
-        return len(intents)
-
-    async def _reconcile_one(self, intent: Intent, records: Mapping[int, Any]) -> bool:
-        if intent.action == "add":
-            return await self._reconcile_add(intent, records)
-        if intent.action == "delete" and intent.state is State.REMOTE_DONE:
-            item = self.plan.item(intent.file_id)
-            instances = [r.instance_id for r in records.get(intent.file_id, [])]
-            await self._forget(intent.file_id, instances, [self.flag_paths[FLAG_DELETE], self.root])
-            self.journal.done(intent.id)
-            if item is not None:
-                self.plan.items.remove(item)
-            return False
-        if intent.state is State.REMOTE_DONE:
-            flags = [self.flag_paths[FLAG_UPDATE], self.flag_paths[FLAG_METADATA]]
-            await self._writeback.unassign(flags, intent.file_id)
-            self.journal.done(intent.id)
-            return True
-        # An update or delete that may not have happened is simply planned again.
-        self.journal.abandoned(intent.id, "interrupted; planned again if still flagged")
-        return False
-
-    async def _reconcile_add(self, intent: Intent, records: Mapping[int, Any]) -> bool:
-        keys = self.platform.record_keys
-        existing = records.get(intent.file_id, [])
-        if intent.remote and any(
-            all(r.values.get(k) == intent.remote.get(k) for k in keys) for r in existing
-        ):
-            self.journal.done(intent.id)
-            return True
-        if intent.state is State.REMOTE_DONE and all(intent.remote.get(k) for k in keys):
-            ref = RemoteRef({k: intent.remote[k] for k in keys}, intent.remote.get("url", ""))
-        else:
-            found = await self.platform.find_by_marker(intent.id, intent.remote)
-            if found is None:
-                self.journal.abandoned(intent.id, "nothing was posted")
-                return False
-            ref = found
-            item = self.plan.item(intent.file_id)
-            if item is not None:
-                adopted = await self._adopt(ref, item.rendered.post)
-                self.summary.warnings += [f"{item.photo.name}: {w}" for w in adopted.warnings]
-            self.journal.remote_done(intent.id, {**ref.ids, "url": ref.url})
-        item = self.plan.item(intent.file_id)
-        photo = item.photo if item else None
-        await self.client.add_attribute_record(self.name, intent.file_id, ref.record(self.today()))
-        if photo is not None:
-            flags = [self.flag_paths[f] for f in (FLAG_UPDATE, FLAG_METADATA) if photo.has_flag(f)]
-            if flags:
-                await self._writeback.unassign(flags, photo.id)
-        self.journal.done(intent.id)
-        self.summary.adopted += 1
-        return True
-
-    async def _refresh_items(self, file_ids: set[int]) -> None:
-        """Re-read the records of reconciled photos and classify them again."""
-        records = await self.client.attributes(self.name, file_ids)
-        for index, item in enumerate(self.plan.items):
-            if item.file_id not in file_ids:
-                continue
-            photo = dataclasses.replace(
-                item.photo,
-                records=tuple(records.get(item.file_id, ())),
-                flags=item.photo.flags - {FLAG_UPDATE, FLAG_METADATA},
-            )
-            self.plan.items[index] = with_photo(item, photo, self.checks)
-
     # --- error categories ---------------------------------------------------------------
 
     def current_errors(self) -> dict[int, set[str]]:
-        """Error names of every photo as of now: planned errors plus failures of this run."""
+        """Error names of every photo as of now: planned errors, errors found while acting
+        (this run's and, for photos unchanged since, earlier runs')."""
         errors = {i.file_id: set(i.verdict.errors) for i in self.plan.bucket(Action.ERROR)}
+        remembered, obsolete = still_valid(self.plan, self.store.runtime_errors(self.name))
+        self.store.forget_errors(self.name, obsolete)
+        for file_id, names in remembered.items():
+            if file_id not in self._succeeded:
+                errors.setdefault(file_id, set()).update(names)
         for file_id, names in self._failed_errors.items():
             errors.setdefault(file_id, set()).update(names)
         return errors
 
-    async def _sync_error_categories(self) -> None:
-        wanted: dict[str, set[int]] = {}
-        for file_id, names in self.current_errors().items():
-            for name in names:
-                wanted.setdefault(name, set()).add(file_id)
-        subtree = self.plan.publication.subtrees.get(self.plan.publication.layout.errors)
-        present = {c.name: set(c.files) for c in subtree.children} if subtree else {}
-        calls = []
-        for name in sorted(set(wanted) | set(present)):
-            path = f"{self.errors_root}|{name}"
-            stale = present.get(name, set()) - wanted.get(name, set())
-            missing = wanted.get(name, set()) - present.get(name, set())
-            if stale:
-                calls.append(self.client.unassign(path, sorted(stale)))
-            if missing:
-                calls.append(self.client.assign(path, sorted(missing)))
-        await asyncio.gather(*calls)
+    async def _write_error_categories(self) -> None:
+        if self._imatch_gone:
+            self.summary.categories_written = False
+            return
+        try:
+            await self.writeback.sync_error_categories(self.current_errors())
+        except IMatchError as error:
+            self.summary.categories_written = False
+            self.summary.warnings.append(f"error categories not updated in IMatch: {error}")
+            if isinstance(error, IMatchUnavailable):
+                self._stop_for_imatch(error)
 
     def _count_plan(self) -> None:
         errors = self.current_errors()
@@ -514,3 +534,7 @@ class Engine:
             for file_id, found in errors.items()
         )
         self.summary.unchanged = len(self.plan.bucket(Action.UNCHANGED))
+
+
+def _record_ids(records: Iterable[AttributeRecord]) -> list[tuple[int, int]]:
+    return sorted((r.file_id, r.instance_id) for r in records)

@@ -55,6 +55,13 @@ class PlatformStopped(Event):
     reason: str
 
 
+@dataclass(frozen=True)
+class PlatformLimited(Event):
+    """The account refused uploads (limit reached, storage full): none more this run."""
+
+    reason: str
+
+
 @dataclass
 class RunSummary:
     """What actually happened on one platform (not what was planned)."""
@@ -68,6 +75,13 @@ class RunSummary:
     """`_delete` on photos that were never posted: flags cleared, nothing uploaded."""
     adopted: int = 0
     """Posts an interrupted run had made, found again and recorded."""
+    completed: int = 0
+    """Updates and deletes of an interrupted run whose IMatch write-back was finished."""
+    gone: list[str] = field(default_factory=list)
+    """Interrupted changes of files no longer in IMatch, with the post's URL (left alone)."""
+    unrecorded: int = 0
+    """Changes made on the platform that IMatch could not record (IMatch stopped
+    answering); the journal keeps them and the next run records them."""
     failed: int = 0
     errors: int = 0
     """Photos with error names (listed in IMatch under `__errors`)."""
@@ -80,7 +94,11 @@ class RunSummary:
     error_photos: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     """(photo name, error names) for every photo with errors."""
     stopped: str = ""
+    limited: str = ""
+    """Why the account refused uploads; the rest were not started (tried again next run)."""
     cancelled: bool = False
+    categories_written: bool = True
+    """False when the `__errors` categories could not be brought up to date in IMatch."""
 
     @property
     def changed(self) -> int:

@@ -1,7 +1,9 @@
 """`imatch-socials --headless`: plan and sync without a terminal UI; never prompts.
 
 Exit codes: 0 all went well, 1 some photos failed (or a platform stopped part-way),
-2 nothing could run (configuration, IMatch connection, or every platform's login).
+2 nothing could run (configuration, IMatch connection, every platform's login, or
+another run in progress: a real run holds the run lock from its first reconciliation to
+its last write-back, so two runs never work on one state folder at once).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from dataclasses import dataclass, field
 from imatch.errors import IMatchError
 from imatch.library import Publication
 from sync.config import ConfigError, load_settings
-from sync.engine import RetryPolicy
 from sync.report import Reporter
+from sync.retry import RetryPolicy
 from sync.rules import Action
+from sync.run_lock import RunInProgress
 from sync.session import PlatformState, SyncSession, imatch_location_warning
+from sync.state_db import StateDatabaseError
 
 ONLY_CHOICES = {
     "add": {Action.ADD},
@@ -47,15 +51,21 @@ def parse_only(value: str) -> list[str]:
 
 def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> int:
     reporter = reporter or Reporter(json_mode=options.json)
+    problem = ""
     try:
         code = asyncio.run(_run(options, reporter))
     except ConfigError as error:
-        reporter.say(f"configuration: {error}")
-        code = 2
+        problem = f"configuration: {error}"
     except IMatchError as error:
-        reporter.say(f"IMatch: {error}")
+        problem = f"IMatch: {error}"
+    except RunInProgress as error:
+        problem = str(error)
+    except StateDatabaseError as error:
+        problem = f"state: {error}"
+    if problem:
+        reporter.say(problem)
         code = 2
-    reporter.finish(code)
+    reporter.finish(code, problem)
     return code
 
 
@@ -67,21 +77,33 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     warning = imatch_location_warning(settings.imatch.url)
     if warning:
         reporter.say(f"warning: {warning}")
-    async with SyncSession(settings, dry_run=options.dry_run, retry=options.retry) as session:
-        await asyncio.gather(*(session.connect(name) for name in names))
-        # Planned one after the other, so each platform reads from IMatch only the files
-        # the ones before it did not; then run side by side: flickr is paced by its single
-        # thread and its rate limit, so pixelfed need not wait for it.
-        prepared: dict[str, PlatformState | str] = {}
-        shared: Publication | None = None
-        for name in names:
-            prepared[name] = await _prepare_platform(session, name, options, reporter, shared)
-            state = prepared[name]
-            if isinstance(state, PlatformState) and state.plan is not None:
-                shared = state.plan.publication
-        outcomes = await asyncio.gather(
-            *(_run_platform(session, state, options, reporter) for state in prepared.values())
-        )
+    session = SyncSession(settings, dry_run=options.dry_run, retry=options.retry)
+    if options.dry_run:
+        async with session:
+            return await _run_session(session, names, options, reporter)
+    # Held from the first reconciliation to the last write-back (a dry run changes nothing).
+    with session.run_lock.hold():
+        async with session:
+            return await _run_session(session, names, options, reporter)
+
+
+async def _run_session(
+    session: SyncSession, names: list[str], options: HeadlessOptions, reporter: Reporter
+) -> int:
+    await asyncio.gather(*(session.connect(name) for name in names))
+    # Planned one after the other, so each platform reads from IMatch only the files
+    # the ones before it did not; then run side by side: flickr is paced by its single
+    # thread and its rate limit, so pixelfed need not wait for it.
+    prepared: dict[str, PlatformState | str] = {}
+    shared: Publication | None = None
+    for name in names:
+        prepared[name] = await _prepare_platform(session, name, options, reporter, shared)
+        state = prepared[name]
+        if isinstance(state, PlatformState) and state.plan is not None:
+            shared = state.plan.publication
+    outcomes = await asyncio.gather(
+        *(_run_platform(session, state, options, reporter) for state in prepared.values())
+    )
     if outcomes and all(o == "not run" for o in outcomes):
         return 2
     # A platform that could not run is not "all went well" (a script must notice).
@@ -110,8 +132,8 @@ async def _prepare_platform(
         return "not run"
     for warning in state.warnings:
         reporter.say(f"{name}: warning: {warning}")
-    if state.reconciled:
-        reporter.say(f"{name}: finished {state.reconciled} operations an interrupted run left open")
+    for line in state.reconciliation.lines():
+        reporter.say(f"{name}: {line}")
     reporter.plan(plan, dry_run=options.dry_run)
     return state
 
@@ -134,4 +156,5 @@ async def _run_platform(
         actions = set().union(*(ONLY_CHOICES[o] for o in options.only))
     summary = await session.run(name, plan.select(actions=actions), emit=reporter)
     reporter.summary(summary)
-    return "failed" if summary.failed or summary.stopped else "ok"
+    unfinished = summary.failed or summary.stopped or summary.limited or summary.unrecorded
+    return "failed" if unfinished else "ok"

@@ -12,15 +12,16 @@ the same value is the flickr machine tag and the pixelfed Idempotency-Key.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from sync import paths
-from sync.state_db import open_state_db
+from sync.state_db import open_state_db, open_state_db_copy
 from sync.state_store import StateStore
 
 JOURNAL_FILE = "journal.sqlite"
@@ -51,28 +52,49 @@ class Intent:
     remote: Mapping[str, str] = field(default_factory=dict)
     detail: str = ""
     created: float = 0.0
+    clears: tuple[str, ...] = ()
+    """IMatch categories (the photo's flags) its write-back unassigns."""
 
 
 class Journal:
     """One journal file. Calls are quick and synchronous; each one commits."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, db: sqlite3.Connection | None = None) -> None:
         self.path = path or paths.state_dir() / JOURNAL_FILE
-        self._db = open_state_db(self.path)
+        self._db = db if db is not None else open_state_db(self.path)
         self.store = StateStore(self._db)
         """The state store's tables in the same database."""
+
+    @classmethod
+    def snapshot(cls, path: Path | None = None) -> Journal | None:
+        """A copy of the journal in memory, for a dry run (None when there is no journal):
+        it plans exactly as a real run would, and nothing it does reaches the file."""
+        path = path or paths.state_dir() / JOURNAL_FILE
+        db = open_state_db_copy(path)
+        return None if db is None else cls(path, db=db)
 
     def close(self) -> None:
         self._db.close()
 
-    def begin(self, platform: str, file_id: int, action: str) -> str:
-        """Record an intent before its remote call; returns its id (the marker)."""
+    def begin(self, platform: str, file_id: int, action: str, clears: Sequence[str] = ()) -> str:
+        """Record an intent before its remote call; returns its id (the marker).
+
+        `clears`: the IMatch categories its write-back will unassign (the photo's flags)."""
         intent_id = uuid.uuid4().hex
         now = time.time()
         self._db.execute(
-            "INSERT INTO intents (id, platform, file_id, action, state, created, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (intent_id, platform, file_id, action, State.STARTED.value, now, now),
+            "INSERT INTO intents (id, platform, file_id, action, state, created, updated,"
+            " clears) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                intent_id,
+                platform,
+                file_id,
+                action,
+                State.STARTED.value,
+                now,
+                now,
+                json.dumps(list(clears)),
+            ),
         )
         return intent_id
 
@@ -118,6 +140,14 @@ class Journal:
         ).fetchall()
         return [_intent(r) for r in rows]
 
+    def open_intents(self, platform: str, file_id: int) -> list[Intent]:
+        """The unfinished intents of one file (the add guard asks just before uploading)."""
+        rows = self._db.execute(
+            _SELECT + " WHERE platform = ? AND file_id = ? AND state IN (?, ?) ORDER BY created",
+            (platform, file_id, *(s.value for s in OPEN_STATES)),
+        ).fetchall()
+        return [_intent(r) for r in rows]
+
     def resumable(self, platform: str, file_id: int) -> Mapping[str, str]:
         """Remote ids an abandoned add of this file left behind (e.g. an uploaded media)."""
         row = self._db.execute(
@@ -141,10 +171,12 @@ class Journal:
             raise KeyError(intent_id)
 
 
-_SELECT = "SELECT id, platform, file_id, action, state, remote, detail, created FROM intents"
+_SELECT = (
+    "SELECT id, platform, file_id, action, state, remote, detail, created, clears FROM intents"
+)
 
 
-def _intent(row: tuple[str, str, int, str, str, str, str, float]) -> Intent:
+def _intent(row: tuple[str, str, int, str, str, str, str, float, str]) -> Intent:
     return Intent(
         id=row[0],
         platform=row[1],
@@ -154,4 +186,5 @@ def _intent(row: tuple[str, str, int, str, str, str, str, float]) -> Intent:
         remote=json.loads(row[5]),
         detail=row[6],
         created=row[7],
+        clears=tuple(json.loads(row[8] or "[]")),
     )

@@ -15,6 +15,7 @@ from sync.events import (
     Event,
     PhotoDone,
     PhotoFailed,
+    PlatformLimited,
     PlatformStopped,
     Progress,
     RunSummary,
@@ -59,6 +60,8 @@ class Reporter:
             self.say(f"{event.platform}: waiting {event.seconds:.0f} s for the rate limit")
         elif isinstance(event, PlatformStopped):
             self.say(f"{event.platform}: stopped: {event.reason}")
+        elif isinstance(event, PlatformLimited):
+            self.say(f"{event.platform}: no more uploads this run: {event.reason}")
         elif isinstance(event, Progress) and self.live:
             print(f"\r{event.platform}: {event.done}/{event.total}", end="", file=self.lines)
             self._progress_shown = True
@@ -123,12 +126,31 @@ class Reporter:
             parts.append(f"{summary.cleared} delete flags cleared (never posted)")
         if summary.adopted:
             parts.append(f"{summary.adopted} recovered from an interrupted run")
+        if summary.completed:
+            parts.append(f"{summary.completed} changes of an interrupted run recorded")
+        if summary.unrecorded:
+            parts.append(f"{summary.unrecorded} made but not yet recorded in IMatch")
         parts += [f"{summary.failed} failed", f"{summary.errors} with errors"]
+        if not summary.categories_written:
+            parts[-1] += " (not written to IMatch's __errors categories)"
         parts.append(f"{summary.unchanged} unchanged")
         if summary.skipped:
             parts.append(f"{summary.skipped} not started")
         self.say(f"{summary.platform}: " + ", ".join(parts))
-        if summary.changed == 0 and summary.failed == 0 and not summary.adopted:
+        if summary.limited:
+            self.say(
+                f"{summary.platform}: uploads stopped for this run: {summary.limited}; "
+                "the photos not uploaded are tried again next run"
+            )
+        if summary.unrecorded:
+            self.say(
+                f"{summary.platform}: {summary.unrecorded} changes were made that IMatch "
+                "could not record; the next run records them"
+            )
+        for line in summary.gone:
+            self.say(f"{summary.platform}: {line}")
+        quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)
+        if summary.changed == 0 and summary.failed == 0 and quiet:
             self.say(f"{summary.platform}: nothing left to do")
         for name, errors in summary.error_photos:
             self.say(f"{summary.platform}:   {name}: {', '.join(errors)}")
@@ -137,8 +159,12 @@ class Reporter:
                 self.say(f"{summary.platform}: warning: {warning}")
         self.results[summary.platform] = {"status": "run", **asdict(summary)}
 
-    def finish(self, exit_code: int) -> None:
+    def finish(self, exit_code: int, problem: str = "") -> None:
+        """The JSON document (with `--json`); `problem`: why nothing could run."""
         self._clear_progress()
         if self.json_mode:
-            document = {"exit_code": exit_code, "platforms": self.results}
+            document: dict[str, Any] = {"exit_code": exit_code}
+            if problem:
+                document["problem"] = problem
+            document["platforms"] = self.results
             print(json.dumps(document, indent=1), file=self.out, flush=True)

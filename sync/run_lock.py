@@ -130,7 +130,7 @@ class RunLock:
             self.release()
 
     def busy(self) -> str:
-        """"" when a run could start now (the lock is free, or this process holds it);
+        """ "" when a run could start now (the lock is free, or this process holds it);
         otherwise the message naming the other run. Holds the lock only for a moment."""
         with self._guard:
             if self._depth:

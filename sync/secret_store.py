@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sync import paths
+from sync.state_db import make_private_folder
 
 SECRET_MODE = 0o600
 
@@ -36,7 +37,7 @@ class SecretStore:
         return data if isinstance(data, dict) else None
 
     def save(self, name: str, data: dict[str, Any]) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.directory)
         target = self.path(name)
         # mkstemp creates the file with mode 0600, so the secret is never readable by others.
         handle, temporary = tempfile.mkstemp(prefix=f".{name}-", dir=self.directory)

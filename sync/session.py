@@ -4,12 +4,16 @@ Both front ends (the headless command and the TUI) use this and nothing below it
 `open()` connects to IMatch and reads credentials once; `prepare(name)` logs in to a
 platform, finishes what an interrupted run left open and plans; `run()` executes any
 part of a plan; `rescan(name)` plans again from fresh IMatch data.
+
+One run at a time: reconciling and running hold the state folder's run lock
+(`sync.run_lock`). Without it a session still shows and plans: `prepare` then leaves
+reconciliation to the run, and `run` raises `RunInProgress` naming the other run.
+A dry run plans from a copy of the journal and state store, exactly as a real run would.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,10 +22,12 @@ import httpx
 
 from imatch.client import IMatchClient
 from imatch.library import Publication
+from sync import paths
 from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
 from sync.connect import SetupError, open_platform
-from sync.engine import Engine, RetryPolicy, retrying
+from sync.engine import Engine
 from sync.events import Listener, RunSummary, Waiting
+from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.plan import Plan, PlanItem, ScanProgress, read_plan
 from sync.platforms.base import (
@@ -31,8 +37,19 @@ from sync.platforms.base import (
     PlatformError,
     RateLimiter,
 )
-from sync.rules import Action, Verdict
+from sync.reconcile import Reconciliation
+from sync.retry import RetryPolicy, retrying
+from sync.run_lock import RunInProgress, RunLock
 from sync.secret_store import SecretStore
+
+__all__ = [
+    "UNCONFIRMED",
+    "PlatformState",
+    "RunInProgress",
+    "SyncSession",
+    "hold_unconfirmed_adds",
+    "imatch_location_warning",
+]
 
 
 @dataclass
@@ -47,7 +64,10 @@ class PlatformState:
     problem: str = ""
     """Why it cannot run (missing login, refused token...); empty when it can."""
     plan: Plan | None = None
-    reconciled: int = 0
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+    """What finishing an interrupted run did, not yet reported in a run's summary."""
+    locked: str = ""
+    """Why interrupted work was not finished while preparing (another run in progress)."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -55,7 +75,6 @@ class PlatformState:
         return self.platform is not None and not self.problem
 
 
-UNCONFIRMED = "upload not confirmed"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
@@ -72,17 +91,6 @@ def imatch_location_warning(url: str) -> str:
         "anyone who can reach it can read and change your database. Run imatch-socials "
         "on the IMatch computer, or make sure only you can reach that address."
     )
-
-
-def hold_unconfirmed_adds(plan: Plan, open_intents: Iterable[Any]) -> None:
-    """Never add a photo again while an earlier upload of it may exist: an add intent the
-    reconciliation could not settle (the platform kept failing) holds the photo back, as
-    the error `upload not confirmed`, until a later run finds out what happened."""
-    pending = {i.file_id for i in open_intents if i.action == "add"}
-    for index, item in enumerate(plan.items):
-        if item.file_id in pending and item.action is Action.ADD:
-            verdict = Verdict(Action.ERROR, (UNCONFIRMED,), "an earlier upload may exist")
-            plan.items[index] = dataclasses.replace(item, verdict=verdict)
 
 
 class SyncSession:
@@ -113,6 +121,8 @@ class SyncSession:
         """Session-wide warnings for the front ends to show (e.g. a remote IMatch)."""
         self.journal: Journal | None = None
         self.platforms: dict[str, PlatformState] = {}
+        self.run_lock = RunLock(paths.state_dir())
+        """One run at a time across processes (not taken by a dry run)."""
 
     async def __aenter__(self) -> SyncSession:
         await self.open()
@@ -125,8 +135,8 @@ class SyncSession:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
         variables = await self.client.app_variables(APP_VARIABLE_NAMES)
         self.credentials = credentials(variables, self.settings)
-        if not self.dry_run:
-            self.journal = Journal()
+        # A dry run plans from a copy, so it plans exactly as a real run and changes nothing.
+        self.journal = Journal.snapshot() if self.dry_run else Journal()
 
     async def close(self) -> None:
         for state in self.platforms.values():
@@ -143,7 +153,8 @@ class SyncSession:
             await previous.platform.close()
         state = PlatformState(name)
         self.platforms[name] = state
-        state.limiter = RateLimiter(
+        # The same limiter across reconnects: the platform counts calls, not logins.
+        state.limiter = (previous.limiter if previous else None) or RateLimiter(
             rate_per_hour=self.settings.platform(name).rate_per_hour,
             clock=self.retry.clock,
             sleep=self.retry.sleep,
@@ -169,20 +180,29 @@ class SyncSession:
         the files both hold are then read from IMatch once (see `read_publication`).
         `progress` hears how reading and planning advance."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state, reuse, progress)
-        if state.ready and self.journal is not None and state.platform is not None:
-            engine = self._engine(state, state.plan)
-            state.reconciled = await engine.reconcile()
-            state.warnings += engine.summary.warnings
-            hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
+        state.plan = await self._plan(name, state, reuse, progress, hold_back=False)
+        if state.ready and not self.dry_run and state.plan.publication.exists:
+            try:
+                with self.run_lock.hold():
+                    await self._reconcile(state, state.plan)
+                state.locked = ""
+            except RunInProgress as busy:
+                state.locked = str(busy)  # the run will reconcile once the lock is free
+        self._hold_back(name, state.plan)
         return state
 
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         state = self.platforms[name]
         state.plan = await self._plan(name, state, progress=progress)
-        if self.journal is not None:
-            hold_unconfirmed_adds(state.plan, self.journal.unfinished(name))
         return state
+
+    async def _reconcile(self, state: PlatformState, plan: Plan) -> None:
+        engine = self._engine(state, plan)
+        state.reconciliation.merge(await engine.reconcile())
+
+    def lock_holder(self) -> str:
+        """ "" when a run could start now; otherwise which run is in progress."""
+        return "" if self.dry_run else self.run_lock.busy()
 
     async def _plan(
         self,
@@ -190,18 +210,21 @@ class SyncSession:
         state: PlatformState,
         reuse: Publication | None = None,
         progress: ScanProgress | None = None,
+        hold_back: bool = True,
     ) -> Plan:
-        refused = self.journal.refused_adds(name) if self.journal else None
-        return await read_plan(
-            self.client,
-            name,
-            self.settings,
-            self.credentials,
-            state.limits,
-            refused,
-            reuse,
-            progress,
+        plan = await read_plan(
+            self.client, name, self.settings, self.credentials, state.limits, None, reuse, progress
         )
+        if hold_back:
+            self._hold_back(name, plan)
+        return plan
+
+    def _hold_back(self, name: str, plan: Plan) -> None:
+        """What the journal and state store hold back, the same in a dry run: uploads the
+        platform refused (until the photo changes) and uploads that may already exist."""
+        if self.journal is not None:
+            hold_refused_adds(plan, self.journal.store.runtime_errors(name))
+            hold_unconfirmed_adds(plan, self.journal.unfinished(name))
 
     def _engine(self, state: PlatformState, plan: Plan, emit: Listener | None = None) -> Engine:
         assert state.platform is not None
@@ -224,14 +247,16 @@ class SyncSession:
         emit: Listener | None = None,
         cancel: asyncio.Event | None = None,
     ) -> RunSummary:
-        """Run part of the platform's plan (default: everything to do)."""
+        """Run part of the platform's plan (default: everything to do), holding the run
+        lock from reconciliation to the last write-back. Raises RunInProgress when
+        another run holds it."""
         state = self.platforms[name]
         if not state.ready or state.plan is None:
             raise SetupError(state.problem or f"{name} is not prepared")
         if self.dry_run:
             raise SetupError("a dry run changes nothing")
-        chosen = list(state.plan.select() if items is None else items)
-        engine = self._engine(state, state.plan, emit)
+        plan = state.plan
+        chosen = list(plan.select() if items is None else items)
         listener = None
         if state.limiter is not None and emit is not None:
 
@@ -240,12 +265,28 @@ class SyncSession:
 
             state.limiter.listeners.append(listener)
         try:
-            summary = await engine.run(chosen, cancel)
+            with self.run_lock.hold():
+                state.locked = ""
+                # What an earlier run (or this session's last one) left open is finished
+                # first: its uploads are recorded, so they are never made a second time.
+                await self._reconcile(state, plan)
+                engine = self._engine(state, plan, emit)
+                summary = await engine.run(chosen, cancel)
         finally:
             if state.limiter is not None and listener is not None:
                 state.limiter.listeners.remove(listener)
+        self._report_reconciliation(state, summary)
         # What rendering had to leave out (e.g. an album category without an id).
         summary.warnings[:0] = [
             f"{item.photo.name}: {warning}" for item in chosen for warning in item.rendered.warnings
         ]
         return summary
+
+    @staticmethod
+    def _report_reconciliation(state: PlatformState, summary: RunSummary) -> None:
+        """What reconciliation did goes into the run's summary, once."""
+        done, state.reconciliation = state.reconciliation, Reconciliation()
+        summary.adopted += done.adopted
+        summary.completed += done.completed
+        summary.gone[:0] = done.gone
+        summary.warnings[:0] = done.problems + done.warnings

@@ -54,6 +54,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (platform, file_id, group_id)
         )""",
     ),
+    # 3: the IMatch categories an intent's write-back unassigns (its flags), so finishing
+    # it after a crash clears exactly those, and the index the add guard reads.
+    (
+        "ALTER TABLE intents ADD COLUMN clears TEXT NOT NULL DEFAULT '[]'",
+        "CREATE INDEX IF NOT EXISTS intents_of_file ON intents (platform, file_id, state)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -75,6 +81,21 @@ def make_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
     if os.name == "posix":
         os.chmod(path, PRIVATE_FILE)
+
+
+def open_state_db_copy(path: Path) -> sqlite3.Connection | None:
+    """An in-memory copy of the state database, brought up to date, or None if there is
+    none. A dry run plans from it exactly as a real run would, and changes nothing."""
+    if not path.is_file():
+        return None
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+    migrate(copy)
+    return copy
 
 
 def open_state_db(path: Path) -> sqlite3.Connection:

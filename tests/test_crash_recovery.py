@@ -175,7 +175,11 @@ def flag_one_per_action(world: SandboxWorld, platform: str) -> StepCase:
 
 def steps_of(world: SandboxWorld, counter: list[str]) -> None:
     """Name every change the simulators make, in order, in `counter`."""
-    for name, sim in (("imatch", world.imatch), ("flickr", world.flickr), ("pixelfed", world.pixelfed)):
+    for name, sim in (
+        ("imatch", world.imatch),
+        ("flickr", world.flickr),
+        ("pixelfed", world.pixelfed),
+    ):
 
         def count(name: str = name, sim: object = sim) -> None:
             last = sim.log.records[-1] if sim.log.records else None  # type: ignore[attr-defined]

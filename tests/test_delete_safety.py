@@ -116,7 +116,7 @@ def test_when_one_of_two_posts_cannot_be_deleted_its_record_and_flags_stay(
     )
     ours = records(world, "flickr")[file_id][0]["photo_id"]
     flag_delete(world, "flickr", file_id)
-    code, summary = sync_once(platforms=["flickr"])
+    code, _ = sync_once(platforms=["flickr"])
     assert code == 1
     assert ours not in world.flickr.state.photos
     assert foreign.id in world.flickr.state.photos
@@ -155,7 +155,7 @@ def test_flickr_delete_logged_in_as_another_account_deletes_and_forgets_nothing(
     assert len(records(world, "flickr")[file_id]) == 1
     assert still_flagged(world, "flickr", file_id)
     assert error_categories(world, "flickr")[OTHER_ACCOUNT] == {file_id}
-    [(name, reason)] = result["failures"]
+    [(_, reason)] = result["failures"]
     assert OTHER_ACCOUNT in reason
 
 

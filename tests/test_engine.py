@@ -121,7 +121,7 @@ async def test_an_answer_lost_on_the_last_attempt_is_adopted_next_run(
     world.flickr.knobs.drop_rate = 0.0
     async with SyncSession(retry=one_try) as session:
         state = await session.prepare("flickr")
-        assert state.reconciled == 1
+        assert state.reconciliation.adopted == 1
         assert state.plan is not None
         assert state.plan.item(first.file_id).action is Action.UNCHANGED  # type: ignore[union-attr]
     [record] = records(world, "flickr")[first.file_id]

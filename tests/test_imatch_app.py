@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,9 @@ from sandbox.imatch_app_browser import Chromium, Page, find_chromium
 from sandbox.imatch_app_server import IMatchAppServer, scripts_folder, serve_imatch_app
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.journal import Journal
+from sync.platforms.flickr import marker_tag
+from sync.run_lock import RunLock
 
 PLATFORMS = ("flickr", "pixelfed")
 SCRIPT_VARIABLE = "imatch_to_socials_python_script_path"
@@ -258,9 +262,51 @@ def test_a_platform_that_cannot_run_is_reported(
     page.wait_for(REPORTED)
     assert server.runs[-1].argv[1:] == ["--headless", "--json", "--platform", "pixelfed"]
     assert page.text("#status").startswith(
-        "Syncing pixelfed: nothing could run (configuration, IMatch connection or login) "
-        "(exit code 2)."
+        "Syncing pixelfed: nothing could run (configuration, IMatch connection, login or "
+        "another run in progress) (exit code 2)."
     )
     problem = page.text("[data-platform=pixelfed] .problem")
     assert problem.startswith("Could not run: pixelfed refused the token")
     assert page.evaluate("document.querySelectorAll('[data-platform]').length") == 1
+
+
+def test_another_run_in_progress_is_shown(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer], tmp_path: Path
+) -> None:
+    url, server = app
+    lock = RunLock(tmp_path / "home" / "state")
+    page = chromium.open(url)
+    page.wait_for(READY)
+    with lock.hold():  # e.g. the TUI is syncing, or a scheduled run
+        page.click("#run-all")
+        page.wait_for(FINISHED)
+    assert server.runs[-1].answer["exitCode"] == 2
+    problem = page.text("#run-problem")
+    assert re.fullmatch(
+        rf"Could not run: another run is in progress \(since \d\d:\d\d, pid {os.getpid()}\)",
+        problem,
+    ), problem
+    assert "another run in progress" in page.text("#status")
+    assert world.flickr.knobs.mutations == world.pixelfed.knobs.mutations == 0
+
+
+def test_posts_recovered_from_an_interrupted_run_are_shown(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer], tmp_path: Path
+) -> None:
+    url, _ = app
+    db = world.imatch.db
+    posted = {i.file_id for i in db.instances.values() if i.set_name == "flickr"}
+    new = sorted(set(db.direct_files("Socials|flickr")) - posted)[0]
+    # An interrupted run uploaded it (with its marker) and was killed before recording it.
+    journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
+    marker = journal.begin("flickr", new, "add")
+    journal.close()
+    [user] = world.flickr.state.users.values()
+    photo = world.flickr.add_photo(user, title="interrupted", tags=marker_tag(marker))
+    page = chromium.open(url)
+    page.wait_for(READY)
+    page.click("#run-flickr")
+    page.wait_for(REPORTED)
+    assert counts(page, "flickr")["adopted"] == 1
+    [record] = db.instances_of("flickr", new)
+    assert record.values["photo_id"] == photo.id

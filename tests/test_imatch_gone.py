@@ -35,7 +35,7 @@ PHOTOS = 30
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
     library = tmp_path / "library"
-    generate_library(library, PHOTOS, cases=False, posted_share=0.0, seed=4)
+    generate_library(library, PHOTOS, cases=False, posted_share=0.2, seed=4)
     with sandbox_world(library) as world:
         world.configure_home(tmp_path / "home", NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
@@ -99,9 +99,10 @@ def live_posts(world: SandboxWorld, platform: str) -> int:
 def test_imatch_gone_mid_run_stops_it_within_seconds(world: SandboxWorld, platform: str) -> None:
     sim = world.flickr if platform == "flickr" else world.pixelfed
     stopped_at: list[int] = []
+    before = live_posts(world, platform)
 
     def imatch_quits_after_three_posts() -> None:
-        if not stopped_at and live_posts(world, platform) >= 3:
+        if not stopped_at and live_posts(world, platform) >= before + 3:
             stopped_at.append(live_posts(world, platform))
             world.stop("imatch")
 

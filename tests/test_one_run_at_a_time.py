@@ -32,7 +32,7 @@ IN_PROGRESS = re.compile(r"another run is in progress \(since \d\d:\d\d, pid (\d
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
     library = tmp_path / "library"
-    generate_library(library, NEW_PHOTOS, cases=False, posted_share=0.0, seed=11)
+    generate_library(library, NEW_PHOTOS, cases=False, posted_share=0.2, seed=11)
     with sandbox_world(library) as world:
         world.configure_home(tmp_path / "home", NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
@@ -100,7 +100,8 @@ HOLD_THE_LOCK = """
 import sys
 from pathlib import Path
 from sync.run_lock import RunLock
-RunLock(Path(sys.argv[1])).acquire()
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
 print("held", flush=True)
 sys.stdin.read()
 """

@@ -102,7 +102,7 @@ def test_errors_found_while_acting_survive_partial_runs(
     lost = lose_a_post(world)
     sync_once(platforms=["flickr"], only=["metadata"])
     assert error_categories(world, "flickr").get(NOT_FOUND) == {lost}
-    code, summary = sync_once(platforms=["flickr"], only=only)
+    _, summary = sync_once(platforms=["flickr"], only=only)
     assert error_categories(world, "flickr").get(NOT_FOUND) == {lost}, summary
     listed = dict(summary["platforms"]["flickr"]["error_photos"])
     assert NOT_FOUND in [e for errors in listed.values() for e in errors]
@@ -149,7 +149,9 @@ def test_flickr_upload_limit_stops_uploads_and_is_tried_again_next_run(
     waiting = unposted(world, "flickr")
     [user] = world.flickr.state.users.values()
     user.is_pro = False  # a free account: at most `free_account_photo_limit` photos
-    world.flickr.settings.free_account_photo_limit = len(world.flickr.state.photos_of(user.nsid)) + 2
+    world.flickr.settings.free_account_photo_limit = (
+        len(world.flickr.state.photos_of(user.nsid)) + 2
+    )
     code, summary = sync_once(platforms=["flickr"])
     result = summary["platforms"]["flickr"]
     assert code == 1

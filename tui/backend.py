@@ -16,9 +16,9 @@ from contextlib import suppress
 from typing import Any, TypeVar
 
 from imatch.library import Publication
-from sync.engine import RetryPolicy
 from sync.events import Listener, RunSummary
 from sync.plan import PlanItem, ScanProgress
+from sync.retry import RetryPolicy
 from sync.session import PlatformState, SyncSession
 
 T = TypeVar("T")
@@ -102,6 +102,12 @@ class SessionThread:
             return await session.run(name, chosen, emit=emit, cancel=cancel.event)
 
         return await self.submit(running())
+
+    def lock_holder(self) -> str:
+        """Which other run holds the run lock ("" when a run could start now). Safe from
+        any thread; it takes the lock for a moment only."""
+        session = self.session
+        return session.lock_holder() if session is not None else ""
 
     async def close_session(self) -> None:
         if self.session is not None:

@@ -79,3 +79,11 @@ class RunEnded(Message):
         self.platform = platform
         self.summary = summary
         self.problem = problem
+
+
+class RunLockChecked(Message):
+    """Whether another process holds the run lock: `holder` says which run, "" if none."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__()
+        self.holder = holder

@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,12 @@ class AccountLimited(PlatformError):
     full, too many private photos on a free account): stop that kind of change on this
     platform for the run, with this message. It says nothing about the photo, so it is
     never remembered against it: the next run tries again."""
+
+
+POSTED_BY_ANOTHER_ACCOUNT = "posted by another account"
+"""Error name: a recorded post belongs to another account than the one logged in."""
+RECORD_MISMATCH = "record does not match the post"
+"""Error name: the record's ids name parts of different posts (e.g. edited by hand)."""
 
 
 # --- values -------------------------------------------------------------------------------
@@ -166,7 +173,12 @@ class Platform(abc.ABC, Generic[PostT]):
 
     @abc.abstractmethod
     async def delete(self, ref: RemoteRef) -> None:
-        """Delete a published photo. Already gone counts as done."""
+        """Delete a published photo of the logged-in account.
+
+        Already gone counts as done only when the record shows the post was this
+        account's; a post of another account, or a record whose ids do not belong
+        together, raises PermanentError (POSTED_BY_ANOTHER_ACCOUNT, RECORD_MISMATCH or
+        "not found") and nothing is deleted."""
 
     @abc.abstractmethod
     async def find_by_marker(
@@ -194,26 +206,34 @@ NOTICEABLE_WAIT = 1.0
 
 @dataclass
 class RateLimiter:
-    """A token bucket shared by every call to one platform.
+    """Paces every call to one platform and keeps within its limit in any window of time.
 
-    `rate_per_hour` calls per hour on average, up to `burst` at once. `acquire()` waits
-    when the bucket is empty and tells each listener how long it will wait, so the UI can
-    say "waiting for rate limit until HH:MM".
+    Two rules at once. A token bucket (`rate_per_hour` calls an hour on average, up to
+    `burst` at once) spreads calls evenly; a rolling window allows at most `window_limit`
+    calls (default: `rate_per_hour` scaled to `window` seconds) in any `window` seconds,
+    the burst included, which is how platforms count: flickr allows 3,600 calls in any
+    hour, pixelfed 10 media updates in any minute. `acquire()` waits when either rule says
+    so and tells each listener how long, so the UI can say "waiting for the rate limit".
     """
 
     rate_per_hour: float = 3600.0
     burst: int = 60
+    window: float = 3600.0
+    window_limit: int | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     listeners: list[WaitListener] = field(default_factory=list)
     _tokens: float = field(init=False)
     _updated: float = field(init=False)
     _pause_until: float = field(init=False, default=0.0)
+    _granted: deque[float] = field(init=False, default_factory=deque)
     _lock: asyncio.Lock | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._tokens = float(self.burst)
         self._updated = self.clock()
+        if self.window_limit is None:
+            self.window_limit = max(1, int(self.rate_per_hour * self.window / 3600.0))
 
     @property
     def per_second(self) -> float:
@@ -228,16 +248,27 @@ class RateLimiter:
         """The platform said 'too many requests': nobody calls for `seconds`."""
         self._pause_until = max(self._pause_until, self.clock() + seconds)
 
+    def _window_wait(self, now: float) -> float:
+        """Seconds until one more call fits in the rolling window."""
+        while self._granted and self._granted[0] <= now - self.window:
+            self._granted.popleft()
+        assert self.window_limit is not None
+        if len(self._granted) < self.window_limit:
+            return 0.0
+        return self._granted[0] + self.window - now
+
     async def acquire(self) -> None:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             while True:
                 self._refill()
-                wait = max(0.0, self._pause_until - self.clock())
+                now = self.clock()
+                wait = max(0.0, self._pause_until - now, self._window_wait(now))
                 # The tolerance stops float rounding from turning one wait into thousands.
                 if wait == 0.0 and self._tokens >= 1.0 - 1e-6:
                     self._tokens = max(0.0, self._tokens - 1.0)
+                    self._granted.append(now)
                     return
                 if wait == 0.0:
                     wait = (1.0 - self._tokens) / self.per_second

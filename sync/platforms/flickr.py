@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sync.platforms.base import (
+    POSTED_BY_ANOTHER_ACCOUNT,
     Account,
+    AccountLimited,
     AuthError,
     Checkpoint,
     Limits,
@@ -60,6 +62,7 @@ SEARCH_MAX_PAGES = 8  # flickr returns at most 4000 search results
 RECENT_UPLOADS_CHECKED = 100
 PHOTO_NOT_FOUND = "photo not found on flickr"
 _MARKER = re.compile(r"^[a-z0-9]+$")
+_PHOTO_URL = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)*flickr\.com/photos/([^/?#\s]+)/", re.I)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,12 @@ def page_url_of(info: dict[str, Any]) -> str:
     return ""
 
 
+def owner_in_url(url: str) -> str | None:
+    """The owner in a flickr photo URL (`.../photos/<NSID or path alias>/<id>/`), or None."""
+    match = _PHOTO_URL.match(url.strip())
+    return match.group(1) if match else None
+
+
 @dataclass
 class _Operation:
     """Remote calls and warnings of one add/update."""
@@ -165,10 +174,14 @@ class _Operation:
     warnings: list[str] = field(default_factory=list)
 
 
-def upload_error(error: FlickrCodeError) -> PermanentError:
+def upload_error(error: FlickrCodeError) -> PlatformError:
     detail = f"error {error.code}: {error.message}"
     if error.code in (6, 7):
-        return PermanentError("upload limit reached", detail)
+        # About the account, not the photo: stop uploads for the run, remember nothing.
+        return AccountLimited(
+            f"flickr upload limit reached ({detail}): a free account holds 1,000 photos; "
+            "the photos not uploaded are tried again next run"
+        )
     return PermanentError("upload rejected", detail)
 
 
@@ -195,6 +208,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         self.formats = formats
         self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
         self._limits: Limits | None = None
+        self._path_alias: str | None = None
 
     @property
     def limiter(self) -> RateLimiter:
@@ -493,9 +507,45 @@ class FlickrPlatform(Platform[FlickrPost]):
     # --- delete and recovery ------------------------------------------------------
 
     async def delete(self, ref: RemoteRef) -> None:
+        """Delete the photo. flickr answers "not found" both for a photo already deleted
+        and for another account's photo, so that answer counts as done only when the
+        record's url names the logged-in account (its NSID or its path alias)."""
         photo_id = str(ref.ids.get("photo_id", "")).strip()
-        if photo_id:
-            await self._delete(_Operation(), photo_id)
+        if not photo_id:
+            raise PermanentError(PHOTO_NOT_FOUND, "the record has no photo id")
+        op = _Operation()
+        try:
+            await self._call(op, "flickr.photos.delete", write=True, photo_id=photo_id)
+            return
+        except FlickrCodeError as error:
+            if error.code != 1:
+                raise
+        me = f"{self.token.username} ({self.token.user_nsid})"
+        owner = owner_in_url(ref.url)
+        if owner is None:
+            raise PermanentError(
+                PHOTO_NOT_FOUND,
+                f"flickr has no photo {photo_id} of {me}, and the record's url does not say "
+                "whose it was: nothing was forgotten; if it was deleted, remove the record",
+            )
+        if not await self._is_logged_in_user(op, owner):
+            raise PermanentError(
+                POSTED_BY_ANOTHER_ACCOUNT,
+                f"flickr photo {photo_id} was posted by {owner} (the record's url), but you "
+                f"are logged in as {me}: log in as {owner} to delete it; nothing was deleted",
+            )
+
+    async def _is_logged_in_user(self, op: _Operation, owner: str) -> bool:
+        """`owner` (from a photo URL) is the logged-in account's NSID or path alias."""
+        if owner.lower() == self.token.user_nsid.lower():
+            return True
+        if self._path_alias is None:
+            try:
+                answer = await self._call(op, "flickr.people.getInfo", user_id=self.token.user_nsid)
+                self._path_alias = content(answer.get("person", {}).get("path_alias"))
+            except FlickrCodeError:
+                return False
+        return bool(self._path_alias) and owner.lower() == self._path_alias.lower()
 
     async def _delete(self, op: _Operation, photo_id: str) -> None:
         try:

@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 
 from sync.platforms.base import (
+    POSTED_BY_ANOTHER_ACCOUNT,
+    RECORD_MISMATCH,
     Account,
     AmbiguousError,
     AuthError,
@@ -41,6 +43,7 @@ from sync.platforms.base import (
     TransientError,
 )
 from sync.platforms.pixelfed_errors import (
+    MISSING_PERMISSION,
     DuplicateKeyError,
     NotFoundError,
     body_of,
@@ -56,6 +59,10 @@ STATUS_PAGE_SIZE = 40
 STATUS_PAGES_SCANNED = 10
 """find_by_marker looks at the newest 400 statuses: an interrupted post is recent."""
 
+MEDIA_UPDATES_PER_WINDOW = 10
+MEDIA_UPDATE_WINDOW_SECONDS = 62.0
+"""pixelfed allows 10 media (alt text) updates a minute per user (C2); the two spare
+seconds cover the time a request takes to reach it."""
 DEFAULT_MAX_FILE_BYTES = 15_000 * 1024
 DEFAULT_MAX_CAPTION_CHARS = 500
 DEFAULT_MAX_ALT_TEXT_CHARS = 1000
@@ -126,6 +133,17 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         self.base_url = checked_base_url(base_url)
         self._token = token.strip()
         self._rate_limiter = rate_limiter
+        # Its own pace, on the same clock, announced to the same listeners (visible waits).
+        shared = rate_limiter or RateLimiter()
+        self._media_limiter = RateLimiter(
+            rate_per_hour=MEDIA_UPDATES_PER_WINDOW * 3600.0 / MEDIA_UPDATE_WINDOW_SECONDS,
+            burst=MEDIA_UPDATES_PER_WINDOW,
+            window=MEDIA_UPDATE_WINDOW_SECONDS,
+            window_limit=MEDIA_UPDATES_PER_WINDOW,
+            clock=shared.clock,
+            sleep=shared.sleep,
+            listeners=shared.listeners,
+        )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
@@ -276,9 +294,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         if media is None:
             warnings.append("the pixelfed post has no photo attached; the alt text was not set")
         elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
-            await self._call_object(
-                "PUT", f"/api/v1/media/{media_id}", tally, json={"description": post.alt_text}
-            )
+            await self._update_alt_text(media_id, post.alt_text, tally)
 
         if replace_image:
             warnings.append(IMAGE_NOT_REPLACED)
@@ -292,6 +308,19 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
         )
         return Outcome(ref_out, tuple(warnings), tally.calls)
+
+    async def _update_alt_text(self, media_id: str, alt_text: str, tally: _Tally) -> None:
+        """PUT /api/v1/media/{id}, paced to pixelfed's 10 a minute (a wait, not a failure)."""
+        await self._media_limiter.acquire()
+        try:
+            await self._call_object(
+                "PUT", f"/api/v1/media/{media_id}", tally, json={"description": alt_text}
+            )
+        except RateLimited as error:
+            if error.retry_after is not None:
+                raise
+            # pixelfed's limiter answers without Retry-After: its window is a minute.
+            raise RateLimited(str(error), MEDIA_UPDATE_WINDOW_SECONDS) from None
 
     async def _edit_caption(
         self, status: dict[str, Any], caption: str, tally: _Tally
@@ -319,13 +348,58 @@ class PixelfedPlatform(Platform[PixelfedPost]):
     # --- delete and recovery ------------------------------------------------------------
 
     async def delete(self, ref: RemoteRef) -> None:
+        """Delete the status, once it is certain that it is this account's post of this
+        record: its account is ours and it holds the recorded media. A status that no
+        longer exists counts as deleted only when the record's url names this account."""
         status_id = ref.ids.get("status_id", "").strip()
+        media_id = ref.ids.get("media_id", "").strip()
         if not status_id:
-            return
+            raise PermanentError(NOT_ON_PIXELFED, "the record has no status id")
+        tally = _Tally()
+        account = self._account or await self.verify_login()
         try:
-            await self._call("DELETE", f"/api/v1/statuses/{status_id}", _Tally())
+            status = await self._get_object(f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
-            log.info("pixelfed status %s was already deleted", status_id)
+            if _url_names(ref.url, self.base_url, account, status_id):
+                log.info("pixelfed status %s was already deleted", status_id)
+                return
+            raise PermanentError(
+                NOT_ON_PIXELFED,
+                f"status {status_id} is not on {self.base_url} for {account.name}, and the "
+                "record's url does not show it was theirs: nothing was deleted; if the post "
+                "is gone, remove the record",
+            ) from None
+        except AuthError as error:
+            if str(error) != MISSING_PERMISSION:
+                raise
+            # Reading one status is refused only for another account's private post.
+            raise PermanentError(
+                POSTED_BY_ANOTHER_ACCOUNT,
+                f"status {status_id} is another account's private post; you are logged in "
+                f"as {account.name}: nothing was deleted",
+            ) from None
+        found = status.get("account")
+        owner: dict[str, Any] = found if isinstance(found, dict) else {}
+        if str(owner.get("id", "")) != account.id:
+            who = owner.get("acct") or owner.get("username") or owner.get("id") or "someone else"
+            raise PermanentError(
+                POSTED_BY_ANOTHER_ACCOUNT,
+                f"status {status_id} was posted by {who}, but you are logged in as "
+                f"{account.name}: log in as {who} to delete it (nothing was deleted)",
+            )
+        attached = [
+            str(a.get("id")) for a in status.get("media_attachments") or [] if isinstance(a, dict)
+        ]
+        if media_id not in attached:
+            raise PermanentError(
+                RECORD_MISMATCH,
+                f"status {status_id} does not hold the recorded media {media_id}: the record "
+                "points at another post; correct or remove it in IMatch (nothing was deleted)",
+            )
+        try:
+            await self._call("DELETE", f"/api/v1/statuses/{status_id}", tally)
+        except NotFoundError:
+            log.info("pixelfed status %s was deleted meanwhile", status_id)
 
     async def find_by_marker(
         self, marker: str, known: Mapping[str, str] | None = None
@@ -412,7 +486,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         except httpx.TimeoutException as exc:
             detail = f"pixelfed did not answer {method} {path} in time"
             raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
+            # Every other failure of the exchange: reset, cut off, a broken proxy or answer.
             detail = f"the connection broke during {method} {path} ({type(exc).__name__})"
             raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
         log.debug("pixelfed %s %s -> %s", method, path, response.status_code)
@@ -536,6 +611,24 @@ def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, A
         if str(attachment.get("id")) == media_id:
             return attachment
     return attachments[0] if attachments else None
+
+
+def _url_names(url: str, base_url: str, account: Account, status_id: str) -> bool:
+    """True when `url` is this instance's address of `account`'s status `status_id`
+    (`/p/<user>/<id>` as pixelfed writes it, or Mastodon's `/@<user>/<id>`)."""
+    try:
+        parsed, base = httpx.URL(url.strip()), httpx.URL(base_url)
+    except httpx.InvalidURL:
+        return False
+    if not url.strip() or parsed.host.lower() != base.host.lower():
+        return False
+    parts = [part for part in parsed.path.split("/") if part]
+    names = {account.name.lower().lstrip("@")}
+    if len(parts) == 3 and parts[0] == "p":
+        return parts[1].lower() in names and parts[2] == status_id
+    if len(parts) == 2 and parts[0].startswith("@"):
+        return parts[0][1:].lower() in names and parts[1] == status_id
+    return False
 
 
 def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:

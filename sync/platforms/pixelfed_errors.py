@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from sync.platforms.base import (
+    AccountLimited,
     AmbiguousError,
     AuthError,
     PermanentError,
@@ -43,7 +44,11 @@ UPLOAD_REJECTED = "upload rejected"
 REJECTED = "rejected by pixelfed"
 EDIT_LIMIT_REACHED = "edit limit reached"
 EDITING_DISABLED = "post editing disabled"
-ACCOUNT_FULL = "account storage full"
+ACCOUNT_FULL_MESSAGE = "Account size limit reached."
+ACCOUNT_FULL = (
+    "the pixelfed account's storage is full (Account size limit reached.): delete posts or "
+    "ask the instance's admin for more space; the photos not uploaded are tried next run"
+)
 
 DUPLICATE_KEY_MESSAGE = "Duplicate idempotency key."
 NOT_FOUND_PREFIX = "No query results for model"
@@ -53,7 +58,6 @@ _FORBIDDEN_FOR_THIS_POST = {
     "Empty statuses are not allowed": REJECTED,
     "Invalid media id": REJECTED,
     "Invalid or unsupported mime type.": UPLOAD_REJECTED,
-    "Account size limit reached.": ACCOUNT_FULL,
     "This action is unauthorized.": REJECTED,
 }
 
@@ -165,6 +169,9 @@ def _validation_error(errors: dict[str, Any], message: str) -> PermanentError:
 def _forbidden_error(message: str) -> PlatformError:
     if not message:
         return AuthError(MISSING_PERMISSION)
+    if message == ACCOUNT_FULL_MESSAGE:
+        # About the account, not the photo: stop uploads for the run, remember nothing.
+        return AccountLimited(ACCOUNT_FULL)
     name = _FORBIDDEN_FOR_THIS_POST.get(message, REJECTED)
     return PermanentError(name, message)
 

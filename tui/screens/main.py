@@ -28,6 +28,7 @@ from tui.messages import (
     PlatformScanFailed,
     RunEnded,
     RunEvent,
+    RunLockChecked,
     ScanProgressed,
     SessionFailed,
     SessionOpened,
@@ -46,6 +47,8 @@ RUN_ACTIONS: dict[str, set[Action] | None] = {
     "errors": {Action.ERROR},
     "sync": None,
 }
+LOCK_CHECK_SECONDS = 1.0
+"""How often the screen looks whether another run (headless, the IMatch app) holds the lock."""
 NOTHING_TO_DO = {
     "add": "Nothing to add",
     "update": "Nothing to update",
@@ -74,6 +77,9 @@ class MainScreen(Screen[None]):
         self.pending: set[str] = set()
         """Platforms of the first scan not reported yet."""
         self.quit_when_idle = False
+        self.locked_by = ""
+        """Which other run holds the run lock; the run keys wait while it is set."""
+        self._checking_lock = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,6 +90,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#platforms").display = False
         self.start_session()
+        self.set_interval(LOCK_CHECK_SECONDS, self._look_at_run_lock)
 
     def show_loading(self, text: str) -> None:
         """The startup state; the spinner exists only while shown (it costs a timer)."""
@@ -252,9 +259,36 @@ class MainScreen(Screen[None]):
         elif choice and choice.startswith("login:"):
             self.login(choice.removeprefix("login:"))
 
+    # --- another run in progress -----------------------------------------------------
+
+    def _look_at_run_lock(self) -> None:
+        if self.backend.session is not None and not self._checking_lock:
+            self._checking_lock = True
+            self.check_run_lock()
+
+    @work(thread=True, group="run-lock", exit_on_error=False)
+    def check_run_lock(self) -> None:
+        try:
+            holder = self.backend.lock_holder()
+        except Exception:  # a state folder that cannot be used shows when a run starts
+            holder = ""
+        self.post_message(RunLockChecked(holder))
+
+    @on(RunLockChecked)
+    def _run_lock_checked(self, message: RunLockChecked) -> None:
+        self._checking_lock = False
+        if message.holder == self.locked_by:
+            return
+        self.locked_by = message.holder
+        for view in self.views():
+            view.show_run_lock(message.holder)
+        self.refresh_bindings()
+
     # --- the keys --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in RUN_ACTIONS and self.locked_by:
+            return None  # shown, but disabled until the other run ends
         if action == "cancel":
             view = self.current
             searching = view is not None and view.query_one("#search", Input).has_focus
@@ -407,6 +441,9 @@ class MainScreen(Screen[None]):
         if view is None:
             return
         name = view.platform
+        if self.locked_by:
+            self.notify(f"{self.locked_by}: try again when it has ended.", title=name)
+            return
         if name in self.busy:
             self.notify(f"{name} is busy: wait for the run or scan to end.", title=name)
             return

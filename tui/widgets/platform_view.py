@@ -20,6 +20,7 @@ from sync.events import (
     PhotoDone,
     PhotoFailed,
     PhotoStarted,
+    PlatformLimited,
     PlatformStopped,
     Progress,
     RunSummary,
@@ -68,16 +69,22 @@ def summary_sentence(summary: RunSummary) -> str:
             (summary.deleted, "deleted"),
             (summary.cleared, "delete flags cleared"),
             (summary.adopted, "recovered"),
+            (summary.completed, "interrupted changes recorded"),
+            (summary.unrecorded, "made but not yet recorded in IMatch"),
             (summary.failed, "failed"),
             (summary.skipped, "not started"),
         )
         if count
     ]
-    if summary.errors:
+    if summary.errors and summary.categories_written:
         parts.append(f"{summary.errors} with errors listed in IMatch")
+    elif summary.errors:
+        parts.append(f"{summary.errors} with errors (not listed in IMatch this time)")
     outcome = ", ".join(parts) or "nothing changed"
     if summary.stopped:
         return f"Stopped: {summary.stopped}. {outcome}."
+    if summary.limited:
+        return f"Uploads stopped: {summary.limited}. {outcome}."
     if summary.cancelled:
         return f"Cancelled: {outcome}."
     return f"Done: {outcome}."
@@ -215,8 +222,10 @@ class PlatformView(Vertical):
             panel.log_line(f"IMatch has no category {plan.publication.root}", "bold red")
         for warning in state.warnings:
             panel.log_line(f"warning: {warning}", "yellow")
-        if state.reconciled:
-            panel.log_line(f"Finished {state.reconciled} operations an interrupted run left open")
+        for line in state.reconciliation.lines():
+            panel.log_line(line[:1].upper() + line[1:])
+        if state.locked:
+            panel.log_line(f"Interrupted work is finished by the next run: {state.locked}")
         counts = plan.counts() if plan else {}
         todo = ", ".join(f"{n:,} {a}" for a, n in counts.items() if n and a != "unchanged")
         panel.log_line(f"Scanned IMatch: {len(self.items):,} photos ({todo or 'nothing to do'})")
@@ -346,6 +355,19 @@ class PlatformView(Vertical):
 
     # --- a run -----------------------------------------------------------------------
 
+    def show_run_lock(self, holder: str) -> None:
+        """Another run (headless, the IMatch app) holds the run lock, or no longer does."""
+        if self.running:
+            return
+        if holder:
+            sentence = f"Runs wait until it has ended: {holder}"
+            self.run_panel.status(Text(f"⏳ {sentence}", style="bold yellow"))
+            self.run_panel.log_line(sentence, "yellow")
+        else:
+            sentence = "The other run has ended: runs can start again (r shows what it changed)"
+            self.run_panel.status(sentence)
+            self.run_panel.log_line(sentence)
+
     def begin_run(self, verb: str, items: list[PlanItem]) -> None:
         self.running = True
         self.row_states = {}
@@ -397,6 +419,8 @@ class PlatformView(Vertical):
             panel.progress(event.done, event.total)
         elif isinstance(event, PlatformStopped):
             panel.log_line(f"{self.platform} stopped: {event.reason}", "bold red")
+        elif isinstance(event, PlatformLimited):
+            panel.log_line(f"No more uploads this run: {event.reason}", "bold red")
 
     def end_run(self, summary: RunSummary | None, problem: str = "") -> str:
         """Close the run's display; returns the sentence shown."""

@@ -1,0 +1,73 @@
+"""Errors found while acting: kept between runs until the photo next succeeds or changes.
+
+A platform's refusal of one photo (`photo not found on flickr`, `upload rejected`...) is
+only learnt by trying. The state store keeps it with a stamp of the photo as it was
+(file, flags, records and the rendered post), so that `__errors|<name>` stays exact after
+partial, cancelled and `--only` runs, and an upload the platform refused is not sent
+again until something about the photo changes. Planning uses the same memory in the dry
+run and the real run, so both plan alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from sync.journal import Intent
+from sync.plan import Plan, PlanItem
+from sync.rules import Action, Verdict
+from sync.state_store import FoundError
+
+REFUSED_BEFORE = "refused before: change the photo to try again"
+UNCONFIRMED = "upload not confirmed"
+
+
+def stamp_of(item: PlanItem) -> str:
+    """What identifies the photo as it is: a different stamp means it changed."""
+    photo = item.photo
+    records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
+    parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def still_valid(
+    plan: Plan, remembered: Mapping[int, tuple[FoundError, ...]]
+) -> tuple[dict[int, set[str]], list[int]]:
+    """Remembered error names of the plan's photos that have not changed since, and the
+    files whose memory is obsolete (the photo changed, or is no longer a candidate)."""
+    valid: dict[int, set[str]] = {}
+    obsolete: list[int] = []
+    for file_id, found in remembered.items():
+        item = plan.item(file_id)
+        if item is None:
+            obsolete.append(file_id)
+            continue
+        stamp = stamp_of(item)
+        names = {error.name for error in found if error.stamp == stamp}
+        if names:
+            valid[file_id] = names
+        else:
+            obsolete.append(file_id)
+    return valid, obsolete
+
+
+def hold_refused_adds(plan: Plan, remembered: Mapping[int, tuple[FoundError, ...]]) -> None:
+    """An upload the platform refused is not tried again while the photo is unchanged."""
+    valid, _ = still_valid(plan, remembered)
+    for index, item in enumerate(plan.items):
+        names = valid.get(item.file_id)
+        if names and item.action is Action.ADD:
+            verdict = Verdict(Action.ERROR, tuple(sorted(names)), REFUSED_BEFORE)
+            plan.items[index] = dataclasses.replace(item, verdict=verdict)
+
+
+def hold_unconfirmed_adds(plan: Plan, open_intents: Iterable[Intent]) -> None:
+    """Never add a photo again while an earlier upload of it may exist: an add intent the
+    reconciliation could not settle (the platform kept failing) holds the photo back, as
+    the error `upload not confirmed`, until a later run finds out what happened."""
+    pending = {intent.file_id for intent in open_intents if intent.action == "add"}
+    for index, item in enumerate(plan.items):
+        if item.file_id in pending and item.action is Action.ADD:
+            verdict = Verdict(Action.ERROR, (UNCONFIRMED,), "an earlier upload may exist")
+            plan.items[index] = dataclasses.replace(item, verdict=verdict)
