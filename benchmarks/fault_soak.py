@@ -1,16 +1,23 @@
 """Fault soak: a full sync of N photos while all three simulators misbehave at random.
 
-    python -m benchmarks.fault_soak [--photos 1000] [--rate 0.05] [--seed 1]
+    python -m benchmarks.fault_soak [--photos 1000] [--rate 0.05] [--seed 1] [--no-parallel]
 
 Faults, each at about `rate`: HTTP 500 before a request is handled (IMatch, flickr,
 pixelfed), answers dropped after a change was made (flickr, pixelfed: the client sees a
-cut connection), bursts of three 429s with Retry-After (flickr, pixelfed), and IMatch
-sessions expired after a change (the next call gets 401). Headless runs are repeated,
-faults still on, until one ends with exit 0 (at most `max_runs`; then one clean run).
-Afterwards every photo must be in its final state exactly once on each platform: posted
-photos that were not flagged for deletion have one post and one record, deleted ones
-none, updated ones carry their new title, and no flag is left. Back-off waits use a fake
-clock (which also moves pixelfed's rate-limit windows), so nothing waits for real.
+cut connection), bursts of three 429s with Retry-After (flickr, pixelfed), IMatch
+sessions expired after a change (the next call gets 401), and IMatch connections reset
+while the request is being sent (httpx.WriteError).
+
+The first round is two real `imatch-socials --headless` processes on one state folder at
+once, as when the IMatch app's button is pressed while a scheduled run is going: one
+runs (pixelfed), and while it does another process is started again and again; each of
+those must exit 2 ("another run is in progress") without changing anything. Then runs in
+this process are repeated, faults still on, until one ends with exit 0 (at most
+`max_runs`; then one clean run). Afterwards every photo must be in its final state
+exactly once on each platform: posted photos that were not flagged for deletion have one
+post and one record, deleted ones none, updated ones carry their new title, and no flag
+is left. Back-off waits of the in-process runs use a fake clock (which also moves
+pixelfed's rate-limit windows); the two processes wait for real.
 """
 
 from __future__ import annotations
@@ -18,28 +25,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from imatch.client import IMatchClient
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.library import generate_library
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.engine import RetryPolicy
+from sync.retry import RetryPolicy
+from sync.run_lock import RunLock
 from sync.session import UNCONFIRMED
 from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS, records, remote_posts, sync_once
 
 Scope = MutableMapping[str, Any]
 ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
 NEW_TITLE = "Retitled in the soak"
+PARALLEL_PLATFORM = "pixelfed"
+"""Synced by the round of two processes; the in-process runs then do the rest."""
 
 
 class Bursts:
@@ -75,6 +91,37 @@ class Bursts:
         await self.app(scope, receive, send)
 
 
+class ResettingTransport(httpx.AsyncBaseTransport):
+    """IMatch's connection reset while a request is being sent, at about `rate`."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.rate = rate
+        self.random = random.Random(seed)
+        self.injected = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.rate and self.random.random() < self.rate:
+            self.injected += 1
+            raise httpx.WriteError("[Errno 104] Connection reset by peer")
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class ParallelRound:
+    """The round of two processes at once."""
+
+    exit_code: int = -1
+    """Of the process that ran."""
+    turned_away: int = 0
+    """Processes started while it ran that exited 2 with "another run is in progress"."""
+    misbehaved: list[str] = field(default_factory=list)
+    """Processes that did anything else while the lock was held (must stay empty)."""
+
+
 class FakeTime:
     """A clock and a sleep that only move when something waits; moves pixelfed's too."""
 
@@ -106,6 +153,7 @@ class SoakResult:
     """Photos not in their final state (empty when the soak passed)."""
     waited: float = 0.0
     """Seconds of back-off on the fake clock."""
+    parallel: ParallelRound | None = None
 
     @property
     def injected(self) -> int:
@@ -182,10 +230,61 @@ def check_final_state(
     return duplicates, wrong
 
 
+def headless_process(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "--headless", "--json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=os.environ.copy(),
+    )
+
+
+def two_processes_at_once(
+    state: Path, platform: str = PARALLEL_PLATFORM, timeout: float = 1800.0
+) -> ParallelRound:
+    """One headless process runs (one platform); others are started while it does, as a
+    scheduler or the IMatch app's button would; each must be turned away without touching
+    anything."""
+    result = ParallelRound()
+    running = headless_process("--platform", platform)
+    lock = RunLock(state)
+    deadline = time.monotonic() + timeout
+    while running.poll() is None and time.monotonic() < deadline:
+        holder = lock.holder()
+        if holder is None or holder.pid != running.pid:
+            time.sleep(0.05)  # not holding the lock yet
+            continue
+        other = headless_process()
+        stdout, _ = other.communicate(timeout=120)
+        problem = ""
+        with suppress(ValueError):
+            problem = str(json.loads(stdout).get("problem", ""))
+        if other.returncode == 2 and problem.startswith("another run is in progress"):
+            result.turned_away += 1
+        elif running.poll() is None:
+            result.misbehaved.append(f"exit {other.returncode}: {problem or stdout[-200:]}")
+    if running.poll() is None:
+        running.kill()
+    running.wait()
+    result.exit_code = running.returncode
+    return result
+
+
 def soak(
-    photos: int, rate: float, *, seed: int = 1, max_runs: int = 8, work: Path | None = None
+    photos: int,
+    rate: float,
+    *,
+    seed: int = 1,
+    max_runs: int = 8,
+    work: Path | None = None,
+    parallel: bool = True,
+    parallel_rate: float | None = None,
 ) -> SoakResult:
-    """Run the soak in this process; `work` holds the library and state (temporary if None)."""
+    """Run the soak; `work` holds the library and state (temporary if None); `parallel`:
+    start with the round of two processes at once, with faults at `parallel_rate`
+    (default `rate`; its processes back off for real, so a lower rate keeps it short)."""
     rng = random.Random(seed)
     with ExitStack() as stack:
         if work is None:
@@ -196,7 +295,8 @@ def soak(
         for wrapper in bursts.values():
             wrapper.rate = rate
         world.configure_home(work / "home", NO_RATE_LIMITS)
-        stack.enter_context(_environment(work / "home"))
+        resets = ResettingTransport(rate / 2, seed)
+        stack.enter_context(_environment(work / "home", resets))
         world.flickr.settings.rate_limit_per_hour = None  # 429s come from the bursts
         # pixelfed's daily caps (1,000 posts a day) are a quota, not a fault: 1,000 photos
         # would wait a simulated day for them. They have tests of their own.
@@ -226,6 +326,16 @@ def soak(
         started = time.perf_counter()
         runs = 0
         code, pending = -1, True
+        round_of_two = None
+        if parallel:
+            # Real processes wait for real: 429 bursts (2 s each) only make this round long.
+            for wrapper in bursts.values():
+                wrapper.rate = 0.0
+            _set_fault_rate(world, rate if parallel_rate is None else parallel_rate)
+            round_of_two = two_processes_at_once(work / "home" / "state")
+            _set_fault_rate(world, rate)
+            for wrapper in bursts.values():
+                wrapper.rate = rate
         while (code != 0 or pending) and runs <= max_runs:
             runs += 1
             if runs > max_runs:  # the faults win this time: one clean run finishes the work
@@ -233,6 +343,7 @@ def soak(
                     sim.knobs.fail_rate = sim.knobs.drop_rate = 0.0
                 for wrapper in bursts.values():
                     wrapper.rate = 0.0
+                resets.rate = 0.0
             code, summary = sync_once(retry=retry)
             # Photos held back because an earlier upload may exist need another run.
             pending = any(
@@ -253,22 +364,35 @@ def soak(
             ),
             "429": sum(b.injected for b in bursts.values()),
             "IMatch sessions expired": expired,
+            "IMatch resets while sending": resets.injected,
         }
         duplicates, wrong = check_final_state(world, deleted, changed)
-        return SoakResult(photos, rate, runs, seconds, faults, duplicates, wrong, fake.slept)
+        if round_of_two is not None:
+            wrong += [f"a second process misbehaved: {m}" for m in round_of_two.misbehaved]
+        result = SoakResult(photos, rate, runs, seconds, faults, duplicates, wrong, fake.slept)
+        result.parallel = round_of_two
+        return result
+
+
+def _set_fault_rate(world: SandboxWorld, rate: float) -> None:
+    for sim in (world.imatch, world.flickr, world.pixelfed):
+        sim.knobs.fail_rate = rate
+        if sim is not world.imatch:
+            sim.knobs.drop_rate = rate
 
 
 @contextmanager
-def _environment(home: Path) -> Iterator[None]:
-    """IMATCH_SOCIALS_HOME for the runs, and IMatch retries without real back-off."""
-    import os
-
+def _environment(home: Path, transport: httpx.AsyncBaseTransport) -> Iterator[None]:
+    """IMATCH_SOCIALS_HOME for the runs, and IMatch retries without real back-off over a
+    transport that resets connections."""
     import sync.session
 
     old_home = os.environ.get("IMATCH_SOCIALS_HOME")
     old_client = sync.session.IMatchClient
     os.environ["IMATCH_SOCIALS_HOME"] = str(home)
-    sync.session.IMatchClient = functools.partial(IMatchClient, retry_delay=0.0)  # type: ignore[misc,assignment]
+    sync.session.IMatchClient = functools.partial(  # type: ignore[misc,assignment]
+        IMatchClient, retry_delay=0.0, transport=transport
+    )
     try:
         yield
     finally:
@@ -285,13 +409,28 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-runs", type=int, default=8)
+    parser.add_argument(
+        "--no-parallel", action="store_true", help="skip the round of two processes at once"
+    )
     args = parser.parse_args()
-    result = soak(args.photos, args.rate, seed=args.seed, max_runs=args.max_runs)
+    result = soak(
+        args.photos,
+        args.rate,
+        seed=args.seed,
+        max_runs=args.max_runs,
+        parallel=not args.no_parallel,
+    )
     print(f"photos: {result.photos}")
     print(f"fault rate: {result.rate:.0%}")
     kinds = ", ".join(f"{kind} {count}" for kind, count in result.faults.items())
     print(f"faults injected: {result.injected} ({kinds})")
-    print(f"runs needed: {result.runs}")
+    if result.parallel is not None:
+        print(
+            f"two processes at once: the first ended with exit {result.parallel.exit_code}; "
+            f"{result.parallel.turned_away} started meanwhile were turned away (exit 2), "
+            f"{len(result.parallel.misbehaved)} did anything else"
+        )
+    print(f"runs needed after it: {result.runs}")
     print(f"seconds: {result.seconds:.1f} (back-off on the fake clock: {result.waited:.0f} s)")
     print(f"duplicates found: {result.duplicates}")
     print(f"photos not in their final state: {len(result.wrong)}")

@@ -110,18 +110,10 @@ class Journal:
     def done(self, intent_id: str) -> None:
         self._update(intent_id, state=State.DONE.value)
 
-    def failed(self, intent_id: str, detail: str, fingerprint: str = "") -> None:
-        """The platform refused; `fingerprint` identifies the file it refused."""
-        self._update(intent_id, state=State.FAILED.value, detail=detail, fingerprint=fingerprint)
-
-    def refused_adds(self, platform: str) -> dict[int, tuple[str, str]]:
-        """File id -> (error name, file fingerprint) of the latest refused add per file."""
-        rows = self._db.execute(
-            "SELECT file_id, detail, fingerprint FROM intents WHERE platform = ?"
-            " AND action = 'add' AND state = ? AND fingerprint != '' ORDER BY created",
-            (platform, State.FAILED.value),
-        ).fetchall()
-        return {file_id: (detail, fingerprint) for file_id, detail, fingerprint in rows}
+    def failed(self, intent_id: str, detail: str) -> None:
+        """The platform refused: nothing was changed remotely. (What a refusal means for
+        the photo is kept in the state store, see sync/found_errors.py.)"""
+        self._update(intent_id, state=State.FAILED.value, detail=detail)
 
     def abandoned(self, intent_id: str, detail: str) -> None:
         self._update(intent_id, state=State.ABANDONED.value, detail=detail)

@@ -247,3 +247,25 @@ def test_pixelfed_post_already_deleted_by_its_owner_counts_as_deleted(
     assert code == 0, summary
     assert summary["platforms"]["pixelfed"]["deleted"] == 1
     assert file_id not in records(world, "pixelfed")
+
+
+def test_flickr_owner_given_by_the_path_alias_in_the_url_is_recognised(
+    world: SandboxWorld,
+) -> None:
+    first, second = sorted(records(world, "flickr"))[:2]
+    [user] = world.flickr.state.users.values()
+    user.path_alias = "fog-and-lakes"
+    other = world.flickr.add_user("neighbour", "Neighbour")
+    other.path_alias = "neighbours-lakes"
+    for file_id, alias in ((first, user.path_alias), (second, other.path_alias)):
+        [instance] = world.imatch.db.instances_of("flickr", file_id)
+        photo_id = instance.values["photo_id"]
+        instance.values["url"] = f"https://www.flickr.com/photos/{alias}/{photo_id}/"
+        del world.flickr.state.photos[photo_id]  # gone: only the url can tell whose it was
+        flag_delete(world, "flickr", file_id)
+    code, summary = sync_once(platforms=["flickr"])
+    assert code == 1
+    assert summary["platforms"]["flickr"]["deleted"] == 1
+    assert first not in records(world, "flickr")
+    assert len(records(world, "flickr")[second]) == 1
+    assert error_categories(world, "flickr")[OTHER_ACCOUNT] == {second}

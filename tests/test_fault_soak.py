@@ -1,7 +1,8 @@
 """Fault soak, short version: 80 photos against all three simulators with random faults.
 
-The full run is `python -m benchmarks.fault_soak` (1,000 photos). Back-off uses a fake
-clock, so nothing here waits for real.
+The full run is `python -m benchmarks.fault_soak` (1,000 photos). It starts with two real
+headless processes at once on one state folder (pixelfed; they back off for real, so
+their faults are fewer here); the runs after it use a fake clock.
 """
 
 from __future__ import annotations
@@ -9,19 +10,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.fault_soak import soak
+from sync.found_errors import UNCONFIRMED, hold_unconfirmed_adds
 from sync.journal import Intent
 from sync.plan import Plan, PlanItem
 from sync.rules import Action, Verdict
-from sync.session import UNCONFIRMED, hold_unconfirmed_adds
 
 
 def test_every_photo_ends_once_in_its_final_state_despite_faults(tmp_path: Path) -> None:
-    result = soak(80, 0.1, seed=7, work=tmp_path)
+    result = soak(80, 0.1, seed=7, work=tmp_path, parallel_rate=0.02)
     assert result.injected > 30, result.faults
-    assert all(result.faults[k] > 0 for k in ("5xx", "dropped answers", "429"))
+    kinds = ("5xx", "dropped answers", "429", "IMatch resets while sending")
+    assert all(result.faults[k] > 0 for k in kinds), result.faults
     assert result.duplicates == 0
     assert result.wrong == []
     assert result.runs <= 8  # converged with the faults still on
+    assert result.parallel is not None
+    assert result.parallel.exit_code in (0, 1)
+    assert result.parallel.turned_away >= 1  # a second process came while it ran
+    assert result.parallel.misbehaved == []
 
 
 def test_an_add_whose_earlier_upload_is_unsettled_is_held_back() -> None:

@@ -47,9 +47,29 @@ def test_resumable_ids_of_abandoned_adds(tmp_path: Path) -> None:
     assert journal.resumable("pixelfed", 4) == {}
 
 
-def test_refused_adds_remember_the_file(tmp_path: Path) -> None:
+def test_intents_keep_the_flags_their_write_back_clears(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
-    intent = journal.begin("flickr", 5, "add")
-    journal.failed(intent, "upload rejected", "120:1700000000")
-    assert journal.refused_adds("flickr") == {5: ("upload rejected", "120:1700000000")}
-    assert journal.refused_adds("pixelfed") == {}
+    intent = journal.begin("flickr", 4, "add", ["Socials|flickr|_update"])
+    assert journal.get(intent).clears == ("Socials|flickr|_update",)
+    assert [i.id for i in journal.open_intents("flickr", 4)] == [intent]
+    journal.done(intent)
+    assert journal.open_intents("flickr", 4) == []
+
+
+def test_a_snapshot_plans_like_the_journal_and_never_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    assert Journal.snapshot(path) is None
+    assert not path.exists()
+    journal = Journal(path)
+    journal.begin("flickr", 1, "add")
+    journal.store.remember_errors("flickr", 2, ["upload rejected"], "stamp")
+    journal.close()
+    before = path.read_bytes()
+    copy = Journal.snapshot(path)
+    assert copy is not None
+    assert [i.file_id for i in copy.unfinished("flickr")] == [1]
+    assert copy.store.runtime_errors("flickr")[2][0].name == "upload rejected"
+    copy.begin("flickr", 3, "add")  # a dry run may do this; the file never sees it
+    copy.close()
+    assert [i.file_id for i in Journal(path).unfinished("flickr")] == [1]
+    assert path.read_bytes() == before

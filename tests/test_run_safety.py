@@ -235,3 +235,23 @@ def test_an_intent_whose_file_is_gone_is_reported_once_with_the_post_url(
     code, again = sync_once(platforms=["flickr"])
     assert posted.id not in json.dumps(again)
     assert code == 0, again
+
+
+async def test_an_add_with_an_open_intent_is_never_started(world: SandboxWorld) -> None:
+    """The guard at execution time, below reconciliation: an upload that may exist (its
+    intent still open) holds the photo back even if the plan says add."""
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("flickr")
+        assert state.plan is not None
+        assert session.journal is not None
+        item = state.plan.bucket(Action.ADD)[0]
+        session.journal.begin("flickr", item.file_id, "add")  # e.g. another run's, unsettled
+        uploads = world.flickr.log.count("/services/upload/")
+        engine = session._engine(state, state.plan)
+        summary = await engine.run([item])
+    assert world.flickr.log.count("/services/upload/") == uploads
+    assert summary.added == 0
+    assert summary.failures == [
+        (item.photo.name, "upload not confirmed: an earlier upload of it may exist")
+    ]
+    assert item.file_id not in records(world, "flickr")

@@ -208,7 +208,8 @@ class FlickrPlatform(Platform[FlickrPost]):
         self.formats = formats
         self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
         self._limits: Limits | None = None
-        self._path_alias: str | None = None
+        self._path_aliases: set[str] | None = None
+        """The logged-in account's path alias as photo URLs show it (read when needed)."""
 
     @property
     def limiter(self) -> RateLimiter:
@@ -539,13 +540,19 @@ class FlickrPlatform(Platform[FlickrPost]):
         """`owner` (from a photo URL) is the logged-in account's NSID or path alias."""
         if owner.lower() == self.token.user_nsid.lower():
             return True
-        if self._path_alias is None:
+        if self._path_aliases is None:
             try:
                 answer = await self._call(op, "flickr.people.getInfo", user_id=self.token.user_nsid)
-                self._path_alias = content(answer.get("person", {}).get("path_alias"))
             except FlickrCodeError:
                 return False
-        return bool(self._path_alias) and owner.lower() == self._path_alias.lower()
+            person = answer.get("person", {})
+            # The alias is an attribute, and it is also what the photos URL is made of.
+            found = {
+                content(person.get("path_alias")),
+                owner_in_url(content(person.get("photosurl"))) or "",
+            }
+            self._path_aliases = {alias.lower() for alias in found if alias}
+        return owner.lower() in self._path_aliases
 
     async def _delete(self, op: _Operation, photo_id: str) -> None:
         try:

@@ -24,11 +24,19 @@ FIXES: dict[str, str] = {
     "remove it from _update/_metadata or from _delete.",
     "upload rejected": "The platform refused the file: check that it opens and is a "
     "real image, then change it to try again.",
-    "upload limit reached": "Your account's upload limit is reached: wait, or upgrade the account.",
     "attribute record incomplete": "The attribute record lacks the platform's ids: fix "
     "or remove the record in IMatch.",
     "photo not found on flickr": "The post no longer exists: remove the attribute "
     "record so it is added again.",
+    "post not found on pixelfed": "The post no longer exists: remove the attribute "
+    "record so it is added again.",
+    "posted by another account": "The post belongs to another account than the one "
+    "logged in: log in as that account to change or delete it, or remove the record if "
+    "the post is not yours to manage.",
+    "record does not match the post": "The attribute record's ids belong to different "
+    "posts (edited by hand?): correct the record in IMatch, or remove it.",
+    "upload not confirmed": "An earlier upload may have reached the platform: the next "
+    "run looks for it first; nothing to do unless this stays for days.",
 }
 
 
