@@ -14,7 +14,6 @@ import getpass
 import json
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -77,10 +76,6 @@ class IMatchClient:
         self.retries = retries
         self.retry_delay = retry_delay
         self.requests_made = 0
-        self.last_answer: float | None = None
-        """`time.monotonic()` of IMatch's latest answer (any status); None before the first."""
-        self.answering = True
-        """False from a failed exchange until IMatch answers again."""
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
         self._in_flight = asyncio.Semaphore(max(1, max_in_flight))
@@ -211,16 +206,12 @@ class IMatchClient:
                     response = await self._http.post(endpoint, data=dict(params), **extra)
             except httpx.ConnectError:
                 # Refused or unreachable: the request never left, so it is safe to retry.
-                self.answering = False
                 raise _TransientTransportError("ConnectError", refused=True) from None
             except httpx.RequestError as error:
                 # Every other failure of the exchange (timeouts, a reset while sending or
                 # reading, a cut-off answer, a broken proxy): the call may or may not have
                 # been carried out, which is what the callers' retries allow for.
-                self.answering = False
                 raise _TransientTransportError(type(error).__name__) from None
-            self.answering = True
-            self.last_answer = time.monotonic()
         body = _decode(response)
         if response.status_code != 200:
             code, message = _error_details(body)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from imatch.client import IMatchClient
-from imatch.errors import IMatchError, IMatchUnavailable
+from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
 from sync.plan import Plan, with_photo
@@ -124,8 +124,7 @@ class Reconciler:
         intents = self.journal.unfinished(self.name)
         if not intents:
             return self.report
-        file_ids = sorted({i.file_id for i in intents})
-        present = {info.id for info in await self.client.files(file_ids, fields=("id",))}
+        present = await self._files_in_imatch(sorted({i.file_id for i in intents}))
         records = await self.client.attributes(self.name, sorted(present))
         for intent in intents:
             try:
@@ -139,6 +138,23 @@ class Reconciler:
                 )
         await self._refresh_plan()
         return self.report
+
+    async def _files_in_imatch(self, file_ids: list[int]) -> set[int]:
+        """Which of these files IMatch still has. IMatch leaves unknown ids out of its
+        answer; should it refuse the whole batch instead, each file is asked alone."""
+        try:
+            return {info.id for info in await self.client.files(file_ids, fields=("id",))}
+        except IMatchRequestError:
+            pass
+        present = set()
+        for file_id in file_ids:
+            try:
+                if await self.client.files([file_id], fields=("id",)):
+                    present.add(file_id)
+            except IMatchRequestError as error:
+                if error.transient:
+                    raise
+        return present
 
     async def _settle(
         self, intent: Intent, present: set[int], records: Mapping[int, list[AttributeRecord]]

@@ -108,7 +108,8 @@ class RunLock:
             except filelock.Timeout:
                 raise RunInProgress(self.holder_message()) from None
             self._depth = 1
-            self._write_holder()
+            with suppress(OSError):  # without it the message says "unknown"; the lock holds
+                self._write_holder()
 
     def release(self) -> None:
         with self._guard:

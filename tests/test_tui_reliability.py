@@ -1,8 +1,9 @@
-"""The TUI while a headless run holds the run lock: it shows and plans, its run keys wait.
+"""The TUI when another run holds the run lock, and when IMatch goes away mid-run.
 
 A real `imatch-socials --headless` process runs against the same simulators and state
 folder (pixelfed answers slowly, so its run lasts a few seconds). Meanwhile the TUI's run
 actions are disabled and say which run is in progress; they come back once it ends.
+IMatch stopping during a TUI run stops it at once with one message, not photo by photo.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox.world import SandboxWorld, sandbox_world
-from tests.test_tui_app import SIZE, make_app, ready, screen_text, settle, until, view
+from tests.test_tui_app import SIZE, log_text, make_app, ready, screen_text, settle, until, view
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"
@@ -71,3 +73,29 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
         await pilot.press("a")
         await settle(pilot)
         assert world.flickr.knobs.mutations > flickr_changes
+
+
+async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: SandboxWorld) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await ready(pilot)
+        uploads: list[int] = []
+
+        def imatch_quits_after_the_second_upload() -> None:
+            uploads.append(1)
+            if len(uploads) == 2:
+                world.stop("imatch")
+
+        world.flickr.knobs.on_mutation = imatch_quits_after_the_second_upload
+        started = time.monotonic()
+        await pilot.press("a")
+        await until(pilot, lambda: not screen.cancels and "Stopped" in log_text(view(app)), 30)
+        took = time.monotonic() - started
+        world.flickr.knobs.on_mutation = None
+        await pilot.app.workers.wait_for_complete()
+        log = log_text(view(app))
+    assert took < 20, took
+    assert "Stopped: IMatch stopped answering" in log
+    assert "FAILED" not in log  # one message, not photo by photo
+    assert "with errors listed in IMatch" not in log
+    assert "urllib3" not in log
