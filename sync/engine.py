@@ -448,11 +448,12 @@ class Engine:
                 self.journal.remote_done(intent, dict(ref.ids))
                 deleted += records
                 intents.append(intent)
-        await self._recorded(None, self.writeback.forget_records(deleted))
+        # Together, so they travel in one batch with other photos' write-backs.
+        writes = [self.writeback.forget_records(deleted)]
         if refusal is None:
-            await self._recorded(
-                None, self.writeback.clear(photo.id, self.writeback.unpublish_paths)
-            )
+            writes.append(self.writeback.clear(photo.id, self.writeback.unpublish_paths))
+        await self._recorded(None, asyncio.gather(*writes))
+        if refusal is None:
             self.store.forget_file(self.name, photo.id)
         for intent in intents:
             self.journal.done(intent)
