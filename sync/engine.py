@@ -198,11 +198,12 @@ class Engine:
             fresh = records[item.file_id]
             if _record_ids(fresh) == _record_ids(item.photo.records):
                 continue
-            updated = with_photo(item, dataclasses.replace(item.photo, records=fresh), self.checks)
-            current[item.file_id] = updated
-            index = self.plan.items.index(item) if item in self.plan.items else -1
-            if index >= 0:
-                self.plan.items[index] = updated
+            photo = dataclasses.replace(item.photo, records=fresh)
+            current[item.file_id] = with_photo(item, photo, self.checks)
+        if current:  # the plan (shown, and used for the error categories) follows
+            for index, planned in enumerate(self.plan.items):
+                if planned.file_id in current:
+                    self.plan.items[index] = current[planned.file_id]
         return current
 
     async def _one(self, item: PlanItem, cancel: asyncio.Event) -> None:
@@ -310,7 +311,7 @@ class Engine:
         await self._delete(item, cancel)
         return None
 
-    async def _recorded(self, outcome: Outcome | None, write: Awaitable[None]) -> None:
+    async def _recorded(self, outcome: Outcome | None, write: Awaitable[object]) -> None:
         """An IMatch write-back after a remote change; IMatch gone makes it `_Unrecorded`."""
         try:
             await write

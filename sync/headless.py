@@ -132,7 +132,7 @@ async def _prepare_platform(
         return "not run"
     for warning in state.warnings:
         reporter.say(f"{name}: warning: {warning}")
-    for line in state.reconciliation.lines():
+    for line in state.reconciliation.count_lines():  # the rest is in the run's summary
         reporter.say(f"{name}: {line}")
     reporter.plan(plan, dry_run=options.dry_run)
     return state

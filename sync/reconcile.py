@@ -81,6 +81,10 @@ class Reconciliation:
 
     def lines(self) -> list[str]:
         """One sentence per outcome, for the logs of the front ends."""
+        return self.count_lines() + self.gone + self.problems + self.warnings
+
+    def count_lines(self) -> list[str]:
+        """What was done, counted (the rest also reaches the run's summary)."""
         said = []
         if self.adopted:
             said.append(f"recovered {self.adopted} posts an interrupted run had made")
@@ -88,7 +92,7 @@ class Reconciliation:
             said.append(f"finished recording {self.completed} changes of an interrupted run")
         if self.abandoned:
             said.append(f"closed {self.abandoned} interrupted changes that never happened")
-        return said + self.gone + self.problems + self.warnings
+        return said
 
 
 class Reconciler:

@@ -224,6 +224,8 @@ class PlatformView(Vertical):
             panel.log_line(f"warning: {warning}", "yellow")
         for line in state.reconciliation.lines():
             panel.log_line(line[:1].upper() + line[1:])
+        # The first run's summary repeats these: they are logged once.
+        self._logged_warnings.update(state.reconciliation.problems + state.reconciliation.warnings)
         if state.locked:
             panel.log_line(f"Interrupted work is finished by the next run: {state.locked}")
         counts = plan.counts() if plan else {}
