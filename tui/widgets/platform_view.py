@@ -362,7 +362,7 @@ class PlatformView(Vertical):
         if self.running:
             return
         if holder:
-            sentence = f"Runs wait until it has ended: {holder}"
+            sentence = f"Waiting: {holder}; the run keys come back when it has ended"
             self.run_panel.status(Text(f"⏳ {sentence}", style="bold yellow"))
             self.run_panel.log_line(sentence, "yellow")
         else:
