@@ -146,9 +146,15 @@ def _case_insensitive(term: str) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=65536)
 def hashtag(term: str) -> str:
-    """`Lantern Festival` -> `LanternFestival`: letters, digits and underscores only."""
+    """`Lantern Festival` -> `LanternFestival`: letters (with their accents), decimal
+    digits and underscores only, the characters a pixelfed hashtag is made of."""
     normal = unicodedata.normalize("NFC", term)
-    return "".join(c for c in normal if c.isalnum() or c == "_")
+    return "".join(c for c in normal if c == "_" or _hashtag_category(c))
+
+
+def _hashtag_category(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category == "Nd"
 
 
 def aperture_text(aperture: str) -> str:

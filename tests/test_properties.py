@@ -28,7 +28,10 @@ from sync.rules import (
     ALT_TEXT_TOO_LONG,
     CAPTION_TOO_LONG,
     CONFLICT,
-    IS_MASTER,
+    FLAGGED_NOT_PUBLISHED,
+    NO_USABLE_VERSION,
+    SEVERAL_VERSIONS,
+    SHARED_RECORD,
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
     Action,
@@ -54,6 +57,8 @@ category = st.one_of(
     level.map(lambda a: "Socials|flickr|albums|" + a),
     st.lists(level, min_size=1, max_size=3).map("|".join),
 )
+POSTED = AttributeRecord(1, 1, {"photo_id": "9", "media_id": "8", "status_id": "9"})
+"""A complete record on either platform."""
 flag_sets = st.sets(st.sampled_from((FLAG_UPDATE, FLAG_METADATA, FLAG_DELETE)))
 
 
@@ -85,7 +90,11 @@ def photos(draw: st.DrawFn) -> Photo:
         lens=draw(st.sampled_from(("", "XF16-55mm"))),
         categories=categories,
         flags=frozenset(draw(flag_sets)),
-        records=(AttributeRecord(1, 1, {"photo_id": "9"}),) if posted else (),
+        direct=draw(st.booleans()),
+        records=(POSTED,) if posted else (),
+        relation_errors=tuple(
+            draw(st.sets(st.sampled_from((SEVERAL_VERSIONS, NO_USABLE_VERSION, SHARED_RECORD))))
+        ),
     )
 
 
@@ -167,14 +176,22 @@ def test_classification_is_total_and_follows_the_priorities(photo: Photo, platfo
     assert (verdict.action is Action.ERROR) == bool(verdict.errors)
     deleting = FLAG_DELETE in photo.flags
     changing = bool(photo.flags & {FLAG_UPDATE, FLAG_METADATA})
-    if deleting and changing:
+    unsure = SHARED_RECORD in photo.relation_errors
+    if unsure:
+        # Which post the photo is cannot be told: nothing acts on it.
+        assert verdict.action is Action.ERROR
+        assert SHARED_RECORD in verdict.errors
+    elif deleting and changing:
         assert verdict.errors == (CONFLICT,)
     elif deleting:
         # _delete wins over anything wrong with the photo, posted or not.
         assert verdict.action is Action.DELETE
+    elif not photo.on_platform and not photo.direct:
+        # Only direct members of Socials|<platform> are ever published.
+        assert verdict.errors == ((FLAGGED_NOT_PUBLISHED,) if changing else ())
     elif not photo.on_platform:
         assert verdict.action in (Action.ADD, Action.ERROR)
-        assert (IS_MASTER in verdict.errors) == photo.is_master
+        assert set(photo.relation_errors) <= set(verdict.errors)
     elif FLAG_UPDATE in photo.flags:
         assert verdict.action in (Action.UPDATE, Action.ERROR)
     elif FLAG_METADATA in photo.flags:
@@ -182,7 +199,12 @@ def test_classification_is_total_and_follows_the_priorities(photo: Photo, platfo
         assert not {"file not found", "invalid format", "file too large"} & set(verdict.errors)
     else:
         assert verdict.action is Action.UNCHANGED
-    checked = not deleting and (not photo.on_platform or changing)
+    checked = (
+        not unsure
+        and not deleting
+        and (photo.direct or photo.on_platform)
+        and (not photo.on_platform or changing)
+    )
     if checked:
         # A limit error is named exactly when the rendered post breaks that limit.
         for value, limit, name in (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync.config import Credentials, Settings
 from sync.photo import Photo
-from sync.platforms.flickr import FlickrPost
+from sync.platforms.flickr import FlickrPost, unique_tags
 from sync.rendering import (
     PostSize,
     Rendered,
@@ -50,7 +50,8 @@ def render_flickr(
 ) -> Rendered[FlickrPost]:
     albums, album_warnings = memberships(photo, settings, settings.categories.albums)
     groups, group_warnings = memberships(photo, settings, settings.categories.groups)
-    tags = tuple(keyword_terms(photo, settings.keywords, settings.categories))
+    # What flickr keeps: tags that differ only in case and punctuation are one tag.
+    tags = tuple(unique_tags(keyword_terms(photo, settings.keywords, settings.categories)))
     post = FlickrPost(
         file=photo.file,
         title=photo.title or photo.name,

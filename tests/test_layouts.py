@@ -1,0 +1,173 @@
+"""Exactly what the categories say, in both IMatch layouts the original tool's users have.
+
+The plan of the sample library matches every case's `expect` (both layouts, moves
+between them, stray flags, records on relatives, invisible text, limits as the platforms
+count them), and a library as the original tool left it (masters in Socials, records on
+the masters) keeps working, and keeps working after the assignments move to versions,
+with no upload of anything already published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imatch.client import IMatchClient
+from sandbox.imatch_db import IMatchDatabase
+from sandbox.library import (
+    DEMO_APP_VARIABLES,
+    PLATFORMS,
+    LibraryBuilder,
+    LibraryInfo,
+    generate_library,
+)
+from sandbox.world import SandboxWorld, sandbox_world
+from sync.config import Credentials, Settings
+from sync.plan import Plan, read_plan
+from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+
+ACTING_ERRORS = {"upload rejected"}
+"""Errors only the platform can find (when it refuses the upload); planned as an add."""
+
+
+async def plans(client: IMatchClient) -> dict[str, Plan]:
+    return {
+        platform: await read_plan(client, platform, Settings(), Credentials(), None)
+        for platform in PLATFORMS
+    }
+
+
+async def test_the_plan_does_what_every_case_expects(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    db = IMatchDatabase.load(sample_library.path)
+    planned = await plans(imatch)
+    wrong = []
+    for platform, plan in planned.items():
+        for file in db.files.values():
+            expect = file.expect.get(platform)
+            if expect is None:
+                continue
+            errors = set(expect["errors"]) - ACTING_ERRORS
+            action = expect["action"] if errors or not expect["errors"] else "add"
+            item = plan.item(file.id)
+            got = (item.action.value, set(item.verdict.errors)) if item else None
+            if got != (action, errors):
+                wrong.append((platform, file.expect["case"], got, (action, errors)))
+    assert wrong == []
+
+
+async def test_master_in_socials_uploads_its_single_version_with_the_masters_metadata(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    db = IMatchDatabase.load(sample_library.path)
+    master_id = sample_library.cases["master in Socials"]
+    [[version_id]] = db.version_groups(master_id)
+    plan = (await plans(imatch))["flickr"]
+    item = plan.item(master_id)
+    assert item is not None
+    assert item.photo.upload_id == version_id
+    assert item.photo.file.path == Path(db.files[version_id].file_name)
+    assert item.photo.file.format == "JPEG"
+    assert item.rendered.post.title == db.files[master_id].tags["title"]
+    # `_update` on a master the original published replaces the image with the version.
+    update = plan.item(sample_library.cases["master layout update"])
+    assert update is not None
+    assert update.verdict.replace_image
+    assert update.photo.file.format == "JPEG"
+
+
+# --- the migration: a library as the original tool left it -------------------------------
+
+
+def original_library(dest: Path, photos: int = 6) -> dict[str, list[int]]:
+    """Masters in Socials|<platform> with their single JPEG version and records on the
+    masters (the original's last release); one master waits to be published."""
+    builder = LibraryBuilder(dest, seed=7, image_size=(64, 48))
+    masters, versions = [], []
+    for number in range(photos):
+        master, version = builder.photo_pair(100 + number)
+        assert master is not None
+        builder.publish(master, *PLATFORMS)
+        if number < photos - 1:
+            builder.posted(master, *PLATFORMS)
+        masters.append(master.id)
+        versions.append(version.id)
+    builder.write(dict(DEMO_APP_VARIABLES))
+    return {"masters": masters, "versions": versions}
+
+
+@pytest.fixture
+def original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[SandboxWorld, dict[str, list[int]]]]:
+    files = original_library(tmp_path / "library")
+    with sandbox_world(tmp_path / "library") as world:
+        world.configure_home(tmp_path / "home", NO_RATE_LIMITS)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
+        yield world, files
+
+
+def move_assignments(world: SandboxWorld, old: list[int], new: list[int]) -> None:
+    for platform in PLATFORMS:
+        world.imatch.db.assign(f"Socials|{platform}", new)
+        world.imatch.db.unassign(f"Socials|{platform}", old)
+
+
+def test_the_original_layout_keeps_working_and_moving_it_never_reuploads(
+    original: tuple[SandboxWorld, dict[str, list[int]]],
+) -> None:
+    world, files = original
+    masters, versions = files["masters"], files["versions"]
+    published = {p: set(remote_posts(world, p)) for p in PLATFORMS}
+    assert all(len(posts) == len(masters) - 1 for posts in published.values())
+
+    code, summary = sync_once()
+    assert code == 0, summary
+    for platform in PLATFORMS:
+        result = summary["platforms"][platform]
+        assert (result["added"], result["errors"]) == (1, 0), platform
+        # The new one is its JPEG version, recorded on the master like the original did.
+        new = set(remote_posts(world, platform)) - published[platform]
+        assert len(new) == 1
+        assert masters[-1] in records(world, platform)
+        published[platform] |= new
+
+    # Following the old advice: the assignment moves from the masters to the versions.
+    move_assignments(world, masters, versions)
+    code, summary = sync_once()
+    assert code == 0, summary
+    for platform in PLATFORMS:
+        result = summary["platforms"][platform]
+        assert (result["added"], result["errors"]) == (0, 0), platform
+        assert result["unchanged"] == len(versions)
+        assert set(remote_posts(world, platform)) == published[platform]
+
+    # `_update` on a version whose record is on its master replaces that post's image.
+    world.imatch.db.assign("Socials|flickr|_update", [versions[0]])
+    [record] = records(world, "flickr")[masters[0]]
+    before = world.flickr.photo(record["photo_id"]).replace_count
+    code, summary = sync_once(platforms=["flickr"])
+    assert code == 0, summary
+    assert summary["platforms"]["flickr"]["updated"] == 1
+    replaced = world.flickr.photo(record["photo_id"])
+    assert replaced.replace_count == before + 1
+    jpeg = Path(world.imatch.db.files[versions[0]].file_name).read_bytes()
+    assert replaced.sha256 == hashlib.sha256(jpeg).hexdigest()
+    assert set(remote_posts(world, "flickr")) == published["flickr"]
+
+    # And back again: nothing is uploaded either.
+    move_assignments(world, versions, masters)
+    code, summary = sync_once()
+    assert code == 0, summary
+    for platform in PLATFORMS:
+        assert summary["platforms"][platform]["added"] == 0
+        assert set(remote_posts(world, platform)) == published[platform]
+
+
+def test_a_sample_library_with_master_cases_still_scales(tmp_path: Path) -> None:
+    info = generate_library(tmp_path, 10, cases=True)
+    assert info.cases["master in Socials"] in IMatchDatabase.load(tmp_path).files
