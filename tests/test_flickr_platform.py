@@ -426,7 +426,12 @@ async def test_update_diffs_albums_and_groups_both_ways(world: World) -> None:
 
     outcome = await platform.update(
         ref,
-        world.post(albums=(new_album.id,), groups=(new_group.id, curated.id)),
+        world.post(
+            albums=(new_album.id,),
+            groups=(new_group.id, curated.id),
+            managed_albums=frozenset({old_album.id, new_album.id}),
+            managed_groups=frozenset({old_group.id, new_group.id, curated.id}),
+        ),
         replace_image=False,
     )
 
@@ -435,6 +440,33 @@ async def test_update_diffs_albums_and_groups_both_ways(world: World) -> None:
     assert (old_group.pool, new_group.pool, curated.pending) == ([], [photo_id], [photo_id])
     assert outcome.warnings == (f"group {curated.id}: pending moderation (error 6)",)
     assert outcome.calls == 7  # 2 reads; albums: 1 remove, 1 add; groups: 1 remove, 2 adds
+
+
+async def test_update_leaves_albums_and_groups_imatch_does_not_manage_alone(
+    world: World,
+) -> None:
+    """Issue 12 item 4: memberships made by hand on flickr survive a `_metadata` update,
+    and an album whose only photo this is is not deleted with it."""
+    sim = world.sim
+    platform = world.platform()
+    managed = sim.add_photoset(world.user, "Landscapes", [sim.add_photo(world.user).id])
+    ref = (await platform.add(world.post(albums=(managed.id,)), MARKER)).ref
+    photo_id = ref.ids["photo_id"]
+    by_hand = sim.add_photoset(world.user, "Made on flickr", [photo_id])
+    curated_pool = sim.add_group("Curated by hand")
+    curated_pool.pool.append(photo_id)
+
+    # The photo left the IMatch album category: only that membership goes.
+    await platform.update(
+        ref,
+        world.post(albums=(), managed_albums=frozenset({managed.id}), managed_groups=frozenset()),
+        replace_image=False,
+    )
+
+    assert photo_id not in managed.photo_ids
+    assert by_hand.id in sim.state.photosets
+    assert by_hand.photo_ids == [photo_id]
+    assert curated_pool.pool == [photo_id]
 
 
 async def test_update_of_a_photo_gone_from_flickr_is_permanent(world: World) -> None:

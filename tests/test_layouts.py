@@ -171,3 +171,44 @@ def test_the_original_layout_keeps_working_and_moving_it_never_reuploads(
 def test_a_sample_library_with_master_cases_still_scales(tmp_path: Path) -> None:
     info = generate_library(tmp_path, 10, cases=True)
     assert info.cases["master in Socials"] in IMatchDatabase.load(tmp_path).files
+
+
+# --- flickr albums and groups curated by hand ----------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
+    with sandbox_world() as world:
+        world.configure_home(tmp_path, NO_RATE_LIMITS)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+        yield world
+
+
+def case_id(world: SandboxWorld, name: str) -> int:
+    return next(f.id for f in world.imatch.db.files.values() if f.expect.get("case") == name)
+
+
+def test_a_metadata_update_changes_only_the_albums_and_groups_imatch_manages(
+    world: SandboxWorld,
+) -> None:
+    sim, db = world.flickr, world.imatch.db
+    file_id = case_id(world, "metadata")  # in the IMatch album category `Landscapes`
+    [record] = records(world, "flickr")[file_id]
+    photo_id = record["photo_id"]
+    user = sim.state.photos[photo_id].owner
+    albums = db.descendants("Socials|flickr|albums")
+    managed = {c.name: c.description.splitlines()[0] for c in albums}
+    birds = sim.state.photosets[managed["Birds of the coast"]]
+    birds.photo_ids.append(photo_id)  # an IMatch album the photo is not in (any more)
+    by_hand = sim.add_photoset(sim.state.users[user], "Made on flickr", [photo_id])
+    pool = sim.add_group("Curated by hand")
+    pool.pool.append(photo_id)
+
+    _, summary = sync_once(platforms=["flickr"])
+
+    assert summary["platforms"]["flickr"]["metadata"] >= 1, summary
+    assert photo_id in sim.state.photosets[managed["Landscapes"]].photo_ids
+    assert photo_id not in birds.photo_ids
+    # Made on flickr: kept, and the album (whose only photo this is) still exists.
+    assert sim.state.photosets[by_hand.id].photo_ids == [photo_id]
+    assert pool.pool == [photo_id]

@@ -64,6 +64,8 @@ def render_flickr(
         is_family=credentials.flickr_is_family,
         albums=albums,
         groups=groups,
+        managed_albums=photo.managed.get(settings.categories.albums, frozenset()) | set(albums),
+        managed_groups=photo.managed.get(settings.categories.groups, frozenset()) | set(groups),
     )
     size = PostSize(
         title_chars=len(post.title),
