@@ -178,7 +178,52 @@ def test_keyword_filters_keep_private_places_private() -> None:
     terms = keyword_terms(photo, settings, CategorySettings())
     assert terms == ["Australia", "lake", "Lantern Festival", "nature", "Victoria", "water"]
     only_nature = KeywordSettings(include_roots=("nature",), levels=(3,), location_levels=())
-    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake", "Lantern Festival"]
+    # The roots apply to category keywords too (issue 12): no festival outside `nature`.
+    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake"]
+
+
+PRIVATE = "Elm Street 5"
+
+
+@pytest.mark.parametrize(
+    "exclude", ["places|home", "places|home|", "places | home", "Places|HOME", " places||home "]
+)
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "places|home|Elm Street 5",
+        "places | home | Elm Street 5",
+        "places||home|Elm Street 5",
+        "PLACES|Home |Elm Street 5|",
+        "|places|ho\u200bme|Elm Street 5",
+    ],
+)
+def test_exclusions_compare_normalised_paths(exclude: str, keyword: str) -> None:
+    photo = example(keywords=(keyword, "nature|water|lake"))
+    settings = KeywordSettings(exclude=(exclude,))
+    terms = keyword_terms(photo, settings, CategorySettings())
+    assert PRIVATE not in terms
+    assert "home" not in [t.casefold() for t in terms]
+    assert "lake" in terms
+
+
+def test_filters_apply_to_keywords_from_categories() -> None:
+    photo = example(
+        keywords=("nature|water|lake",),
+        categories={
+            "Location|Australia|Victoria|Home Street": "",
+            "Event|Festival|Lantern Festival": "",
+            "Image Characteristics|Genre|landscape": "",
+        },
+    )
+    only_nature = KeywordSettings(include_roots=("nature",))
+    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake", "nature", "water"]
+    with_places = KeywordSettings(include_roots=("Nature", "location |"))
+    assert "Victoria" in keyword_terms(photo, with_places, CategorySettings())
+    private = KeywordSettings(exclude=("location | australia | victoria | home street|",))
+    terms = keyword_terms(photo, private, CategorySettings())
+    assert "Home Street" not in terms
+    assert "Lantern Festival" in terms
 
 
 def test_album_category_without_id_is_a_warning() -> None:
