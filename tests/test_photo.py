@@ -69,7 +69,7 @@ def test_an_invisible_title_or_headline_is_missing_and_falls_back_to_the_master(
     )
     [photo] = build_photos(pub)
     assert photo.title == "Morning fog"  # the version's invisible title is no title
-    assert photo.text_from_master == {"title"}
+    assert photo.text_from_master == {"title", "description"}
     assert photo.headline == ""
     settings = Settings()
     rendered = render_pixelfed(photo, settings, Credentials())
