@@ -227,6 +227,9 @@ class Credentials:
     flickr_is_public: bool = False
     flickr_is_friend: bool = False
     flickr_is_family: bool = False
+    flickr_url: str = ""
+    """The original's `flickr_url`: the photostream whose address + `/<photo id>` is
+    recorded as a photo's `url` (empty: flickr's own photo page)."""
     pixelfed_token: str = field(default="", repr=False)
     pixelfed_url: str = ""
     pixelfed_visibility: str = "public"
@@ -240,6 +243,7 @@ APP_VARIABLE_NAMES = (
     "flickr_is_public",
     "flickr_is_friend",
     "flickr_is_family",
+    "flickr_url",
     "pixelfed_token",
     "pixelfed_url",
     "pixelfed_visibility",
@@ -262,6 +266,7 @@ def credentials(
         flickr_is_public=variables.flag("flickr_is_public"),
         flickr_is_friend=variables.flag("flickr_is_friend"),
         flickr_is_family=variables.flag("flickr_is_family"),
+        flickr_url=env("flickr_url") or variables.text("flickr_url"),
         pixelfed_token=env("pixelfed_token") or variables.text("pixelfed_token"),
         pixelfed_url=env("pixelfed_url") or settings.pixelfed.url or variables.text("pixelfed_url"),
         pixelfed_visibility=settings.pixelfed.visibility

@@ -100,9 +100,11 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
             "flickr_is_family": "1",
             "pixelfed_url": "https://pixelfed.example",
             "pixelfed_visibility": "unlisted",
+            "flickr_url": " https://www.flickr.com/photos/dcbuchan ",
         }
     )
     creds = credentials(variables, settings, environ={})
+    assert creds.flickr_url == "https://www.flickr.com/photos/dcbuchan"
     assert (creds.flickr_api_key, creds.flickr_api_secret) == ("key-1234", "secret-5678")
     assert (creds.flickr_is_public, creds.flickr_is_friend, creds.flickr_is_family) == (
         True,

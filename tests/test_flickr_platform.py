@@ -27,6 +27,8 @@ from PIL import Image
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.flickr_state import Consumer, User
 from sandbox.serving import SwappableApp, serve_in_thread
+from sync.config import Credentials, Settings
+from sync.connect import SetupError, open_platform
 from sync.platforms.base import (
     Account,
     AmbiguousError,
@@ -284,6 +286,34 @@ async def test_add_publishes_one_photo_with_everything_and_checkpoints_first(
         "flickr.groups.pools.add",
     ]
     assert outcome.calls == 4
+
+
+async def test_the_recorded_url_follows_the_originals_flickr_url(
+    world: World, tmp_path: Path
+) -> None:
+    """The original recorded `url` as its `flickr_url` app variable + `/` + the photo id."""
+    photostream = "https://www.flickr.com/photos/dcbuchan"
+    store = SecretStore(tmp_path / "state")
+    save_token(store, world.consumer.key, world.token())
+    credentials = Credentials(
+        flickr_api_key=world.consumer.key,
+        flickr_api_secret=world.consumer.secret,
+        flickr_url=f"{photostream}/",
+    )
+    settings = Settings(flickr=dataclasses.replace(Settings().flickr, url=world.url))
+    platform = open_platform("flickr", settings, credentials, store)
+    assert isinstance(platform, FlickrPlatform)
+    world.platforms.append(platform)
+    outcome = await platform.add(world.post(), MARKER)
+    assert outcome.ref.url == f"{photostream}/{outcome.ref.ids['photo_id']}"
+
+
+def test_a_flickr_url_that_is_no_address_is_named(tmp_path: Path) -> None:
+    store = SecretStore(tmp_path / "state")
+    save_token(store, "key", FlickrToken("t", "s", "delete", "1@N00", "jane", "Jane"))
+    credentials = Credentials(flickr_api_key="key", flickr_api_secret="x", flickr_url="dcbuchan")
+    with pytest.raises(SetupError, match="flickr_url is 'dcbuchan': set the IMatch application"):
+        open_platform("flickr", Settings(), credentials, store)
 
 
 async def test_add_reports_every_refusal_after_the_upload_as_a_warning(world: World) -> None:

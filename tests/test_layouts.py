@@ -29,6 +29,8 @@ from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
 from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
 
+PHOTOSTREAM = "https://www.flickr.com/photos/dcbuchan"
+"""The original's `flickr_url` app variable: the base of the `url` it recorded."""
 ACTING_ERRORS = {"upload rejected"}
 """Errors only the platform can find (when it refuses the upload); planned as an add."""
 
@@ -96,7 +98,7 @@ def original_library(dest: Path, photos: int = 6) -> dict[str, list[int]]:
             builder.posted(master, *PLATFORMS)
         masters.append(master.id)
         versions.append(version.id)
-    builder.write(dict(DEMO_APP_VARIABLES))
+    builder.write({**DEMO_APP_VARIABLES, "flickr_url": PHOTOSTREAM})
     return {"masters": masters, "versions": versions}
 
 
@@ -133,7 +135,9 @@ def test_the_original_layout_keeps_working_and_moving_it_never_reuploads(
         # The new one is its JPEG version, recorded on the master like the original did.
         new = set(remote_posts(world, platform)) - published[platform]
         assert len(new) == 1
-        assert masters[-1] in records(world, platform)
+        [record] = records(world, platform)[masters[-1]]
+        if platform == "flickr":  # as the original recorded it, from `flickr_url`
+            assert record["url"] == f"{PHOTOSTREAM}/{record['photo_id']}"
         published[platform] |= new
 
     # Following the old advice: the assignment moves from the masters to the versions.

@@ -196,9 +196,11 @@ class FlickrPlatform(Platform[FlickrPost]):
         timeout: float = DEFAULT_TIMEOUT,
         limiter: RateLimiter | None = None,
         formats: frozenset[str] = frozenset({"JPEG"}),
+        photostream_url: str = "",
     ) -> None:
         self.token = token
         self.formats = formats
+        self.photostream_url = photostream_url.strip().rstrip("/")
         self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
         self._limits: Limits | None = None
 
@@ -213,6 +215,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         return await self.client.call(method, write=write, **params)
 
     def photo_page(self, photo_id: str) -> str:
+        """The `url` recorded in IMatch: the original's `flickr_url` + `/<id>` when set."""
+        if self.photostream_url:
+            return f"{self.photostream_url}/{photo_id}"
         return f"https://www.flickr.com/photos/{self.token.user_nsid}/{photo_id}/"
 
     # --- login and limits ---------------------------------------------------------
