@@ -10,10 +10,12 @@ with no upload of anything already published.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from imatch.client import IMatchClient
 from sandbox.imatch_db import IMatchDatabase
@@ -27,7 +29,9 @@ from sandbox.library import (
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
+from sync.report import Reporter
 from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tui.widgets.detail_pane import describe
 
 PHOTOSTREAM = "https://www.flickr.com/photos/dcbuchan"
 """The original's `flickr_url` app variable: the base of the `url` it recorded."""
@@ -216,3 +220,62 @@ def test_a_metadata_update_changes_only_the_albums_and_groups_imatch_manages(
     # Made on flickr: kept, and the album (whose only photo this is) still exists.
     assert sim.state.photosets[by_hand.id].photo_ids == [photo_id]
     assert pool.pool == [photo_id]
+
+
+# --- saying where a photo comes from: detail pane and --dry-run ----------------------------
+
+
+async def test_the_detail_pane_and_dry_run_say_file_metadata_source_and_matched_post(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    db = IMatchDatabase.load(sample_library.path)
+    plan = (await plans(imatch))["flickr"]
+    cases = sample_library.cases
+
+    def name(file_id: int) -> str:
+        return db.files[file_id].name
+
+    moved = plan.item(cases["moved to version, update"])
+    assert moved is not None
+    [[master]] = db.master_groups(moved.file_id)
+    [record] = [r for r in db.instances.values() if r.file_id == master and r.set_name == "flickr"]
+    on_master = f"post: photo_id {record.values['photo_id']} (record on the master {name(master)})"
+    master_item = plan.item(cases["master in Socials"])
+    assert master_item is not None
+    [[version]] = db.version_groups(master_item.file_id)
+    expected = [
+        (
+            moved,
+            [
+                f"uploads {moved.photo.name}; metadata: the master {name(master)}",
+                on_master,
+            ],
+        ),
+        (
+            master_item,
+            [
+                f"uploads {name(version)}, the master's version; "
+                f"metadata: the master {master_item.photo.name}",
+                "post: none yet",
+            ],
+        ),
+    ]
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    out = io.StringIO()
+    reporter = Reporter(out, json_mode=False)
+    reporter.plan(plan, dry_run=True)
+    printed = out.getvalue()
+    photos = {p["id"]: p for p in reporter.results["flickr"]["photos"]}
+    for item, phrases in expected:
+        console.print(describe(item))
+        pane = " ".join(console.export_text(clear=True).split())
+        origin = photos[item.file_id]
+        json_line = (
+            f"uploads {origin['file']}; metadata: {origin['metadata']}; post: {origin['post']}"
+        )
+        for phrase in phrases:
+            assert phrase in printed
+            assert phrase in json_line
+        for key in ("file", "metadata", "post"):
+            assert " ".join(str(origin[key]).split()) in pane
