@@ -44,6 +44,29 @@ CONFLICT = "update and delete conflict"
 RECORD_INCOMPLETE = "attribute record incomplete"
 RECORDS_ON_RELATIVES = "records on master and version"
 FLAGGED_NOT_PUBLISHED = "flagged but not published"
+ERROR_NAMES = (
+    MISSING_TITLE,
+    MISSING_DESCRIPTION,
+    MISSING_HEADLINE,
+    MISSING_KEYWORDS,
+    MISSING_GENRE,
+    INVALID_FORMAT,
+    FILE_TOO_LARGE,
+    FILE_NOT_FOUND,
+    CAPTION_TOO_LONG,
+    ALT_TEXT_TOO_LONG,
+    TITLE_TOO_LONG,
+    TOO_MANY_TAGS,
+    CONFLICT,
+    RECORD_INCOMPLETE,
+    RECORDS_ON_RELATIVES,
+    FLAGGED_NOT_PUBLISHED,
+    SEVERAL_VERSIONS,
+    NO_USABLE_VERSION,
+    BOTH_ASSIGNED,
+    SHARED_RECORD,
+)
+"""Every error name planning can give a photo."""
 RECORD_ERRORS = frozenset({RECORD_INCOMPLETE, RECORDS_ON_RELATIVES, SHARED_RECORD})
 """Errors that leave it unknown which post the photo is: nothing may act on it."""
 NOTE_CLEARED = "never posted: flags cleared, nothing uploaded"

@@ -235,3 +235,10 @@ def test_plan_item_lookup_follows_replacements_and_growth():
     assert plan.item(4) is None
     plan.items.reverse()
     assert plan.item(3) is plan.items[3]
+
+
+def test_every_error_name_planning_gives_has_a_fix_text() -> None:
+    from sync.rules import ERROR_NAMES
+    from tui.widgets.fixes import FIXES
+
+    assert [name for name in ERROR_NAMES if name not in FIXES] == []
