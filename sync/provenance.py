@@ -48,7 +48,7 @@ def _metadata(photo: Photo) -> str:
     if photo.layout is Layout.SINGLE:
         return "its own"
     text = f"the master {_name(photo, photo.master_id)}"
-    own = [f for f in TEXT_FIELDS if f not in photo.text_from_master]
+    own = [f for f in TEXT_FIELDS if f not in photo.text_from_master and getattr(photo, f)]
     return f"{text} ({_joined(own)}: the version's own)" if own else text
 
 
