@@ -279,3 +279,23 @@ async def test_the_detail_pane_and_dry_run_say_file_metadata_source_and_matched_
             assert phrase in json_line
         for key in ("file", "metadata", "post"):
             assert " ".join(str(origin[key]).split()) in pane
+
+
+def test_a_master_in_socials_is_published_and_replaced_with_its_jpeg_version(
+    world: SandboxWorld,
+) -> None:
+    db = world.imatch.db
+
+    def version_sha(master: int) -> str:
+        [[version]] = db.version_groups(master)
+        return hashlib.sha256(Path(db.files[version].file_name).read_bytes()).hexdigest()
+
+    added, updated = case_id(world, "master in Socials"), case_id(world, "master layout update")
+    _, summary = sync_once(platforms=["flickr"])
+    assert summary["platforms"]["flickr"]["status"] == "run", summary
+    for master in (added, updated):
+        [record] = records(world, "flickr")[master]  # recorded on the master, as before
+        photo = world.flickr.photo(record["photo_id"])
+        assert photo.sha256 == version_sha(master)
+        assert photo.title == db.files[master].tags["title"]
+    assert world.flickr.photo(records(world, "flickr")[updated][0]["photo_id"]).replace_count == 1
