@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.imatch_db import IMatchDatabase
+from sandbox.library import LibraryInfo
+from sandbox.mastodon_seeding import seed_mastodon
 from sandbox.mastodon_server import MastodonSimulator
 from sandbox.serving import SwappableApp, serve_in_thread
 from tests.mastodon_fixtures import START, image_bytes
@@ -627,3 +630,27 @@ async def test_statuses_and_edits_share_the_300_per_3_hours_family(
     assert len(sim.state.statuses) == 2
     sim.advance(reset_of(refused) - sim.now())
     assert (await post_status(client, token, status="three")).status_code == 200
+
+
+# --- seeding a library's posts (sandbox/mastodon_seeding.py) --------------------------------
+
+
+def test_seeding_posts_the_librarys_mastodon_records(
+    sim: MastodonSimulator, server: tuple[SwappableApp, str], sample_library: LibraryInfo
+) -> None:
+    db = IMatchDatabase.load(sample_library.path)
+    posted = [i for i in db.instances.values() if i.set_name == "pixelfed"][:3]
+    for instance in posted:
+        db.add_instance("mastodon", instance.file_id, {"posted": "2024-01-01"})
+    sim.settings.media_limit = 2  # lifted while seeding, restored after
+    token = seed_mastodon(sim, server[1], db)
+    records = [i for i in db.instances.values() if i.set_name == "mastodon"]
+    assert len(records) == len(posted) == len(sim.state.statuses)
+    for record in records:
+        status = sim.state.statuses[record.values["status_id"]]
+        assert status.media_ids == [record.values["media_id"]]
+        assert record.values["url"].endswith(f"/{status.id}")
+    assert db.app_variables["mastodon_token"] == token
+    assert db.app_variables["mastodon_url"] == server[1]
+    assert sim.settings.media_limit == 2
+    assert not sim.state.throttles
