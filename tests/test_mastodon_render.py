@@ -224,3 +224,19 @@ def test_detail_fields_show_what_is_sent() -> None:
     assert rows["Visibility"] == "direct (only the accounts it mentions)"
     assert rows["Hashtags"].startswith("#lake #landscape")
     assert rows["Length"].startswith(f"{len(post.post.caption)} characters")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Morning fog -- https://example.org/a/b?c=d, and more.",
+        "(see https://example.org/x) @bob@social.example @carol hi",
+        "Caf\u00e9 e\u0301 \U0001f1ef\U0001f1f5\U0001f1ef\U0001f1f5 \U0001f44d\U0001f3fd #tag\r\n",
+        "mail me@example.org or /@path and =@x",
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467 family",
+    ],
+)
+def test_the_renderer_counts_as_the_simulated_server_does(text: str) -> None:
+    from sandbox.mastodon_model import status_length
+
+    assert countable_length(text) == status_length(text, "")
