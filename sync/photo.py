@@ -281,9 +281,10 @@ def _flag_shared_records(pub: Publication, photos: list[Photo]) -> list[Photo]:
     versions of a master that holds the record) could belong to either: both get
     `record shared by versions` instead of one of them being held back silently."""
     claims: dict[int, list[int]] = {}
+    candidates = set(pub.candidates)
     for photo in photos:
         for relative in photo.relatives:
-            if pub.records.get(relative) and relative not in pub.candidates:
+            if pub.records.get(relative) and relative not in candidates:
                 claims.setdefault(relative, []).append(photo.id)
     shared = {c for claimants in claims.values() if len(claimants) > 1 for c in claimants}
     if not shared:
@@ -348,7 +349,7 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(part.strip() for part in value.split(";") if part.strip())
+        keywords.extend(part.strip() for part in value.split(";") if visible(part))
     return tuple(dict.fromkeys(keywords))
 
 
