@@ -45,6 +45,12 @@ def memberships(photo: Photo, settings: Settings, kind: str) -> tuple[tuple[str,
     return tuple(dict.fromkeys(ids)), warnings
 
 
+def _managed(photo: Photo, kind: str, wanted: tuple[str, ...]) -> frozenset[str]:
+    """Every album (or group) IMatch has a category for; one set shared by all photos."""
+    managed = photo.managed.get(kind, frozenset())
+    return managed if managed.issuperset(wanted) else managed | set(wanted)
+
+
 def render_flickr(
     photo: Photo, settings: Settings, credentials: Credentials
 ) -> Rendered[FlickrPost]:
@@ -64,8 +70,8 @@ def render_flickr(
         is_family=credentials.flickr_is_family,
         albums=albums,
         groups=groups,
-        managed_albums=photo.managed.get(settings.categories.albums, frozenset()) | set(albums),
-        managed_groups=photo.managed.get(settings.categories.groups, frozenset()) | set(groups),
+        managed_albums=_managed(photo, settings.categories.albums, albums),
+        managed_groups=_managed(photo, settings.categories.groups, groups),
     )
     size = PostSize(
         title_chars=len(post.title),
