@@ -596,6 +596,8 @@ def add_layout_cases(b: LibraryBuilder) -> None:
         b.publish(master, *both, flags=[flag] if flag else [])
         b.posted(master, *both)
         b.case(f"master layout {action}", master, **expect_all(action))
+        if flag == "_metadata":  # the album category sits on the master in this layout
+            master.categories.add("Socials|flickr|albums|Landscapes")
 
     master, _ = pair(44)
     b.add_version(master, 44, {})
@@ -680,14 +682,16 @@ def add_flag_cases(b: LibraryBuilder) -> None:
         **{p: {"action": "delete", "errors": []} for p in both},
     )
 
+    incomplete = {p: {"action": "error", "errors": ["attribute record incomplete"]} for p in both}
     _, v = b.photo_pair(64)
     b.publish(v, *both)
     b.posted(v, *both, incomplete=True)
-    b.case(
-        "empty record",
-        v,
-        **{p: {"action": "error", "errors": ["attribute record incomplete"]} for p in both},
-    )
+    b.case("empty record", v, **incomplete)
+    master, _ = b.photo_pair(65)
+    assert master is not None
+    b.publish(master, *both)
+    b.posted(master, *both, incomplete=True)
+    b.case("empty record on a master in Socials", master, **incomplete)
 
 
 def add_text_cases(b: LibraryBuilder) -> None:
@@ -700,6 +704,15 @@ def add_text_cases(b: LibraryBuilder) -> None:
     b.case(
         "invisible title",
         v,
+        **{p: {"action": "error", "errors": ["missing title"]} for p in both},
+    )
+    master, _ = b.photo_pair(73)
+    assert master is not None
+    master.tags["title"] = "\u00a0\u200d"
+    b.publish(master, *both)
+    b.case(
+        "invisible title on a master in Socials",
+        master,
         **{p: {"action": "error", "errors": ["missing title"]} for p in both},
     )
 

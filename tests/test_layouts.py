@@ -196,11 +196,12 @@ def case_id(world: SandboxWorld, name: str) -> int:
     return next(f.id for f in world.imatch.db.files.values() if f.expect.get("case") == name)
 
 
+@pytest.mark.parametrize("case", ["metadata", "master layout metadata"])
 def test_a_metadata_update_changes_only_the_albums_and_groups_imatch_manages(
-    world: SandboxWorld,
+    world: SandboxWorld, case: str
 ) -> None:
     sim, db = world.flickr, world.imatch.db
-    file_id = case_id(world, "metadata")  # in the IMatch album category `Landscapes`
+    file_id = case_id(world, case)  # in the IMatch album category `Landscapes`
     [record] = records(world, "flickr")[file_id]
     photo_id = record["photo_id"]
     user = sim.state.photos[photo_id].owner
