@@ -472,17 +472,28 @@ def strip_tags(text: str) -> str:
     return re.sub(r"<[^>]*>", "", text)
 
 
+def _is_hashtag(name: str) -> bool:
+    """pixelfed's Extractor: a hashtag needs a letter (`#2024` is text) and at most 124
+    characters; only the first 60 such matches count (Status::MAX_HASHTAGS)."""
+    return len(name) <= MAX_TAG_LENGTH and any(c.isalpha() for c in name)
+
+
+def _first_hashtags(caption: str) -> list[str]:
+    return [name for name in TAG_PATTERN.findall(caption) if _is_hashtag(name)][:MAX_TAGS]
+
+
 def extract_tags(caption: str | None) -> list[str]:
-    """Up to 60 hashtags of at most 124 characters; the rest are silently ignored (C7)."""
+    """The hashtags stored for a post: of the first 60 hashtags, each name once (C7)."""
     tags: list[str] = []
-    for name in TAG_PATTERN.findall(caption or ""):
-        if len(name) <= MAX_TAG_LENGTH and name.lower() not in (t.lower() for t in tags):
+    for name in _first_hashtags(caption or ""):
+        if name.lower() not in (t.lower() for t in tags):
             tags.append(name)
-    return tags[:MAX_TAGS]
+    return tags
 
 
 def render_caption(caption: str | None, base_url: str, line_breaks: bool = False) -> str:
-    """HTML with hashtags and URLs linked; edits also turn newlines into <br /> (C8)."""
+    """HTML with URLs and the first 60 hashtags linked; edits also turn newlines into
+    <br /> (C8)."""
     if not caption:
         return ""
     escaped = html.escape(caption, quote=False)
@@ -490,12 +501,18 @@ def render_caption(caption: str | None, base_url: str, line_breaks: bool = False
         lambda m: f'<a href="{m.group(0)}" rel="external nofollow noopener">{m.group(0)}</a>',
         escaped,
     )
-    linked = TAG_PATTERN.sub(
-        lambda m: (
-            f'<a href="{base_url}/discover/tags/{m.group(1).lower()}?src=hash" '
-            f'title="#{m.group(1)}" class="u-url hashtag" rel="external nofollow noopener">'
-            f"#{m.group(1)}</a>"
-        ),
-        linked,
-    )
+    budget = [MAX_TAGS]
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not _is_hashtag(name) or budget[0] == 0:
+            return match.group(0)
+        budget[0] -= 1
+        return (
+            f'<a href="{base_url}/discover/tags/{name.lower()}?src=hash" '
+            f'title="#{name}" class="u-url hashtag" rel="external nofollow noopener">'
+            f"#{name}</a>"
+        )
+
+    linked = TAG_PATTERN.sub(link, linked)
     return linked.replace("\n", "<br />\n") if line_breaks else linked

@@ -449,10 +449,13 @@ class Engine:
                 self.journal.remote_done(intent, dict(ref.ids))
                 deleted += records
                 intents.append(intent)
-        # Together, so they travel in one batch with other photos' write-backs.
+        # Together, so they travel in one batch with other photos' write-backs. Records
+        # are removed wherever they are (the file or a master/version relative), and so
+        # is every membership that would publish the photo again.
         writes = [self.writeback.forget_records(deleted)]
         if refusal is None:
-            writes.append(self.writeback.clear(photo.id, self.writeback.unpublish_paths))
+            for file_id in (photo.id, *photo.direct_relatives):
+                writes.append(self.writeback.clear(file_id, self.writeback.unpublish_paths))
         await self._recorded(None, asyncio.gather(*writes))
         if refusal is None:
             self.store.forget_file(self.name, photo.id)

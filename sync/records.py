@@ -16,7 +16,7 @@ from sync.photo import Photo
 
 
 def record_owners(photo: Photo) -> set[int]:
-    return {photo.id, *(record.file_id for record in photo.records)}
+    return {photo.id, *photo.relatives, *(record.file_id for record in photo.records)}
 
 
 async def fresh_records(

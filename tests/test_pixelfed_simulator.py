@@ -357,6 +357,21 @@ async def test_status_create_keeps_visibility_and_attaches_media(
     assert sim.state.statuses[body["id"]].caption == "Lake #nature"
 
 
+async def test_only_the_first_60_hashtags_with_a_letter_are_linked(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    """pixelfed's Extractor keeps the first 60 hashtag matches (Status::MAX_HASHTAGS), a
+    hashtag needs a letter, and one over 124 characters is ignored (StatusEntityLexer)."""
+    names = [chr(97 + n // 26) + chr(97 + n % 26) for n in range(67)]
+    caption = "Lake #2024 #" + "x" * 125 + " " + " ".join(f"#{n}" for n in names)
+    body = await new_status(client, token, status=caption)
+    assert [t["name"] for t in body["tags"]] == names[:60]
+    assert body["content"].count('class="u-url hashtag"') == 60
+    assert 'title="#2024"' not in body["content"]
+    assert f'title="#{names[59]}"' in body["content"]
+    assert f'title="#{names[60]}"' not in body["content"]
+
+
 @pytest.mark.parametrize(("quirk", "status_code"), [(True, 500), (False, 422)])
 async def test_direct_visibility_is_a_validation_error(
     sim: PixelfedSimulator,

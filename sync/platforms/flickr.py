@@ -5,7 +5,9 @@ upload whose answer was lost can be found again with `flickr.photos.search` and 
 (reference/platform-apis.md D1). After the upload answers, the photo id goes to the
 engine's checkpoint before anything else; the follow-up calls (date taken, albums, groups)
 never raise, they report warnings, so a photo is never uploaded twice. Updates read the
-photo first and call only the setters whose value differs.
+photo first and call only the setters whose value differs; album and group memberships
+are removed only for albums and groups IMatch manages (those with a category), so what
+the user curates on flickr by hand stays.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ class FlickrPost:
     """Photoset ids."""
     groups: tuple[str, ...]
     """Group NSIDs."""
+    managed_albums: frozenset[str] = frozenset()
+    """Every album IMatch has a category for: only these memberships are ever removed."""
+    managed_groups: frozenset[str] = frozenset()
+    """Every group IMatch has a category for: only these memberships are ever removed."""
 
 
 # --- tags and values ----------------------------------------------------------------
@@ -203,9 +209,11 @@ class FlickrPlatform(Platform[FlickrPost]):
         timeout: float = DEFAULT_TIMEOUT,
         limiter: RateLimiter | None = None,
         formats: frozenset[str] = frozenset({"JPEG"}),
+        photostream_url: str = "",
     ) -> None:
         self.token = token
         self.formats = formats
+        self.photostream_url = photostream_url.strip().rstrip("/")
         self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
         self._limits: Limits | None = None
         self._path_aliases: set[str] | None = None
@@ -222,6 +230,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         return await self.client.call(method, write=write, **params)
 
     def photo_page(self, photo_id: str) -> str:
+        """The `url` recorded in IMatch: the original's `flickr_url` + `/<id>` when set."""
+        if self.photostream_url:
+            return f"{self.photostream_url}/{photo_id}"
         return f"https://www.flickr.com/photos/{self.token.user_nsid}/{photo_id}/"
 
     # --- login and limits ---------------------------------------------------------
@@ -389,8 +400,8 @@ class FlickrPlatform(Platform[FlickrPost]):
                 await self.client.replace(post.file.path, photo_id)
             except FlickrCodeError as error:
                 raise upload_error(error) from None
-        await self._update_albums(op, photo_id, contexts, post.albums)
-        await self._update_groups(op, photo_id, contexts, post.groups)
+        await self._update_albums(op, photo_id, contexts, post.albums, post.managed_albums)
+        await self._update_groups(op, photo_id, contexts, post.groups, post.managed_groups)
         url = page_url_of(info)
         ref = RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
         return Outcome(ref, tuple(op.warnings), op.calls)
@@ -464,11 +475,17 @@ class FlickrPlatform(Platform[FlickrPost]):
             raise PermanentError("update rejected", error.detail) from None
 
     async def _update_albums(
-        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+        self,
+        op: _Operation,
+        photo_id: str,
+        contexts: dict[str, Any],
+        wanted: tuple[str, ...],
+        managed: frozenset[str],
     ) -> None:
         have = [str(s.get("id", "")) for s in as_list(contexts.get("set"))]
         for album in have:
-            if album in wanted:
+            # Albums the user curates on flickr (no IMatch category) are not ours to change.
+            if album in wanted or album not in managed:
                 continue
             try:
                 await self._call(
@@ -487,11 +504,16 @@ class FlickrPlatform(Platform[FlickrPost]):
                 await self._add_to_album(op, photo_id, album)
 
     async def _update_groups(
-        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+        self,
+        op: _Operation,
+        photo_id: str,
+        contexts: dict[str, Any],
+        wanted: tuple[str, ...],
+        managed: frozenset[str],
     ) -> None:
         have = [str(p.get("id", "")) for p in as_list(contexts.get("pool"))]
         for group in have:
-            if group in wanted:
+            if group in wanted or group not in managed:
                 continue
             try:
                 await self._call(

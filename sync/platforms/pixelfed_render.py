@@ -17,6 +17,14 @@ from sync.rendering import (
 )
 
 ALWAYS_TAGGED = "photography"
+MAX_HASHTAG_CHARS = 124
+"""pixelfed ignores a longer hashtag (StatusEntityLexer, Extractor)."""
+
+
+def linked_hashtags(tags: list[str]) -> int:
+    """How many of `tags` pixelfed would link: those with a letter (`#2024` is plain
+    text to pixelfed) and at most 124 characters. It links the first 60 of them."""
+    return sum(1 for t in tags if len(t) <= MAX_HASHTAG_CHARS and any(c.isalpha() for c in t))
 
 
 def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
@@ -55,6 +63,6 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=len(tags),
+        tags=linked_hashtags(tags),
     )
     return Rendered(post, size)
