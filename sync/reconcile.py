@@ -129,7 +129,14 @@ class Reconciler:
         if not intents:
             return self.report
         present = await self._files_in_imatch(sorted({i.file_id for i in intents}))
-        records = await self.client.attributes(self.name, sorted(present))
+        records: dict[int, list[AttributeRecord]] = dict(
+            await self.client.attributes(self.name, sorted(present))
+        )
+        # A planned photo's records may be on its master or version: read those too.
+        planned = [item.photo for f in present if (item := self.plan.item(f)) is not None]
+        if planned:
+            for file_id, found in (await fresh_records(self.client, self.name, planned)).items():
+                records[file_id] = list(found)
         for intent in intents:
             try:
                 await self.retrying(functools.partial(self._settle, intent, present, records))
@@ -250,7 +257,10 @@ class Reconciler:
             gone = list(existing)  # older intents did not journal which post
         await self.writeback.forget_records(gone)
         if len(gone) == len(existing):
-            await self.writeback.clear(intent.file_id, self.writeback.unpublish_paths)
+            item = self.plan.item(intent.file_id)
+            relatives = item.photo.direct_relatives if item is not None else ()
+            for file_id in (intent.file_id, *relatives):
+                await self.writeback.clear(file_id, self.writeback.unpublish_paths)
             self._deleted.add(intent.file_id)
         self.journal.done(intent.id)
         self.report.completed += 1

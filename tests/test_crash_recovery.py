@@ -27,6 +27,7 @@ import pytest
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import load_settings
+from sync.journal import Journal
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,
@@ -36,6 +37,7 @@ from tests.sync_checks import (
     remote_posts,
     sync_once,
 )
+from tests.test_layouts import move_assignments, original_library
 
 PHOTOS = 50
 KILL_AFTER = (1, 3, 8, 21, 55, 144)
@@ -283,3 +285,32 @@ def test_a_crash_between_the_record_write_and_the_flag_clear_changes_nothing_aga
             assert post.replace_count == 0
         else:
             assert post.edit_count == 0
+
+
+def test_a_crash_after_deleting_a_post_recorded_on_the_master_forgets_that_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions in Socials, records on their masters (the original tool's users who moved
+    their assignments). The run that deleted the post died before IMatch heard of it:
+    its journal says the post is gone; the next run forgets the master's record."""
+    files = original_library(tmp_path / "library")
+    with sandbox_world(tmp_path / "library") as world:
+        world.configure_home(tmp_path / "home", ONE_AT_A_TIME)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
+        move_assignments(world, files["masters"], files["versions"])
+        master, version = files["masters"][0], files["versions"][0]
+        [record] = records(world, "flickr")[master]
+        world.imatch.db.assign("Socials|flickr|_delete", [version])
+        # What the killed run left: the post deleted and journaled, IMatch not told.
+        journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
+        intent = journal.begin("flickr", version, "delete")
+        journal.remote_done(intent, {"photo_id": record["photo_id"]})
+        journal.close()
+        del world.flickr.state.photos[record["photo_id"]]
+        code, summary = sync_once(platforms=["flickr"])
+        assert code == 0, summary
+        assert summary["platforms"]["flickr"]["completed"] == 1
+        assert master not in records(world, "flickr")
+        assert version not in world.imatch.db.direct_files("Socials|flickr")
+        assert not world.imatch.db.direct_files("Socials|flickr|_delete")
+        assert_each_post_once(world)
