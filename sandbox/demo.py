@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
 from sandbox.serving import serve_in_thread
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.headless import HeadlessOptions
 from sync.logs import setup_logging
 from sync.paths import HOME_VARIABLE
 
@@ -37,24 +40,65 @@ def demo_home(world: SandboxWorld) -> Iterator[Path]:
                 os.environ[HOME_VARIABLE] = previous
 
 
-def run_demo(headless: bool) -> int:
-    """Sync the demo library to the simulators twice: the second run has nothing to do."""
-    from sync.headless import HeadlessOptions, run_headless
-
-    with sandbox_world() as world, demo_home(world):
+def run_demo(headless: bool, options: HeadlessOptions | None = None) -> int:
+    """The app against the simulators: the terminal app, or two headless runs (the second
+    has nothing left to do). The exit code follows a real run's rules: 1 when a photo
+    failed in either run (the sample library holds a file the platforms refuse)."""
+    options = options or HeadlessOptions()
+    with stopped_by_sigterm(), sandbox_world() as world, demo_home(world):
         if not headless and _tui_available():
             from tui.app import run_tui
 
             return run_tui()
-        print("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
-        print(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
-        print("\n== First run ==")
-        first = run_headless(HeadlessOptions())
-        print("\n== Second run ==")
-        second = run_headless(HeadlessOptions())
-        posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
-        print(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
-    return 2 if 2 in (first, second) else 0
+        return _headless_demo(world, options)
+
+
+def _headless_demo(world: SandboxWorld, options: HeadlessOptions) -> int:
+    from sync.headless import run_headless
+
+    # With --json the only thing on standard output is the run's JSON document.
+    out = sys.stderr if options.json else sys.stdout
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    say("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
+    say(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
+    if options.dry_run or options.json:
+        codes = [run_headless(options)]
+    else:
+        say("\n== First run ==")
+        codes = [run_headless(options)]
+        say("\n== Second run ==")
+        codes.append(run_headless(options))
+    posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
+    say(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
+    code = 2 if 2 in codes else 1 if 1 in codes else 0
+    if code == 1:
+        say(
+            "Exit code 1, as a real run gives when photos fail: the sample library holds a "
+            "damaged file that the platforms refuse on purpose (see FAILED above)."
+        )
+    return code
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (e.g. `kill`, a service manager) ends the block like Ctrl+C, so the
+    generated library and the throw-away home are removed rather than left in the temp
+    folder. Only the main thread can set handlers; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _tui_available() -> bool:
@@ -72,15 +116,19 @@ def _account(world: SandboxWorld) -> str:
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve the simulators until interrupted (or until `stop` is set)."""
     if args.imatch_only:
-        return _serve_imatch_only(args, stop)
-    with sandbox_world(
-        args.library,
-        imatch_port=args.imatch_port,
-        flickr_port=args.flickr_port,
-        pixelfed_port=args.pixelfed_port,
-        latency=args.latency,
-        photos=args.photos,
-    ) as world:
+        with stopped_by_sigterm():
+            return _serve_imatch_only(args, stop)
+    with (
+        stopped_by_sigterm(),
+        sandbox_world(
+            args.library,
+            imatch_port=args.imatch_port,
+            flickr_port=args.flickr_port,
+            pixelfed_port=args.pixelfed_port,
+            latency=args.latency,
+            photos=args.photos,
+        ) as world,
+    ):
         print(f"imatch {world.imatch_url}", flush=True)
         print(f"flickr {world.flickr_url}", flush=True)
         print(f"pixelfed {world.pixelfed_url}", flush=True)
