@@ -114,21 +114,25 @@ def _account(world: SandboxWorld) -> str:
 
 
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    """Serve the simulators until interrupted (or until `stop` is set)."""
-    if args.imatch_only:
-        with stopped_by_sigterm():
-            return _serve_imatch_only(args, stop)
-    with (
-        stopped_by_sigterm(),
-        sandbox_world(
-            args.library,
-            imatch_port=args.imatch_port,
-            flickr_port=args.flickr_port,
-            pixelfed_port=args.pixelfed_port,
-            latency=args.latency,
-            photos=args.photos,
-        ) as world,
-    ):
+    """Serve the simulators until interrupted (Ctrl+C, SIGTERM) or until `stop` is set;
+    either way the generated library is removed."""
+    with suppress(KeyboardInterrupt), stopped_by_sigterm():
+        if args.imatch_only:
+            _serve_imatch_only(args, stop)
+        else:
+            _serve_world(args, stop)
+    return 0
+
+
+def _serve_world(args: argparse.Namespace, stop: threading.Event | None) -> None:
+    with sandbox_world(
+        args.library,
+        imatch_port=args.imatch_port,
+        flickr_port=args.flickr_port,
+        pixelfed_port=args.pixelfed_port,
+        latency=args.latency,
+        photos=args.photos,
+    ) as world:
         print(f"imatch {world.imatch_url}", flush=True)
         print(f"flickr {world.flickr_url}", flush=True)
         print(f"pixelfed {world.pixelfed_url}", flush=True)
@@ -137,12 +141,10 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
             world.configure_home(args.home)
             print(f"home {args.home}", flush=True)
         print("Serving until interrupted (Ctrl+C).", flush=True)
-        with suppress(KeyboardInterrupt):
-            (stop or threading.Event()).wait()
-    return 0
+        (stop or threading.Event()).wait()
 
 
-def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -> int:
+def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -> None:
     """Only the IMatch simulator: no platform seeding, so huge libraries start at once."""
     with tempfile.TemporaryDirectory(prefix="imatch-demo-") as folder:
         library = args.library
@@ -154,6 +156,4 @@ def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -
         with serve_in_thread(imatch.asgi_app, args.imatch_port) as url:
             print(f"imatch {url}", flush=True)
             print(f"library {library}", flush=True)
-            with suppress(KeyboardInterrupt):
-                (stop or threading.Event()).wait()
-    return 0
+            (stop or threading.Event()).wait()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 LOOPBACK = "127.0.0.1"
 
@@ -26,9 +27,23 @@ def bind_loopback(port: int = 0) -> socket.socket:
     return sock
 
 
+class QuietDisconnects:
+    """A client that goes away mid-request (Ctrl+C during an upload) ends that request
+    without a traceback, as it does on a real server."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            return
+
+
 def _config(app: Any) -> uvicorn.Config:
     return uvicorn.Config(
-        app,
+        QuietDisconnects(app),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -56,6 +71,10 @@ class ServerThread:
                 raise RuntimeError(f"server on {self.url} failed to start")
             self._thread.join(0.005)
         return self
+
+    def requests_in_progress(self) -> int:
+        """Requests the app is still handling (tests wait for 0)."""
+        return len(self._server.server_state.tasks)
 
     def stop(self) -> None:
         self._server.should_exit = True
