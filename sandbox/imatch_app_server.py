@@ -45,8 +45,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sandbox.serving import ServerThread
+from sync.imatch_app_files import app_source
 
-APP_DIR = Path(__file__).resolve().parent.parent / "imatch_app"
+APP_DIR = app_source()
 APP_FOLDER = "imatch-socials"
 """The app's folder name under IMatch's webroot/user (any name works there)."""
 APP_PATH = f"/user/{APP_FOLDER}/index.html"

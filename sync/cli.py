@@ -93,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="log in to flickr or check the pixelfed token")
     login.add_argument("login_platform", metavar="platform", choices=PLATFORMS)
 
+    app = commands.add_parser(
+        "imatch-app", help="show where the IMatch app is, or copy it into IMatch (--copy)"
+    )
+    app.add_argument(
+        "--copy", action="store_true", help="copy it into IMatch's folder for user apps"
+    )
+    app.add_argument(
+        "--to", type=Path, metavar="FOLDER", help="copy it here instead (e.g. another IMatch)"
+    )
+
     sandbox = commands.add_parser("sandbox", help="serve the simulators until stopped")
     sandbox.add_argument("--imatch-port", type=int, default=50519, help="0 picks a free port")
     sandbox.add_argument("--flickr-port", type=int, default=0)
@@ -229,6 +239,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sync.doctor import run_doctor
 
         return run_doctor(args.doctor_platforms or args.platform or ())
+    if args.command == "imatch-app":
+        from sync.imatch_app_files import run_imatch_app
+
+        return run_imatch_app(args.copy or args.to is not None, args.to)
     if args.command == "login":
         from sync.login import run_login
 
