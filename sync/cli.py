@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     _tolerate_console_encoding()
     if _wants_tui(args) and not _on_a_terminal():
         print(
-            "imatch-socials: the terminal app needs a terminal, and its output goes to a "
-            "file or a pipe: run it in a terminal window, or add --headless",
+            "imatch-socials: the terminal app needs a terminal, and its input or output goes "
+            "to a file or a pipe: run it in a terminal window, or add --headless",
             file=sys.stderr,
         )
         return 2
@@ -210,9 +210,9 @@ def _wants_tui(args: argparse.Namespace) -> bool:
 
 
 def _on_a_terminal() -> bool:
-    """Both ends of the terminal app: keys come from stdin, the screen goes to stdout."""
+    """Keys come from stdin; the screen goes to stdout (Windows) or stderr (elsewhere)."""
     try:
-        return sys.stdout.isatty() and sys.stdin.isatty()
+        return sys.stdin.isatty() and sys.stdout.isatty() and sys.stderr.isatty()
     except (AttributeError, ValueError):  # closed or replaced streams
         return False
 
