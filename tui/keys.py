@@ -182,9 +182,20 @@ FILTER_HELP = Binding(
 )
 """One help row for the seven filter keys (not bound itself)."""
 
+MOVE_HELP = Binding(
+    "home",
+    "scroll_top",
+    "First / last",
+    key_display="home end",
+    tooltip="Go to the first or last photo (pageup and pagedown move a page). In the "
+    "detail pane the same keys scroll it.",
+    id="move-help",
+)
+"""One help row for the table's movement keys (bound by the table itself)."""
+
 HELP_GROUPS = (
     ("Sync", RUN_BINDINGS),
-    ("Photos", [*PHOTO_BINDINGS, FILTER_HELP]),
+    ("Photos", [*PHOTO_BINDINGS, FILTER_HELP, MOVE_HELP]),
     (
         "App",
         [
