@@ -21,7 +21,11 @@ _NETWORK_NAME = (
 )
 _RAW_START = re.compile(
     r"HTTPS?ConnectionPool\(|<urllib3\.|urllib3\.|requests\.exceptions\.|httpx\.|httpcore\."
-    r"|Max retries exceeded|\(Caused by "
+    r"|Max retries exceeded|\(Caused by |\(?'Connection aborted|\bRemoteDisconnected\("
+    # Socket errors as the operating system words them (network ones only).
+    r"|\[Errno (?:-[235]|11001|101|104|110|111|113|54|60|61)\]|\[WinError 100\d\d\]"
+    r"|Connection refused|Connection reset by peer|Name or service not known"
+    r"|Temporary failure in name resolution|getaddrinfo failed"
 )
 _NAME_IN_PARENTHESES = re.compile(rf"\s*\((?:[\w./ -]+: )?{_NETWORK_NAME}\)")
 _BARE_NAME = re.compile(rf"^(?:{_NETWORK_NAME})$")
@@ -83,7 +87,7 @@ def plain(text: str) -> str:
     if raw is None and cleaned == text and not _BARE_NAME.match(text.strip()):
         return text
     log.info("network failure, in the words of the HTTP library: %s", text)
-    before = (cleaned[: raw.start()] if raw else cleaned).strip().rstrip(":(-").rstrip()
+    before = (cleaned[: raw.start()] if raw else cleaned).strip().rstrip(" :(-")
     if _BARE_NAME.match(before):
         before = ""
     where = _where(text)

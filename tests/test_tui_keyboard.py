@@ -34,6 +34,7 @@ from tests.test_tui_app import (
     view,
     world,
 )
+from tui.screens.connection import ConnectionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.login import LoginScreen
 from tui.widgets.detail_pane import DetailPane, describe
@@ -318,3 +319,20 @@ async def test_the_table_fills_its_width_without_sideways_scrolling(
         table: DataTable[object] = view(app).table
         assert table.max_scroll_x == 0
         assert table.virtual_size.width >= table.scrollable_content_region.width - 4
+
+
+async def test_a_utf16_config_is_a_configuration_problem_not_imatch(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "config.toml"
+    config.write_bytes(config.read_text(encoding="utf-8").encode("utf-16"))
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConnectionScreen)
+        assert [p.where for p in screen.problems] == ["configuration"]
+        text = " ".join(static_text(s) for s in screen.query(Static))
+        assert "config.toml must be UTF-8" in " ".join(text.split())
+        assert "not reachable" not in text

@@ -42,10 +42,12 @@ def what_to_do(problem: Problem, imatch_url: str) -> list[str]:
             "Then press r to try again.",
         ]
     if problem.where == "IMatch":
+        where = imatch_url or "the configured address"
         return [
-            "Start IMatch on this computer and make sure its web server is running "
-            f"(IMatch WebServices) at {imatch_url or 'the configured address'}.",
-            "If IMatch runs elsewhere, set [imatch] url in config.toml.",
+            "Start IMatch on this computer: its web services start with it.",
+            f"To check the address, open {where} in a browser here while IMatch runs: if "
+            "nothing answers, its web services use another port; set that address as "
+            "[imatch] url in config.toml (imatch-socials doctor shows where it is).",
             "Then press r to try again.",
         ]
     if "could not reach" in text or "did not answer" in text or "connection" in text:
