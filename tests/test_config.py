@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 
 from imatch.models import AppVariables
+from sync import paths
 from sync.config import ConfigError, credentials, load_settings
 
 
@@ -172,3 +173,27 @@ def test_the_config_variable_must_name_a_file(tmp_path: Path) -> None:
     settings = load_settings(environ={"IMATCH_SOCIALS_CONFIG": str(good)})
     assert settings.imatch.chunk_size == 7
     assert settings.source == good
+
+
+def test_the_windows_folders_are_the_ones_readme_and_guide_name(
+    monkeypatch: pytest.MonkeyPatch, clean_environment: None
+) -> None:
+    """platformdirs puts the app's name twice on Windows (appauthor defaults to it)."""
+    import platformdirs
+    import platformdirs.windows
+
+    folders = {
+        "CSIDL_LOCAL_APPDATA": "C:\\Users\\anna\\AppData\\Local",
+        "CSIDL_APPDATA": "C:\\Users\\anna\\AppData\\Roaming",
+    }
+    monkeypatch.setattr(platformdirs.windows, "get_win_folder", folders.__getitem__)
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
+    base = PureWindowsPath("C:\\Users\\anna\\AppData\\Local\\imatch-socials\\imatch-socials")
+    assert PureWindowsPath(str(paths.config_file())) == base / "config.toml"
+    assert PureWindowsPath(str(paths.state_dir())) == base
+    assert PureWindowsPath(str(paths.log_dir())) == base / "Logs"
+    root = Path(__file__).resolve().parents[1]
+    for doc in ("README.md", "docs/GUIDE.md"):
+        text = (root / doc).read_text(encoding="utf-8")
+        assert "%LOCALAPPDATA%\\imatch-socials\\imatch-socials" in text, doc
+        assert "`%LOCALAPPDATA%\\imatch-socials`" not in text, doc
