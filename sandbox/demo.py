@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 from sandbox.imatch_db import IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_in_thread, stopped_by_sigterm
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.headless import HeadlessOptions
 from sync.logs import setup_logging
@@ -80,25 +79,6 @@ def _headless_demo(world: SandboxWorld, options: HeadlessOptions) -> int:
             "damaged file that the platforms refuse on purpose (see FAILED above)."
         )
     return code
-
-
-@contextmanager
-def stopped_by_sigterm() -> Iterator[None]:
-    """SIGTERM (e.g. `kill`, a service manager) ends the block like Ctrl+C, so the
-    generated library and the throw-away home are removed rather than left in the temp
-    folder. Only the main thread can set handlers; elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _tui_available() -> bool:

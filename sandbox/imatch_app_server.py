@@ -44,7 +44,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sandbox.serving import ServerThread
+from sandbox.serving import ServerThread, stopped_by_sigterm
 from sync.imatch_app_files import app_source
 
 APP_DIR = app_source()
@@ -366,7 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.app_dir / "index.html").is_file():
         parser.error(f"{args.app_dir} holds no index.html: name the imatch_app folder (--app-dir)")
-    with sandbox_world() as world, tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp:
+    with (
+        suppress(KeyboardInterrupt),
+        stopped_by_sigterm(),
+        sandbox_world() as world,
+        tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp,
+    ):
         home = args.home or Path(tmp)
         world.configure_home(home)
         world.imatch.db.app_variables[SCRIPT_PATH_VARIABLE] = str(scripts_folder())
@@ -376,8 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"home {home}", flush=True)
             print(f"app {url}", flush=True)
             print("Serving until interrupted (Ctrl+C).", flush=True)
-            with suppress(KeyboardInterrupt):
-                threading.Event().wait()
+            threading.Event().wait()
     return 0
 
 

@@ -1,7 +1,9 @@
-"""Run an ASGI app on 127.0.0.1 in a background thread (tests, demo) or in the foreground."""
+"""Run an ASGI app on 127.0.0.1 in a background thread (tests, demo) or in the foreground,
+and stop the long-running sandbox commands cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -102,3 +104,22 @@ class SwappableApp:
         if self.app is None:
             raise RuntimeError("no app is being served")
         await self.app(scope, receive, send)
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (e.g. `kill`, a service manager) ends the block like Ctrl+C, so the
+    generated library and the throw-away home are removed rather than left in the temp
+    folder. Only the main thread can set handlers; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,3 +59,25 @@ def test_a_client_gone_mid_upload_prints_no_traceback(
         uvicorn_errors.removeHandler(caplog.handler)
         server.stop()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_the_imatch_app_server_stopped_with_sigterm_leaves_no_temp_files(tmp_path: Path) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.imatch_app_server"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    assert child.stdout is not None
+    lines = dict(child.stdout.readline().split(" ", 1) for _ in range(3))
+    home = Path(lines["home"].strip())
+    assert home.is_dir()
+    assert temp in home.parents
+    child.send_signal(signal.SIGTERM)
+    _, errors = child.communicate(timeout=30)
+    assert child.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert list(temp.iterdir()) == []
