@@ -163,9 +163,9 @@ def print_folders(out: TextIO | None = None) -> None:
     """Where the configuration, the state (journal, logins) and the log file are."""
     out = out or sys.stdout
     rows = (
-        ("config file", str(paths.config_file()), ""),
-        ("state folder", str(paths.state_dir()), "  (journal, flickr login)"),
-        ("log folder", str(paths.log_dir()), f"  ({LOG_FILE})"),
+        ("config file", str(paths.config_file().absolute()), ""),
+        ("state folder", str(paths.state_dir().absolute()), "  (journal, flickr login)"),
+        ("log folder", str(paths.log_dir().absolute()), f"  ({LOG_FILE})"),
     )
     for label, where, what in rows:
         print(f"{label:<12}  {where}{what}", file=out)

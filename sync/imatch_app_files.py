@@ -41,7 +41,11 @@ def program_folder() -> Path:
     """The folder holding the `imatch-socials` program: the value for the variable."""
     launched = Path(sys.argv[0])
     if launched.name.lower() in PROGRAM_NAMES or launched.stem.lower() == "imatch-socials":
-        return launched.resolve().parent
+        # As started: pipx and uv put a link or copy on the PATH; that folder is the one
+        # the user knows (the environment's own folder would work too).
+        found = launched if launched.parent != Path() else shutil.which(launched.name)
+        if found is not None and Path(found).is_file():
+            return Path(found).absolute().parent
     return Path(sysconfig.get_path("scripts"))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.imatch_app_files import app_source
+from sync.imatch_app_files import app_source, program_folder
 
 CLI = [sys.executable, "-m", "sync.cli", "imatch-app"]
 APP_FILES = {"index.html", "app.js", "app.css", "app.json", "README.md"}
@@ -65,3 +65,20 @@ def test_copy_without_a_folder_away_from_windows_asks_for_one() -> None:
         "with --to\n"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_the_program_folder_is_the_one_on_the_path_not_the_link_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pipx and uv put a link (a copy on Windows) of the program in their bin folder."""
+    real = tmp_path / "venv" / "bin" / "imatch-socials"
+    real.parent.mkdir(parents=True)
+    real.write_text("#!/bin/sh\n", encoding="utf-8")
+    on_path = tmp_path / "local bin"
+    on_path.mkdir()
+    (on_path / "imatch-socials").symlink_to(real)
+    monkeypatch.setattr(sys, "argv", [str(on_path / "imatch-socials"), "imatch-app"])
+    assert program_folder() == on_path
+    monkeypatch.setattr(sys, "argv", ["imatch-socials", "imatch-app"])
+    monkeypatch.setenv("PATH", str(on_path))
+    assert program_folder() == on_path
