@@ -74,6 +74,7 @@ def test_the_program_folder_is_the_one_on_the_path_not_the_link_target(
     real = tmp_path / "venv" / "bin" / "imatch-socials"
     real.parent.mkdir(parents=True)
     real.write_text("#!/bin/sh\n", encoding="utf-8")
+    real.chmod(0o755)
     on_path = tmp_path / "local bin"
     on_path.mkdir()
     (on_path / "imatch-socials").symlink_to(real)
