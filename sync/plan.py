@@ -42,8 +42,14 @@ DEFAULT_LIMITS = {
         replaces_images=False,
     ),
 }
-TEXT_ONLY = "text only: pixelfed cannot replace the image"
-"""The note of an update on a platform that cannot replace a published image."""
+TEXT_ONLY = "text only"
+"""How the note of an update starts on a platform that cannot replace a published image."""
+
+
+def text_only_note(platform: str) -> str:
+    """`text only: pixelfed cannot replace the image`: said in the plan, the detail pane
+    and the dry run, so nobody expects a new image."""
+    return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def make_plan(
         if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
-            verdict = replace(verdict, note=TEXT_ONLY)
+            verdict = replace(verdict, note=text_only_note(platform))
         items.append(PlanItem(photo, verdict, rendered))
     if progress is not None:
         progress("planning", len(items), len(photos))

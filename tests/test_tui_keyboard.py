@@ -20,7 +20,7 @@ from textual.widgets._toast import Toast
 
 from sandbox.world import SandboxWorld
 from sync.logs import setup_logging
-from sync.plan import TEXT_ONLY, PlanItem
+from sync.plan import PlanItem, text_only_note
 from sync.rules import Action
 from tests.test_tui_app import (
     SIZE,
@@ -292,7 +292,8 @@ async def test_a_pixelfed_update_is_text_only_and_counted_so(world: SandboxWorld
         pixelfed = view(app, "pixelfed")
         updates = plan_of(pixelfed).bucket(Action.UPDATE)
         assert updates
-        assert all(item.verdict.note == TEXT_ONLY for item in updates)
+        assert all(item.verdict.note == text_only_note("pixelfed") for item in updates)
+        assert text_only_note("pixelfed") == "text only: pixelfed cannot replace the image"
         text = detail_text(pixelfed).replace("\n", " ")
         assert "will be updated, text only: pixelfed cannot replace the image" in text
         assert "new image and text" not in text

@@ -139,8 +139,8 @@ def describe(
         "  ",
         (verdict.action.value.upper(), f"bold {ACTION_STYLES[verdict.action]}"),
     )
-    if verdict.action is Action.UPDATE and verdict.note == TEXT_ONLY:
-        sentence = Text(f"This photo will be updated, {TEXT_ONLY}.")
+    if verdict.action is Action.UPDATE and verdict.note.startswith(TEXT_ONLY):
+        sentence = Text(f"This photo will be updated, {verdict.note}.")
         sentence.append(" To publish a new image: flag it _delete, then add it again.")
     else:
         sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
