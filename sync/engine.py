@@ -42,7 +42,7 @@ from sync.events import (
 from sync.found_errors import UNCONFIRMED, stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
-from sync.plan import Plan, PlanItem, checks_for, with_photo
+from sync.plan import Plan, PlanItem, checks_for, replaces_images, with_photo
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -116,6 +116,7 @@ class Engine:
         self.plan = plan
         self.settings = settings
         self.checks = checks_for(plan.platform, settings, limits)
+        self.replaces_images = replaces_images(plan.platform, limits)
         self.emit: Listener = emit or (lambda event: None)
         self.retry = retry or RetryPolicy()
         own = settings.platform(plan.platform)
@@ -252,7 +253,11 @@ class Engine:
             url = outcome.ref.url if outcome else ""
             warnings = outcome.warnings if outcome else ()
             self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
-            self.emit(PhotoDone(self.name, photo.id, photo.name, item.action.value, url, warnings))
+            # What was done: an update that could not replace the image updated the text.
+            done = item.action.value
+            if item.action is Action.UPDATE and not self.replaces_images:
+                done = Action.METADATA.value
+            self.emit(PhotoDone(self.name, photo.id, photo.name, done, url, warnings))
 
     def _stop(self, reason: str) -> None:
         if not self._stopped:
@@ -276,7 +281,9 @@ class Engine:
         async with self._slots:
             if cancel.is_set() or self._stopped:
                 raise _NotStarted
-            uploads = item.action is Action.ADD or item.verdict.replace_image
+            uploads = item.action is Action.ADD or (
+                item.action is Action.UPDATE and self.replaces_images
+            )
             if self._limited and uploads:
                 raise _NotStarted
             await self._imatch_is_answering()
@@ -411,9 +418,10 @@ class Engine:
             self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
-        if item.action is Action.UPDATE:
+        if item.action is Action.UPDATE and self.replaces_images:
             self.summary.updated += 1
         else:
+            # pixelfed cannot replace a published image: its "update" sent the text only.
             self.summary.metadata += 1
         return outcome
 

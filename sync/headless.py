@@ -63,9 +63,9 @@ def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> 
     except StateDatabaseError as error:
         problem = f"state: {error}"
     if problem:
-        reporter.say(problem)
+        reporter.cannot_run(problem)
         code = 2
-    reporter.finish(code, problem)
+    reporter.finish(code)
     return code
 
 
