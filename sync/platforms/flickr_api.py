@@ -174,25 +174,6 @@ class SecretScrubber:
         return _OAUTH_VALUE.sub(r"\1***", text)
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def network_reason(error: BaseException) -> str:
-    """A short reason for a failed exchange, without urllib3's connection-pool text."""
-    text = str(error)
-    found = _ERRNO.search(text)
-    if found:
-        return found.group(1).strip().lower()
-    lowered = text.lower()
-    if "timed out" in lowered or "timeout" in lowered:
-        return "timed out"
-    if "remotedisconnected" in lowered or "connection aborted" in lowered:
-        return "the connection was closed without an answer"
-    if "reset" in lowered:
-        return "connection reset"
-    return "no answer"
-
-
 def http_status(error: FlickrError) -> int | None:
     match = _STATUS.search(str(error))
     return int(match.group(1)) if match else None
@@ -231,7 +212,7 @@ def classify(
         return unsure(f"flickr failed ({method}): {scrub(str(error))}")
     if isinstance(error, requests.exceptions.RequestException):
         kind = type(error).__name__
-        return unsure(f"could not reach flickr ({method}: {kind}: {network_reason(error)})")
+        return unsure(f"could not reach flickr ({method}: {kind}): {scrub(str(error))}")
     if isinstance(error, FileNotFoundError):
         return PermanentError("file not found", scrub(str(error.filename or "")))
     if isinstance(error, (PermissionError, IsADirectoryError)):
