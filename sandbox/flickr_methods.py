@@ -23,9 +23,11 @@ from sandbox.flickr_state import (
     Group,
     Photo,
     Photoset,
+    at_granularity,
     build_tags,
     clean_tag_text,
     format_date_taken,
+    kept_description,
     normalize_tag,
     parse_date_taken,
     split_tag_string,
@@ -344,7 +346,7 @@ def photos_set_meta(call: Call) -> list[Element]:
     if title is not None:
         photo.title = cut_title(call.settings, title)
     if description is not None:
-        photo.description = description
+        photo.description = kept_description(description, call.settings.description_tags)
     call.touch(photo)
     return []
 
@@ -365,7 +367,7 @@ def checked_date_posted(call: Call, value: str | None) -> int | None:
     return int(value)
 
 
-def checked_date_taken(call: Call, value: str | None) -> str | None:
+def checked_date_taken(call: Call, value: str | None) -> datetime | None:
     if value is None:
         return None
     moment = parse_date_taken(value)
@@ -373,7 +375,7 @@ def checked_date_taken(call: Call, value: str | None) -> str | None:
         raise ApiError(5, "Invalid Date Taken Format")
     if moment.year < OLDEST_TAKEN_YEAR or moment > datetime.fromtimestamp(call.now):
         raise ApiError(6, "Invalid Date Taken")
-    return format_date_taken(moment)
+    return moment
 
 
 @method("flickr.photos.setDates", "write")
@@ -389,11 +391,14 @@ def photos_set_dates(call: Call) -> list[Element]:
     taken = checked_date_taken(call, taken_text)
     if posted is not None:
         photo.date_posted = posted
-    if taken is not None:
-        photo.date_taken = taken
-        photo.date_taken_unknown = False
     if granularity is not None:
         photo.date_taken_granularity = granularity
+    if taken is None and granularity is not None:
+        taken = parse_date_taken(photo.date_taken)
+    if taken is not None:
+        # Kept at its granularity: a circa 1950 date reads back as 1950-01-01 00:00:00.
+        photo.date_taken = format_date_taken(at_granularity(taken, photo.date_taken_granularity))
+        photo.date_taken_unknown = False
     call.touch(photo)
     return []
 
@@ -946,7 +951,7 @@ def pool_refusal(call: Call, group: Group, photo: Photo) -> ApiError | None:
         return ApiError(4, "Photo in maximum number of pools")
     if not group.content_allowed:
         return ApiError(8, "Content not allowed")
-    if group.throttle_remaining(nsid) == 0:
+    if group.throttle_remaining(nsid, call.now) == 0:
         return ApiError(5, "Photo limit reached")
     if group.max_pool_size is not None and len(group.pool) >= group.max_pool_size:
         return ApiError(10, "Maximum number of photos in Group Pool")
@@ -961,7 +966,7 @@ def groups_pools_add(call: Call) -> list[Element]:
     if refusal:
         raise refusal
     nsid = call.caller_nsid or ""
-    group.adds_by_member[nsid] = group.adds_by_member.get(nsid, 0) + 1
+    group.count_add(nsid, call.now)
     call.changed = True
     if group.moderated:
         group.pending.append(photo.id)
@@ -996,7 +1001,7 @@ def groups_get_info(call: Call) -> list[Element]:
         "count": str(group.throttle_limit or 0),
         "mode": group.throttle_mode if group.throttle_limit is not None else "none",
     }
-    remaining = group.throttle_remaining(call.caller_nsid or "")
+    remaining = group.throttle_remaining(call.caller_nsid or "", call.now)
     if call.caller is not None and remaining is not None:
         throttle["remaining"] = str(remaining)
     allowed = flag(group.content_allowed)
