@@ -227,6 +227,27 @@ def check_token(call: Call) -> list[Element]:
     return [oauth]
 
 
+@method("flickr.people.getInfo")
+def people_get_info(call: Call) -> list[Element]:
+    user = call.state.users.get(call.params.get("user_id", ""))
+    if user is None:
+        raise ApiError(1, "User not found")
+    attrs: dict[str, str | int] = {
+        "id": user.nsid,
+        "nsid": user.nsid,
+        "ispro": flag(user.is_pro),
+        "is_deleted": 0,
+    }
+    children = [
+        Element("username", text=user.username),
+        Element("realname", text=user.fullname),
+        Element(
+            "photos", children=[Element("count", text=str(len(call.state.photos_of(user.nsid))))]
+        ),
+    ]
+    return [Element("person", attrs, children=children)]
+
+
 @method("flickr.people.getLimits", "read")
 def people_get_limits(call: Call) -> list[Element]:
     photos = Element(
