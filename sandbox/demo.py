@@ -37,11 +37,24 @@ def demo_home(world: SandboxWorld) -> Iterator[Path]:
                 os.environ[HOME_VARIABLE] = previous
 
 
-def run_demo(headless: bool) -> int:
-    """Sync the demo library to the simulators twice: the second run has nothing to do."""
+def run_demo(
+    headless: bool,
+    flickr_account: str = "pro",
+    flickr_groups: str = "normal",
+    flickr_transient: float = 0.0,
+) -> int:
+    """Sync the demo library to the simulators twice: the second run has nothing to do
+    (unless the account conditions leave something for a later run)."""
     from sync.headless import HeadlessOptions, run_headless
 
-    with sandbox_world() as world, demo_home(world):
+    with (
+        sandbox_world(
+            flickr_account=flickr_account,
+            flickr_groups=flickr_groups,
+            flickr_transient=flickr_transient,
+        ) as world,
+        demo_home(world),
+    ):
         if not headless and _tui_available():
             from tui.app import run_tui
 
@@ -80,6 +93,9 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
         pixelfed_port=args.pixelfed_port,
         latency=args.latency,
         photos=args.photos,
+        flickr_account=args.flickr_account,
+        flickr_groups=args.flickr_groups,
+        flickr_transient=args.flickr_transient,
     ) as world:
         print(f"imatch {world.imatch_url}", flush=True)
         print(f"flickr {world.flickr_url}", flush=True)

@@ -28,7 +28,11 @@ ALBUMS = {
     # A messy description: spaces and a second line; the id is the trimmed first line.
     "Birds of the coast": "  72157600000000002  \nSea birds and waders",
 }
-GROUPS = {"Landscape Lovers": "12345678@N00"}
+GROUPS = {"Landscape Lovers": "12345678@N00", "Misty Mornings": "23456789@N00"}
+THROTTLED_GROUP = "Landscape Lovers"
+"""With `--flickr-groups throttled` it takes two photos a day from each member."""
+MODERATED_GROUP = "Misty Mornings"
+"""With `--flickr-groups throttled` its pool is moderated."""
 PIXELFED_LIMIT_BYTES = 15_000 * 1024
 FLICKR_LIMIT_BYTES = 200 * 1024 * 1024
 KEYWORDS = [
@@ -304,14 +308,16 @@ def generate_library(
     image_size: tuple[int, int] = (640, 427),
     extra_image_size: tuple[int, int] = (48, 32),
     posted_share: float = 0.0,
+    grouped_share: float = 0.0,
     seed: int = 1,
     app_variables: dict[str, str | int] | None = None,
 ) -> LibraryInfo:
     """Write a sample library into `dest` (created if needed) and describe it.
 
     `extra_photos` valid photos are added on both platforms; a `posted_share` of them
-    already carry attribute records (so they are unchanged). Extra photos use tiny images
-    so that 10,000 of them take seconds, not minutes.
+    already carry attribute records (so they are unchanged), and a `grouped_share` of them
+    are in a flickr group's category (alternately each group). Extra photos use tiny
+    images so that 10,000 of them take seconds, not minutes.
     """
     builder = LibraryBuilder(dest, seed, image_size)
     builder.categories.update(
@@ -329,6 +335,9 @@ def generate_library(
         builder.publish(version, *PLATFORMS)
         if builder.random.random() < posted_share:
             builder.posted(version, *PLATFORMS)
+        elif builder.random.random() < grouped_share:
+            group = list(GROUPS)[index % len(GROUPS)]
+            version.categories.add(f"Socials|flickr|groups|{group}")
     return builder.write(dict(app_variables or DEMO_APP_VARIABLES))
 
 
@@ -348,20 +357,26 @@ def add_cases(b: LibraryBuilder) -> None:
     }
     b.case("add", v, **expect_all("add"))
 
+    # The new photos go to the groups too: enough for a first sync to meet a group's
+    # throttle and a moderated pool when the sandbox runs with `--flickr-groups throttled`.
+    both_groups = {f"Socials|flickr|groups|{name}" for name in GROUPS}
     master, v = b.photo_pair(2)
     assert master is not None
     master.raw_tags["XMP::iptcExt\\CircaDateCreated\\CircaDateCreated\\0"] = "1950"
     b.publish(v, *both)
+    v.categories |= both_groups
     b.case("add circa date", v, **expect_all("add"))
 
     _, v = b.photo_pair(3, standalone=True)
     v.tags["title"] = "A title of the version itself"
     b.publish(v, *both)
+    v.categories |= both_groups
     b.case("add standalone", v, **expect_all("add"))
 
     master, v = b.photo_pair(4)
     v.tags.update({"title": "Version title", "headline": "Version headline"})
     b.publish(v, *both)
+    v.categories |= both_groups
     b.case("add version text overrides master", v, **expect_all("add"))
 
     _, v = b.photo_pair(5)
@@ -408,6 +423,7 @@ def add_cases(b: LibraryBuilder) -> None:
 
     _, v = b.photo_pair(13)
     b.publish(v, *both, flags=["_update"])
+    v.categories.add(f"Socials|flickr|groups|{THROTTLED_GROUP}")
     b.case("update never posted", v, **expect_all("add"))
 
     _, v = b.photo_pair(14)

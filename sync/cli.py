@@ -11,6 +11,40 @@ from sync.config import PLATFORMS, ConfigError
 from sync.logs import setup_logging
 
 
+def share(value: str) -> float:
+    """A rate between 0 and 1 (`--flickr-transient 0.05`)."""
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}") from None
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
+    return rate
+
+
+def add_account_conditions(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's account conditions (DESIGN section 8), for `sandbox` and `demo`."""
+    parser.add_argument(
+        "--flickr-account",
+        choices=("pro", "free"),
+        default="pro",
+        help="free: 1,000 photos, 50 non-public, no replace (the account holds 48 private)",
+    )
+    parser.add_argument(
+        "--flickr-groups",
+        choices=("normal", "throttled"),
+        default="normal",
+        help="throttled: one group takes 2 photos a day, another is moderated",
+    )
+    parser.add_argument(
+        "--flickr-transient",
+        type=share,
+        default=0.0,
+        metavar="RATE",
+        help="share of flickr calls answered with a transient failure (e.g. 0.05)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imatch-socials",
@@ -34,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="try the app against local simulators")
     demo.add_argument("--headless", action="store_true", help="no terminal UI; print results")
+    add_account_conditions(demo)
 
     doctor = commands.add_parser("doctor", help="check the set-up and say what to fix")
     doctor.add_argument(
@@ -60,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--imatch-only", action="store_true", help="serve only IMatch (e.g. for benchmarks)"
     )
+    add_account_conditions(sandbox)
     return parser
 
 
@@ -88,7 +124,12 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "demo":
         from sandbox.demo import run_demo
 
-        return run_demo(headless=args.headless)
+        return run_demo(
+            headless=args.headless,
+            flickr_account=args.flickr_account,
+            flickr_groups=args.flickr_groups,
+            flickr_transient=args.flickr_transient,
+        )
     if args.command == "sandbox":
         from sandbox.demo import run_sandbox
 

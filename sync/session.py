@@ -23,6 +23,7 @@ from sync.connect import SetupError, open_platform
 from sync.engine import Engine, RetryPolicy, retrying
 from sync.events import Listener, RunSummary, Waiting
 from sync.journal import Journal
+from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, read_plan
 from sync.platforms.base import (
     Account,
@@ -203,13 +204,19 @@ class SyncSession:
             progress,
         )
 
-    def _engine(self, state: PlatformState, plan: Plan, emit: Listener | None = None) -> Engine:
+    def _engine(
+        self,
+        state: PlatformState,
+        plan: Plan,
+        emit: Listener | None = None,
+        platform: Platform[Any] | None = None,
+    ) -> Engine:
         assert state.platform is not None
         assert self.journal is not None
         return Engine(
             client=self.client,
             journal=self.journal,
-            platform=state.platform,
+            platform=platform or state.platform,
             plan=plan,
             settings=self.settings,
             limits=state.limits,
@@ -231,7 +238,11 @@ class SyncSession:
         if self.dry_run:
             raise SetupError("a dry run changes nothing")
         chosen = list(state.plan.select() if items is None else items)
-        engine = self._engine(state, state.plan, emit)
+        assert self.journal is not None
+        assert state.platform is not None
+        # Group adds earlier runs left pending are tried first; this run's are remembered.
+        pending = PendingGroups(self.journal.store, name, state.plan, self.retry)
+        engine = self._engine(state, state.plan, emit, await pending.start(state.platform))
         listener = None
         if state.limiter is not None and emit is not None:
 
@@ -244,6 +255,7 @@ class SyncSession:
         finally:
             if state.limiter is not None and listener is not None:
                 state.limiter.listeners.remove(listener)
+        pending.finish(summary)
         # What rendering had to leave out (e.g. an album category without an id).
         summary.warnings[:0] = [
             f"{item.photo.name}: {warning}" for item in chosen for warning in item.rendered.warnings

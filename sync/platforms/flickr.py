@@ -18,6 +18,7 @@ by name before any upload.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -239,6 +240,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         self._clock = clock
         self._uploads_refused = ""
         """Set when the account refused an upload for good (free account): the message."""
+        self._upload_turn = asyncio.Lock()
+        """Uploads go one at a time anyway (one worker thread); taking turns here means an
+        upload queued behind a refused one is not sent to be refused too."""
         self._is_pro: bool | None = None
         self._throttled: dict[str, tuple[float, str]] = {}
         """Group id -> (clock time until which it is not asked again, the reason)."""
@@ -322,6 +326,10 @@ class FlickrPlatform(Platform[FlickrPost]):
                 "flickr does not take WebP images (it answers 'Filetype was not "
                 "recognised'); publish a JPEG version instead",
             )
+        async with self._upload_turn:
+            return await self._upload_file(op, post, machine_tag)
+
+    async def _upload_file(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
         if self._uploads_refused:
             raise AccountLimited(self._uploads_refused)
         # The machine tag goes first: flickr silently drops tags beyond its limit.
