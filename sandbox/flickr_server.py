@@ -27,7 +27,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -314,6 +314,8 @@ class FlickrSimulator:
         self._lock = threading.RLock()
         self._calls_by_key: dict[str, deque[float]] = {}
         self._transient_random = random.Random(self.settings.transient_seed)
+        self.transient_answered: Counter[str] = Counter()
+        """Transient failures answered so far, by kind (`code 201`, `HTML 502`, ...)."""
         self._asgi_app = FaultMiddleware(self._build_app(), self.knobs, self.log)
 
     @property
@@ -511,7 +513,9 @@ class FlickrSimulator:
         with self._lock:
             if self._transient_random.random() >= settings.transient_rate:
                 return None
-            return self._transient_random.choice(settings.transient_kinds)
+            kind = self._transient_random.choice(settings.transient_kinds)
+            self.transient_answered[kind] += 1
+            return kind
 
     def _drop_if_asked(self, request: Request, changed: bool) -> None:
         if changed and self.knobs.should_drop():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import sync.pending_groups
+from benchmarks.account_soak import soak
 from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP
 from sandbox.seeding import THROTTLE_PER_DAY
 from sandbox.world import SandboxWorld, sandbox_world
@@ -219,11 +220,14 @@ def test_a_free_accounts_update_keeps_the_image_and_says_why(free: SandboxWorld)
 def test_transient_flickr_failures_end_with_every_photo_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
 ) -> None:
+    waited = [1000.0]  # small numbers: the limiter's fractions of a second add up exactly
+
     async def sleep(seconds: float) -> None:
-        clock.now += seconds  # back-off and rate-limit pauses pass at once
+        waited[0] += seconds  # back-off and rate-limit pauses pass at once
+        clock.now += seconds
         await asyncio.sleep(0)
 
-    retry = RetryPolicy(attempts=8, base_delay=1.0, sleep=sleep, clock=clock)
+    retry = RetryPolicy(attempts=8, base_delay=1.0, sleep=sleep, clock=lambda: waited[0])
     for world in in_world(tmp_path, monkeypatch, flickr_transient=0.2):
         sync_once(platforms=["flickr"], retry=retry)
         world.flickr.settings.transient_rate = 0.0
@@ -233,3 +237,18 @@ def test_transient_flickr_failures_end_with_every_photo_once(
         assert failing, "no HTML error page was answered"
         assert_each_post_once(world)
         assert len(remote_posts(world, "flickr")) == len(records(world, "flickr"))
+
+
+def test_account_soak_short(tmp_path: Path) -> None:
+    """`benchmarks/account_soak.py` at 40 photos: the figures RESULTS.md gives at 300."""
+    throttled, free_account = soak(40, seed=2, work=tmp_path)
+    first, second = throttled.runs
+    assert (first.exit_code, first.added, first.failed) == (0, 40, 0)
+    assert first.pending_after > 0
+    assert second.due_retried == first.pending_after
+    assert any("done now" in line for line in second.lines)
+    assert second.pending_after == first.pending_after - THROTTLE_PER_DAY
+    assert throttled.duplicates == 0
+    assert free_account.runs[0].added == 2
+    assert len(free_account.runs[0].reasons) == 1
+    assert free_account.duplicates == 0
