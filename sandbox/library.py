@@ -335,7 +335,7 @@ def generate_library(
         builder.publish(version, *PLATFORMS)
         if builder.random.random() < posted_share:
             builder.posted(version, *PLATFORMS)
-        elif builder.random.random() < grouped_share:
+        elif grouped_share and builder.random.random() < grouped_share:
             group = list(GROUPS)[index % len(GROUPS)]
             version.categories.add(f"Socials|flickr|groups|{group}")
     return builder.write(dict(app_variables or DEMO_APP_VARIABLES))
