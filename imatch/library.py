@@ -1,9 +1,12 @@
 """One batched read of everything a publication needs from IMatch.
 
 `read_publication()` reads the category tree under a root such as `Socials|flickr`, then
-the candidates (direct members plus members of the flag categories), their masters, the
-metadata of both, their categories, relations and attribute records. The number of
-requests is a handful plus a few per `chunk_size` files; it never grows per photo.
+the candidates (direct members plus members of the flag categories), their relatives
+(masters of versions, versions of masters), the metadata of all of them, their
+categories, relations and attribute records: a record on a relative counts for the
+candidate too, so moving an assignment between master and version never re-uploads.
+The number of requests is a handful plus a few per `chunk_size` files; it never grows
+per photo.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class Publication:
     flagged: Mapping[str, frozenset[int]] = field(default_factory=dict)
     """Flag category name (`_update`, ...) -> files in it."""
     files: Mapping[int, FileInfo] = field(default_factory=dict)
-    """Candidates and their masters."""
+    """Candidates and their relatives (masters and versions)."""
     categories: Mapping[int, tuple[CategoryRef, ...]] = field(default_factory=dict)
     """Categories of candidates and masters."""
     masters: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
@@ -74,7 +77,7 @@ class Publication:
     versions: Mapping[int, tuple[RelatedFile, ...]] = field(default_factory=dict)
     """Candidate -> its versions; non-empty means the candidate is itself a master."""
     records: Mapping[int, tuple[AttributeRecord, ...]] = field(default_factory=dict)
-    """Candidate -> its records in the attribute set named like the platform."""
+    """Candidate or relative -> its records in the attribute set named like the platform."""
     subtrees: Mapping[str, Category] = field(default_factory=dict)
     """`albums`, `groups`, `__errors` (by layout name) with their children, when present."""
     requests: int = 0
@@ -86,6 +89,11 @@ class Publication:
     def master_of(self, file_id: int) -> FileInfo | None:
         ids = self.masters.get(file_id, ())
         return self.files.get(ids[0]) if ids else None
+
+    def relatives(self, file_id: int) -> tuple[int, ...]:
+        """The candidate's masters and versions: the files whose records count for it."""
+        versions = (v.id for v in self.versions.get(file_id, ()))
+        return tuple(dict.fromkeys((*self.masters.get(file_id, ()), *versions)))
 
 
 async def read_publication(
@@ -168,18 +176,24 @@ async def read_publication(
             masters[file_id] = reuse.masters.get(file_id, ())
             if file_id in reuse.versions:
                 versions[file_id] = reuse.versions[file_id]
+    # Relatives: masters (metadata source of a version in Socials) and versions (the file
+    # uploaded for a master in Socials). Their records count for the candidate.
     master_ids = sorted({m for ids in masters.values() for m in ids} - candidate_set)
+    version_ids = sorted({v.id for vs in versions.values() for v in vs} - candidate_set)
+    relative_ids = sorted(set(master_ids) | set(version_ids))
     if reuse is not None:
-        for file_id in master_ids:
+        for file_id in relative_ids:
             if file_id in reuse.files:
                 _copy_known(reuse, file_id, file_infos, file_categories)
-        master_ids = [m for m in master_ids if m not in file_infos]
-    master_files, master_categories = await asyncio.gather(
-        client.files(master_ids, fields=FILE_FIELDS, tags=tags, variables=variables),
-        client.file_categories(master_ids),
+    unread = [f for f in relative_ids if f not in file_infos]
+    relative_files, master_categories, relative_records = await asyncio.gather(
+        client.files(unread, fields=FILE_FIELDS, tags=tags, variables=variables),
+        client.file_categories([m for m in master_ids if m not in file_categories]),
+        client.attributes(attribute_set, relative_ids),
     )
-    file_infos.update((f.id, f) for f in master_files)
+    file_infos.update((f.id, f) for f in relative_files)
     file_categories.update((k, tuple(v)) for k, v in master_categories.items())
+    records = {**records, **relative_records}
     return Publication(
         root=root,
         exists=True,
@@ -205,4 +219,5 @@ def _copy_known(
 ) -> None:
     if file_id in reuse.files:
         files[file_id] = reuse.files[file_id]
-    categories[file_id] = reuse.categories.get(file_id, ())
+    if file_id in reuse.categories:
+        categories[file_id] = reuse.categories[file_id]

@@ -33,6 +33,7 @@ THROTTLED_GROUP = "Landscape Lovers"
 """With `--flickr-groups throttled` it takes two photos a day from each member."""
 MODERATED_GROUP = "Misty Mornings"
 """With `--flickr-groups throttled` its pool is moderated."""
+IMAGE_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif", "PNG": "png"}
 PIXELFED_LIMIT_BYTES = 15_000 * 1024
 FLICKR_LIMIT_BYTES = 200 * 1024 * 1024
 KEYWORDS = [
@@ -57,6 +58,7 @@ ATTRIBUTE_SETS = {
     "flickr": {"posted": "date", "photo_id": "text", "url": "hyperlink"},
     "pixelfed": {"posted": "date", "media_id": "text", "status_id": "text", "url": "hyperlink"},
 }
+RECORD_IDS = {"flickr": ("photo_id",), "pixelfed": ("media_id", "status_id")}
 DEMO_APP_VARIABLES: dict[str, str | int] = {
     "flickr_api_key": "demo-flickr-key",
     "flickr_api_secret": "demo-flickr-secret",
@@ -180,13 +182,18 @@ class LibraryBuilder:
         self.photos[file_id] = photo
         return photo
 
-    def add_version(self, master: Photo | None, number: int, tags: dict[str, Any]) -> Photo:
-        """The JPEG that is uploaded; with a master it carries only its own text tags."""
+    def add_version(
+        self, master: Photo | None, number: int, tags: dict[str, Any], fmt: str = "JPEG"
+    ) -> Photo:
+        """The file that is uploaded (a JPEG unless `fmt` says otherwise); with a master it
+        carries only its own text tags. Further versions of one master join its relation."""
         file_id = self.new_id()
         width, height = self.image_size
+        suffix = IMAGE_SUFFIXES[fmt]
         photo = Photo(
             id=file_id,
-            path=f"photos/{file_id:06d}.jpg",
+            path=f"photos/{file_id:06d}.{suffix}",
+            format=fmt,
             width=width,
             height=height,
             date_time=self.date(number),
@@ -194,10 +201,14 @@ class LibraryBuilder:
         )
         self.photos[file_id] = photo
         if master is not None:
-            self.relations.append({"master": master.id, "versions": [file_id]})
+            relation = next((r for r in self.relations if r["master"] == master.id), None)
+            if relation is None:
+                self.relations.append({"master": master.id, "versions": [file_id]})
+            else:
+                relation["versions"].append(file_id)
         else:
             photo.categories.add(f"{GENRE_ROOT}|{GENRES[number % len(GENRES)]}")
-        photo.size = self.write_jpeg(photo)
+        photo.size = self.write_image(photo)
         return photo
 
     def photo_pair(self, number: int, *, standalone: bool = False) -> tuple[Photo | None, Photo]:
@@ -208,7 +219,7 @@ class LibraryBuilder:
         master = self.add_master(number, tags)
         return master, self.add_version(master, number, {})
 
-    def write_jpeg(self, photo: Photo) -> int:
+    def write_image(self, photo: Photo) -> int:
         path = self.dest / photo.path
         image = Image.new("RGB", (photo.width, photo.height), self._colour())
         draw = ImageDraw.Draw(image)
@@ -219,7 +230,10 @@ class LibraryBuilder:
                 self.random.randrange(y0, photo.height + 1),
             )
             draw.rectangle((x0, y0, x1, y1), fill=self._colour())
-        image.save(path, "JPEG", quality=85)
+        if photo.format == "JPEG":
+            image.save(path, "JPEG", quality=85)
+        else:
+            image.save(path, photo.format)
         return path.stat().st_size
 
     def _colour(self) -> tuple[int, int, int]:
@@ -234,9 +248,16 @@ class LibraryBuilder:
             for flag in flags:
                 photo.categories.add(f"Socials|{platform}|{flag}")
 
-    def posted(self, photo: Photo, *platforms: str) -> None:
-        """Give `photo` an attribute record on each platform (it is already posted)."""
+    def posted(self, photo: Photo, *platforms: str, incomplete: bool = False) -> None:
+        """Give `photo` an attribute record on each platform (it is already posted).
+
+        `incomplete`: the record lacks its remote ids (a record typed in by hand)."""
         for platform in platforms:
+            if incomplete:
+                values = {"posted": "2024-06-01", "url": ""}
+                values.update(dict.fromkeys(RECORD_IDS[platform], ""))
+                self.attributes.append({"set": platform, "file": photo.id, "values": values})
+                continue
             remote = self._remote_id
             self._remote_id += 1
             if platform == "flickr":
@@ -436,10 +457,11 @@ def add_cases(b: LibraryBuilder) -> None:
     b.posted(v, *both)
     b.case("metadata and delete", v, **expect_all("error", ("update and delete conflict",)))
 
+    # The original tool's last layout: the master in Socials, its single JPEG uploaded.
     master, _ = b.photo_pair(16)
     assert master is not None
     b.publish(master, *both)
-    b.case("is master", master, **expect_all("error", ("is master",)))
+    b.case("master in Socials", master, **expect_all("add"))
 
     master, v = b.photo_pair(17)
     assert master is not None
@@ -535,7 +557,7 @@ def add_cases(b: LibraryBuilder) -> None:
         "too many tags",
         v,
         flickr={"action": "error", "errors": ["too many tags"]},
-        pixelfed={"action": "error", "errors": ["caption too long"]},
+        pixelfed={"action": "error", "errors": ["caption too long", "too many tags"]},
     )
 
     _, v = b.photo_pair(29)
@@ -558,6 +580,185 @@ def add_cases(b: LibraryBuilder) -> None:
     b.posted(v, "pixelfed")
     v.categories.add("Socials|pixelfed|__errors|missing title")
     b.case("stale error category", v, pixelfed={"action": "unchanged", "errors": []})
+
+    add_layout_cases(b)
+    add_flag_cases(b)
+    add_text_cases(b)
+
+
+def add_layout_cases(b: LibraryBuilder) -> None:
+    """Both layouts of the original tool (DESIGN.md section 4), and moves between them.
+
+    A record on the master is what the original's last release wrote; a record on the
+    version is what its earlier releases (and this tool, for a version in Socials) wrote.
+    """
+    both = PLATFORMS
+
+    def expect_all(action: str, errors: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {p: {"action": action, "errors": list(errors)} for p in both}
+
+    def pair(number: int) -> tuple[Photo, Photo]:
+        master, version = b.photo_pair(number)
+        assert master is not None
+        return master, version
+
+    for number, flag, action in (
+        (40, "_update", "update"),
+        (41, "_metadata", "metadata"),
+        (42, "_delete", "delete"),
+        (43, None, "unchanged"),
+    ):
+        master, _ = pair(number)
+        b.publish(master, *both, flags=[flag] if flag else [])
+        b.posted(master, *both)
+        b.case(f"master layout {action}", master, **expect_all(action))
+        if flag == "_metadata":  # the album category sits on the master in this layout
+            master.categories.add("Socials|flickr|albums|Landscapes")
+
+    master, _ = pair(44)
+    b.add_version(master, 44, {})
+    b.publish(master, *both)
+    b.case("master with several versions", master, **expect_all("error", ("several versions",)))
+
+    master = b.add_master(45, b.metadata(45))
+    b.add_version(master, 45, {}, fmt="TIFF")
+    b.publish(master, *both)
+    b.case(
+        "master without a usable version",
+        master,
+        **expect_all("error", ("no version in an allowed format",)),
+    )
+
+    # Moving the assignment between master and version never uploads again.
+    for number, flag, action in ((46, None, "unchanged"), (47, "_update", "update")):
+        master, version = pair(number)
+        b.posted(master, *both)
+        b.publish(version, *both, flags=[flag] if flag else [])
+        b.case(f"moved to version, {action}", version, records_on=master.id, **expect_all(action))
+    master, version = pair(48)
+    b.posted(master, *both)
+    b.publish(version, *both, flags=["_delete"])
+    b.case("moved to version, delete", version, records_on=master.id, **expect_all("delete"))
+    for number, flag, action in ((49, None, "unchanged"), (50, "_update", "update")):
+        master, version = pair(number)
+        b.posted(version, *both)
+        b.publish(master, *both, flags=[flag] if flag else [])
+        b.case(f"moved to master, {action}", master, records_on=version.id, **expect_all(action))
+
+    master, version = pair(51)
+    b.posted(master, *both)
+    b.posted(version, *both)
+    b.publish(version, *both)
+    b.case(
+        "records on master and version",
+        version,
+        **expect_all("error", ("records on master and version",)),
+    )
+
+    master, version = pair(52)
+    second = b.add_version(master, 52, {})
+    b.posted(master, *both)
+    b.publish(version, *both)
+    b.publish(second, *both)
+    shared = expect_all("error", ("record shared by versions",))
+    b.case("record shared by versions", version, **shared)
+    b.case("record shared by versions, the other version", second, **shared)
+
+    master, version = pair(53)
+    b.publish(master, *both)
+    b.publish(version, *both)
+    b.case(
+        "master and version both assigned",
+        master,
+        **expect_all("error", ("master and version both assigned",)),
+    )
+    b.case("version assigned with its master", version, **expect_all("add"))
+
+
+def add_flag_cases(b: LibraryBuilder) -> None:
+    """Flags on photos that are not on the platform and not in Socials|<platform>."""
+    both = PLATFORMS
+    stray = {p: {"action": "error", "errors": ["flagged but not published"]} for p in both}
+    for number, flag in ((60, "_update"), (61, "_metadata")):
+        _, v = b.photo_pair(number)
+        for platform in both:
+            v.categories.add(f"Socials|{platform}|{flag}")
+        b.case(f"stray {flag} flag", v, **stray)
+    master, _ = b.photo_pair(62)
+    assert master is not None
+    for platform in both:
+        master.categories.add(f"Socials|{platform}|_update")
+    b.case("stray _update flag on a master", master, **stray)
+    _, v = b.photo_pair(63)
+    for platform in both:
+        v.categories.add(f"Socials|{platform}|_delete")
+    b.case(
+        "stray _delete flag, never posted",
+        v,
+        **{p: {"action": "delete", "errors": []} for p in both},
+    )
+
+    incomplete = {p: {"action": "error", "errors": ["attribute record incomplete"]} for p in both}
+    _, v = b.photo_pair(64)
+    b.publish(v, *both)
+    b.posted(v, *both, incomplete=True)
+    b.case("empty record", v, **incomplete)
+    master, _ = b.photo_pair(65)
+    assert master is not None
+    b.publish(master, *both)
+    b.posted(master, *both, incomplete=True)
+    b.case("empty record on a master in Socials", master, **incomplete)
+
+
+def add_text_cases(b: LibraryBuilder) -> None:
+    """Text that looks present but is not, and limits counted as the platforms count."""
+    both = PLATFORMS
+    master, v = b.photo_pair(70)
+    assert master is not None
+    master.tags["title"] = "\u200b"
+    b.publish(v, *both)
+    b.case(
+        "invisible title",
+        v,
+        **{p: {"action": "error", "errors": ["missing title"]} for p in both},
+    )
+    master, _ = b.photo_pair(73)
+    assert master is not None
+    master.tags["title"] = "\u00a0\u200d"
+    b.publish(master, *both)
+    b.case(
+        "invisible title on a master in Socials",
+        master,
+        **{p: {"action": "error", "errors": ["missing title"]} for p in both},
+    )
+
+    # 80 keywords that flickr keeps as 60 tags (it merges `Bird 01` and `bird-01`).
+    master, v = b.photo_pair(71)
+    assert master is not None
+    master.tags["hierarchicalkeywords"] = (
+        [f"Bird {n:02d}" for n in range(20)]
+        + [f"bird-{n:02d}" for n in range(20)]
+        + [f"tree {n:02d}" for n in range(40)]
+    )
+    b.publish(v, *both)
+    b.case(
+        "tags merged by flickr",
+        v,
+        flickr={"action": "add", "errors": []},
+        pixelfed={"action": "error", "errors": ["caption too long", "too many tags"]},
+    )
+
+    # 67 hashtags in under 500 characters: pixelfed would link only 60 of them.
+    master, v = b.photo_pair(72)
+    assert master is not None
+    master.tags["hierarchicalkeywords"] = [chr(97 + n // 26) + chr(97 + n % 26) for n in range(64)]
+    b.publish(v, *both)
+    b.case(
+        "too many hashtags",
+        v,
+        flickr={"action": "add", "errors": []},
+        pixelfed={"action": "error", "errors": ["too many tags"]},
+    )
 
 
 def pad_jpeg(path: Path, size: int) -> int:

@@ -116,31 +116,47 @@ MAX_TAGS = 60
 MAX_TAG_LENGTH = 124
 
 
+def _is_hashtag(name: str) -> bool:
+    """pixelfed's Extractor: a hashtag needs a letter (`#2024` is text) and at most 124
+    characters; only the first 60 such matches count (Status::MAX_HASHTAGS)."""
+    return len(name) <= MAX_TAG_LENGTH and any(c.isalpha() for c in name)
+
+
+def _first_hashtags(caption: str) -> list[str]:
+    return [name for name in TAG_PATTERN.findall(caption) if _is_hashtag(name)][:MAX_TAGS]
+
+
 def extract_tags(caption: str | None) -> list[str]:
-    """Up to 60 hashtags of at most 124 characters; the rest are silently ignored (C7)."""
+    """The hashtags stored for a post: of the first 60 hashtags, each name once (C7)."""
     tags: list[str] = []
-    for name in TAG_PATTERN.findall(caption or ""):
-        if len(name) <= MAX_TAG_LENGTH and name.lower() not in (t.lower() for t in tags):
+    for name in _first_hashtags(caption or ""):
+        if name.lower() not in (t.lower() for t in tags):
             tags.append(name)
-    return tags[:MAX_TAGS]
+    return tags
 
 
 def render_caption(caption: str | None, base_url: str, line_breaks: bool = False) -> str | None:
-    """The HTML `content`: `Autolink::create()->autolink($caption)`, which links hashtags
-    and URLs but does not escape the text; edits also run `nl2br` (C8). A cleared caption
-    has no content at all (`null`)."""
+    """The HTML `content`: `Autolink::create()->autolink($caption)`, which links URLs and
+    the first 60 hashtags but does not escape the text; edits also run `nl2br` (C8). A
+    cleared caption has no content at all (`null`)."""
     if not caption:
         return None
     linked = URL_PATTERN.sub(
         lambda m: f'<a href="{m.group(0)}" rel="external nofollow noopener">{m.group(0)}</a>',
         caption,
     )
-    linked = TAG_PATTERN.sub(
-        lambda m: (
-            f'<a href="{base_url}/discover/tags/{m.group(1).lower()}?src=hash" '
-            f'title="#{m.group(1)}" class="u-url hashtag" rel="external nofollow noopener">'
-            f"#{m.group(1)}</a>"
-        ),
-        linked,
-    )
+    budget = [MAX_TAGS]
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not _is_hashtag(name) or budget[0] == 0:
+            return match.group(0)
+        budget[0] -= 1
+        return (
+            f'<a href="{base_url}/discover/tags/{name.lower()}?src=hash" '
+            f'title="#{name}" class="u-url hashtag" rel="external nofollow noopener">'
+            f"#{name}</a>"
+        )
+
+    linked = TAG_PATTERN.sub(link, linked)
     return linked.replace("\n", "<br />\n") if line_breaks else linked

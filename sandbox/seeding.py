@@ -41,7 +41,18 @@ class FlickrLogin:
 
 
 def _instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInstance]:
-    return [i for i in db.instances.values() if i.set_name == set_name]
+    """The records to create posts for; a record left without its ids (typed in by hand)
+    stays as it is."""
+    return [
+        i
+        for i in db.instances.values()
+        if i.set_name == set_name and not _lacks_ids(i.values, set_name)
+    ]
+
+
+def _lacks_ids(values: dict[str, object], set_name: str) -> bool:
+    keys = ("photo_id",) if set_name == "flickr" else ("media_id", "status_id")
+    return all(not str(values.get(key, "")).strip() for key in keys)
 
 
 def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:

@@ -20,6 +20,7 @@ from typing import Any, get_type_hints
 from imatch.library import CategoryLayout
 from imatch.models import AppVariables
 from sync import paths
+from sync.keyword_paths import normal_path
 
 PLATFORMS = ("flickr", "pixelfed")
 REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
@@ -67,7 +68,9 @@ class KeywordSettings:
     include_roots: tuple[str, ...] = ()
     """Publish only keywords under these roots (empty: all), e.g. `nature`."""
     exclude: tuple[str, ...] = ()
-    """Never publish keywords under these paths, e.g. `places|home` (private places)."""
+    """Never publish keywords under these paths, e.g. `places|home` (private places).
+    Both filters compare normalised paths (case, spaces around `|`, empty levels and
+    invisible characters do not matter) and apply to keywords from categories too."""
     levels: tuple[int, ...] = ()
     """Publish only these levels of each keyword (1 = the root; empty: all)."""
     location_levels: tuple[int, ...] = (2, 3, 4)
@@ -142,6 +145,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     if url:
         data.setdefault("imatch", {})["url"] = url
     settings: Settings = _build(Settings, data, "", path)
+    _check_keyword_filters(settings.keywords, path)
     for name in PLATFORMS:
         unknown = [r for r in settings.platform(name).require if r not in REQUIRABLE]
         if unknown:
@@ -150,6 +154,23 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
                 f"(choose from {', '.join(REQUIRABLE)})"
             )
     return dataclasses.replace(settings, source=path if path.is_file() else None)
+
+
+def _check_keyword_filters(keywords: KeywordSettings, path: Path) -> None:
+    """A filter that names no path would silently filter nothing (or everything)."""
+    for key in ("include_roots", "exclude"):
+        for index, entry in enumerate(getattr(keywords, key)):
+            if not normal_path(entry):
+                raise ConfigError(
+                    f"{path}: keywords.{key}[{index}]: names no keyword path ({entry!r}); "
+                    'write its levels separated by |, e.g. "places|home"'
+                )
+    for key in ("levels", "location_levels"):
+        for index, level in enumerate(getattr(keywords, key)):
+            if level < 1:
+                raise ConfigError(
+                    f"{path}: keywords.{key}[{index}]: levels count from 1 (the root), got {level}"
+                )
 
 
 def _build(cls: type[Any], data: Any, prefix: str, path: Path) -> Any:
@@ -206,6 +227,9 @@ class Credentials:
     flickr_is_public: bool = False
     flickr_is_friend: bool = False
     flickr_is_family: bool = False
+    flickr_url: str = ""
+    """The original's `flickr_url`: the photostream whose address + `/<photo id>` is
+    recorded as a photo's `url` (empty: flickr's own photo page)."""
     pixelfed_token: str = field(default="", repr=False)
     pixelfed_url: str = ""
     pixelfed_visibility: str = "public"
@@ -219,6 +243,7 @@ APP_VARIABLE_NAMES = (
     "flickr_is_public",
     "flickr_is_friend",
     "flickr_is_family",
+    "flickr_url",
     "pixelfed_token",
     "pixelfed_url",
     "pixelfed_visibility",
@@ -241,6 +266,7 @@ def credentials(
         flickr_is_public=variables.flag("flickr_is_public"),
         flickr_is_friend=variables.flag("flickr_is_friend"),
         flickr_is_family=variables.flag("flickr_is_family"),
+        flickr_url=env("flickr_url") or variables.text("flickr_url"),
         pixelfed_token=env("pixelfed_token") or variables.text("pixelfed_token"),
         pixelfed_url=env("pixelfed_url") or settings.pixelfed.url or variables.text("pixelfed_url"),
         pixelfed_visibility=settings.pixelfed.visibility

@@ -41,6 +41,12 @@ def open_platform(
         token = load_token(store or SecretStore(), credentials.flickr_api_key)
         if token is None:
             raise SetupError("not logged in to flickr: run `imatch-socials login flickr`")
+        photostream = credentials.flickr_url.strip()
+        if photostream and not photostream.lower().startswith(("https://", "http://")):
+            raise SetupError(
+                f"flickr_url is {photostream!r}: set the IMatch application variable to your "
+                "photostream's address, e.g. https://www.flickr.com/photos/yourname, or clear it"
+            )
         return FlickrPlatform(
             credentials.flickr_api_key,
             credentials.flickr_api_secret,
@@ -48,6 +54,7 @@ def open_platform(
             endpoints=flickr_endpoints(settings),
             limiter=limiter,
             formats=frozenset(f.upper() for f in own.formats),
+            photostream_url=photostream,
         )
     if not credentials.pixelfed_url:
         raise SetupError(

@@ -353,9 +353,20 @@ class Engine:
             intent = self.journal.begin(self.name, photo.id, "delete")
             await self._retrying(lambda: self.platform.delete(ref))
             self.journal.remote_done(intent, dict(ref.ids))
-        await self._forget(photo.id, [r.instance_id for r in photo.records], paths)
+        await self._forget_photo(photo, paths)
         self.journal.done(intent)
         self.summary.deleted += 1
+
+    async def _forget_photo(self, photo: Photo, paths: list[str]) -> None:
+        """Remove the records of a deleted post wherever they are (the file or a master/
+        version relative) and every membership that would publish it again."""
+        instances: dict[int, list[int]] = {}
+        for record in photo.records:
+            instances.setdefault(record.file_id, []).append(record.instance_id)
+        await asyncio.gather(
+            *(self._writeback.delete_records(f, ids) for f, ids in instances.items()),
+            *(self._writeback.unassign(paths, f) for f in (photo.id, *photo.direct_relatives)),
+        )
 
     async def _forget(self, file_id: int, instance_ids: list[int], paths: list[str]) -> None:
         await asyncio.gather(

@@ -1,43 +1,78 @@
 """The immutable `Photo`: one candidate of one platform, as read from IMatch.
 
-The file in `Socials|<platform>` is the one uploaded (normally a version). Its metadata
-source is its master when it has one: keywords, date taken and camera/exposure come from
-the master; title, description and headline are the version's own, falling back to the
-master's. Categories are the union of both (genre and places usually sit on the master).
+Both layouts of the original tool are understood (DESIGN.md section 4):
+- a version in `Socials|<platform>` is uploaded itself; keywords, date taken and
+  camera/exposure come from its master, title, description and headline are the
+  version's own, falling back to the master's; categories are the union of both;
+- a master in `Socials|<platform>` has its single version in an allowed format uploaded,
+  with the master's metadata (the original's last release); several such versions, or
+  none, is a named error;
+- a file with neither is uploaded with its own metadata.
+A photo's records are those of the Socials file **and** of its master/version relatives,
+so moving an assignment between them never uploads a photo again.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from imatch.library import Publication
-from imatch.models import AttributeRecord, FileInfo
+from imatch.models import AttributeRecord, FileInfo, RelatedFile
 from sync.platforms.base import MediaFile
 
 FLAG_UPDATE = "update"
 FLAG_METADATA = "metadata"
 FLAG_DELETE = "delete"
 
+SEVERAL_VERSIONS = "several versions"
+NO_USABLE_VERSION = "no version in an allowed format"
+BOTH_ASSIGNED = "master and version both assigned"
+SHARED_RECORD = "record shared by versions"
+DEFAULT_FORMATS = frozenset({"JPEG"})
+TEXT_FIELDS = ("title", "description", "headline")
+# Characters that show nothing even though they are not whitespace (Hangul fillers,
+# braille blank); format characters (category Cf) are found by category.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+class Layout(StrEnum):
+    SINGLE = "single"
+    """A file without master or versions: uploaded with its own metadata."""
+    VERSION = "version"
+    """A version in Socials: uploaded; keywords, date and camera from its master."""
+    MASTER = "master"
+    """A master in Socials: its single version in an allowed format is uploaded."""
+
 
 @dataclass(frozen=True)
 class Photo:
     id: int
+    """The file in Socials (or a flag category): flags and new records belong to it."""
     name: str
     file: MediaFile
+    """The file that is uploaded (a version, for a master in Socials)."""
     file_exists: bool
     fingerprint: str = ""
     """Size and modification time of the file; changes when the file is edited."""
     master_id: int | None = None
+    """The master whose metadata a version in Socials uses."""
     is_master: bool = False
-    """The file has versions: a version should be published instead."""
+    """The file in Socials is a master with versions (the original's last layout)."""
+    upload_id: int = 0
+    """IMatch id of the uploaded file (0: the photo's own file)."""
+    layout: Layout = Layout.SINGLE
     title: str = ""
     description: str = ""
     headline: str = ""
+    text_from_master: frozenset[str] = frozenset()
+    """Which of title, description and headline a version took from its master."""
     keywords: tuple[str, ...] = ()
     """Hierarchical keywords (`a|b|c`) of the metadata source."""
     date_taken: datetime | None = None
@@ -55,7 +90,20 @@ class Photo:
     direct: bool = True
     """Directly in `Socials|<platform>` (not only in a flag category)."""
     records: tuple[AttributeRecord, ...] = ()
-    """This platform's attribute records; the first one is authoritative."""
+    """This platform's attribute records on the file and on its relatives, the file's own
+    first; the first one is authoritative."""
+    relatives: tuple[int, ...] = ()
+    """Masters and versions of the file: their records count as this photo's."""
+    direct_relatives: tuple[int, ...] = ()
+    """Relatives that are themselves directly in `Socials|<platform>`."""
+    names: Mapping[int, str] = field(default_factory=dict)
+    """File id -> file name, for the file, its relatives and the uploaded file."""
+    relation_errors: tuple[str, ...] = ()
+    """What the master/version relations make impossible (several versions, ...)."""
+    relation_note: str = ""
+    """Which files a relation error is about."""
+    managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """`albums`/`groups` (layout names) -> every remote id IMatch has a category for."""
     current_errors: frozenset[str] = frozenset()
     """The `__errors|<name>` categories the file is in now."""
 
@@ -67,58 +115,215 @@ class Photo:
     def on_platform(self) -> bool:
         return bool(self.records)
 
+    @property
+    def record_holders(self) -> tuple[int, ...]:
+        """Every file whose records say whether this photo is on the platform."""
+        return (self.id, *self.relatives)
+
     def has_flag(self, flag: str) -> bool:
         return flag in self.flags
 
 
-def build_photos(pub: Publication) -> list[Photo]:
-    """One Photo per candidate of the publication, in id order."""
-    return [build_photo(pub, file_id) for file_id in pub.candidates if file_id in pub.files]
+def visible(text: str) -> str:
+    """`text` trimmed, or empty when it shows nothing (only whitespace, zero-width
+    spaces and joiners, no-break spaces, other invisible characters)."""
+    text = text.strip()
+    if any(not _invisible(c) for c in text):
+        return text
+    return ""
 
 
-def build_photo(pub: Publication, file_id: int) -> Photo:
+def _invisible(char: str) -> bool:
+    return (
+        char.isspace()
+        or unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me")
+        or char in _BLANK_LETTERS
+    )
+
+
+def usable_versions(versions: Iterable[RelatedFile], formats: frozenset[str]) -> list[RelatedFile]:
+    """The versions whose format the platform takes, in id order."""
+    allowed = {f.upper() for f in formats}
+    return sorted((v for v in versions if v.format.upper() in allowed), key=lambda v: v.id)
+
+
+def build_photos(pub: Publication, formats: frozenset[str] = DEFAULT_FORMATS) -> list[Photo]:
+    """One Photo per candidate of the publication, in id order.
+
+    `formats` are the IMatch formats the platform takes: they decide which version of a
+    master in Socials is uploaded."""
+    managed = managed_ids(pub)
+    photos = [
+        build_photo(pub, file_id, formats, managed)
+        for file_id in pub.candidates
+        if file_id in pub.files
+    ]
+    return _flag_shared_records(pub, photos)
+
+
+def build_photo(
+    pub: Publication,
+    file_id: int,
+    formats: frozenset[str] = DEFAULT_FORMATS,
+    managed: Mapping[str, frozenset[str]] | None = None,
+) -> Photo:
     file = pub.files[file_id]
     master = pub.master_of(file_id)
+    versions = pub.versions.get(file_id, ())
+    if master is not None:
+        layout = Layout.VERSION
+    elif versions:
+        layout = Layout.MASTER
+    else:
+        layout = Layout.SINGLE
     source = master or file
-    layout = pub.layout
+    upload, relation_errors, relation_note = _upload_file(pub, file, versions, formats)
     categories = _categories(pub, file_id, master)
-    errors_prefix = f"{pub.root}|{layout.errors}|"
+    errors_prefix = f"{pub.root}|{pub.layout.errors}|"
     flags = {
-        FLAG_UPDATE: pub.flag(file_id, layout.update),
-        FLAG_METADATA: pub.flag(file_id, layout.metadata),
-        FLAG_DELETE: pub.flag(file_id, layout.delete),
+        FLAG_UPDATE: pub.flag(file_id, pub.layout.update),
+        FLAG_METADATA: pub.flag(file_id, pub.layout.metadata),
+        FLAG_DELETE: pub.flag(file_id, pub.layout.delete),
     }
-    path = Path(file.file_name) if file.file_name else Path(file.name)
-    fingerprint = _fingerprint(path) if file.file_name else ""
+    path = Path(upload.file_name) if upload.file_name else Path(upload.name)
+    fingerprint = _fingerprint(path) if upload.file_name else ""
+    relatives = pub.relatives(file_id)
+    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
+    direct_relatives = tuple(r for r in relatives if r in pub.direct)
+    both_direct = file_id in pub.direct and upload.id in pub.direct
+    if layout is Layout.MASTER and both_direct and not relation_errors:
+        relation_errors = (BOTH_ASSIGNED,)
+        relation_note = f"{upload.name} is in Socials too: keep one of the two"
+    names = {file_id: file.name, upload.id: upload.name}
+    for relative in relatives:
+        info = pub.files.get(relative)
+        names.setdefault(relative, info.name if info else _related_name(versions, relative))
     return Photo(
         id=file_id,
         name=file.name or path.name,
-        file=MediaFile(path=path, size=file.size, format=file.format),
+        file=MediaFile(path=path, size=upload.size, format=upload.format),
         file_exists=bool(fingerprint),
         fingerprint=fingerprint,
         master_id=master.id if master else None,
-        is_master=bool(pub.versions.get(file_id)),
-        title=_own_or_master(file, master, "title"),
-        description=_own_or_master(file, master, "description"),
-        headline=_own_or_master(file, master, "headline"),
+        is_master=layout is Layout.MASTER,
+        upload_id=upload.id,
+        layout=layout,
+        title=texts["title"][0],
+        description=texts["description"][0],
+        headline=texts["headline"][0],
+        text_from_master=frozenset(key for key, (_, borrowed) in texts.items() if borrowed),
         keywords=_keywords(source),
         date_taken=source.date_time,
-        circa=bool(source.text("circa_date_created").strip()),
-        iso=source.text("iso").strip(),
-        shutter_speed=source.text("shutter_speed").strip(),
-        aperture=source.text("aperture").strip(),
-        focal_length=source.text("focal_length").strip(),
-        make=source.text("make").strip(),
-        model=source.text("model").strip(),
-        lens=source.text("lens").strip(),
+        circa=bool(visible(source.text("circa_date_created"))),
+        iso=visible(source.text("iso")),
+        shutter_speed=visible(source.text("shutter_speed")),
+        aperture=visible(source.text("aperture")),
+        focal_length=visible(source.text("focal_length")),
+        make=visible(source.text("make")),
+        model=visible(source.text("model")),
+        lens=visible(source.text("lens")),
         categories=categories,
         flags=frozenset(name for name, on in flags.items() if on),
         direct=file_id in pub.direct,
-        records=pub.records.get(file_id, ()),
+        records=_records(pub, file_id, relatives),
+        relatives=relatives,
+        direct_relatives=direct_relatives,
+        names=names,
+        relation_errors=relation_errors,
+        relation_note=relation_note,
+        managed=managed if managed is not None else managed_ids(pub),
         current_errors=frozenset(
             path[len(errors_prefix) :] for path in categories if path.startswith(errors_prefix)
         ),
     )
+
+
+def _upload_file(
+    pub: Publication,
+    file: FileInfo,
+    versions: tuple[RelatedFile, ...],
+    formats: frozenset[str],
+) -> tuple[RelatedFile, tuple[str, ...], str]:
+    """The file to upload, and why there is none when a master's versions do not say."""
+    own = RelatedFile(file.id, file.name, file.file_name, file.format, file.size)
+    if not versions:
+        return own, (), ""
+    usable = usable_versions(versions, formats)
+    if len(usable) == 1:
+        chosen = usable[0]
+        # The version's own properties when they were read, else what relations said.
+        info = pub.files.get(chosen.id)
+        if info is not None:
+            chosen = RelatedFile(info.id, info.name, info.file_name, info.format, info.size)
+        return chosen, (), ""
+    if usable:
+        names = ", ".join(v.name or str(v.id) for v in usable)
+        return own, (SEVERAL_VERSIONS,), f"versions that could be uploaded: {names}"
+    found = ", ".join(f"{v.name or v.id} ({v.format or 'unknown format'})" for v in versions)
+    return own, (NO_USABLE_VERSION,), f"versions: {found}"
+
+
+def _related_name(versions: tuple[RelatedFile, ...], file_id: int) -> str:
+    return next((v.name for v in versions if v.id == file_id), str(file_id))
+
+
+def _records(
+    pub: Publication, file_id: int, relatives: tuple[int, ...]
+) -> tuple[AttributeRecord, ...]:
+    found = list(pub.records.get(file_id, ()))
+    for relative in relatives:
+        found += pub.records.get(relative, ())
+    return tuple(found)
+
+
+def _flag_shared_records(pub: Publication, photos: list[Photo]) -> list[Photo]:
+    """A relative's records claimed by two candidates that are not that relative (two
+    versions of a master that holds the record) could belong to either: both get
+    `record shared by versions` instead of one of them being held back silently."""
+    claims: dict[int, list[int]] = {}
+    candidates = set(pub.candidates)
+    for photo in photos:
+        for relative in photo.relatives:
+            if pub.records.get(relative) and relative not in candidates:
+                claims.setdefault(relative, []).append(photo.id)
+    shared = {c for claimants in claims.values() if len(claimants) > 1 for c in claimants}
+    if not shared:
+        return photos
+    return [
+        _with_relation_error(photo, SHARED_RECORD, "the master's record could be either's")
+        if photo.id in shared
+        else photo
+        for photo in photos
+    ]
+
+
+def _with_relation_error(photo: Photo, error: str, note: str) -> Photo:
+    return replace(
+        photo,
+        relation_errors=(*photo.relation_errors, error),
+        relation_note="; ".join(n for n in (photo.relation_note, note) if n),
+    )
+
+
+def managed_ids(pub: Publication) -> dict[str, frozenset[str]]:
+    """Remote ids of every album and group IMatch has a category for: the children of
+    `albums`/`groups` and any deeper category a candidate or master is in."""
+    managed: dict[str, frozenset[str]] = {}
+    for kind in (pub.layout.albums, pub.layout.groups):
+        ids = set()
+        subtree = pub.subtrees.get(kind)
+        for child in subtree.children if subtree else ():
+            ids.add(_first_line(child.description))
+        prefix = f"{pub.root}|{kind}|"
+        for refs in pub.categories.values():
+            ids.update(_first_line(c.description) for c in refs if c.path.startswith(prefix))
+        managed[kind] = frozenset(i for i in ids if i)
+    return managed
+
+
+def _first_line(text: str) -> str:
+    """The trimmed first non-empty line: where album and group ids live."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _fingerprint(path: Path) -> str:
@@ -131,18 +336,20 @@ def _fingerprint(path: Path) -> str:
     return f"{status.st_size}:{status.st_mtime_ns}"
 
 
-def _own_or_master(file: FileInfo, master: FileInfo | None, key: str) -> str:
-    own = file.text(key).strip()
+def _own_or_master(file: FileInfo, master: FileInfo | None, key: str) -> tuple[str, bool]:
+    """The file's own text, else its master's; and whether it came from the master."""
+    own = visible(file.text(key))
     if own or master is None:
-        return own
-    return master.text(key).strip()
+        return own, False
+    borrowed = visible(master.text(key))
+    return borrowed, bool(borrowed)
 
 
 def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(part.strip() for part in value.split(";") if part.strip())
+        keywords.extend(part.strip() for part in value.split(";") if visible(part))
     return tuple(dict.fromkeys(keywords))
 
 

@@ -15,7 +15,9 @@ from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
 from sync.photo import Photo, build_photos
 from sync.platforms.base import Limits
+from sync.platforms.flickr import FlickrPlatform
 from sync.platforms.flickr_render import render_flickr
+from sync.platforms.pixelfed import MAX_LINKED_HASHTAGS, PixelfedPlatform
 from sync.platforms.pixelfed_render import render_pixelfed
 from sync.rendering import Rendered
 from sync.rules import Action, Checks, Verdict, classify
@@ -27,6 +29,7 @@ metadata arrived for `done` of `total` photos) or `planning`."""
 PLANNING_STEP = 1000
 Renderer = Callable[[Photo, Settings, Credentials], Rendered[Any]]
 RENDERERS: dict[str, Renderer] = {"flickr": render_flickr, "pixelfed": render_pixelfed}
+RECORD_KEYS = {"flickr": FlickrPlatform.record_keys, "pixelfed": PixelfedPlatform.record_keys}
 DEFAULT_LIMITS = {
     "flickr": Limits(
         max_file_bytes=200 * MB,
@@ -39,6 +42,7 @@ DEFAULT_LIMITS = {
         formats=frozenset({"JPEG", "PNG", "GIF"}),
         max_caption_chars=500,
         max_alt_text_chars=1000,
+        max_tags=MAX_LINKED_HASHTAGS,
     ),
 }
 
@@ -116,6 +120,7 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
         max_alt_text_chars=limits.max_alt_text_chars,
         max_tags=limits.max_tags,
         max_title_chars=limits.max_title_chars,
+        record_keys=RECORD_KEYS.get(platform, ()),
     )
 
 
@@ -140,7 +145,7 @@ def make_plan(
     render = RENDERERS[platform]
     refused = refused or {}
     items: list[PlanItem] = []
-    photos = build_photos(publication)
+    photos = build_photos(publication, checks.formats)
     for photo in photos:
         if progress is not None and len(items) % PLANNING_STEP == 0:
             progress("planning", len(items), len(photos))

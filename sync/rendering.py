@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sync.config import CategorySettings, KeywordSettings
+from sync.keyword_paths import Path as KeywordPath
+from sync.keyword_paths import levels, normal_path, under
 from sync.photo import Photo
 
 SEPARATOR = " | "
@@ -57,16 +59,22 @@ class Rendered(Generic[PostT]):
     warnings: tuple[str, ...] = ()
 
 
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + "|")
+@functools.lru_cache(maxsize=64)
+def _filters(settings: KeywordSettings) -> tuple[tuple[KeywordPath, ...], tuple[KeywordPath, ...]]:
+    """The include roots and exclusions, normalised once (see `sync.keyword_paths`)."""
+    include = tuple(p for p in map(normal_path, settings.include_roots) if p)
+    exclude = tuple(p for p in map(normal_path, settings.exclude) if p)
+    return include, exclude
 
 
-def _excluded(path: str, settings: KeywordSettings) -> bool:
-    return any(_under(path.casefold(), e.casefold()) for e in settings.exclude)
-
-
-def _levels(path: str) -> list[str]:
-    return [level.strip() for level in path.split("|") if level.strip()]
+def filtered_out(path: str, settings: KeywordSettings) -> bool:
+    """The keyword or category `path` must not be published: it is under an exclusion,
+    or outside every include root (when there are any), however either is spelled."""
+    normal = normal_path(path)
+    include, exclude = _filters(settings)
+    if any(under(normal, e) for e in exclude):
+        return True
+    return bool(include) and not any(under(normal, root) for root in include)
 
 
 def keyword_terms(
@@ -85,37 +93,37 @@ def keyword_terms(
 def _keyword_terms(keyword: str, keywords: KeywordSettings) -> tuple[str, ...]:
     """The terms one hierarchical keyword contributes (cached: keywords repeat across a
     library, and planning 10,000 photos otherwise spends most of its time here)."""
-    levels = _levels(keyword)
-    if not levels or _excluded(keyword, keywords):
+    written = levels(keyword)
+    if not written or filtered_out(keyword, keywords):
         return ()
-    roots = {r.casefold() for r in keywords.include_roots}
-    if roots and levels[0].casefold() not in roots:
-        return ()
-    wanted = keywords.levels or range(1, len(levels) + 1)
-    return _normalized(levels[n - 1] for n in wanted if 0 < n <= len(levels))
+    wanted = keywords.levels or range(1, len(written) + 1)
+    return _normalized(written[n - 1] for n in wanted if 0 < n <= len(written))
 
 
 @functools.lru_cache(maxsize=4096)
 def _category_terms(
     path: str, keywords: KeywordSettings, categories: CategorySettings
 ) -> tuple[str, ...]:
-    """Keywords a category contributes (cached: thousands of photos share a few hundred)."""
-    if _excluded(path, keywords):
+    """Keywords a category contributes (cached: thousands of photos share a few hundred).
+    The keyword filters apply to them as to any keyword."""
+    if filtered_out(path, keywords):
         return ()
-    levels = _levels(path)
+    normal = normal_path(path)
+    written = levels(path)
     for event_root in categories.events:
-        depth = len(_levels(event_root))
-        if _under(path, event_root) and len(levels) > depth:
-            return _normalized([levels[depth]])
-    if _under(path, categories.location):
-        return _normalized(levels[n - 1] for n in keywords.location_levels if 1 < n <= len(levels))
-    if _under(path, categories.genre):
-        depth = len(_levels(categories.genre))
+        depth = len(normal_path(event_root))
+        if under(normal, normal_path(event_root)) and len(written) > depth:
+            return _normalized([written[depth]])
+    if under(normal, normal_path(categories.location)):
+        wanted = keywords.location_levels
+        return _normalized(written[n - 1] for n in wanted if 1 < n <= len(written))
+    genre = normal_path(categories.genre)
+    if under(normal, genre):
         terms = []
-        for genre in levels[depth:]:
-            terms.append(genre)
-            if keywords.genre_suffix and genre.casefold() not in NO_GENRE_SUFFIX:
-                terms.append(f"{genre} {keywords.genre_suffix}")
+        for name in written[len(genre) :]:
+            terms.append(name)
+            if keywords.genre_suffix and name.casefold() not in NO_GENRE_SUFFIX:
+                terms.append(f"{name} {keywords.genre_suffix}")
         return _normalized(terms)
     return ()
 
@@ -146,9 +154,15 @@ def _case_insensitive(term: str) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=65536)
 def hashtag(term: str) -> str:
-    """`Lantern Festival` -> `LanternFestival`: letters, digits and underscores only."""
+    """`Lantern Festival` -> `LanternFestival`: letters (with their accents), decimal
+    digits and underscores only, the characters a pixelfed hashtag is made of."""
     normal = unicodedata.normalize("NFC", term)
-    return "".join(c for c in normal if c.isalnum() or c == "_")
+    return "".join(c for c in normal if c == "_" or _hashtag_category(c))
+
+
+def _hashtag_category(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category == "Nd"
 
 
 def aperture_text(aperture: str) -> str:

@@ -21,6 +21,7 @@ from sync.events import (
     Waiting,
 )
 from sync.plan import Plan, ScanProgress
+from sync.provenance import one_line, provenance
 from sync.rules import Action
 
 PAST = {
@@ -96,6 +97,7 @@ class Reporter:
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
+                self.say(f"            {one_line(provenance(item.photo))}")
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
@@ -107,6 +109,7 @@ class Reporter:
                         "action": item.action.value,
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
+                        **asdict(provenance(item.photo)),
                     }
                     for item in plan.items
                 ],

@@ -1,9 +1,16 @@
 """What to do with each photo: add, update, metadata, delete, error or unchanged.
 
-Pure functions. The rules are the original tool's with its defects fixed:
+Pure functions. The rules are the original tool's with its defects fixed (DESIGN.md
+section 4):
+- only direct members of `Socials|<platform>` are ever published; a flag acts only on a
+  photo that is on the platform (a record on the file or on a master/version relative);
 - `_delete` wins when the photo is posted, even if its metadata is incomplete;
 - `_delete` on a photo that was never posted uploads nothing (its flags are cleared);
+- `_update`/`_metadata` on a photo never posted and not in `Socials|<platform>` is an
+  error that says to add it there or remove the flag;
 - `_update`/`_metadata` together with `_delete` is an error, not a crash;
+- a record without its remote id, or records of different posts on related files, is an
+  error found here, at planning, never an unnoticed "already posted";
 - a photo not yet posted is added whatever its flags say, and the flags are cleared;
 - every error of a photo is reported, not only the first;
 - file checks (found, format, size) apply only when a file will be uploaded.
@@ -14,10 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from imatch.models import AttributeRecord
+from sync.photo import BOTH_ASSIGNED as BOTH_ASSIGNED
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, SHARED_RECORD, Photo
+from sync.photo import NO_USABLE_VERSION as NO_USABLE_VERSION
+from sync.photo import SEVERAL_VERSIONS as SEVERAL_VERSIONS
 from sync.rendering import PostSize
 
-IS_MASTER = "is master"
 MISSING_TITLE = "missing title"
 MISSING_DESCRIPTION = "missing description"
 MISSING_HEADLINE = "missing headline"
@@ -31,6 +41,39 @@ ALT_TEXT_TOO_LONG = "alt text too long"
 TITLE_TOO_LONG = "title too long"
 TOO_MANY_TAGS = "too many tags"
 CONFLICT = "update and delete conflict"
+RECORD_INCOMPLETE = "attribute record incomplete"
+RECORDS_ON_RELATIVES = "records on master and version"
+FLAGGED_NOT_PUBLISHED = "flagged but not published"
+ERROR_NAMES = (
+    MISSING_TITLE,
+    MISSING_DESCRIPTION,
+    MISSING_HEADLINE,
+    MISSING_KEYWORDS,
+    MISSING_GENRE,
+    INVALID_FORMAT,
+    FILE_TOO_LARGE,
+    FILE_NOT_FOUND,
+    CAPTION_TOO_LONG,
+    ALT_TEXT_TOO_LONG,
+    TITLE_TOO_LONG,
+    TOO_MANY_TAGS,
+    CONFLICT,
+    RECORD_INCOMPLETE,
+    RECORDS_ON_RELATIVES,
+    FLAGGED_NOT_PUBLISHED,
+    SEVERAL_VERSIONS,
+    NO_USABLE_VERSION,
+    BOTH_ASSIGNED,
+    SHARED_RECORD,
+)
+"""Every error name planning can give a photo."""
+RECORD_ERRORS = frozenset({RECORD_INCOMPLETE, RECORDS_ON_RELATIVES, SHARED_RECORD})
+"""Errors that leave it unknown which post the photo is: nothing may act on it."""
+NOTE_CLEARED = "never posted: flags cleared, nothing uploaded"
+NOTE_FLAGGED = (
+    "never posted and not in the platform's Socials category: add it there to publish it, "
+    "or remove the _update/_metadata flag"
+)
 
 
 class Action(StrEnum):
@@ -54,6 +97,8 @@ class Checks:
     max_alt_text_chars: int | None = None
     max_tags: int | None = None
     max_title_chars: int | None = None
+    record_keys: tuple[str, ...] = ()
+    """Attribute names that identify a post (flickr `photo_id`); empty: not checked."""
 
 
 @dataclass(frozen=True)
@@ -71,29 +116,63 @@ def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
     """The action for one photo; total: every photo gets exactly one verdict."""
     deleting = photo.has_flag(FLAG_DELETE)
     changing = photo.has_flag(FLAG_UPDATE) or photo.has_flag(FLAG_METADATA)
+    unsure = record_errors(photo, checks)
+    if unsure:
+        # Which post this photo is cannot be told: nothing may be uploaded, changed or
+        # deleted until the records are put right.
+        extra = [CONFLICT] if deleting and changing else []
+        return _verdict(Action.ERROR, unsure + extra, photo.relation_note)
     if deleting and changing:
         return Verdict(Action.ERROR, (CONFLICT,))
     if deleting:
-        note = "" if photo.on_platform else "never posted: flags cleared, nothing uploaded"
-        return Verdict(Action.DELETE, note=note)
+        return Verdict(Action.DELETE, note="" if photo.on_platform else NOTE_CLEARED)
     if not photo.on_platform:
-        if photo.is_master:
-            # The file's own problems do not matter: a version is what should be published.
-            return _verdict(Action.ADD, [IS_MASTER, *content_errors(photo, size, checks)])
-        errors = content_errors(photo, size, checks) + file_errors(photo, checks)
-        return _verdict(Action.ADD, errors)
+        if not photo.direct:
+            # A stray flag never publishes anything.
+            if changing:
+                return Verdict(Action.ERROR, (FLAGGED_NOT_PUBLISHED,), NOTE_FLAGGED)
+            return Verdict(Action.UNCHANGED)
+        return _verdict(Action.ADD, upload_errors(photo, size, checks), photo.relation_note)
     if photo.has_flag(FLAG_UPDATE):
-        errors = content_errors(photo, size, checks) + file_errors(photo, checks)
-        return _verdict(Action.UPDATE, errors)
+        return _verdict(Action.UPDATE, upload_errors(photo, size, checks), photo.relation_note)
     if photo.has_flag(FLAG_METADATA):
         return _verdict(Action.METADATA, content_errors(photo, size, checks))
     return Verdict(Action.UNCHANGED)
 
 
-def _verdict(action: Action, errors: list[str]) -> Verdict:
+def _verdict(action: Action, errors: list[str], note: str = "") -> Verdict:
     if errors:
-        return Verdict(Action.ERROR, tuple(sorted(set(errors))))
+        return Verdict(Action.ERROR, tuple(sorted(set(errors))), note)
     return Verdict(action)
+
+
+def upload_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
+    """Everything that stops the photo's file from being uploaded with its post."""
+    if photo.relation_errors:
+        # Which file to upload is not decided: the master's own file does not matter.
+        return [*photo.relation_errors, *content_errors(photo, size, checks)]
+    return content_errors(photo, size, checks) + file_errors(photo, checks)
+
+
+def record_errors(photo: Photo, checks: Checks) -> list[str]:
+    """Records that do not say which single post the photo is."""
+    errors = [e for e in photo.relation_errors if e in RECORD_ERRORS]
+    if not photo.records or not checks.record_keys:
+        return errors
+    if any(not all(_value(r, key) for key in checks.record_keys) for r in photo.records):
+        errors.append(RECORD_INCOMPLETE)
+        return errors
+    posts_by_file: dict[int, set[tuple[str, ...]]] = {}
+    for record in photo.records:
+        post = tuple(_value(record, key) for key in checks.record_keys)
+        posts_by_file.setdefault(record.file_id, set()).add(post)
+    if len(posts_by_file) > 1 and len(set().union(*posts_by_file.values())) > 1:
+        errors.append(RECORDS_ON_RELATIVES)
+    return errors
+
+
+def _value(record: AttributeRecord, key: str) -> str:
+    return str(record.values.get(key, "")).strip()
 
 
 def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:

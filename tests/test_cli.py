@@ -9,6 +9,7 @@ import sys
 
 from imatch.client import IMatchClient
 from imatch.library import read_publication
+from sandbox.library import LibraryInfo
 from sync.report import Reporter
 
 CLI = [sys.executable, "-m", "sync.cli"]
@@ -42,7 +43,8 @@ async def read_flickr(url: str) -> int:
         return len((await read_publication(client, "Socials|flickr", "flickr")).candidates)
 
 
-def test_sandbox_serves_until_stopped() -> None:
+def test_sandbox_serves_until_stopped(sample_library: LibraryInfo) -> None:
+    sample_candidates = sample_library.candidates["flickr"]
     child = subprocess.Popen(
         [*CLI, "sandbox", "--imatch-port", "0", "--photos", "5"],
         stdout=subprocess.PIPE,
@@ -53,7 +55,7 @@ def test_sandbox_serves_until_stopped() -> None:
         first = child.stdout.readline().split()
         assert first[0] == "imatch"
         assert first[1].startswith("http://127.0.0.1:")
-        assert asyncio.run(read_flickr(first[1])) == 30 + 5
+        assert asyncio.run(read_flickr(first[1])) == sample_candidates + 5
     finally:
         child.terminate()
         assert child.wait(20) is not None

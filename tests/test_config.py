@@ -58,6 +58,13 @@ def test_file_values_and_nested_defaults(tmp_path: Path) -> None:
         ("[keywords]\nexclude = 3\n", "keywords.exclude: expected a list"),
         ('[keywords]\nlevels = ["one"]\n', "keywords.levels[0]: expected a whole number"),
         ("[mastodon]\nenabled = true\n", "unknown key mastodon"),
+        # Malformed keyword filters (issue 12): a filter that names nothing would publish
+        # everything it was meant to keep private.
+        ('[keywords]\nexclude = ["places|home", ""]\n', "keywords.exclude[1]: names no"),
+        ('[keywords]\nexclude = [" | "]\n', "keywords.exclude[0]: names no"),
+        ('[keywords]\ninclude_roots = ["\u200b"]\n', "keywords.include_roots[0]: names no"),
+        ("[keywords]\nlevels = [0, 2]\n", "keywords.levels[0]: levels count from 1"),
+        ("[keywords]\nlocation_levels = [0]\n", "keywords.location_levels[0]: levels count"),
         ("imatch = 3\n", "imatch: expected a table"),
         ("[imatch\n", "not valid TOML"),
     ],
@@ -93,9 +100,11 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
             "flickr_is_family": "1",
             "pixelfed_url": "https://pixelfed.example",
             "pixelfed_visibility": "unlisted",
+            "flickr_url": " https://www.flickr.com/photos/dcbuchan ",
         }
     )
     creds = credentials(variables, settings, environ={})
+    assert creds.flickr_url == "https://www.flickr.com/photos/dcbuchan"
     assert (creds.flickr_api_key, creds.flickr_api_secret) == ("key-1234", "secret-5678")
     assert (creds.flickr_is_public, creds.flickr_is_friend, creds.flickr_is_family) == (
         True,

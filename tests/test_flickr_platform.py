@@ -27,6 +27,8 @@ from PIL import Image
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.flickr_state import Consumer, User
 from sandbox.serving import SwappableApp, serve_in_thread
+from sync.config import Credentials, Settings
+from sync.connect import SetupError, open_platform
 from sync.engine import RetryPolicy, retrying
 from sync.platforms.base import (
     Account,
@@ -289,6 +291,34 @@ async def test_add_publishes_one_photo_with_everything_and_checkpoints_first(
     assert outcome.calls == 4
 
 
+async def test_the_recorded_url_follows_the_originals_flickr_url(
+    world: World, tmp_path: Path
+) -> None:
+    """The original recorded `url` as its `flickr_url` app variable + `/` + the photo id."""
+    photostream = "https://www.flickr.com/photos/dcbuchan"
+    store = SecretStore(tmp_path / "state")
+    save_token(store, world.consumer.key, world.token())
+    credentials = Credentials(
+        flickr_api_key=world.consumer.key,
+        flickr_api_secret=world.consumer.secret,
+        flickr_url=f"{photostream}/",
+    )
+    settings = Settings(flickr=dataclasses.replace(Settings().flickr, url=world.url))
+    platform = open_platform("flickr", settings, credentials, store)
+    assert isinstance(platform, FlickrPlatform)
+    world.platforms.append(platform)
+    outcome = await platform.add(world.post(), MARKER)
+    assert outcome.ref.url == f"{photostream}/{outcome.ref.ids['photo_id']}"
+
+
+def test_a_flickr_url_that_is_no_address_is_named(tmp_path: Path) -> None:
+    store = SecretStore(tmp_path / "state")
+    save_token(store, "key", FlickrToken("t", "s", "delete", "1@N00", "jane", "Jane"))
+    credentials = Credentials(flickr_api_key="key", flickr_api_secret="x", flickr_url="dcbuchan")
+    with pytest.raises(SetupError, match="flickr_url is 'dcbuchan': set the IMatch application"):
+        open_platform("flickr", Settings(), credentials, store)
+
+
 async def test_add_reports_every_refusal_after_the_upload_as_a_warning(world: World) -> None:
     sim = world.sim
     moderated = sim.add_group("Curated", moderated=True)
@@ -433,7 +463,12 @@ async def test_update_diffs_albums_and_groups_both_ways(world: World) -> None:
 
     outcome = await platform.update(
         ref,
-        world.post(albums=(new_album.id,), groups=(new_group.id, curated.id)),
+        world.post(
+            albums=(new_album.id,),
+            groups=(new_group.id, curated.id),
+            managed_albums=frozenset({old_album.id, new_album.id}),
+            managed_groups=frozenset({old_group.id, new_group.id, curated.id}),
+        ),
         replace_image=False,
     )
 
@@ -443,6 +478,33 @@ async def test_update_diffs_albums_and_groups_both_ways(world: World) -> None:
     assert outcome.warnings == ()
     assert [p.group for p in outcome.pending] == [curated.id]
     assert outcome.calls == 7  # 2 reads; albums: 1 remove, 1 add; groups: 1 remove, 2 adds
+
+
+async def test_update_leaves_albums_and_groups_imatch_does_not_manage_alone(
+    world: World,
+) -> None:
+    """Issue 12 item 4: memberships made by hand on flickr survive a `_metadata` update,
+    and an album whose only photo this is is not deleted with it."""
+    sim = world.sim
+    platform = world.platform()
+    managed = sim.add_photoset(world.user, "Landscapes", [sim.add_photo(world.user).id])
+    ref = (await platform.add(world.post(albums=(managed.id,)), MARKER)).ref
+    photo_id = ref.ids["photo_id"]
+    by_hand = sim.add_photoset(world.user, "Made on flickr", [photo_id])
+    curated_pool = sim.add_group("Curated by hand")
+    curated_pool.pool.append(photo_id)
+
+    # The photo left the IMatch album category: only that membership goes.
+    await platform.update(
+        ref,
+        world.post(albums=(), managed_albums=frozenset({managed.id}), managed_groups=frozenset()),
+        replace_image=False,
+    )
+
+    assert photo_id not in managed.photo_ids
+    assert by_hand.id in sim.state.photosets
+    assert by_hand.photo_ids == [photo_id]
+    assert curated_pool.pool == [photo_id]
 
 
 async def test_update_of_a_photo_gone_from_flickr_is_permanent(world: World) -> None:

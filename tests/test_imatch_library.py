@@ -35,12 +35,20 @@ async def test_reads_candidates_metadata_relations_records_and_subtrees(
     assert any(c.path.startswith("Image Characteristics|Genre") for c in pub.categories[master.id])
     assert "Socials|flickr|albums|Landscapes" in {c.path for c in pub.categories[add]}
 
-    assert pub.versions[cases["is master"]]
+    master_in_socials = cases["master in Socials"]
+    [version] = pub.versions[master_in_socials]
+    assert pub.files[version.id].format == "JPEG"  # the version that is uploaded is read
+    assert pub.relatives(master_in_socials) == (version.id,)
     assert add not in pub.versions
     assert pub.master_of(cases["add standalone"]) is None
 
     assert pub.records[cases["update"]][0].values["photo_id"]
     assert add not in pub.records
+    # Records of relatives are read too: a move between master and version never re-uploads.
+    moved = cases["moved to version, unchanged"]
+    assert moved not in pub.records
+    [master_record] = pub.records[pub.relatives(moved)[0]]
+    assert master_record.values["photo_id"]
     assert {c.name for c in pub.subtrees["albums"].children} == {
         "Landscapes",
         "Birds of the coast",
@@ -77,9 +85,9 @@ async def test_request_count_grows_with_chunks_not_photos(tmp_path: Path) -> Non
         assert len(pub.candidates) == photos
         counts[photos] = pub.requests
     # authenticate, 1 root + 3 subtrees, then per 100 candidates: files, masters, versions, records,
-    # categories; per 100 masters: files, categories (4 of 5 photos have a master).
-    assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
-    assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
+    # categories; per 100 relatives: files, categories, records (4 of 5 photos have a master).
+    assert counts[100] == 1 + 4 + 5 * 1 + 3 * 1
+    assert counts[400] == 1 + 4 + 5 * 4 + 3 * 4
 
 
 async def test_a_second_platform_reuses_what_the_first_read(

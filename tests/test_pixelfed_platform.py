@@ -147,7 +147,7 @@ async def test_connect_reads_the_account_and_the_limits_from_v2(
     assert limits.formats == {"JPEG", "PNG", "GIF", "WebP"}
     assert limits.max_file_bytes == 15000 * 1024
     assert limits.max_alt_text_chars == 1000
-    assert limits.max_tags is None
+    assert limits.max_tags == 60  # pixelfed links the first 60 hashtags only
     assert sim.log.count("/api/v1/instance") == 0
 
 

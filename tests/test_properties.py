@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -28,7 +29,10 @@ from sync.rules import (
     ALT_TEXT_TOO_LONG,
     CAPTION_TOO_LONG,
     CONFLICT,
-    IS_MASTER,
+    FLAGGED_NOT_PUBLISHED,
+    NO_USABLE_VERSION,
+    SEVERAL_VERSIONS,
+    SHARED_RECORD,
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
     Action,
@@ -54,6 +58,8 @@ category = st.one_of(
     level.map(lambda a: "Socials|flickr|albums|" + a),
     st.lists(level, min_size=1, max_size=3).map("|".join),
 )
+POSTED = AttributeRecord(1, 1, {"photo_id": "9", "media_id": "8", "status_id": "9"})
+"""A complete record on either platform."""
 flag_sets = st.sets(st.sampled_from((FLAG_UPDATE, FLAG_METADATA, FLAG_DELETE)))
 
 
@@ -85,7 +91,11 @@ def photos(draw: st.DrawFn) -> Photo:
         lens=draw(st.sampled_from(("", "XF16-55mm"))),
         categories=categories,
         flags=frozenset(draw(flag_sets)),
-        records=(AttributeRecord(1, 1, {"photo_id": "9"}),) if posted else (),
+        direct=draw(st.booleans()),
+        records=(POSTED,) if posted else (),
+        relation_errors=tuple(
+            draw(st.sets(st.sampled_from((SEVERAL_VERSIONS, NO_USABLE_VERSION, SHARED_RECORD))))
+        ),
     )
 
 
@@ -167,14 +177,22 @@ def test_classification_is_total_and_follows_the_priorities(photo: Photo, platfo
     assert (verdict.action is Action.ERROR) == bool(verdict.errors)
     deleting = FLAG_DELETE in photo.flags
     changing = bool(photo.flags & {FLAG_UPDATE, FLAG_METADATA})
-    if deleting and changing:
+    unsure = SHARED_RECORD in photo.relation_errors
+    if unsure:
+        # Which post the photo is cannot be told: nothing acts on it.
+        assert verdict.action is Action.ERROR
+        assert SHARED_RECORD in verdict.errors
+    elif deleting and changing:
         assert verdict.errors == (CONFLICT,)
     elif deleting:
         # _delete wins over anything wrong with the photo, posted or not.
         assert verdict.action is Action.DELETE
+    elif not photo.on_platform and not photo.direct:
+        # Only direct members of Socials|<platform> are ever published.
+        assert verdict.errors == ((FLAGGED_NOT_PUBLISHED,) if changing else ())
     elif not photo.on_platform:
         assert verdict.action in (Action.ADD, Action.ERROR)
-        assert (IS_MASTER in verdict.errors) == photo.is_master
+        assert set(photo.relation_errors) <= set(verdict.errors)
     elif FLAG_UPDATE in photo.flags:
         assert verdict.action in (Action.UPDATE, Action.ERROR)
     elif FLAG_METADATA in photo.flags:
@@ -182,7 +200,12 @@ def test_classification_is_total_and_follows_the_priorities(photo: Photo, platfo
         assert not {"file not found", "invalid format", "file too large"} & set(verdict.errors)
     else:
         assert verdict.action is Action.UNCHANGED
-    checked = not deleting and (not photo.on_platform or changing)
+    checked = (
+        not unsure
+        and not deleting
+        and (photo.direct or photo.on_platform)
+        and (not photo.on_platform or changing)
+    )
     if checked:
         # A limit error is named exactly when the rendered post breaks that limit.
         for value, limit, name in (
@@ -192,3 +215,134 @@ def test_classification_is_total_and_follows_the_priorities(photo: Photo, platfo
             (size.title_chars, checks.max_title_chars, TITLE_TOO_LONG),
         ):
             assert (name in verdict.errors) == (limit is not None and value > limit), name
+
+
+# --- keyword filters: private names stay private, however anything is spelled ----------
+
+PUBLIC_LETTERS = "abcdefghiklmnop"
+PRIVATE_LETTERS = "jqxz"
+public_word = st.text(st.sampled_from(PUBLIC_LETTERS), min_size=1, max_size=8)
+# Private names start with `zq`, which no public word, fixed text or month name contains.
+private_word = st.text(st.sampled_from(PRIVATE_LETTERS), max_size=6).map(lambda t: "zq" + t)
+FILTER_SETTINGS = settings(max_examples=300, deadline=None)
+
+
+@st.composite
+def spelled(draw: st.DrawFn, path: tuple[str, ...]) -> str:
+    """`path` written as a user or IMatch might: any case, spaces (or no-break spaces)
+    around levels, empty levels, a trailing or leading `|`, a zero-width space inside a
+    level, full-width letters."""
+    parts = []
+    for level in path:
+        chars = []
+        for char in level:
+            if draw(st.booleans()):
+                char = char.upper()
+            if char.isascii() and char.isalpha() and draw(st.integers(0, 9)) == 0:
+                char = chr(ord(char) + 0xFEE0)  # full-width form
+            chars.append(char)
+        if draw(st.booleans()):
+            chars.insert(draw(st.integers(0, len(chars))), "\u200b")
+        pad = draw(st.sampled_from(("", " ", "  ", "\u00a0")))
+        parts.append(pad + "".join(chars) + draw(st.sampled_from(("", " "))))
+        if draw(st.integers(0, 4)) == 0:
+            parts.append(draw(st.sampled_from(("", " "))))
+    text = "|".join(parts)
+    return draw(st.sampled_from(("", "|"))) + text + draw(st.sampled_from(("", "|", " | ")))
+
+
+def squashed(text: str) -> str:
+    """Letters and digits only, compatibility form, case-folded: how a name could show."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in normal if c.isalnum())
+
+
+def published_text(photo: Photo, settings_: Settings) -> str:
+    flickr = render_flickr(photo, settings_, CREDENTIALS).post
+    pixelfed = render_pixelfed(photo, settings_, CREDENTIALS).post
+    parts = [*flickr.tags, flickr.title, flickr.description, pixelfed.caption, pixelfed.alt_text]
+    return "\n".join(parts)
+
+
+def assert_private(names: list[str], photo: Photo, settings_: Settings) -> None:
+    shown = squashed(published_text(photo, settings_))
+    leaked = [name for name in names if squashed(name) in shown]
+    assert leaked == [], (photo.keywords, photo.categories, settings_.keywords)
+
+
+def public_photo(draw: st.DrawFn) -> Photo:
+    words = st.lists(public_word, min_size=1, max_size=4)
+    return Photo(
+        id=1,
+        name="x.jpg",
+        file=MediaFile(Path("/p/x.jpg"), 1000, "JPEG"),
+        file_exists=True,
+        title=" ".join(draw(words)),
+        description=" ".join(draw(words)),
+        headline=" ".join(draw(words)),
+        keywords=tuple(draw(st.lists(words.map("|".join), max_size=5))),
+        date_taken=datetime(2024, 3, 5, 6, 42, 10),
+        categories=dict.fromkeys(draw(st.lists(public_word.map(GENRE.__add__), max_size=2)), ""),
+    )
+
+
+@FILTER_SETTINGS
+@given(st.data())
+def test_no_excluded_path_in_any_spelling_is_ever_published(data: st.DataObject) -> None:
+    draw = data.draw
+    photo = public_photo(draw)
+    private: list[str] = []
+    excluded: list[str] = []
+    keywords = list(photo.keywords)
+    categories = dict(photo.categories)
+    # A private keyword (and anything below it), e.g. `places|home|Elm Street 5`.
+    for _ in range(draw(st.integers(1, 3))):
+        root, secret = draw(public_word), draw(private_word)
+        below = draw(st.lists(private_word, max_size=2))
+        private += [secret, *below]
+        excluded.append(draw(spelled((root, secret))))
+        keywords.append(draw(spelled((root, secret, *below))))
+    # Private places, events and genres from categories.
+    for base in (
+        ("Location", draw(public_word)),
+        ("Event", "Festival"),
+        ("Image Characteristics", "Genre"),
+    ):
+        if draw(st.booleans()):
+            secret = draw(private_word)
+            private.append(secret)
+            excluded.append(draw(spelled((*base, secret))))
+            categories["|".join((*base, secret, *draw(st.lists(public_word, max_size=1))))] = ""
+    photo = dataclasses.replace(
+        photo, keywords=tuple(draw(st.permutations(keywords))), categories=categories
+    )
+    settings_ = dataclasses.replace(
+        SETTINGS, keywords=dataclasses.replace(SETTINGS.keywords, exclude=tuple(excluded))
+    )
+    assert_private(private, photo, settings_)
+
+
+@FILTER_SETTINGS
+@given(st.data())
+def test_nothing_outside_the_include_roots_in_any_spelling_is_ever_published(
+    data: st.DataObject,
+) -> None:
+    draw = data.draw
+    photo = public_photo(draw)
+    roots = draw(st.lists(public_word, min_size=1, max_size=2, unique=True))
+    private = draw(st.lists(private_word, min_size=1, max_size=3))
+    keywords = [
+        draw(spelled((draw(st.sampled_from(roots)), draw(public_word)))),
+        *(draw(spelled((name, draw(public_word)))) for name in private),
+    ]
+    categories = {
+        f"Location|{draw(public_word)}|{private[0]}": "",
+        f"Event|Festival|{private[-1]}": "",
+        f"{GENRE}{private[0]}": "",
+    }
+    photo = dataclasses.replace(photo, keywords=tuple(keywords), categories=categories)
+    include = tuple(draw(spelled((root,))) for root in roots)
+    settings_ = dataclasses.replace(
+        SETTINGS, keywords=dataclasses.replace(SETTINGS.keywords, include_roots=include)
+    )
+    assert_private(private, photo, settings_)

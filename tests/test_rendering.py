@@ -178,7 +178,52 @@ def test_keyword_filters_keep_private_places_private() -> None:
     terms = keyword_terms(photo, settings, CategorySettings())
     assert terms == ["Australia", "lake", "Lantern Festival", "nature", "Victoria", "water"]
     only_nature = KeywordSettings(include_roots=("nature",), levels=(3,), location_levels=())
-    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake", "Lantern Festival"]
+    # The roots apply to category keywords too (issue 12): no festival outside `nature`.
+    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake"]
+
+
+PRIVATE = "Elm Street 5"
+
+
+@pytest.mark.parametrize(
+    "exclude", ["places|home", "places|home|", "places | home", "Places|HOME", " places||home "]
+)
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        "places|home|Elm Street 5",
+        "places | home | Elm Street 5",
+        "places||home|Elm Street 5",
+        "PLACES|Home |Elm Street 5|",
+        "|places|ho\u200bme|Elm Street 5",
+    ],
+)
+def test_exclusions_compare_normalised_paths(exclude: str, keyword: str) -> None:
+    photo = example(keywords=(keyword, "nature|water|lake"))
+    settings = KeywordSettings(exclude=(exclude,))
+    terms = keyword_terms(photo, settings, CategorySettings())
+    assert PRIVATE not in terms
+    assert "home" not in [t.casefold() for t in terms]
+    assert "lake" in terms
+
+
+def test_filters_apply_to_keywords_from_categories() -> None:
+    photo = example(
+        keywords=("nature|water|lake",),
+        categories={
+            "Location|Australia|Victoria|Home Street": "",
+            "Event|Festival|Lantern Festival": "",
+            "Image Characteristics|Genre|landscape": "",
+        },
+    )
+    only_nature = KeywordSettings(include_roots=("nature",))
+    assert keyword_terms(photo, only_nature, CategorySettings()) == ["lake", "nature", "water"]
+    with_places = KeywordSettings(include_roots=("Nature", "location |"))
+    assert "Victoria" in keyword_terms(photo, with_places, CategorySettings())
+    private = KeywordSettings(exclude=("location | australia | victoria | home street|",))
+    terms = keyword_terms(photo, private, CategorySettings())
+    assert "Home Street" not in terms
+    assert "Lantern Festival" in terms
 
 
 def test_album_category_without_id_is_a_warning() -> None:
@@ -201,3 +246,30 @@ def test_pixelfed_caption_is_protected_from_strip_tags() -> None:
     )
     assert protect_from_strip_tags("last <") == "last \u2039"
     assert protect_from_strip_tags("a <\tb") == "a <\tb"
+
+
+def test_flickr_tags_are_counted_after_flickrs_merging() -> None:
+    # 80 keywords that flickr keeps as 60 tags: `Bird 01` and `bird-01` are one tag there.
+    keywords = [f"Bird {n:02d}" for n in range(20)] + [f"bird-{n:02d}" for n in range(20)]
+    keywords += [f"tree {n:02d}" for n in range(40)]
+    rendered = render_flickr(
+        example(keywords=tuple(keywords), categories={}), SETTINGS, CREDENTIALS
+    )
+    assert len(rendered.post.tags) == 60  # what the detail pane shows is what flickr keeps
+    assert rendered.size.tags == 61  # and our machine tag
+
+
+def test_pixelfed_counts_the_hashtags_it_would_link() -> None:
+    # 64 keywords + `photography` + the genre's two: 67 hashtags in under 500 characters.
+    keywords = tuple(chr(97 + n // 26) + chr(97 + n % 26) for n in range(64))
+    rendered = render_pixelfed(example(keywords=keywords), SETTINGS, CREDENTIALS)
+    assert len(rendered.post.caption) < 500
+    assert rendered.size.tags == 67
+    # `#2024` is plain text to pixelfed, and a hashtag over 124 characters is ignored.
+    odd = example(keywords=("2024", "x" * 125), categories={})
+    assert render_pixelfed(odd, SETTINGS, CREDENTIALS).size.tags == 1  # photography
+
+
+def test_hashtags_keep_only_what_pixelfed_links() -> None:
+    assert hashtag("½ price") == "price"  # a vulgar fraction is not a decimal digit
+    assert hashtag("Cafe\u0301") == "Café"

@@ -15,13 +15,18 @@ from sync.rules import (
     CONFLICT,
     FILE_NOT_FOUND,
     FILE_TOO_LARGE,
+    FLAGGED_NOT_PUBLISHED,
     INVALID_FORMAT,
-    IS_MASTER,
     MISSING_DESCRIPTION,
     MISSING_GENRE,
     MISSING_HEADLINE,
     MISSING_KEYWORDS,
     MISSING_TITLE,
+    NO_USABLE_VERSION,
+    RECORD_INCOMPLETE,
+    RECORDS_ON_RELATIVES,
+    SEVERAL_VERSIONS,
+    SHARED_RECORD,
     Action,
     Checks,
     classify,
@@ -135,9 +140,65 @@ def test_all_errors_are_collected_sorted() -> None:
     assert verdict.errors == (FILE_NOT_FOUND, MISSING_KEYWORDS, MISSING_TITLE)
 
 
-def test_master_is_reported_without_the_noise_of_its_raw_file() -> None:
-    master = photo(is_master=True, file=MediaFile(Path("/a.RAF"), 10**9, "RAF"), file_exists=False)
-    assert classify(master, SIZE, CHECKS).errors == (IS_MASTER,)
+@pytest.mark.parametrize("error", [SEVERAL_VERSIONS, NO_USABLE_VERSION])
+def test_a_master_without_one_version_to_upload_is_named_without_its_raw_files_noise(
+    error: str,
+) -> None:
+    raw = MediaFile(Path("/a.RAF"), 10**9, "RAF")
+    master = photo(is_master=True, file=raw, file_exists=False, relation_errors=(error,))
+    assert classify(master, SIZE, CHECKS).errors == (error,)
+    # A master with one version to upload is a photo like any other.
+    assert classify(photo(is_master=True), SIZE, CHECKS).action is Action.ADD
+    assert classify(photo("update", is_master=True, posted=True), SIZE, CHECKS).replace_image
+
+
+@pytest.mark.parametrize(
+    ("flags", "action", "errors"),
+    [
+        # Item 3 of issue 12: a stray flag never publishes anything.
+        (("update",), Action.ERROR, (FLAGGED_NOT_PUBLISHED,)),
+        (("metadata",), Action.ERROR, (FLAGGED_NOT_PUBLISHED,)),
+        (("update", "metadata"), Action.ERROR, (FLAGGED_NOT_PUBLISHED,)),
+        (("delete",), Action.DELETE, ()),
+    ],
+)
+def test_flags_on_a_photo_neither_posted_nor_in_socials(
+    flags: tuple[str, ...], action: Action, errors: tuple[str, ...]
+) -> None:
+    verdict = classify(photo(*flags, direct=False), SIZE, CHECKS)
+    assert (verdict.action, verdict.errors) == (action, errors)
+    assert "Socials" in verdict.note if errors else "never posted" in verdict.note
+    # On the platform (through its own record or a relative's), flags act as usual.
+    posted = classify(photo(*flags, direct=False, posted=True), SIZE, CHECKS)
+    assert posted.action is {"update": Action.UPDATE, "metadata": Action.METADATA}.get(
+        flags[0], Action.DELETE
+    )
+
+
+KEYED = dataclasses.replace(CHECKS, record_keys=("photo_id",))
+
+
+@pytest.mark.parametrize("flags", [(), ("update",), ("metadata",), ("delete",)])
+@pytest.mark.parametrize("value", ["", "   ", None])
+def test_a_record_without_its_id_is_an_error_found_at_planning(
+    flags: tuple[str, ...], value: str | None
+) -> None:
+    values = {"posted": "2024-06-01"} if value is None else {"photo_id": value}
+    empty = AttributeRecord(instance_id=1, file_id=7, values=values)
+    verdict = classify(photo(*flags, records=(empty,)), SIZE, KEYED)
+    assert (verdict.action, verdict.errors) == (Action.ERROR, (RECORD_INCOMPLETE,))
+
+
+def test_records_of_different_posts_on_master_and_version_are_an_error() -> None:
+    on_master = AttributeRecord(instance_id=2, file_id=3, values={"photo_id": "55"})
+    same_post = AttributeRecord(instance_id=3, file_id=3, values={"photo_id": "99"})
+    for flags in [(), ("delete",), ("update",)]:
+        verdict = classify(photo(*flags, records=(RECORD, on_master)), SIZE, KEYED)
+        assert verdict.errors == (RECORDS_ON_RELATIVES,)
+    # The same post recorded on both (IMatch may propagate records to versions) is one post.
+    assert classify(photo(records=(RECORD, same_post)), SIZE, KEYED).action is Action.UNCHANGED
+    shared = photo("delete", posted=True, relation_errors=(SHARED_RECORD,))
+    assert classify(shared, SIZE, KEYED).errors == (SHARED_RECORD,)
 
 
 def test_metadata_update_ignores_file_problems() -> None:
@@ -174,3 +235,10 @@ def test_plan_item_lookup_follows_replacements_and_growth():
     assert plan.item(4) is None
     plan.items.reverse()
     assert plan.item(3) is plan.items[3]
+
+
+def test_every_error_name_planning_gives_has_a_fix_text() -> None:
+    from sync.rules import ERROR_NAMES
+    from tui.widgets.fixes import FIXES
+
+    assert [name for name in ERROR_NAMES if name not in FIXES] == []

@@ -10,7 +10,13 @@ from sandbox.imatch_db import IMatchDatabase
 from sandbox.library import FLICKR_LIMIT_BYTES, PIXELFED_LIMIT_BYTES, LibraryInfo, generate_library
 
 ERROR_NAMES = {
-    "is master",
+    "several versions",
+    "no version in an allowed format",
+    "master and version both assigned",
+    "records on master and version",
+    "record shared by versions",
+    "flagged but not published",
+    "attribute record incomplete",
     "missing title",
     "missing description",
     "missing headline",

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.imatch_db import IMatchDatabase
+from sandbox.library import LibraryInfo
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = Path(sys.executable).parent / "imatch-socials"
 
@@ -38,6 +41,16 @@ def session() -> Iterator[str]:
         tmux("kill-session", "-t", name)
 
 
+def planned_adds(library: LibraryInfo) -> int:
+    """flickr photos of the sample library the plan adds (refusals come only when acting)."""
+    expected = [f.expect.get("flickr") for f in IMatchDatabase.load(library.path).files.values()]
+    return sum(
+        1
+        for e in expected
+        if e and (e["action"] == "add" or set(e["errors"]) == {"upload rejected"})
+    )
+
+
 def screen_when(name: str, condition: Callable[[str], bool], seconds: float = 20) -> str:
     """Poll the pane until `condition` holds on its text; fail at the deadline."""
     deadline = time.monotonic() + seconds
@@ -50,15 +63,16 @@ def screen_when(name: str, condition: Callable[[str], bool], seconds: float = 20
         time.sleep(0.05)  # polling interval, not a wait for the app
 
 
-def test_demo_opens_the_tui_and_posts(session: str) -> None:
+def test_demo_opens_the_tui_and_posts(session: str, sample_library: LibraryInfo) -> None:
     # The pane may start small and grow to 120x40 a moment later: wait for the full footer.
+    everything = f"1 All {sample_library.candidates['flickr']}"
     screen = screen_when(
-        session, lambda s: "1 All 30" in s and "Scanned IMatch" in s and "q Quit" in s
+        session, lambda s: everything in s and "Scanned IMatch" in s and "q Quit" in s
     )
     assert "flickr" in screen
     assert "pixelfed" in screen
     assert "logged in as demo" in screen
-    assert "2 Add 10" in screen
+    assert f"2 Add {planned_adds(sample_library)}" in screen
     assert "a Add" in screen
     assert "q Quit" in screen
 

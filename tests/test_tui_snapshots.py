@@ -54,7 +54,7 @@ def test_main_screen(world: SandboxWorld, snap_compare: Compare) -> None:
 def test_detail_pane_of_a_photo_with_errors(world: SandboxWorld, snap_compare: Compare) -> None:
     async def errors_photo(pilot: Pilot[int]) -> None:
         await ready(pilot)
-        await pilot.press("6", *["down"] * 7)  # 000043.jpg: two errors
+        await pilot.press("6", *["down"] * 6)  # 000043.jpg: two errors
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=errors_photo)
 

@@ -6,7 +6,9 @@ upload whose answer was lost can be found again with `flickr.photos.search` and 
 engine's checkpoint before anything else. A refusal of a follow-up call (date taken,
 albums, groups) is a warning; a transient failure is raised, and the engine's retry
 resumes from the checkpointed photo id, so a photo is never uploaded twice. Updates read
-the photo first and call only the setters whose value differs from what flickr keeps.
+the photo first and call only the setters whose value differs from what flickr keeps;
+album and group memberships are removed only for albums and groups IMatch manages (those
+with a category), so what the user curates on flickr by hand stays.
 
 What real flickr does that is handled here: group adds that a moderated pool queues or a
 group's throttle defers are reported as pending (`Outcome.pending`), and a throttled group
@@ -111,6 +113,10 @@ class FlickrPost:
     """Photoset ids."""
     groups: tuple[str, ...]
     """Group NSIDs."""
+    managed_albums: frozenset[str] = frozenset()
+    """Every album IMatch has a category for: only these memberships are ever removed."""
+    managed_groups: frozenset[str] = frozenset()
+    """Every group IMatch has a category for: only these memberships are ever removed."""
 
 
 # --- tags and values ----------------------------------------------------------------
@@ -231,10 +237,12 @@ class FlickrPlatform(Platform[FlickrPost]):
         timeout: float = DEFAULT_TIMEOUT,
         limiter: RateLimiter | None = None,
         formats: frozenset[str] = frozenset({"JPEG"}),
+        photostream_url: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.formats = formats
+        self.photostream_url = photostream_url.strip().rstrip("/")
         self.client = FlickrClient(api_key, api_secret, token, endpoints, timeout, limiter)
         self._limits: Limits | None = None
         self._clock = clock
@@ -258,6 +266,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         return await self.client.call(method, write=write, **params)
 
     def photo_page(self, photo_id: str) -> str:
+        """The `url` recorded in IMatch: the original's `flickr_url` + `/<id>` when set."""
+        if self.photostream_url:
+            return f"{self.photostream_url}/{photo_id}"
         return f"https://www.flickr.com/photos/{self.token.user_nsid}/{photo_id}/"
 
     # --- login and limits ---------------------------------------------------------
@@ -474,8 +485,8 @@ class FlickrPlatform(Platform[FlickrPost]):
         await self._update_fields(op, photo_id, info, post)
         if replace_image:
             await self._replace(op, photo_id, post)
-        await self._update_albums(op, photo_id, contexts, post.albums)
-        await self._update_groups(op, photo_id, contexts, post.groups)
+        await self._update_albums(op, photo_id, contexts, post.albums, post.managed_albums)
+        await self._update_groups(op, photo_id, contexts, post.groups, post.managed_groups)
         url = page_url_of(info)
         return op.outcome(
             RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
@@ -584,11 +595,17 @@ class FlickrPlatform(Platform[FlickrPost]):
             raise PermanentError("update rejected", error.detail) from None
 
     async def _update_albums(
-        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+        self,
+        op: _Operation,
+        photo_id: str,
+        contexts: dict[str, Any],
+        wanted: tuple[str, ...],
+        managed: frozenset[str],
     ) -> None:
         have = [str(s.get("id", "")) for s in as_list(contexts.get("set"))]
         for album in have:
-            if album in wanted:
+            # Albums the user curates on flickr (no IMatch category) are not ours to change.
+            if album in wanted or album not in managed:
                 continue
             try:
                 await self._call(
@@ -607,11 +624,16 @@ class FlickrPlatform(Platform[FlickrPost]):
                 await self._add_to_album(op, photo_id, album)
 
     async def _update_groups(
-        self, op: _Operation, photo_id: str, contexts: dict[str, Any], wanted: tuple[str, ...]
+        self,
+        op: _Operation,
+        photo_id: str,
+        contexts: dict[str, Any],
+        wanted: tuple[str, ...],
+        managed: frozenset[str],
     ) -> None:
         have = [str(p.get("id", "")) for p in as_list(contexts.get("pool"))]
         for group in have:
-            if group in wanted:
+            if group in wanted or group not in managed:
                 continue
             try:
                 await self._call(

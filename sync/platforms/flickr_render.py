@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync.config import Credentials, Settings
 from sync.photo import Photo
-from sync.platforms.flickr import FlickrPost
+from sync.platforms.flickr import FlickrPost, unique_tags
 from sync.rendering import (
     PostSize,
     Rendered,
@@ -45,12 +45,19 @@ def memberships(photo: Photo, settings: Settings, kind: str) -> tuple[tuple[str,
     return tuple(dict.fromkeys(ids)), warnings
 
 
+def _managed(photo: Photo, kind: str, wanted: tuple[str, ...]) -> frozenset[str]:
+    """Every album (or group) IMatch has a category for; one set shared by all photos."""
+    managed = photo.managed.get(kind, frozenset())
+    return managed if managed.issuperset(wanted) else managed | set(wanted)
+
+
 def render_flickr(
     photo: Photo, settings: Settings, credentials: Credentials
 ) -> Rendered[FlickrPost]:
     albums, album_warnings = memberships(photo, settings, settings.categories.albums)
     groups, group_warnings = memberships(photo, settings, settings.categories.groups)
-    tags = tuple(keyword_terms(photo, settings.keywords, settings.categories))
+    # What flickr keeps: tags that differ only in case and punctuation are one tag.
+    tags = tuple(unique_tags(keyword_terms(photo, settings.keywords, settings.categories)))
     post = FlickrPost(
         file=photo.file,
         title=photo.title or photo.name,
@@ -63,6 +70,8 @@ def render_flickr(
         is_family=credentials.flickr_is_family,
         albums=albums,
         groups=groups,
+        managed_albums=_managed(photo, settings.categories.albums, albums),
+        managed_groups=_managed(photo, settings.categories.groups, groups),
     )
     size = PostSize(
         title_chars=len(post.title),

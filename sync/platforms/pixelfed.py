@@ -63,6 +63,8 @@ STATUS_PAGES_SCANNED = 10
 DEFAULT_MAX_FILE_BYTES = 15_000 * 1024
 DEFAULT_MAX_CAPTION_CHARS = 500
 DEFAULT_MAX_ALT_TEXT_CHARS = 1000
+MAX_LINKED_HASHTAGS = 60
+"""pixelfed links (and indexes) the first 60 hashtags of a caption (Status::MAX_HASHTAGS)."""
 FORMAT_OF_MIME = {
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -508,7 +510,7 @@ def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
         max_alt_text_chars=_positive_int(
             media.get("description_limit"), DEFAULT_MAX_ALT_TEXT_CHARS
         ),
-        max_tags=None,
+        max_tags=MAX_LINKED_HASHTAGS,
     )
 
 

@@ -26,6 +26,8 @@ from sync.rendering import (
 )
 
 ALWAYS_TAGGED = "photography"
+MAX_HASHTAG_CHARS = 124
+"""pixelfed ignores a longer hashtag (StatusEntityLexer, Extractor)."""
 TAG_OPENER_LOOKALIKE = "\u2039"
 """SINGLE LEFT-POINTING ANGLE QUOTATION MARK: looks like `<`, is punctuation (never part
 of a hashtag), is in every common font and is not markup to PHP or HTML Purifier."""
@@ -37,6 +39,12 @@ def protect_from_strip_tags(text: str) -> str:
     `<` not followed by whitespace, the last character included) replaced by a look-alike;
     a `<` before whitespace is left alone, strip_tags keeps it."""
     return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
+
+
+def linked_hashtags(tags: list[str]) -> int:
+    """How many of `tags` pixelfed would link: those with a letter (`#2024` is plain
+    text to pixelfed) and at most 124 characters. It links the first 60 of them."""
+    return sum(1 for t in tags if len(t) <= MAX_HASHTAG_CHARS and any(c.isalpha() for c in t))
 
 
 def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
@@ -76,6 +84,6 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=len(tags),
+        tags=linked_hashtags(tags),
     )
     return Rendered(post, size)

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from sync.plan import PlanItem
 from sync.platforms.flickr import FlickrPost
 from sync.platforms.pixelfed import PixelfedPost
+from sync.provenance import provenance
 from sync.rules import Action
 from tui.widgets.fixes import fix_for
 from tui.widgets.photo_table import ACTION_STYLES
@@ -100,6 +101,16 @@ def album_and_group_names(item: PlanItem) -> dict[str, str]:
     return names
 
 
+def provenance_table(item: PlanItem) -> Table:
+    """Which file is uploaded, where its metadata comes from, which post it matches."""
+    origin = provenance(item.photo)
+    table = _fields()
+    table.add_row("Uploads", origin.file)
+    table.add_row("Metadata", origin.metadata)
+    table.add_row("Post", origin.post)
+    return table
+
+
 def describe(item: PlanItem) -> RenderableType:
     """Everything the pane shows for one photo."""
     photo, verdict = item.photo, item.verdict
@@ -133,6 +144,7 @@ def describe(item: PlanItem) -> RenderableType:
     exists = "" if photo.file_exists else "  (not found on disk)"
     file_table.add_row("Size", f"{human_size(post.file.size)}, {post.file.format}{exists}")
     parts.append(file_table)
+    parts.append(provenance_table(item))
     for warning in item.rendered.warnings:
         parts.append(Text(f"⚠ {warning}", style="yellow"))
     return Group(*parts)

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 FIXES: dict[str, str] = {
-    "is master": "This file has versions: put one of its versions in the Socials "
-    "category instead of the master.",
+    "several versions": "This master has several versions the platform could take: put the "
+    "one to publish in Socials|<platform> instead of the master.",
+    "no version in an allowed format": "This master has versions, but none in a format the "
+    "platform takes: export a JPEG version of it.",
+    "master and version both assigned": "The master and its version are both in "
+    "Socials|<platform>: remove one of them (either works; only one is ever posted).",
+    "records on master and version": "The master and its version carry records of two "
+    "different posts: keep the record of the post you want (delete that post's twin on the "
+    "platform if there is one) and delete the other record in IMatch.",
+    "record shared by versions": "The master's record could belong to either of its versions "
+    "in Socials|<platform>: copy it to the version that was posted and delete it from the "
+    "master, or take the other version out of Socials|<platform>.",
+    "flagged but not published": "This photo is in _update or _metadata but was never posted "
+    "and is not in Socials|<platform>: add it there to publish it, or remove the flag.",
     "missing title": "Give the photo (or its master) a title in the Metadata panel.",
     "missing description": "Write a description for the photo (or its master).",
     "missing headline": "Add a headline: pixelfed uses it as the alt text that describes "
@@ -25,10 +37,13 @@ FIXES: dict[str, str] = {
     "upload rejected": "The platform refused the file: check that it opens and is a "
     "real image, then change it to try again.",
     "upload limit reached": "Your account's upload limit is reached: wait, or upgrade the account.",
-    "attribute record incomplete": "The attribute record lacks the platform's ids: fix "
-    "or remove the record in IMatch.",
+    "attribute record incomplete": "The attribute record lacks the platform's ids (photo_id, "
+    "or media_id and status_id): type them in, or delete the record in IMatch to post the "
+    "photo anew.",
     "photo not found on flickr": "The post no longer exists: remove the attribute "
     "record so it is added again.",
+    "post not editable": "pixelfed will not let this account edit the post the record "
+    "names (another account's post, a reply or a draft): check the pixelfed record.",
 }
 
 

@@ -1,0 +1,20 @@
+"""The rendered Mastodon post: exactly what is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sync.platforms.base import MediaFile
+
+
+@dataclass(frozen=True)
+class MastodonPost:
+    """One photo, its status text, its alt text and who may see it."""
+
+    file: MediaFile
+    caption: str
+    """The status text (Mastodon keeps it as written and escapes any HTML)."""
+    alt_text: str
+    """The media description."""
+    visibility: str
+    """`public`, `unlisted`, `private` (followers only) or `direct` (mentioned accounts)."""

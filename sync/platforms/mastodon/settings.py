@@ -1,0 +1,129 @@
+"""Mastodon's settings and credentials: the original tool's app variables, checked.
+
+The original tool read `mastodon_token`, `mastodon_url` and `mastodon_visibility` from
+IMatch application variables and wrote the attribute set `mastodon` (`posted`,
+`media_id`, `status_id`, `url`). The same names are used here; environment variables
+(`IMATCH_SOCIALS_MASTODON_TOKEN`, `..._URL`) win over the app variables, and
+config.toml `[mastodon] url` / `visibility` win over theirs, as for pixelfed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from imatch.models import AppVariables
+from sync.config import ENV_PREFIX, PlatformSettings
+
+NAME = "mastodon"
+ATTRIBUTE_SET = "mastodon"
+RECORD_KEYS = ("media_id", "status_id")
+APP_VARIABLE_NAMES = ("mastodon_token", "mastodon_url", "mastodon_visibility")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+DEFAULT_VISIBILITY = "public"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+# 300 calls per 5 minutes per token is Mastodon's API limit (3600 an hour); staying at
+# 3000 leaves room for the reads a run makes around its writes.
+DEFAULT_RATE_PER_HOUR = 3000.0
+# Uploads are capped at 30 per 30 minutes anyway; two in flight keep the pipe full.
+DEFAULT_CONCURRENCY = 2
+
+
+class MastodonConfigError(ValueError):
+    """A Mastodon setting that cannot work; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class MastodonCredentials:
+    """The Mastodon app variables. `repr` never shows the token."""
+
+    mastodon_token: str = field(default="", repr=False)
+    mastodon_url: str = ""
+    mastodon_visibility: str = DEFAULT_VISIBILITY
+
+    @property
+    def complete(self) -> bool:
+        """Both the address and the token are set (the platform can be tried)."""
+        return bool(self.mastodon_url.strip() and self.mastodon_token.strip())
+
+
+def default_settings() -> PlatformSettings:
+    """The `[mastodon]` section's defaults (the headline is the alt text, so required)."""
+    return PlatformSettings(
+        require=("title", "description", "headline", "keywords", "genre"),
+        concurrency=DEFAULT_CONCURRENCY,
+        rate_per_hour=DEFAULT_RATE_PER_HOUR,
+    )
+
+
+def credentials_from(
+    variables: AppVariables,
+    settings: PlatformSettings,
+    environ: Mapping[str, str] | None = None,
+) -> MastodonCredentials:
+    """The credentials from app variables, config.toml `[mastodon]` and the environment."""
+    environ = os.environ if environ is None else environ
+
+    def env(name: str) -> str:
+        return environ.get(f"{ENV_PREFIX}{name.upper()}", "").strip()
+
+    return MastodonCredentials(
+        mastodon_token=env("mastodon_token") or variables.text("mastodon_token"),
+        mastodon_url=env("mastodon_url") or settings.url.strip() or variables.text("mastodon_url"),
+        mastodon_visibility=(
+            settings.visibility.strip() or variables.text("mastodon_visibility", DEFAULT_VISIBILITY)
+        ).lower(),
+    )
+
+
+def checked_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except httpx.InvalidURL:
+        url = httpx.URL("")
+    if url.scheme not in ("https", "http") or not url.host:
+        raise MastodonConfigError(
+            "mastodon_url must be your Mastodon server's https:// address, e.g. "
+            f"https://mastodon.social (got {base_url!r})"
+        )
+    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
+        raise MastodonConfigError(
+            f"mastodon_url {base_url!r} uses plain http: the token would travel unencrypted. "
+            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )
+    return str(url).rstrip("/")
+
+
+def visibility_problem(visibility: str) -> str | None:
+    """Why `visibility` cannot be used, or None when it can."""
+    if visibility in VISIBILITIES:
+        return None
+    return (
+        f"mastodon_visibility is {visibility!r}: use public, unlisted, private (followers "
+        "only) or direct (only the accounts the post mentions, so nobody else)"
+    )
+
+
+def setup_problem(credentials: MastodonCredentials) -> str | None:
+    """What must be set up before Mastodon can run, or None when nothing is missing."""
+    if not credentials.mastodon_url.strip():
+        return (
+            "mastodon needs your server's address: set the IMatch application variable "
+            "mastodon_url (e.g. https://mastodon.social)"
+        )
+    try:
+        checked_base_url(credentials.mastodon_url)
+    except MastodonConfigError as error:
+        return str(error)
+    if not credentials.mastodon_token.strip():
+        return (
+            "mastodon needs an access token: create one on your server (Preferences > "
+            "Development > New application, scopes read and write) and put it in the IMatch "
+            "application variable mastodon_token"
+        )
+    return visibility_problem(credentials.mastodon_visibility)
