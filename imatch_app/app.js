@@ -8,6 +8,10 @@
  * it is; a folder starting with "/" (Linux or macOS, used when testing the app in the
  * sandbox) gets /imatch-socials.
  *
+ * IMatch reads processRun's `executable` as the start of a command line (the original
+ * tool passed "python.exe <script>" there), so the program's path is passed in double
+ * quotes: a folder such as C:\Program Files\... then works.
+ *
  * Optional: imatch_to_socials_timeout, seconds a run may take (default 1800).
  *
  * Uses only what IMatch bundles: IMWS.get (imwslib.js) and IMatch.processRun
@@ -103,6 +107,11 @@
         return value.replace(/[\\/]+$/, '') + '\\imatch-socials.exe';
     }
 
+    /* The program as the start of a Windows command line: quoted, so spaces are kept. */
+    function commandPath(path) {
+        return '"' + path + '"';
+    }
+
     function readVariable(name) {
         return IMWS.get('v1/imatch/appvar', { name: name }).then(
             function (response) {
@@ -165,11 +174,11 @@
         $id('stdout').textContent = '';
         $id('stderr').textContent = '';
         $id('log').open = false;
-        $id('command').textContent = state.executable + ' ' + parameters;
+        $id('command').textContent = commandPath(state.executable) + ' ' + parameters;
         setStatus('running', what + '\u2026 (started ' + new Date().toLocaleTimeString() +
             '; at most ' + state.timeout + ' s)');
         IMatch.processRun({
-            executable: state.executable,
+            executable: commandPath(state.executable),
             parameters: parameters,
             showwindow: false,
             timeout: state.timeout
@@ -331,7 +340,11 @@
         var target = $id('report');
         target.replaceChildren();
         var names = Object.keys(report.platforms);
-        if (!names.length) {
+        if (report.problem) {
+            // Nothing could run (configuration, IMatch): the report says why.
+            target.appendChild(element('p', 'Could not run: ' + report.problem,
+                { 'class': 'problem' }));
+        } else if (!names.length) {
             target.appendChild(element('p', 'No platform was run (none is enabled).'));
         }
         names.forEach(function (name) {
@@ -357,7 +370,7 @@
     }
 
     // Exposed for tests and the curious.
-    window.imatchSocialsApp = { executablePath: executablePath };
+    window.imatchSocialsApp = { executablePath: executablePath, commandPath: commandPath };
 
     if (document.readyState === 'loading') {
         document.addEventListener('DOMContentLoaded', start);

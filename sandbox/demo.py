@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -13,8 +14,9 @@ from pathlib import Path
 from sandbox.imatch_db import IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
-from sandbox.serving import serve_in_thread
+from sandbox.serving import serve_in_thread, stopped_by_sigterm
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.headless import HeadlessOptions
 from sync.logs import setup_logging
 from sync.paths import HOME_VARIABLE
 
@@ -39,35 +41,56 @@ def demo_home(world: SandboxWorld) -> Iterator[Path]:
 
 def run_demo(
     headless: bool,
+    options: HeadlessOptions | None = None,
     flickr_account: str = "pro",
     flickr_groups: str = "normal",
     flickr_transient: float = 0.0,
 ) -> int:
-    """Sync the demo library to the simulators twice: the second run has nothing to do
-    (unless the account conditions leave something for a later run)."""
-    from sync.headless import HeadlessOptions, run_headless
-
-    with (
-        sandbox_world(
-            flickr_account=flickr_account,
-            flickr_groups=flickr_groups,
-            flickr_transient=flickr_transient,
-        ) as world,
-        demo_home(world),
-    ):
+    """The app against the simulators: the terminal app, or two headless runs (the second
+    has nothing left to do, unless the account conditions leave something for a later
+    run). The exit code follows a real run's rules: 1 when a photo failed in either run
+    (the sample library holds a file the platforms refuse)."""
+    options = options or HeadlessOptions()
+    conditions = sandbox_world(
+        flickr_account=flickr_account,
+        flickr_groups=flickr_groups,
+        flickr_transient=flickr_transient,
+    )
+    with stopped_by_sigterm(), conditions as world, demo_home(world):
         if not headless and _tui_available():
             from tui.app import run_tui
 
             return run_tui()
-        print("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
-        print(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
-        print("\n== First run ==")
-        first = run_headless(HeadlessOptions())
-        print("\n== Second run ==")
-        second = run_headless(HeadlessOptions())
-        posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
-        print(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
-    return 2 if 2 in (first, second) else 0
+        return _headless_demo(world, options)
+
+
+def _headless_demo(world: SandboxWorld, options: HeadlessOptions) -> int:
+    from sync.headless import run_headless
+
+    # With --json the only thing on standard output is the run's JSON document.
+    out = sys.stderr if options.json else sys.stdout
+
+    def say(text: str = "") -> None:
+        print(text, file=out, flush=True)
+
+    say("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
+    say(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
+    if options.dry_run or options.json:
+        codes = [run_headless(options)]
+    else:
+        say("\n== First run ==")
+        codes = [run_headless(options)]
+        say("\n== Second run ==")
+        codes.append(run_headless(options))
+    posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
+    say(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
+    code = 2 if 2 in codes else 1 if 1 in codes else 0
+    if code == 1:
+        say(
+            "Exit code 1, as a real run gives when photos fail: the sample library holds a "
+            "damaged file that the platforms refuse on purpose (see FAILED above)."
+        )
+    return code
 
 
 def _tui_available() -> bool:
@@ -83,9 +106,17 @@ def _account(world: SandboxWorld) -> str:
 
 
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    """Serve the simulators until interrupted (or until `stop` is set)."""
-    if args.imatch_only:
-        return _serve_imatch_only(args, stop)
+    """Serve the simulators until interrupted (Ctrl+C, SIGTERM) or until `stop` is set;
+    either way the generated library is removed."""
+    with suppress(KeyboardInterrupt), stopped_by_sigterm():
+        if args.imatch_only:
+            _serve_imatch_only(args, stop)
+        else:
+            _serve_world(args, stop)
+    return 0
+
+
+def _serve_world(args: argparse.Namespace, stop: threading.Event | None) -> None:
     with sandbox_world(
         args.library,
         imatch_port=args.imatch_port,
@@ -105,12 +136,10 @@ def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -
             world.configure_home(args.home)
             print(f"home {args.home}", flush=True)
         print("Serving until interrupted (Ctrl+C).", flush=True)
-        with suppress(KeyboardInterrupt):
-            (stop or threading.Event()).wait()
-    return 0
+        (stop or threading.Event()).wait()
 
 
-def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -> int:
+def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -> None:
     """Only the IMatch simulator: no platform seeding, so huge libraries start at once."""
     with tempfile.TemporaryDirectory(prefix="imatch-demo-") as folder:
         library = args.library
@@ -122,6 +151,4 @@ def _serve_imatch_only(args: argparse.Namespace, stop: threading.Event | None) -
         with serve_in_thread(imatch.asgi_app, args.imatch_port) as url:
             print(f"imatch {url}", flush=True)
             print(f"library {library}", flush=True)
-            with suppress(KeyboardInterrupt):
-                (stop or threading.Event()).wait()
-    return 0
+            (stop or threading.Event()).wait()

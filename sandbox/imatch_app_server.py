@@ -12,6 +12,9 @@ IMatch serves user apps from its `webroot/user` folder and the libraries it bund
   `/sandbox/processRun`, which really runs the program (only `imatch-socials` or
   `imatch-socials.exe`) and answers with IMatch's keys: `result`, `exitCode`, `output`,
   `errorOutput`. A run that exceeds its timeout is killed and answers `result: "timeout"`.
+  Like IMatch, it reads `executable` and `parameters` as one Windows command line (the
+  original tool passed "python.exe <script>" as `executable`), so a program path with
+  spaces must be quoted; unquoted, its first word is taken as the program.
 
 `python -m sandbox.imatch_app_server` starts the simulators with the demo library, points
 `imatch_to_socials_python_script_path` at this Python's scripts folder and prints the
@@ -23,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -42,9 +44,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sandbox.serving import ServerThread
+from sandbox.serving import ServerThread, stopped_by_sigterm
+from sync.imatch_app_files import app_source
 
-APP_DIR = Path(__file__).resolve().parent.parent / "imatch_app"
+APP_DIR = app_source()
 APP_FOLDER = "imatch-socials"
 """The app's folder name under IMatch's webroot/user (any name works there)."""
 APP_PATH = f"/user/{APP_FOLDER}/index.html"
@@ -127,6 +130,8 @@ IMATCHLIB = """\
 class ProcessRun:
     """One `IMatch.processRun` call the server carried out (for tests)."""
 
+    executable: str
+    """`executable` exactly as the app passed it."""
     argv: list[str]
     timeout: float
     answer: dict[str, Any] = field(default_factory=dict)
@@ -210,17 +215,18 @@ class IMatchAppServer:
             params = await request.json()
         except json.JSONDecodeError:
             return _error(400, "processRun needs a JSON body")
-        executable = str(params.get("executable", "")).strip()
-        if Path(executable).name not in ALLOWED_EXECUTABLES:
-            return _error(403, f"the sandbox runs only imatch-socials, not {executable!r}")
-        if not await run_in_threadpool(Path(executable).is_file):
-            return _error(404, f"no such program: {executable}")
+        executable = str(params.get("executable", ""))
+        argv = windows_argv(f"{executable} {params.get('parameters', '')}")
+        program = argv[0] if argv else ""
+        if Path(program).name not in ALLOWED_EXECUTABLES:
+            return _error(403, f"the sandbox runs only imatch-socials, not {program!r}")
+        if not await run_in_threadpool(Path(program).is_file):
+            return _error(404, f"no such program: {program}")
         try:
             timeout = float(params.get("timeout") or 300)
         except (TypeError, ValueError):
             return _error(400, "timeout must be a number of seconds")
-        argv = [executable, *shlex.split(str(params.get("parameters", "")))]
-        run = ProcessRun(argv, timeout)
+        run = ProcessRun(executable, argv, timeout)
         self.runs.append(run)
         run.answer = await run_in_threadpool(self._run, argv, timeout)
         return JSONResponse(run.answer)
@@ -251,6 +257,63 @@ class IMatchAppServer:
             "output": _text(done.stdout),
             "errorOutput": _text(done.stderr),
         }
+
+
+def windows_argv(command_line: str) -> list[str]:
+    """Split a command line as Windows programs do (CommandLineToArgvW): words are
+    separated by spaces or tabs; double quotes group; backslashes are literal except
+    before a quote (2n backslashes + quote: n backslashes and a grouping quote; 2n+1: n
+    backslashes and a literal quote); the program name (first word) ends at its closing
+    quote or the first blank, with no backslash rules."""
+    words: list[str] = []
+    i, n = 0, len(command_line)
+    while i < n and command_line[i] in " \t":
+        i += 1
+    if i == n:
+        return words
+    if command_line[i] == '"':
+        end = command_line.find('"', i + 1)
+        end = n if end < 0 else end
+        words.append(command_line[i + 1 : end])
+        i = end + 1
+    else:
+        start = i
+        while i < n and command_line[i] not in " \t":
+            i += 1
+        words.append(command_line[start:i])
+    while True:
+        while i < n and command_line[i] in " \t":
+            i += 1
+        if i >= n:
+            return words
+        word: list[str] = []
+        quoted = False
+        while i < n and (quoted or command_line[i] not in " \t"):
+            char = command_line[i]
+            if char == "\\":
+                count = 0
+                while i < n and command_line[i] == "\\":
+                    count += 1
+                    i += 1
+                if i < n and command_line[i] == '"':
+                    word.append("\\" * (count // 2))
+                    if count % 2:
+                        word.append('"')
+                        i += 1
+                else:
+                    word.append("\\" * count)
+                continue
+            if char == '"':
+                if quoted and i + 1 < n and command_line[i + 1] == '"':
+                    word.append('"')  # "" inside quotes: a literal quote
+                    i += 2
+                    continue
+                quoted = not quoted
+                i += 1
+                continue
+            word.append(char)
+            i += 1
+        words.append("".join(word))
 
 
 def _text(data: bytes | str | None) -> str:
@@ -303,7 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.app_dir / "index.html").is_file():
         parser.error(f"{args.app_dir} holds no index.html: name the imatch_app folder (--app-dir)")
-    with sandbox_world() as world, tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp:
+    with (
+        suppress(KeyboardInterrupt),
+        stopped_by_sigterm(),
+        sandbox_world() as world,
+        tempfile.TemporaryDirectory(prefix="imatch-app-") as tmp,
+    ):
         home = args.home or Path(tmp)
         world.configure_home(home)
         world.imatch.db.app_variables[SCRIPT_PATH_VARIABLE] = str(scripts_folder())
@@ -313,8 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"home {home}", flush=True)
             print(f"app {url}", flush=True)
             print("Serving until interrupted (Ctrl+C).", flush=True)
-            with suppress(KeyboardInterrupt):
-                threading.Event().wait()
+            threading.Event().wait()
     return 0
 
 

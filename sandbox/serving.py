@@ -1,7 +1,9 @@
-"""Run an ASGI app on 127.0.0.1 in a background thread (tests, demo) or in the foreground."""
+"""Run an ASGI app on 127.0.0.1 in a background thread (tests, demo) or in the foreground,
+and stop the long-running sandbox commands cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -9,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 LOOPBACK = "127.0.0.1"
 
@@ -26,9 +29,23 @@ def bind_loopback(port: int = 0) -> socket.socket:
     return sock
 
 
+class QuietDisconnects:
+    """A client that goes away mid-request (Ctrl+C during an upload) ends that request
+    without a traceback, as it does on a real server."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            return
+
+
 def _config(app: Any) -> uvicorn.Config:
     return uvicorn.Config(
-        app,
+        QuietDisconnects(app),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -57,6 +74,10 @@ class ServerThread:
             self._thread.join(0.005)
         return self
 
+    def requests_in_progress(self) -> int:
+        """Requests the app is still handling (tests wait for 0)."""
+        return len(self._server.server_state.tasks)
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(10)
@@ -83,3 +104,22 @@ class SwappableApp:
         if self.app is None:
             raise RuntimeError("no app is being served")
         await self.app(scope, receive, send)
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (e.g. `kill`, a service manager) ends the block like Ctrl+C, so the
+    generated library and the throw-away home are removed rather than left in the temp
+    folder. Only the main thread can set handlers; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

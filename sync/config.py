@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+import httpx
+
 from imatch.library import CategoryLayout
 from imatch.models import AppVariables
 from sync import paths
@@ -26,10 +28,18 @@ PLATFORMS = ("flickr", "pixelfed")
 REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
 """What `require` may name (sync/rules.py checks each)."""
 ENV_PREFIX = "IMATCH_SOCIALS_"
+URL_VARIABLE = f"{ENV_PREFIX}IMATCH_URL"
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the key and the problem."""
+    """The configuration cannot be used; the message names the key and the problem.
+
+    `says_fix`: the message already says what to do (else the reader adds "correct the
+    file")."""
+
+    def __init__(self, message: str, *, says_fix: bool = False) -> None:
+        super().__init__(message)
+        self.says_fix = says_fix
 
 
 @dataclass(frozen=True)
@@ -130,22 +140,22 @@ class Settings:
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read the config file (if it exists) and apply environment overrides."""
+    """Read the config file (if it exists) and apply environment overrides.
+
+    Without `path`, the file is the one `IMATCH_SOCIALS_CONFIG` names (which must then
+    exist) or config.toml in the config folder (optional)."""
     environ = os.environ if environ is None else environ
-    path = path or paths.config_file()
-    data: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from None
-        except OSError as error:
-            raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
-    url = environ.get(f"{ENV_PREFIX}IMATCH_URL", "").strip()
+    if path is None:
+        path = paths.config_file(environ)
+        if paths.CONFIG_VARIABLE in environ and environ[paths.CONFIG_VARIABLE].strip():
+            _check_named_file(path)
+    data = _read_file(path)
+    url = environ.get(URL_VARIABLE, "").strip()
     if url:
         data.setdefault("imatch", {})["url"] = url
     settings: Settings = _build(Settings, data, "", path)
     _check_keyword_filters(settings.keywords, path)
+    _check_imatch_url(settings.imatch.url, URL_VARIABLE if url else f"{path}: imatch.url")
     for name in PLATFORMS:
         unknown = [r for r in settings.platform(name).require if r not in REQUIRABLE]
         if unknown:
@@ -171,6 +181,67 @@ def _check_keyword_filters(keywords: KeywordSettings, path: Path) -> None:
                 raise ConfigError(
                     f"{path}: keywords.{key}[{index}]: levels count from 1 (the root), got {level}"
                 )
+
+
+def _check_named_file(path: Path) -> None:
+    """`IMATCH_SOCIALS_CONFIG` must name a file: silently using defaults would hide a typo."""
+    where = f"{paths.CONFIG_VARIABLE} names {path}"
+    if path.is_dir():
+        raise ConfigError(
+            f"{where}, which is a folder: name the config.toml file itself", says_fix=True
+        )
+    if not path.exists():
+        raise ConfigError(
+            f"{where}, which does not exist: create it, or correct or remove the variable",
+            says_fix=True,
+        )
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The parsed file, {} when there is none. A UTF-8 byte-order mark (Notepad) is fine."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: the configuration must be a file")
+    if not path.is_file():
+        return {}
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\x00"  # read as not UTF-8 below
+    if "\x00" in text:
+        raise ConfigError(
+            f"{path}: config.toml must be UTF-8, and this file is {_encoding_name(raw)}: "
+            "open it in Notepad and save it again with Encoding: UTF-8",
+            says_fix=True,
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _encoding_name(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:200]:
+        return 'UTF-16 (Notepad\'s "Unicode")'
+    return "in another encoding (e.g. ANSI/Windows-1252)"
+
+
+def _check_imatch_url(url: str, where: str) -> None:
+    """IMatch's address must be a full http(s) address: httpx would fail with a traceback."""
+    try:
+        parsed = httpx.URL(url)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.host)
+    except (httpx.InvalidURL, TypeError):
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"{where}: {url!r} is not an address IMatch can be reached at: write it with "
+            f"http:// and the port, e.g. {IMatchSettings.url}",
+            says_fix=True,
+        )
 
 
 def _build(cls: type[Any], data: Any, prefix: str, path: Path) -> Any:

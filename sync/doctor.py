@@ -28,6 +28,7 @@ from sync.config import (
     APP_VARIABLE_NAMES,
     ENV_PREFIX,
     PLATFORMS,
+    URL_VARIABLE,
     ConfigError,
     Credentials,
     Settings,
@@ -35,6 +36,7 @@ from sync.config import (
     load_settings,
 )
 from sync.connect import SetupError, open_platform
+from sync.logs import LOG_FILE
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.pixelfed import VISIBILITIES, PixelfedConfigError, checked_base_url
 from sync.rendering import first_line
@@ -97,7 +99,8 @@ async def diagnose(
         try:
             settings = load_settings()
         except ConfigError as error:
-            return [_problem("configuration", f"{error}: correct the file or delete it")]
+            advice = "" if error.says_fix else ": correct the file or delete it"
+            return [_problem("configuration", f"{error}{advice}")]
     checks.append(_configuration(settings))
     names = list(platforms) if platforms else list(settings.enabled_platforms)
     for name in names:
@@ -156,8 +159,22 @@ def print_checks(checks: Sequence[Check], out: TextIO | None = None) -> None:
         print("All checks passed: ready to sync.", file=out)
 
 
+def print_folders(out: TextIO | None = None) -> None:
+    """Where the configuration, the state (journal, logins) and the log file are."""
+    out = out or sys.stdout
+    rows = (
+        ("config file", str(paths.config_file().absolute()), ""),
+        ("state folder", str(paths.state_dir().absolute()), "  (journal, flickr login)"),
+        ("log folder", str(paths.log_dir().absolute()), f"  ({LOG_FILE})"),
+    )
+    for label, where, what in rows:
+        print(f"{label:<12}  {where}{what}", file=out)
+    print(file=out)
+
+
 def run_doctor(platforms: Sequence[str] = ()) -> int:
-    """Print every check and return the exit code (0 fine or warnings only, 2 blocked)."""
+    """Print the folders and every check; the exit code (0 fine or warnings only, 2 blocked)."""
+    print_folders()
     checks = asyncio.run(diagnose(None, list(platforms) or None))
     print_checks(checks)
     return exit_code(checks)
@@ -175,13 +192,18 @@ def _configuration(settings: Settings) -> Check:
 async def _imatch(client: IMatchClient, settings: Settings) -> Check:
     name = "IMatch"
     source = settings.source or paths.config_file()
+    setting = f"[imatch] url in {source}"
+    if os.environ.get(URL_VARIABLE, "").strip():
+        setting = f"the environment variable {URL_VARIABLE} (it overrides config.toml)"
     try:
         await client.authenticate()
     except IMatchUnavailable:
         return _problem(
             name,
             f"IMatch is not running at {client.url}: start IMatch (its web services start "
-            f"with it), or set the right address as [imatch] url in {source}",
+            f"with it). To check the address, open {client.url}/ in a browser on this "
+            "computer while IMatch runs: if nothing answers, IMatch's web services use "
+            f"another port; set the address they use as {setting}",
         )
     except IMatchAuthError as error:
         return _problem(

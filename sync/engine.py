@@ -36,7 +36,7 @@ from sync.events import (
 )
 from sync.journal import Intent, Journal, State
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
-from sync.plan import Plan, PlanItem, checks_for, with_photo
+from sync.plan import Plan, PlanItem, checks_for, replaces_images, with_photo
 from sync.platforms.base import (
     AmbiguousError,
     AuthError,
@@ -142,6 +142,7 @@ class Engine:
         self.plan = plan
         self.settings = settings
         self.checks = checks_for(plan.platform, settings, limits)
+        self.replaces_images = replaces_images(plan.platform, limits)
         self.emit: Listener = emit or (lambda event: None)
         self.retry = retry or RetryPolicy()
         own = settings.platform(plan.platform)
@@ -213,7 +214,11 @@ class Engine:
             url = outcome.ref.url if outcome else ""
             warnings = outcome.warnings if outcome else ()
             self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
-            self.emit(PhotoDone(self.name, photo.id, photo.name, item.action.value, url, warnings))
+            # What was done: an update that could not replace the image updated the text.
+            done = item.action.value
+            if item.action is Action.UPDATE and not self.replaces_images:
+                done = Action.METADATA.value
+            self.emit(PhotoDone(self.name, photo.id, photo.name, done, url, warnings))
 
     @asynccontextmanager
     async def _remote_slot(self, item: PlanItem, cancel: asyncio.Event) -> AsyncIterator[None]:
@@ -333,9 +338,10 @@ class Engine:
         flags = [self.flag_paths[f] for f in (FLAG_UPDATE, FLAG_METADATA) if photo.has_flag(f)]
         await self._writeback.unassign(flags, photo.id)
         self.journal.done(intent)
-        if item.action is Action.UPDATE:
+        if item.action is Action.UPDATE and self.replaces_images:
             self.summary.updated += 1
         else:
+            # pixelfed cannot replace a published image: its "update" sent the text only.
             self.summary.metadata += 1
         return outcome
 

@@ -50,10 +50,10 @@ def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> 
     try:
         code = asyncio.run(_run(options, reporter))
     except ConfigError as error:
-        reporter.say(f"configuration: {error}")
+        reporter.cannot_run(f"configuration: {error}")
         code = 2
     except IMatchError as error:
-        reporter.say(f"IMatch: {error}")
+        reporter.cannot_run(f"IMatch: {error}")
         code = 2
     reporter.finish(code)
     return code

@@ -8,6 +8,7 @@ config file and `IMATCH_SOCIALS_HOME` moves config, state and logs under one fol
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -17,16 +18,16 @@ HOME_VARIABLE = "IMATCH_SOCIALS_HOME"
 CONFIG_VARIABLE = "IMATCH_SOCIALS_CONFIG"
 
 
-def _home() -> Path | None:
-    value = os.environ.get(HOME_VARIABLE, "").strip()
+def _home(environ: Mapping[str, str] | None = None) -> Path | None:
+    value = (os.environ if environ is None else environ).get(HOME_VARIABLE, "").strip()
     return Path(value) if value else None
 
 
-def config_file() -> Path:
-    explicit = os.environ.get(CONFIG_VARIABLE, "").strip()
+def config_file(environ: Mapping[str, str] | None = None) -> Path:
+    explicit = (os.environ if environ is None else environ).get(CONFIG_VARIABLE, "").strip()
     if explicit:
         return Path(explicit)
-    home = _home()
+    home = _home(environ)
     base = home / "config" if home else platformdirs.user_config_path(APP_NAME)
     return base / "config.toml"
 

@@ -43,8 +43,17 @@ DEFAULT_LIMITS = {
         max_caption_chars=500,
         max_alt_text_chars=1000,
         max_tags=MAX_LINKED_HASHTAGS,
+        replaces_images=False,
     ),
 }
+TEXT_ONLY = "text only"
+"""How the note of an update starts on a platform that cannot replace a published image."""
+
+
+def text_only_note(platform: str) -> str:
+    """`text only: pixelfed cannot replace the image`: said in the plan, the detail pane
+    and the dry run, so nobody expects a new image."""
+    return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,11 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
 REFUSED_BEFORE = "refused before: change the file to try again"
 
 
+def replaces_images(platform: str, limits: Limits | None) -> bool:
+    """Whether an update can replace the published image (else it sends the text only)."""
+    return (limits or DEFAULT_LIMITS[platform]).replaces_images
+
+
 def make_plan(
     platform: str,
     publication: Publication,
@@ -142,6 +156,7 @@ def make_plan(
     unchanged the photo keeps that error instead of being uploaded again.
     """
     checks = checks_for(platform, settings, limits)
+    text_only = not replaces_images(platform, limits)
     render = RENDERERS[platform]
     refused = refused or {}
     items: list[PlanItem] = []
@@ -154,6 +169,8 @@ def make_plan(
         earlier = refused.get(photo.id)
         if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
+        if verdict.action is Action.UPDATE and text_only:
+            verdict = replace(verdict, note=text_only_note(platform))
         items.append(PlanItem(photo, verdict, rendered))
     if progress is not None:
         progress("planning", len(items), len(photos))

@@ -41,6 +41,8 @@ class Reporter:
         self.results: dict[str, dict[str, Any]] = {}
         self._progress_shown = False
         self._shown_warnings: set[str] = set()
+        self.stop_reason = ""
+        """Why nothing could run (configuration, IMatch), for the JSON document too."""
 
     def say(self, text: str) -> None:
         self._clear_progress()
@@ -81,6 +83,11 @@ class Reporter:
         if self._progress_shown:
             print("\r\033[K", end="", file=self.lines)
             self._progress_shown = False
+
+    def cannot_run(self, reason: str) -> None:
+        """Nothing could run: said on the lines and carried by the JSON document."""
+        self.stop_reason = reason
+        self.say(reason)
 
     def problem(self, platform: str, message: str) -> None:
         self.say(f"{platform}: cannot run: {message}")
@@ -143,5 +150,7 @@ class Reporter:
     def finish(self, exit_code: int) -> None:
         self._clear_progress()
         if self.json_mode:
-            document = {"exit_code": exit_code, "platforms": self.results}
+            document: dict[str, Any] = {"exit_code": exit_code, "platforms": self.results}
+            if self.stop_reason:
+                document["problem"] = self.stop_reason
             print(json.dumps(document, indent=1), file=self.out, flush=True)

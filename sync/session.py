@@ -61,17 +61,35 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def imatch_location_warning(url: str) -> str:
-    """A warning when IMatch is not on this computer (its web service has no password)."""
+    """A warning when IMatch looks like another computer (its web service has no password).
+
+    localhost (any spelling), 127.x, ::1 and this computer's own name are this computer.
+    An address without http:// is a configuration mistake reported on its own, so it is
+    read here as if it had one rather than called "another computer"."""
+    import socket
+
     try:
-        host = httpx.URL(url).host
+        parsed = httpx.URL(url)
+        if not parsed.host or parsed.scheme not in ("http", "https"):
+            parsed = httpx.URL(f"http://{url}")
+        host = parsed.host.lower().rstrip(".")
     except httpx.InvalidURL:
         return ""
-    if host in LOOPBACK_HOSTS or host.startswith("127."):
+    own_name = socket.gethostname().lower()  # no DNS: asking it can hang for seconds
+    if (
+        not host
+        or host in LOOPBACK_HOSTS
+        or host.endswith(".localhost")
+        or host.startswith("127.")
+        or host == own_name
+        or host.split(".")[0] == own_name.split(".")[0]
+    ):
         return ""
     return (
-        f"IMatch at {url} is not on this computer: its web service has no password, so "
+        f"IMatch at {url} looks like another computer: its web service has no password, so "
         "anyone who can reach it can read and change your database. Run imatch-socials "
-        "on the IMatch computer, or make sure only you can reach that address."
+        "on the IMatch computer (with the address http://127.0.0.1:50519), or make sure "
+        "only you can reach that address."
     )
 
 

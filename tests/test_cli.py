@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from imatch.client import IMatchClient
 from imatch.library import read_publication
@@ -23,8 +28,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_demo_headless_runs_without_a_terminal() -> None:
     result = run_cli("demo", "--headless")
-    assert result.returncode == 0, result.stderr
+    # A real run exits 1 when a photo fails; the demo library's damaged file fails.
+    assert result.returncode == 1, result.stderr
+    assert "Exit code 1, as a real run gives when photos fail" in result.stdout
     first, second = result.stdout.split("== Second run ==")
+    assert "FAILED add" in first
+    assert "FAILED add" not in second
     assert "flickr: added" in first
     assert "pixelfed: added" in first
     assert "flickr: nothing left to do" in second
@@ -35,7 +44,10 @@ def test_demo_headless_runs_without_a_terminal() -> None:
 def test_unknown_arguments_exit_2() -> None:
     result = run_cli("--platform-nope")
     assert result.returncode == 2
-    assert "usage:" in result.stderr
+    assert result.stderr == (
+        "imatch-socials: unrecognized arguments: --platform-nope "
+        "(`imatch-socials --help` lists the options)\n"
+    )
 
 
 async def read_flickr(url: str) -> int:
@@ -107,4 +119,30 @@ def test_sandbox_account_conditions_are_checked() -> None:
         assert "Traceback" not in result.stderr
     result = run_cli("sandbox", "--flickr-account", "gold")
     assert result.returncode == 2
-    assert "invalid choice: 'gold'" in result.stderr
+    assert "'gold'" in result.stderr
+
+
+@pytest.mark.parametrize("extra", [(), ("--imatch-only",)])
+def test_sandbox_stopped_with_sigterm_removes_its_generated_library(
+    tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    child = subprocess.Popen(
+        [*CLI, "sandbox", "--imatch-port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    assert child.stdout is not None
+    lines = dict(child.stdout.readline().split(" ", 1) for _ in range(2 if extra else 4))
+    library = Path(lines["library"].strip())
+    assert library.is_dir()
+    assert temp in library.parents
+    child.send_signal(signal.SIGTERM)
+    _, errors = child.communicate(timeout=30)
+    assert child.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert not library.exists()
+    assert list(temp.iterdir()) == []

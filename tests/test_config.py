@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 
 from imatch.models import AppVariables
+from sync import paths
 from sync.config import ConfigError, credentials, load_settings
 
 
@@ -120,3 +121,88 @@ def test_a_mistyped_requirement_is_named(tmp_path: Path) -> None:
     path = write(tmp_path, '[pixelfed]\nrequire = ["title", "headine"]\n')
     with pytest.raises(ConfigError, match=r"pixelfed\.require: unknown 'headine'"):
         load_settings(path, environ={})
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[imatch]\nurl = "http://127.0.0.1:9"\n'.encode("utf-8-sig"))
+    assert load_settings(path, environ={}).imatch.url == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"),
+    [
+        ("utf-16", "UTF-16"),
+        ("utf-16-le", "UTF-16"),
+        ("cp1252", "another encoding"),
+    ],
+)
+def test_other_encodings_are_named(tmp_path: Path, encoding: str, named: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[categories]\nroot = "Médias"\n'.encode(encoding))
+    with pytest.raises(ConfigError, match=r"config\.toml must be UTF-8") as raised:
+        load_settings(path, environ={})
+    assert named in str(raised.value)
+    assert str(path) in str(raised.value)
+
+
+def test_a_folder_where_the_file_should_be(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_settings(tmp_path, environ={})
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:50519", "not a url", "127.0.0.1:50519", "ftp://127.0.0.1:50519", ""]
+)
+def test_a_bad_imatch_url_names_the_setting_and_a_valid_example(tmp_path: Path, url: str) -> None:
+    path = write(tmp_path, f"[imatch]\nurl = {url!r}\n".replace("'", '"'))
+    with pytest.raises(ConfigError, match=r"imatch\.url") as raised:
+        load_settings(path, environ={})
+    assert "e.g. http://127.0.0.1:50519" in str(raised.value)
+    if url:
+        with pytest.raises(ConfigError, match=r"^IMATCH_SOCIALS_IMATCH_URL: "):
+            load_settings(tmp_path / "none.toml", environ={"IMATCH_SOCIALS_IMATCH_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:50519", "https://imatch.example:8443/", "http://[::1]:50519"]
+)
+def test_good_imatch_urls(tmp_path: Path, url: str) -> None:
+    settings = load_settings(tmp_path / "none.toml", environ={"IMATCH_SOCIALS_IMATCH_URL": url})
+    assert settings.imatch.url == url
+
+
+def test_the_config_variable_must_name_a_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=r"IMATCH_SOCIALS_CONFIG names .* does not exist"):
+        load_settings(environ={"IMATCH_SOCIALS_CONFIG": str(missing)})
+    with pytest.raises(ConfigError, match=r"IMATCH_SOCIALS_CONFIG names .* is a folder"):
+        load_settings(environ={"IMATCH_SOCIALS_CONFIG": str(tmp_path)})
+    good = write(tmp_path, "[imatch]\nchunk_size = 7\n")
+    settings = load_settings(environ={"IMATCH_SOCIALS_CONFIG": str(good)})
+    assert settings.imatch.chunk_size == 7
+    assert settings.source == good
+
+
+def test_the_windows_folders_are_the_ones_readme_and_guide_name(
+    monkeypatch: pytest.MonkeyPatch, clean_environment: None
+) -> None:
+    """platformdirs puts the app's name twice on Windows (appauthor defaults to it)."""
+    import platformdirs
+    import platformdirs.windows
+
+    folders = {
+        "CSIDL_LOCAL_APPDATA": "C:\\Users\\anna\\AppData\\Local",
+        "CSIDL_APPDATA": "C:\\Users\\anna\\AppData\\Roaming",
+    }
+    monkeypatch.setattr(platformdirs.windows, "get_win_folder", folders.__getitem__)
+    monkeypatch.setattr(platformdirs, "PlatformDirs", platformdirs.windows.Windows)
+    base = PureWindowsPath("C:\\Users\\anna\\AppData\\Local\\imatch-socials\\imatch-socials")
+    assert PureWindowsPath(str(paths.config_file())) == base / "config.toml"
+    assert PureWindowsPath(str(paths.state_dir())) == base
+    assert PureWindowsPath(str(paths.log_dir())) == base / "Logs"
+    root = Path(__file__).resolve().parents[1]
+    for doc in ("README.md", "docs/GUIDE.md"):
+        text = (root / doc).read_text(encoding="utf-8")
+        assert "%LOCALAPPDATA%\\imatch-socials\\imatch-socials" in text, doc
+        assert "`%LOCALAPPDATA%\\imatch-socials`" not in text, doc

@@ -6,6 +6,7 @@ before diagnosing, and asserts the exact guidance the user gets.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -236,7 +237,10 @@ async def test_imatch_not_running(world: SandboxWorld) -> None:
         "IMatch": (
             True,
             f"IMatch is not running at http://127.0.0.1:{port}: start IMatch (its web "
-            f"services start with it), or set the right address as [imatch] url in {config}",
+            "services start with it). To check the address, open "
+            f"http://127.0.0.1:{port}/ in a browser on this computer while IMatch runs: "
+            "if nothing answers, IMatch's web services use another port; set the address "
+            f"they use as [imatch] url in {config}",
         )
     }
     assert exit_code(checks) == 2
@@ -299,3 +303,29 @@ def test_cli_doctor_exit_code_and_platform_choice(world: SandboxWorld) -> None:
     assert run.returncode == 2
     assert "FIX   variable pixelfed_token" in run.stdout
     assert "2 problems (FIX) block a sync" in run.stdout
+
+
+def test_doctor_prints_the_config_state_and_log_folders(
+    world: SandboxWorld, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_doctor(["flickr"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    home = tmp_path / "home"
+    assert f"config file   {home / 'config' / 'config.toml'}" in shown
+    assert f"state folder  {home / 'state'}  (journal, flickr login)" in shown
+    assert f"log folder    {home / 'logs'}  (imatch-socials.log)" in shown
+
+
+def test_doctor_with_a_config_variable_naming_nothing(
+    world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "typo.toml"
+    monkeypatch.setenv("IMATCH_SOCIALS_CONFIG", str(missing))
+    checks = asyncio.run(diagnose())
+    assert failures(checks) == {
+        "configuration": (
+            True,
+            f"IMATCH_SOCIALS_CONFIG names {missing}, which does not exist: create it, or "
+            "correct or remove the variable",
+        )
+    }

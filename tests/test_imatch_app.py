@@ -18,7 +18,12 @@ from typing import Any
 import pytest
 
 from sandbox.imatch_app_browser import Chromium, Page, find_chromium
-from sandbox.imatch_app_server import IMatchAppServer, scripts_folder, serve_imatch_app
+from sandbox.imatch_app_server import (
+    IMatchAppServer,
+    scripts_folder,
+    serve_imatch_app,
+    windows_argv,
+)
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 
@@ -264,3 +269,72 @@ def test_a_platform_that_cannot_run_is_reported(
     problem = page.text("[data-platform=pixelfed] .problem")
     assert problem.startswith("Could not run: pixelfed refused the token")
     assert page.evaluate("document.querySelectorAll('[data-platform]').length") == 1
+
+
+def test_a_program_folder_with_spaces_is_run_quoted(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer], tmp_path: Path
+) -> None:
+    """IMatch reads `executable` as the start of a command line (the original tool passed
+    "python.exe <script>" there), so a path with spaces must be quoted."""
+    url, server = app
+    folder = tmp_path / "My Tools" / "imatch socials"
+    folder.mkdir(parents=True)
+    (folder / "imatch-socials").symlink_to(scripts_folder() / "imatch-socials")
+    world.imatch.db.app_variables[SCRIPT_VARIABLE] = str(folder)
+    page = chromium.open(url)
+    page.wait_for(READY)
+    program = folder / "imatch-socials"
+    assert page.text("#command") == f"Runs {program}"
+    page.click("#run-dry")
+    page.wait_for(REPORTED)
+    assert page.text("#status") == "Dry run of all platforms: finished, all went well."
+    assert server.runs[-1].executable == f'"{program}"'
+    assert server.runs[-1].argv == [str(program), "--headless", "--json", "--dry-run"]
+    assert page.text("#command") == f'"{program}" --headless --json --dry-run'
+    windows = "C:\\Program Files\\imatch-socials\\Scripts\\imatch-socials.exe"
+    assert page.evaluate(f"imatchSocialsApp.commandPath({json.dumps(windows)})") == f'"{windows}"'
+
+
+def test_why_nothing_could_run_is_shown(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer], tmp_path: Path
+) -> None:
+    url, server = app
+    config = tmp_path / "home" / "config" / "config.toml"
+    config.write_text('[imatch]\nurl = "http://127.0.0.1:9"\n', encoding="utf-8")
+    page = chromium.open(url)
+    page.wait_for(READY)
+    page.click("#run-all")
+    page.wait_for(FINISHED)
+    assert server.runs[-1].answer["exitCode"] == 2
+    assert page.text("#status").startswith(
+        "Syncing all platforms: nothing could run (configuration, IMatch connection or login) "
+        "(exit code 2)."
+    )
+    assert page.text("#report .problem") == (
+        "Could not run: IMatch: IMatch is not running at http://127.0.0.1:9"
+    )
+    assert "No platform was run" not in page.text("#report")
+
+
+@pytest.mark.parametrize(
+    ("command_line", "argv"),
+    [
+        (
+            '"C:\\My Tools\\imatch-socials.exe" --headless --json',
+            ["C:\\My Tools\\imatch-socials.exe", "--headless", "--json"],
+        ),
+        # Unquoted, the program name ends at the first blank.
+        (
+            "C:\\My Tools\\imatch-socials.exe --json",
+            ["C:\\My", "Tools\\imatch-socials.exe", "--json"],
+        ),
+        ('x a\\\\"b c" d', ["x", "a\\b c", "d"]),
+        ('x a\\"b', ["x", 'a"b']),
+        ('x "a""b"', ["x", 'a"b']),
+        ("x C:\\dir\\ y", ["x", "C:\\dir\\", "y"]),
+        ('"C:\\dir\\"x y', ["C:\\dir\\", "x", "y"]),
+        ("  \t", []),
+    ],
+)
+def test_process_run_reads_a_windows_command_line(command_line: str, argv: list[str]) -> None:
+    assert windows_argv(command_line) == argv

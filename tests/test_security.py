@@ -5,6 +5,7 @@ are private; pixelfed refuses plain http off this computer; a remote IMatch is w
 from __future__ import annotations
 
 import logging
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,11 +114,22 @@ def test_pixelfed_over_loopback_or_https_is_accepted(url: str) -> None:
 def test_imatch_elsewhere_is_warned_of(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for local in ("http://127.0.0.1:50519", "http://localhost:50519", "http://[::1]:50519"):
-        assert imatch_location_warning(local) == ""
+    for local in (
+        "http://127.0.0.1:50519",
+        "http://localhost:50519",
+        "http://[::1]:50519",
+        "localhost:50519",  # a mistake reported on its own, never "not on this computer"
+        "127.0.0.1:50519",
+        "http://LOCALHOST:50519/",
+        "http://localhost.:50519",
+        "http://imatch.localhost:50519",
+        f"http://{socket.gethostname()}:50519",
+        f"http://{socket.gethostname().upper()}:50519",
+    ):
+        assert imatch_location_warning(local) == "", local
     remote = "http://imatch-pc.invalid:50519"
-    assert "is not on this computer: its web service has no password" in (
-        imatch_location_warning(remote)
+    assert imatch_location_warning(remote).startswith(
+        f"IMatch at {remote} looks like another computer: its web service has no password"
     )
     config = tmp_path / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -126,4 +138,4 @@ def test_imatch_elsewhere_is_warned_of(
     code, _ = sync_once()
     err = capsys.readouterr().err
     assert code == 2  # unreachable, but the warning came first
-    assert f"warning: IMatch at {remote} is not on this computer" in err
+    assert f"warning: IMatch at {remote} looks like another computer" in err

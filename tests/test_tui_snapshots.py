@@ -1,4 +1,4 @@
-"""SVG snapshots of the screens a photographer sees (120×40, fixed clock and label).
+"""SVG snapshots of the screens a photographer sees (120×40 and 80×24, fixed clock and label).
 
 The sandbox library is generated into a fixed folder so the file paths in the detail
 pane are the same on every run. Update with `pytest --snapshot-update` and look at the
@@ -73,6 +73,23 @@ def test_help_screen(world: SandboxWorld, snap_compare: Compare) -> None:
         await pilot.press("question_mark")
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=help_open)
+
+
+SMALL = (80, 24)
+
+
+def test_main_screen_at_80x24(world: SandboxWorld, snap_compare: Compare) -> None:
+    """80x24 is a first-class size: Errors before Title, two-line filter bar, the
+    essential keys in the footer, no header, a short log."""
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=wait_ready)
+
+
+def test_detail_pane_at_80x24(world: SandboxWorld, snap_compare: Compare) -> None:
+    async def details(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("6", *["down"] * 7, "enter")  # 000043.jpg: two errors
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=details)
 
 
 def test_imatch_not_reachable(

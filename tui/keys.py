@@ -16,7 +16,8 @@ RUN_BINDINGS = [
         "u",
         "update",
         "Update",
-        tooltip="Replace image and text of the photos flagged _update.",
+        tooltip="Send the photos flagged _update again: image and text on flickr; "
+        "text only on pixelfed (pixelfed cannot replace the image).",
         id="update",
     ),
     Binding(
@@ -81,6 +82,14 @@ PHOTO_BINDINGS = [
         id="search",
     ),
     Binding(
+        "i",
+        "toggle_detail",
+        "Details",
+        tooltip="Show or hide the detail pane (enter shows it and moves there; tab moves "
+        "between table, details and log; escape goes back to the table).",
+        id="details",
+    ),
+    Binding(
         "r",
         "rescan",
         "Rescan",
@@ -109,7 +118,7 @@ PHOTO_BINDINGS = [
         "l",
         "login",
         "Log in",
-        tooltip="Log in to flickr, or check the pixelfed token.",
+        tooltip="Log in to flickr, or check the pixelfed token (says so when already logged in).",
         id="login",
     ),
 ]
@@ -155,6 +164,13 @@ APP_BINDINGS = [
     ),
 ]
 
+NARROW_FOOTER = frozenset({"sync-all", "select", "search", "details", "help", "quit"})
+"""The binding ids the footer shows when the terminal is narrow (80 columns): the rest
+are in the help screen (`?`) and the command palette."""
+ROOMY_FOOTER_ONLY = frozenset({"details"})
+"""Shown in the footer from 130 columns, and on a narrow terminal (where the detail pane
+is hidden until asked for); between the two the pane is on screen anyway."""
+
 FILTER_HELP = Binding(
     "1",
     "filter('all')",
@@ -166,9 +182,20 @@ FILTER_HELP = Binding(
 )
 """One help row for the seven filter keys (not bound itself)."""
 
+MOVE_HELP = Binding(
+    "home",
+    "scroll_top",
+    "First / last",
+    key_display="home end",
+    tooltip="Go to the first or last photo (pageup and pagedown move a page). In the "
+    "detail pane the same keys scroll it.",
+    id="move-help",
+)
+"""One help row for the table's movement keys (bound by the table itself)."""
+
 HELP_GROUPS = (
     ("Sync", RUN_BINDINGS),
-    ("Photos", [*PHOTO_BINDINGS, FILTER_HELP]),
+    ("Photos", [*PHOTO_BINDINGS, FILTER_HELP, MOVE_HELP]),
     (
         "App",
         [

@@ -108,6 +108,9 @@ class Limits:
     max_alt_text_chars: int | None = None
     max_tags: int | None = None
     max_title_chars: int | None = None
+    replaces_images: bool = True
+    """False when a published post's image cannot be replaced (pixelfed): an update then
+    sends the text only."""
 
 
 @dataclass(frozen=True)

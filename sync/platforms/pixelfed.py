@@ -511,6 +511,7 @@ def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
             media.get("description_limit"), DEFAULT_MAX_ALT_TEXT_CHARS
         ),
         max_tags=MAX_LINKED_HASHTAGS,
+        replaces_images=False,
     )
 
 

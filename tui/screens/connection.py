@@ -17,6 +17,8 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from sync.plain_words import plain
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -35,15 +37,24 @@ def what_to_do(problem: Problem, imatch_url: str) -> list[str]:
     text = problem.message.lower()
     if problem.where == "configuration":
         return [
-            "Correct the configuration file named above (or remove the key it names).",
+            "Correct what the line above names: config.toml, or an IMATCH_SOCIALS_… "
+            "environment variable.",
             "Then press r to try again.",
         ]
     if problem.where == "IMatch":
+        where = imatch_url or "the configured address"
         return [
-            "Start IMatch on this computer and make sure its web server is running "
-            f"(IMatch WebServices) at {imatch_url or 'the configured address'}.",
-            "If IMatch runs elsewhere, set [imatch] url in config.toml.",
+            "Start IMatch on this computer: its web services start with it.",
+            f"To check the address, open {where} in a browser here while IMatch runs: if "
+            "nothing answers, its web services use another port; set that address as "
+            "[imatch] url in config.toml (imatch-socials doctor shows where it is).",
             "Then press r to try again.",
+        ]
+    if "could not reach" in text or "did not answer" in text or "connection" in text:
+        return [
+            f"{problem.where} could not be reached: check the internet connection (and "
+            "the address, if you set one).",
+            "Then press r to try again, or c to continue without it.",
         ]
     if problem.where == "flickr" and ("api key" in text or "flickr_api" in text):
         return [
@@ -114,7 +125,8 @@ class ConnectionScreen(Screen[str]):
             "IMatch": "IMatch is not reachable",
             "configuration": "The configuration cannot be used",
         }.get(problem.where, f"{problem.where}: cannot log in")
-        text = Text.assemble(("✗ " + heading, "bold red"), "\n", (problem.message, "italic"), "\n")
+        message = plain(problem.message)
+        text = Text.assemble(("✗ " + heading, "bold red"), "\n", (message, "italic"), "\n")
         text.append("\nWhat to do\n", style="bold")
         for step in what_to_do(problem, self.imatch_url):
             text.append(f"  • {step}\n")

@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from sync.connect import flickr_endpoints
-from sync.platforms.base import PlatformError
+from sync.plain_words import plain
+from sync.platforms.base import PlatformError, TransientError
 from sync.platforms.flickr_login import FlickrLogin, save_token
 from sync.platforms.pixelfed import check_login
 from sync.session import SyncSession
@@ -131,6 +132,9 @@ class LoginScreen(ModalScreen[bool]):
             account = await self.backend.submit(
                 check_login(credentials.pixelfed_url, credentials.pixelfed_token)
             )
+        except TransientError as error:
+            self.post_message(self.Progress(f"Could not check the token: {error}", ok=False))
+            return
         except (PlatformError, ValueError) as error:
             self.post_message(self.Progress(f"pixelfed refused the token: {error}", ok=False))
             return
@@ -143,7 +147,7 @@ class LoginScreen(ModalScreen[bool]):
     def _progress(self, message: Progress) -> None:
         status = self.query_one("#login-status", Static)
         style = {True: "bold green", False: "bold red", None: ""}[message.ok]
-        status.update(Text(message.text, style=style))
+        status.update(Text(plain(message.text), style=style))
         if message.url:
             self.query_one("#login-url", Static).update(Text(message.url, style="bold underline"))
             code = self.query_one("#login-code", Input)

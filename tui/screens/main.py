@@ -14,10 +14,19 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, LoadingIndicator, TabbedContent, TabPane
+from textual.widgets import (
+    DataTable,
+    Header,
+    Input,
+    Label,
+    LoadingIndicator,
+    TabbedContent,
+    TabPane,
+)
 
 from imatch.library import Publication
 from sync.events import Event
+from sync.plain_words import plain
 from sync.plan import PlanItem, ScanProgress
 from sync.rules import Action
 from sync.session import PlatformState
@@ -35,8 +44,11 @@ from tui.messages import (
 from tui.screens.confirm import ConfirmDeleteScreen
 from tui.screens.connection import ConnectionScreen, Problem
 from tui.screens.login import LoginScreen
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import SocialsFooter
 from tui.widgets.platform_view import PlatformView
 from tui.widgets.run_panel import Clock
+from tui.wording import count_of
 
 RUN_ACTIONS: dict[str, set[Action] | None] = {
     "add": {Action.ADD},
@@ -60,6 +72,11 @@ class MainScreen(Screen[None]):
     """Owns the session workers; one `PlatformView` per enabled platform."""
 
     BINDING_GROUP_TITLE = "Photos"
+    # 80x24 is a first-class size: narrow hides the detail pane (i or enter shows it)
+    # and the footer's less used keys; short hides the header and shortens the log.
+    # (Textual types these as instance variables, so no ClassVar.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (130, "-roomy")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [*RUN_BINDINGS, *PHOTO_BINDINGS, *FILTER_BINDINGS]
 
     def __init__(self, backend: SessionThread, clock: Clock, imatch_label: str | None) -> None:
@@ -74,12 +91,14 @@ class MainScreen(Screen[None]):
         self.pending: set[str] = set()
         """Platforms of the first scan not reported yet."""
         self.quit_when_idle = False
+        self.detail_opened_by_enter = False
+        """The detail pane was hidden (narrow terminal) and enter showed it: escape hides it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Vertical(Label("", id="loading-text"), id="loading")
         yield TabbedContent(id="platforms")
-        yield Footer(compact=True)
+        yield SocialsFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#platforms").display = False
@@ -198,7 +217,7 @@ class MainScreen(Screen[None]):
         if view is not None:
             view.load(state, rescanned=message.rescanned, visible=view is self.current)
             if message.rescanned:
-                view.run_panel.log_line(f"Rescanned IMatch: {len(view.items):,} photos")
+                view.run_panel.log_line(f"Rescanned IMatch: {count_of(len(view.items), 'photo')}")
             if view is self.current:
                 view.table.focus()
         self._first_scan_done(state.name)
@@ -259,9 +278,12 @@ class MainScreen(Screen[None]):
             view = self.current
             searching = view is not None and view.query_one("#search", Input).has_focus
             return bool(self.cancels) or searching
-        if action == "login":
-            return any(v.state is not None and v.state.problem for v in self.views())
         return True
+
+    @property
+    def needs_login(self) -> bool:
+        """A platform cannot run for want of a login (the footer then shows `l`)."""
+        return any(v.state is not None and v.state.problem for v in self.views())
 
     def _usable(self, quiet: bool = False) -> PlatformView | None:
         view = self.current
@@ -322,9 +344,46 @@ class MainScreen(Screen[None]):
             return
         changed = view.select_all_visible()
         if changed >= 0:
-            self.notify(f"{len(view.selected)} photos selected", title=view.platform, timeout=2)
+            selected = count_of(len(view.selected), "photo")
+            self.notify(f"{selected} selected", title=view.platform, timeout=2)
         else:
-            self.notify(f"Unselected {-changed} photos", title=view.platform, timeout=2)
+            self.notify(f"Unselected {count_of(-changed, 'photo')}", title=view.platform, timeout=2)
+
+    # --- the detail pane ---------------------------------------------------------------
+
+    def _show_detail(self, shown: bool) -> None:
+        self.set_class(shown, "-show-detail")
+        self.set_class(not shown, "-hide-detail")
+
+    def action_toggle_detail(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        shown = view.detail.display
+        self._show_detail(not shown)
+        self.detail_opened_by_enter = False
+        if shown and view.detail.has_focus:
+            view.table.focus()
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        """Enter on a photo: its details take the keys (shown first if hidden)."""
+        view = self.current
+        if view is None:
+            return
+        if not view.detail.display:
+            self._show_detail(True)
+            self.detail_opened_by_enter = True
+        view.detail.focus()
+
+    @on(DetailPane.Left)
+    def _detail_left(self) -> None:
+        view = self.current
+        if self.detail_opened_by_enter:
+            self.remove_class("-show-detail")
+            self.detail_opened_by_enter = False
+        if view is not None:
+            view.table.focus()
 
     def action_cancel(self) -> None:
         view = self.current
@@ -371,10 +430,22 @@ class MainScreen(Screen[None]):
         problem_views = [v for v in self.views() if v.state is not None and v.state.problem]
         if view is not None and view in problem_views:
             self.login(view.platform)
+        elif view is not None and view.ready:
+            self._say_logged_in(view, problem_views)
         elif problem_views:
             self.login(problem_views[0].platform)
         elif view is not None:
             self.login(view.platform)
+
+    def _say_logged_in(self, view: PlatformView, others: list[PlatformView]) -> None:
+        """`l` on a platform that is logged in: say so, and where a login is needed."""
+        state = view.state
+        who = state.account.name if state is not None and state.account else "?"
+        sentence = f"Already logged in to {view.platform} as {who}."
+        if others:
+            sentence += f" {others[0].platform} is not connected: press ] then l there."
+        view.run_panel.log_line(sentence)
+        self.notify(sentence, title="Log in", timeout=4)
 
     def login(self, platform: str) -> None:
         if self.backend.session is None:
@@ -412,14 +483,15 @@ class MainScreen(Screen[None]):
             return
         if not view.ready:
             problem = view.state.problem if view.state else ""
-            self.notify(f"{problem}\nPress l to log in.", title=f"{name} is not connected")
+            self.notify(f"{plain(problem)}\nPress l to log in.", title=f"{name} is not connected")
             return
         chosen = view.choose(RUN_ACTIONS[kind])
         if not chosen.items:
             sentence = f"{NOTHING_TO_DO[kind]} on {name}."
             if chosen.from_selection:
                 sentence = (
-                    f"{NOTHING_TO_DO[kind]} among the {len(view.selected)} selected photos "
+                    f"{NOTHING_TO_DO[kind]} among the "
+                    f"{count_of(len(view.selected), 'selected photo')} "
                     "(ctrl+a twice or space unselects; then the key acts on the whole bucket)."
                 )
             view.run_panel.status(sentence)
@@ -514,5 +586,5 @@ def _problem_text(error: BaseException) -> str:
 
     if isinstance(error, ConfigError):
         return f"configuration: {error}"
-    text = str(error).strip()
+    text = plain(str(error).strip())
     return text or type(error).__name__

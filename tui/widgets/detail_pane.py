@@ -6,16 +6,22 @@ else is sent, so nothing else is shown as if it were.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
-from sync.plan import PlanItem
+from sync.limit_details import limit_detail
+from sync.plan import DEFAULT_LIMITS, TEXT_ONLY, PlanItem
+from sync.platforms.base import Limits
 from sync.platforms.flickr import FlickrPost
 from sync.platforms.pixelfed import PixelfedPost
 from sync.provenance import provenance
@@ -42,11 +48,33 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _fields() -> Table:
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column("field", style="bold", no_wrap=True, width=11)
-    table.add_column("value", ratio=1, overflow="fold")
-    return table
+STACKED_BELOW = 36
+"""Content width under which each field's name goes on its own line above its value, so
+values (hashtags, paths) keep the whole width and wrap between words."""
+
+
+class Fields:
+    """Field names and values: side by side, or stacked when the pane is narrow."""
+
+    def __init__(self, stacked: bool = False) -> None:
+        self.stacked = stacked
+        self.table = Table.grid(padding=(0, 1), expand=True)
+        if stacked:
+            self.table.add_column("row", ratio=1, overflow="fold")
+        else:
+            self.table.add_column("field", style="bold", no_wrap=True, width=11)
+            self.table.add_column("value", ratio=1, overflow="fold")
+
+    def add_row(self, name: str, value: str | Text) -> None:
+        if self.stacked:
+            self.table.add_row(Text(name, style="bold"))
+            self.table.add_row(Padding(value, (0, 0, 0, 2)))
+        else:
+            self.table.add_row(name, value)
+
+
+def _fields(stacked: bool = False) -> Fields:
+    return Fields(stacked)
 
 
 def _or_none(value: str) -> Text:
@@ -66,8 +94,8 @@ def _privacy(post: FlickrPost) -> str:
     return "private, visible to " + " and ".join(seen_by) if seen_by else "private"
 
 
-def flickr_fields(post: FlickrPost, names: dict[str, str]) -> Table:
-    table = _fields()
+def flickr_fields(post: FlickrPost, names: dict[str, str], stacked: bool = False) -> Table:
+    table = _fields(stacked)
     table.add_row("Title", _or_none(post.title))
     table.add_row("Description", _or_none(post.description))
     table.add_row("Tags", _or_none(", ".join(post.tags)))
@@ -78,17 +106,17 @@ def flickr_fields(post: FlickrPost, names: dict[str, str]) -> Table:
     table.add_row("Albums", _named(post.albums, names))
     table.add_row("Groups", _named(post.groups, names))
     table.add_row("Privacy", _privacy(post))
-    return table
+    return table.table
 
 
-def pixelfed_fields(post: PixelfedPost) -> Table:
-    table = _fields()
+def pixelfed_fields(post: PixelfedPost, stacked: bool = False) -> Table:
+    table = _fields(stacked)
     table.add_row("Caption", _or_none(post.caption))
     hashtags = [word for word in post.caption.split() if word.startswith("#")]
     table.add_row("Hashtags", _or_none(" ".join(hashtags)))
     table.add_row("Alt text", _or_none(post.alt_text))
     table.add_row("Visibility", post.visibility)
-    return table
+    return table.table
 
 
 def album_and_group_names(item: PlanItem) -> dict[str, str]:
@@ -101,32 +129,48 @@ def album_and_group_names(item: PlanItem) -> dict[str, str]:
     return names
 
 
-def provenance_table(item: PlanItem) -> Table:
+def provenance_table(item: PlanItem, stacked: bool = False) -> Table:
     """Which file is uploaded, where its metadata comes from, which post it matches."""
     origin = provenance(item.photo)
-    table = _fields()
+    table = _fields(stacked)
     table.add_row("Uploads", origin.file)
     table.add_row("Metadata", origin.metadata)
     table.add_row("Post", origin.post)
-    return table
+    return table.table
 
 
-def describe(item: PlanItem) -> RenderableType:
-    """Everything the pane shows for one photo."""
+def describe(
+    item: PlanItem, stacked: bool = False, limits: Limits | None = None, failure: str = ""
+) -> RenderableType:
+    """Everything the pane shows for one photo (`stacked`: for a narrow pane; `limits`:
+    the platform's, for limit errors in numbers; `failure`: why the last run failed it)."""
     photo, verdict = item.photo, item.verdict
     heading = Text.assemble(
         (photo.name, "bold"),
         "  ",
         (verdict.action.value.upper(), f"bold {ACTION_STYLES[verdict.action]}"),
     )
-    sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
-    if verdict.note:
-        sentence.append(f" {verdict.note}.", style="italic")
+    if verdict.action is Action.UPDATE and verdict.note.startswith(TEXT_ONLY):
+        sentence = Text(f"This photo will be updated, {verdict.note}.")
+        sentence.append(" To publish a new image: flag it _delete, then add it again.")
+    else:
+        sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
+        if verdict.note:
+            sentence.append(f" {verdict.note}.", style="italic")
     parts: list[RenderableType] = [heading, sentence, Text()]
+    if failure:
+        parts.append(Text("The last run failed", style="bold underline"))
+        parts.append(Text(failure, style="bold red"))
+        parts.append(Text())
     if verdict.errors:
         parts.append(Text("Errors — what to fix in IMatch", style="bold underline"))
+        platform_limits = limits or _limits_of(item)
         for name in verdict.errors:
-            parts.append(Text(f"✗ {name}", style="bold red"))
+            line = Text(f"✗ {name}", style="bold red")
+            numbers = limit_detail(name, item.rendered.size, platform_limits)
+            if numbers:
+                line.append(f": {numbers}", style="red")
+            parts.append(line)
             fix = Table.grid(padding=(0, 0, 0, 2))
             fix.add_column(ratio=1)
             fix.add_row(fix_for(name))
@@ -136,35 +180,82 @@ def describe(item: PlanItem) -> RenderableType:
     title = "What will be posted" if verdict.action is not Action.DELETE else "The post"
     parts.append(Text(title, style="bold underline"))
     if isinstance(post, FlickrPost):
-        parts.append(flickr_fields(post, album_and_group_names(item)))
+        parts.append(flickr_fields(post, album_and_group_names(item), stacked))
     elif isinstance(post, PixelfedPost):
-        parts.append(pixelfed_fields(post))
-    file_table = _fields()
+        parts.append(pixelfed_fields(post, stacked))
+    file_table = _fields(stacked)
     file_table.add_row("File", str(post.file.path))
     exists = "" if photo.file_exists else "  (not found on disk)"
     file_table.add_row("Size", f"{human_size(post.file.size)}, {post.file.format}{exists}")
-    parts.append(file_table)
-    parts.append(provenance_table(item))
+    parts.append(file_table.table)
+    parts.append(provenance_table(item, stacked))
     for warning in item.rendered.warnings:
         parts.append(Text(f"⚠ {warning}", style="yellow"))
     return Group(*parts)
 
 
-class DetailPane(VerticalScroll, can_focus=False):
-    """Scrollable; updated whenever the table's highlighted row changes."""
+def _limits_of(item: PlanItem) -> Limits:
+    """The platform's default limits, from the kind of post (no instance limits known)."""
+    platform = "pixelfed" if isinstance(item.rendered.post, PixelfedPost) else "flickr"
+    return DEFAULT_LIMITS[platform]
+
+
+class DetailPane(VerticalScroll):
+    """Scrollable and focusable (tab, or enter on the table): the arrows, page keys,
+    home and end scroll it; escape goes back to the table. Updated whenever the table's
+    highlighted row changes."""
 
     DEFAULT_CSS = """
-    DetailPane { padding: 0 1; }
+    DetailPane { padding: 0 1; scrollbar-gutter: stable; }
     DetailPane > Static { width: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back to the photos", show=False),
+    ]
+
+    class Left(Message):
+        """Escape in the pane: the photos table takes the keys again."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.item: PlanItem | None = None
+        self.empty = "No photo highlighted."
+        self.stacked = False
+        self.limits: Limits | None = None
+        self.failure = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No photo highlighted.", style="dim"), id="detail-body")
 
-    def show(self, item: PlanItem | None, empty: str = "No photo highlighted.") -> None:
-        body = self.query_one("#detail-body", Static)
-        if item is None:
-            body.update(Text(empty, style="dim"))
-        else:
-            body.update(describe(item))
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+    def on_resize(self, event: events.Resize) -> None:
+        stacked = self._narrow()
+        if stacked != self.stacked:
+            self._render_body()
+
+    def _narrow(self) -> bool:
+        width = self.scrollable_content_region.width
+        return 0 < width < STACKED_BELOW
+
+    def show(
+        self,
+        item: PlanItem | None,
+        empty: str = "No photo highlighted.",
+        *,
+        limits: Limits | None = None,
+        failure: str = "",
+    ) -> None:
+        """Show `item` (`limits`: the platform's; `failure`: why the last run failed it)."""
+        self.item, self.empty, self.limits, self.failure = item, empty, limits, failure
+        self._render_body()
         self.scroll_home(animate=False)
+
+    def _render_body(self) -> None:
+        self.stacked = self._narrow()
+        body = self.query_one("#detail-body", Static)
+        if self.item is None:
+            body.update(Text(self.empty, style="dim"))
+        else:
+            body.update(describe(self.item, self.stacked, self.limits, self.failure))

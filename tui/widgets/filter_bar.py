@@ -1,7 +1,12 @@
-"""The action filter above the table: every bucket with its count, the active one marked."""
+"""The action filter above the table: every bucket with its count, the active one marked.
+
+Its items are packed into as many lines as the width needs (two at 80 columns), never
+cut: each item (`2 Add 10`) stays whole on one line.
+"""
 
 from __future__ import annotations
 
+from textual import events
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -24,7 +29,7 @@ class FilterBar(Static, can_focus=False):
     """`1 All 30  2 Add 10 ...`: the number is the key that picks the filter."""
 
     DEFAULT_CSS = """
-    FilterBar { height: 1; padding: 0 1; }
+    FilterBar { height: auto; padding: 0 1; }
     """
 
     active: reactive[str] = reactive("all")
@@ -43,17 +48,35 @@ class FilterBar(Static, can_focus=False):
     def watch_active(self) -> None:
         self.refresh_label()
 
-    def refresh_label(self) -> None:
-        parts: list[str | tuple[str, str]] = []
+    def on_resize(self, event: events.Resize) -> None:
+        self.refresh_label()
+
+    def items(self) -> list[Content]:
+        """`1 All 30`, ... then the selection and the search, each one unbreakable item."""
+        found: list[Content] = []
         for number, (name, label, _) in enumerate(FILTERS, start=1):
             chosen = name == self.active
-            parts.append((f"{number}", "reverse bold" if chosen else "bold $accent"))
-            parts.append(
-                (f" {label} {self.counts.get(name, 0)} ", "reverse bold" if chosen else "")
+            found.append(
+                Content.assemble(
+                    (f"{number}", "reverse bold" if chosen else "bold $accent"),
+                    (f" {label} {self.counts.get(name, 0):,} ", "reverse bold" if chosen else ""),
+                )
             )
-            parts.append(" ")
         if self.selected:
-            parts.append((f" ● {self.selected} selected ", "bold cyan"))
+            found.append(Content.styled(f" ● {self.selected:,} selected ", "bold cyan"))
         if self.query_text:
-            parts.append((f" matching “{self.query_text}”", "italic"))
-        self.update(Content.assemble(*parts))
+            found.append(Content.styled(f" matching “{self.query_text}”", "italic"))
+        return found
+
+    def refresh_label(self) -> None:
+        width = self.content_region.width or 10_000
+        lines: list[list[Content]] = [[]]
+        used = 0
+        for item in self.items():
+            length = item.cell_length
+            if lines[-1] and used + 1 + length > width:
+                lines.append([])
+                used = 0
+            used += length + (1 if lines[-1] else 0)
+            lines[-1].append(item)
+        self.update(Content("\n").join(Content(" ").join(line) for line in lines))

@@ -3,15 +3,22 @@
 Rows are keyed by IMatch file id, so a run updates a row's state cell in place and the
 selection survives filtering. Cells are plain strings or small `Text`s: at 10,000 rows
 the table must fill in one `add_rows` call and scroll without delay.
+
+Columns fit the table's width (`column_layout`): Action, Name, Errors, Title, and Size
+when there is room, so the errors are never pushed off-screen at 80 columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
@@ -26,17 +33,40 @@ ACTION_STYLES = {
     Action.ERROR: "magenta",
     Action.UNCHANGED: "dim",
 }
-TITLE_WIDTH = 18
-ERRORS_WIDTH = 40
+ACTION_WIDTH = 11
 SIZE_WIDTH = 8
-COLUMNS = (
-    ("action", "  Action", 11),
-    ("name", "Name", 12),
-    ("title", "Title", TITLE_WIDTH),
-    ("size", "Size", SIZE_WIDTH),
-    ("errors", "Errors", ERRORS_WIDTH),
-)
+CELL_PADDING = 2
+"""DataTable pads every cell with one space on each side."""
+SCROLLBAR = 2
+Columns = tuple[tuple[str, str, int], ...]
 """Key, heading and width: fixed widths spare measuring every cell of 10,000 rows."""
+
+
+def column_layout(available: int) -> Columns:
+    """The columns for a table `available` cells wide (its scrollbar excluded): Action
+    and Name first, then Errors before Title so errors stay visible when space is short,
+    Title when it gets 10 cells or more, and Size only when the text columns keep room."""
+    columns = [("action", "  Action", ACTION_WIDTH)]
+    rest = available - ACTION_WIDTH - CELL_PADDING
+    if rest < 3 * CELL_PADDING + 12 + 14 + 10:  # no room for a title (a narrow split view)
+        name = 12
+        columns += [("name", "Name", name), ("errors", "Errors", max(8, rest - name - 4))]
+        return tuple(columns)
+    flexible = rest - 3 * CELL_PADDING
+    show_size = flexible >= 80
+    if show_size:
+        flexible -= SIZE_WIDTH + CELL_PADDING
+    name = min(max(12, flexible // 5), 28)
+    flexible -= name
+    errors = max(14, flexible * 55 // 100)
+    title = max(10, flexible - errors)
+    columns += [("name", "Name", name), ("errors", "Errors", errors), ("title", "Title", title)]
+    if show_size:
+        columns.append(("size", "Size", SIZE_WIDTH))
+    return tuple(columns)
+
+
+DEFAULT_COLUMNS = column_layout(78)
 SELECTED_MARK = "●"
 STATE_MARKS = {
     "queued": ("…", "dim"),
@@ -75,21 +105,28 @@ def action_cell(action: Action, state: str, selected: bool) -> Text:
     return text
 
 
-def row_cells(item: PlanItem, selected: bool, state: str) -> tuple[str | Text, ...]:
+def row_cells(
+    item: PlanItem, selected: bool, state: str, columns: Columns = DEFAULT_COLUMNS
+) -> tuple[str | Text, ...]:
     photo = item.photo
-    title = photo.title or "(no title)"
-    return (
-        action_cell(item.action, state, selected),
-        photo.name,
-        clip(title, TITLE_WIDTH),
-        f"{short_size(photo.file.size):>{SIZE_WIDTH}}",
-        errors_cell(item.verdict.errors),
-    )
+    cells: list[str | Text] = []
+    for key, _, width in columns:
+        if key == "action":
+            cells.append(action_cell(item.action, state, selected))
+        elif key == "name":
+            cells.append(clip(photo.name, width))
+        elif key == "errors":
+            cells.append(errors_cell(item.verdict.errors, width))
+        elif key == "title":
+            cells.append(clip(photo.title or "(no title)", width))
+        else:
+            cells.append(f"{short_size(photo.file.size):>{SIZE_WIDTH}}")
+    return tuple(cells)
 
 
-def errors_cell(errors: tuple[str, ...]) -> str | Text:
+def errors_cell(errors: tuple[str, ...], width: int) -> str | Text:
     # Plain strings where possible: a Text per cell is most of the cost of filling 10,000 rows.
-    return Text(clip(", ".join(errors), ERRORS_WIDTH), style="magenta") if errors else ""
+    return Text(clip(", ".join(errors), width), style="magenta") if errors else ""
 
 
 class PhotoTable(DataTable[str | Text]):
@@ -98,13 +135,37 @@ class PhotoTable(DataTable[str | Text]):
     DEFAULT_CSS = """
     PhotoTable { height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # DataTable scrolls sideways on home/end; a photo list goes to its first/last row.
+        Binding("home", "scroll_top", "First photo", show=False),
+        Binding("end", "scroll_bottom", "Last photo", show=False),
+    ]
+
+    class ColumnsNoLongerFit(Message):
+        """The table's width changed enough for another column layout: fill it again."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.columns_shown: Columns = ()
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._set_columns(DEFAULT_COLUMNS)
+
+    def _set_columns(self, columns: Columns) -> None:
+        self.clear(columns=True)
+        for key, label, width in columns:
             self.add_column(label, key=key, width=width)
+        self.columns_shown = columns
+
+    def fitting_layout(self) -> Columns:
+        """The column layout for the table's current width (the current one before layout)."""
+        if not self.size.width:
+            return self.columns_shown
+        return column_layout(self.size.width - SCROLLBAR)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.fitting_layout() != self.columns_shown:
+            self.post_message(self.ColumnsNoLongerFit())
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Textual measures every cell of every new row even when no column is sized by
@@ -126,11 +187,15 @@ class PhotoTable(DataTable[str | Text]):
         keep: int | None = None,
     ) -> None:
         """Replace every row at once; keep the cursor on file `keep` when it is still shown."""
-        self.clear()
+        layout = self.fitting_layout()
+        if layout != self.columns_shown:
+            self._set_columns(layout)
+        else:
+            self.clear()
         self._add_rows_at_once(
             (
                 str(item.file_id),
-                row_cells(item, item.file_id in selected, states.get(item.file_id, "")),
+                row_cells(item, item.file_id in selected, states.get(item.file_id, ""), layout),
             )
             for item in items
         )

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from sync.events import (
@@ -25,6 +26,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
+from sync.plain_words import plain
 from sync.plan import PlanItem
 from sync.rules import Action
 from sync.session import PlatformState
@@ -32,6 +34,7 @@ from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
 from tui.widgets.photo_table import PhotoTable, action_cell
 from tui.widgets.run_panel import Clock, RunPanel
+from tui.wording import count_of
 
 DONE_STATES = {
     "add": "added",
@@ -77,7 +80,7 @@ def summary_sentence(summary: RunSummary) -> str:
         parts.append(f"{summary.errors} with errors listed in IMatch")
     outcome = ", ".join(parts) or "nothing changed"
     if summary.stopped:
-        return f"Stopped: {summary.stopped}. {outcome}."
+        return f"Stopped: {plain(summary.stopped)}. {outcome}."
     if summary.cancelled:
         return f"Cancelled: {outcome}."
     return f"Done: {outcome}."
@@ -103,9 +106,12 @@ class PlatformView(Vertical):
         self.text_query = ""
         self.running = False
         self._queued: set[int] = set()
+        self.failures: dict[int, str] = {}
+        """Why each photo failed in the last run that tried it (the platform's words)."""
         self._logged_warnings: set[str] = set()
         self.scan_progress_shown = False
         self.table_stale = False
+        self._refit: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="platform-info")
@@ -129,6 +135,10 @@ class PlatformView(Vertical):
         return self.query_one(PhotoTable)
 
     @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
     def run_panel(self) -> RunPanel:
         return self.query_one(RunPanel)
 
@@ -148,7 +158,7 @@ class PlatformView(Vertical):
             return
         self.scan_progress_shown = True
         what = SCAN_STAGES.get(stage, stage)
-        self.run_panel.scanning(f"{what}: {done:,} of {total:,} photos…", done, total)
+        self.run_panel.scanning(f"{what}: {done:,} of {count_of(total, 'photo')}…", done, total)
 
     def scan_failed(self) -> None:
         self.query_one("#panes").loading = False
@@ -188,7 +198,7 @@ class PlatformView(Vertical):
                 Text.assemble(
                     ("⚠ ", "bold red"),
                     (f"{self.platform} cannot run: ", "bold red"),
-                    state.problem,
+                    plain(state.problem),
                     "\nPress ",
                     ("l", "bold"),
                     " to log in (flickr) or check the token (pixelfed), then the plan below "
@@ -203,7 +213,7 @@ class PlatformView(Vertical):
                     ("● ", "green"),
                     f"{self.platform}: logged in as ",
                     (who, "bold"),
-                    f" — {total:,} photos in IMatch's Socials|{self.platform}",
+                    f" — {count_of(total, 'photo')} in IMatch's Socials|{self.platform}",
                 )
             )
             info.remove_class("problem")
@@ -219,7 +229,8 @@ class PlatformView(Vertical):
             panel.log_line(f"Finished {state.reconciled} operations an interrupted run left open")
         counts = plan.counts() if plan else {}
         todo = ", ".join(f"{n:,} {a}" for a, n in counts.items() if n and a != "unchanged")
-        panel.log_line(f"Scanned IMatch: {len(self.items):,} photos ({todo or 'nothing to do'})")
+        scanned = count_of(len(self.items), "photo")
+        panel.log_line(f"Scanned IMatch: {scanned} ({todo or 'nothing to do'})")
 
     # --- what is shown ---------------------------------------------------------------
 
@@ -258,7 +269,9 @@ class PlatformView(Vertical):
         if file_id is None:
             pane.show(None, "No photos in this filter. Press 1 to show all photos.")
         else:
-            pane.show(self.by_id.get(file_id))
+            limits = self.state.limits if self.state is not None else None
+            failure = self.failures.get(file_id, "")
+            pane.show(self.by_id.get(file_id), limits=limits, failure=failure)
 
     def set_filter(self, name: str) -> None:
         self.filter_name = name
@@ -273,6 +286,21 @@ class PlatformView(Vertical):
         self.filter_bar.query_text = text
         self.filter_bar.refresh_label()
         self.rebuild()
+
+    @on(PhotoTable.ColumnsNoLongerFit)
+    def _columns_no_longer_fit(self, event: PhotoTable.ColumnsNoLongerFit) -> None:
+        """Fill the table again for its new width, once the terminal stops resizing."""
+        event.stop()
+        if self._refit is not None:
+            self._refit.stop()
+        self._refit = self.set_timer(0.15, self._refit_columns)
+
+    def _refit_columns(self) -> None:
+        self._refit = None
+        if self.state is None:
+            self.table.fill([], set(), {})
+        elif not self.table_stale:
+            self.rebuild()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -352,7 +380,9 @@ class PlatformView(Vertical):
         self._queued = {item.file_id for item in items if item.action is not Action.ERROR}
         for file_id in self._queued:
             self._set_state(file_id, "queued")
-        description = f"{RUN_VERBS.get(verb, verb)} {len(items)} photos on {self.platform}…"
+        description = (
+            f"{RUN_VERBS.get(verb, verb)} {count_of(len(items), 'photo')} on {self.platform}…"
+        )
         self.run_panel.begin(description, len(items))
         self.run_panel.log_line(description)
 
@@ -371,6 +401,7 @@ class PlatformView(Vertical):
     def apply_event(self, event: Event) -> None:
         panel = self.run_panel
         if isinstance(event, PhotoStarted):
+            self.failures.pop(event.file_id, None)
             self._set_state(event.file_id, "running")
             panel.status(f"{RUN_VERBS.get(event.action, event.action)} {event.name}…")
         elif isinstance(event, PhotoDone):
@@ -384,11 +415,15 @@ class PlatformView(Vertical):
             panel.log_line(f"{state} {event.name}{url}", "green")
             for warning in event.warnings:
                 self._logged_warnings.add(f"{event.name}: {warning}")
-                panel.log_line(f"warning: {event.name}: {warning}", "yellow")
+                panel.log_line(f"warning: {event.name}: {plain(warning)}", "yellow")
         elif isinstance(event, PhotoFailed):
             self._queued.discard(event.file_id)
             self._set_state(event.file_id, f"failed: {event.error_name or event.reason}")
-            panel.log_line(f"FAILED {event.action} {event.name}: {event.reason}", "bold red")
+            reason = plain(event.reason)
+            self.failures[event.file_id] = reason
+            panel.log_line(f"FAILED {event.action} {event.name}: {reason}", "bold red")
+            if self.table.current_file_id() == event.file_id:
+                self.show_detail()
         elif isinstance(event, Waiting):
             sentence = panel.waiting(event.seconds, event.reason)
             if sentence:
@@ -396,7 +431,7 @@ class PlatformView(Vertical):
         elif isinstance(event, Progress):
             panel.progress(event.done, event.total)
         elif isinstance(event, PlatformStopped):
-            panel.log_line(f"{self.platform} stopped: {event.reason}", "bold red")
+            panel.log_line(f"{self.platform} stopped: {plain(event.reason)}", "bold red")
 
     def end_run(self, summary: RunSummary | None, problem: str = "") -> str:
         """Close the run's display; returns the sentence shown."""
@@ -408,14 +443,14 @@ class PlatformView(Vertical):
         self.selected = set()
         self.show_selection_count()
         if summary is None:
-            sentence = f"The run stopped: {problem}"
+            sentence = f"The run stopped: {plain(problem)}"
             style = "bold red"
         else:
             sentence = summary_sentence(summary)
             style = "bold red" if summary.failed or summary.stopped else "bold"
             for warning in summary.warnings:
                 if warning not in self._logged_warnings:
-                    self.run_panel.log_line(f"warning: {warning}", "yellow")
+                    self.run_panel.log_line(f"warning: {plain(warning)}", "yellow")
         self._logged_warnings = set()
         self.run_panel.end(sentence)
         self.run_panel.log_line(sentence, style)

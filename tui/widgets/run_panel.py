@@ -21,7 +21,13 @@ class RunPanel(Vertical):
     RunPanel > Horizontal { height: 1; padding: 0 1; }
     RunPanel #run-status { width: 1fr; }
     RunPanel ProgressBar { width: auto; }
-    RunPanel RichLog { height: 7; border-top: solid $foreground 20%; padding: 0 1; }
+    RunPanel RichLog {
+        height: 7;
+        border-top: solid $foreground 20%;
+        padding: 0 1;
+        /* Lines are wrapped to the width left beside the scrollbar, also before it shows. */
+        scrollbar-gutter: stable;
+    }
     """
 
     def __init__(self, clock: Clock, *, id: str | None = None) -> None:
@@ -33,7 +39,9 @@ class RunPanel(Vertical):
         with Horizontal():
             yield Label("Nothing running.", id="run-status")
             yield ProgressBar(total=None, show_eta=False, id="run-progress")
-        yield RichLog(id="run-log", wrap=True, markup=False, max_lines=2000)
+        # min_width: RichLog renders at least 78 columns by default, wider than the log
+        # is at 80 columns, so line ends would be cut off.
+        yield RichLog(id="run-log", wrap=True, markup=False, max_lines=2000, min_width=20)
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
