@@ -17,6 +17,7 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
 
+FIRST_GROUP = "Socials|flickr|groups|Landscape Lovers"
 LOGIN = {"flickr.test.login", "flickr.auth.oauth.checkToken", "flickr.people.getLimits"}
 
 
@@ -45,7 +46,7 @@ def main() -> None:
             db = world.imatch.db
             [file_id] = db.direct_files("Socials|flickr")
             for path in db.categories:
-                if path.startswith(("Socials|flickr|albums|", "Socials|flickr|groups|")):
+                if path.startswith("Socials|flickr|albums|") or path == FIRST_GROUP:
                     db.assign(path, [file_id])
             counted(world, "add with 2 albums and 1 group")
             db.assign("Socials|flickr|_metadata", [file_id])

@@ -39,12 +39,24 @@ def demo_home(world: SandboxWorld) -> Iterator[Path]:
                 os.environ[HOME_VARIABLE] = previous
 
 
-def run_demo(headless: bool, options: HeadlessOptions | None = None) -> int:
+def run_demo(
+    headless: bool,
+    options: HeadlessOptions | None = None,
+    flickr_account: str = "pro",
+    flickr_groups: str = "normal",
+    flickr_transient: float = 0.0,
+) -> int:
     """The app against the simulators: the terminal app, or two headless runs (the second
-    has nothing left to do). The exit code follows a real run's rules: 1 when a photo
-    failed in either run (the sample library holds a file the platforms refuse)."""
+    has nothing left to do, unless the account conditions leave something for a later
+    run). The exit code follows a real run's rules: 1 when a photo failed in either run
+    (the sample library holds a file the platforms refuse)."""
     options = options or HeadlessOptions()
-    with stopped_by_sigterm(), sandbox_world() as world, demo_home(world):
+    conditions = sandbox_world(
+        flickr_account=flickr_account,
+        flickr_groups=flickr_groups,
+        flickr_transient=flickr_transient,
+    )
+    with stopped_by_sigterm(), conditions as world, demo_home(world):
         if not headless and _tui_available():
             from tui.app import run_tui
 
@@ -112,6 +124,9 @@ def _serve_world(args: argparse.Namespace, stop: threading.Event | None) -> None
         pixelfed_port=args.pixelfed_port,
         latency=args.latency,
         photos=args.photos,
+        flickr_account=args.flickr_account,
+        flickr_groups=args.flickr_groups,
+        flickr_transient=args.flickr_transient,
     ) as world:
         print(f"imatch {world.imatch_url}", flush=True)
         print(f"flickr {world.flickr_url}", flush=True)

@@ -23,9 +23,11 @@ from sandbox.flickr_state import (
     Group,
     Photo,
     Photoset,
+    at_granularity,
     build_tags,
     clean_tag_text,
     format_date_taken,
+    kept_description,
     normalize_tag,
     parse_date_taken,
     split_tag_string,
@@ -228,29 +230,27 @@ def check_token(call: Call) -> list[Element]:
 @method("flickr.people.getInfo")
 def people_get_info(call: Call) -> list[Element]:
     """The person, with `path_alias` (what their photo URLs use instead of the NSID)."""
-    nsid = resolve_user(call, code=1, message="User not found")
-    if nsid is None:
+    user = call.state.users.get(call.params.get("user_id", ""))
+    if user is None:
         raise ApiError(1, "User not found")
-    user = call.state.users[nsid]
     path = user.path_alias or user.nsid
     attrs: dict[str, str | int] = {
         "id": user.nsid,
         "nsid": user.nsid,
         "ispro": flag(user.is_pro),
+        "is_deleted": 0,
         "path_alias": user.path_alias,
     }
-    return [
+    children = [
+        Element("username", text=user.username),
+        Element("realname", text=user.fullname),
+        Element("photosurl", text=f"https://www.flickr.com/photos/{path}/"),
+        Element("profileurl", text=f"https://www.flickr.com/people/{path}/"),
         Element(
-            "person",
-            attrs,
-            children=[
-                Element("username", text=user.username),
-                Element("realname", text=user.fullname),
-                Element("photosurl", text=f"https://www.flickr.com/photos/{path}/"),
-                Element("profileurl", text=f"https://www.flickr.com/people/{path}/"),
-            ],
-        )
+            "photos", children=[Element("count", text=str(len(call.state.photos_of(user.nsid))))]
+        ),
     ]
+    return [Element("person", attrs, children=children)]
 
 
 @method("flickr.people.getLimits", "read")
@@ -372,7 +372,7 @@ def photos_set_meta(call: Call) -> list[Element]:
     if title is not None:
         photo.title = cut_title(call.settings, title)
     if description is not None:
-        photo.description = description
+        photo.description = kept_description(description, call.settings.description_tags)
     call.touch(photo)
     return []
 
@@ -393,7 +393,7 @@ def checked_date_posted(call: Call, value: str | None) -> int | None:
     return int(value)
 
 
-def checked_date_taken(call: Call, value: str | None) -> str | None:
+def checked_date_taken(call: Call, value: str | None) -> datetime | None:
     if value is None:
         return None
     moment = parse_date_taken(value)
@@ -401,7 +401,7 @@ def checked_date_taken(call: Call, value: str | None) -> str | None:
         raise ApiError(5, "Invalid Date Taken Format")
     if moment.year < OLDEST_TAKEN_YEAR or moment > datetime.fromtimestamp(call.now):
         raise ApiError(6, "Invalid Date Taken")
-    return format_date_taken(moment)
+    return moment
 
 
 @method("flickr.photos.setDates", "write")
@@ -417,11 +417,14 @@ def photos_set_dates(call: Call) -> list[Element]:
     taken = checked_date_taken(call, taken_text)
     if posted is not None:
         photo.date_posted = posted
-    if taken is not None:
-        photo.date_taken = taken
-        photo.date_taken_unknown = False
     if granularity is not None:
         photo.date_taken_granularity = granularity
+    if taken is None and granularity is not None:
+        taken = parse_date_taken(photo.date_taken)
+    if taken is not None:
+        # Kept at its granularity: a circa 1950 date reads back as 1950-01-01 00:00:00.
+        photo.date_taken = format_date_taken(at_granularity(taken, photo.date_taken_granularity))
+        photo.date_taken_unknown = False
     call.touch(photo)
     return []
 
@@ -974,7 +977,7 @@ def pool_refusal(call: Call, group: Group, photo: Photo) -> ApiError | None:
         return ApiError(4, "Photo in maximum number of pools")
     if not group.content_allowed:
         return ApiError(8, "Content not allowed")
-    if group.throttle_remaining(nsid) == 0:
+    if group.throttle_remaining(nsid, call.now) == 0:
         return ApiError(5, "Photo limit reached")
     if group.max_pool_size is not None and len(group.pool) >= group.max_pool_size:
         return ApiError(10, "Maximum number of photos in Group Pool")
@@ -989,7 +992,7 @@ def groups_pools_add(call: Call) -> list[Element]:
     if refusal:
         raise refusal
     nsid = call.caller_nsid or ""
-    group.adds_by_member[nsid] = group.adds_by_member.get(nsid, 0) + 1
+    group.count_add(nsid, call.now)
     call.changed = True
     if group.moderated:
         group.pending.append(photo.id)
@@ -1024,7 +1027,7 @@ def groups_get_info(call: Call) -> list[Element]:
         "count": str(group.throttle_limit or 0),
         "mode": group.throttle_mode if group.throttle_limit is not None else "none",
     }
-    remaining = group.throttle_remaining(call.caller_nsid or "")
+    remaining = group.throttle_remaining(call.caller_nsid or "", call.now)
     if call.caller is not None and remaining is not None:
         throttle["remaining"] = str(remaining)
     allowed = flag(group.content_allowed)

@@ -6,6 +6,9 @@ drive over HTTP, the REST endpoint (JSON and XML) with the methods and error cod
 `reference/platform-apis.md` section B, and the upload/replace endpoints (always XML).
 Its state is plain data a test can read and change; `settings` holds the switches and
 `knobs` the faults (latency, HTTP 500, answers dropped after a mutation).
+`settings.transient_rate` answers that share of REST, upload and replace calls with one
+of the transient failures real flickr gives (`stat=fail` 0/105/106/201, or an HTML 502,
+503 or 429 page), before anything changes.
 
     sim = FlickrSimulator()
     consumer = sim.add_consumer()
@@ -19,12 +22,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
-import math
+import random
 import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,9 +66,11 @@ from sandbox.flickr_state import (
     build_tags,
     exif_date_taken,
     format_date_taken,
+    kept_description,
     new_secret,
     normalize_tag,
     perm_allows,
+    photo_type,
     sniff_image_format,
     split_tag_string,
 )
@@ -112,6 +117,8 @@ class Incoming:
     query_string: str
     form: list[tuple[str, str]]
     files: dict[str, bytes] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)
+    """The file name each file part was sent with."""
     authorization: str | None = None
 
     def oauth(self) -> dict[str, str]:
@@ -136,13 +143,14 @@ class Incoming:
 
 def parse_multipart(
     body: bytes, content_type: str
-) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
-    """Text fields and file parts of a multipart/form-data body."""
+) -> tuple[list[tuple[str, str]], dict[str, bytes], dict[str, str]]:
+    """Text fields, file parts and the file parts' names of a multipart/form-data body."""
     match = re.search(r'boundary="?([^";]+)"?', content_type)
     fields: list[tuple[str, str]] = []
     files: dict[str, bytes] = {}
+    filenames: dict[str, str] = {}
     if not match:
-        return fields, files
+        return fields, files, filenames
     for part in body.split(b"--" + match.group(1).encode("latin-1"))[1:]:
         if part.startswith(b"--"):
             break
@@ -153,19 +161,22 @@ def parse_multipart(
             continue
         content = content.removesuffix(b"\r\n")
         field_name = name.group(1).decode("utf-8")
-        if re.search(rb"\bfilename=", disposition.group(1) if disposition else b""):
+        filename = re.search(rb'\bfilename="([^"]*)"', disposition.group(1) if disposition else b"")
+        if filename is not None:
             files[field_name] = content
+            filenames[field_name] = filename.group(1).decode("utf-8", errors="replace")
         else:
             fields.append((field_name, content.decode("utf-8", errors="replace")))
-    return fields, files
+    return fields, files, filenames
 
 
 async def read_incoming(request: Request) -> Incoming:
     body = await request.body()
     content_type = request.headers.get("content-type", "")
     files: dict[str, bytes] = {}
+    filenames: dict[str, str] = {}
     if content_type.startswith("multipart/form-data"):
-        form, files = parse_multipart(body, content_type)
+        form, files, filenames = parse_multipart(body, content_type)
     elif body:
         form = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     else:
@@ -177,6 +188,7 @@ async def read_incoming(request: Request) -> Incoming:
         query_string=request.url.query,
         form=form,
         files=files,
+        filenames=filenames,
         authorization=request.headers.get("authorization"),
     )
 
@@ -251,13 +263,30 @@ def rest_answer(
 
 
 def too_many_requests(retry_after: float) -> Response:
-    # The reference documents the 3600/h limit but not flickr's answer once it is exceeded
-    # (B17: "treat HTTP 429/5xx and error 105 as back-off signals"), so we answer HTTP 429
-    # with a Retry-After header: flickrapi turns it into "Status code 429 received".
-    seconds = str(max(1, math.ceil(retry_after)))
-    return PlainTextResponse(
-        "Rate limit exceeded", status_code=429, headers={"Retry-After": seconds}
+    """Over the 3,600 calls an hour of an API key (B17). flickr does not document this
+    answer; what it really sends when it throttles is an HTML 429 page without
+    Retry-After, so that is what the simulator sends (`retry_after` is not revealed)."""
+    return html_error_page(429)
+
+
+TRANSIENT_MESSAGES = {
+    0: "Sorry, the Flickr API service is not currently available.",
+    105: "Service currently unavailable",
+    106: "Write operation failed",
+    201: "Sorry, the Flickr API service is not currently available.",
+}
+
+
+def html_error_page(status: int) -> Response:
+    """What flickr's front end answers when the API behind it is down or busy: an HTML
+    page, never JSON or XML, and for 429 no Retry-After header."""
+    phrases = {429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}
+    page = (
+        f"<!DOCTYPE html><html><head><title>Flickr: {phrases.get(status, 'Error')}</title>"
+        "</head><body><h1>Flickr is having a massage.</h1>"
+        "<p>Please try again in a few moments.</p></body></html>"
     )
+    return HTMLResponse(page, status_code=status)
 
 
 def new_verifier() -> str:
@@ -284,6 +313,9 @@ class FlickrSimulator:
         self.clock = clock
         self._lock = threading.RLock()
         self._calls_by_key: dict[str, deque[float]] = {}
+        self._transient_random = random.Random(self.settings.transient_seed)
+        self.transient_answered: Counter[str] = Counter()
+        """Transient failures answered so far, by kind (`code 201`, `HTML 502`, ...)."""
         self._asgi_app = FaultMiddleware(self._build_app(), self.knobs, self.log)
 
     @property
@@ -473,6 +505,18 @@ class FlickrSimulator:
                 f"{granted or 'none'} granted.",
             )
 
+    def _transient_failure(self) -> str | None:
+        """The transient failure this call gets (settings.transient_rate), or None."""
+        settings = self.settings
+        if settings.transient_rate <= 0 or not settings.transient_kinds:
+            return None
+        with self._lock:
+            if self._transient_random.random() >= settings.transient_rate:
+                return None
+            kind = self._transient_random.choice(settings.transient_kinds)
+            self.transient_answered[kind] += 1
+            return kind
+
     def _drop_if_asked(self, request: Request, changed: bool) -> None:
         if changed and self.knobs.should_drop():
             drop_answer(request.scope)
@@ -611,12 +655,22 @@ class FlickrSimulator:
         wait = self._over_rate_limit(incoming)
         if wait is not None:
             return too_many_requests(wait)
+        failure = self._transient_failure()
+        if failure is not None:
+            kind, _, number = failure.partition(" ")
+            if kind == "HTML":
+                return html_error_page(int(number))
+            code = int(number)
+            return rest_answer(params, [], ApiError(code, TRANSIENT_MESSAGES.get(code, "")))
         call: Call | None = None
         try:
             with self._lock:
                 call = self._prepare_call(incoming, params)
                 children = METHODS[params["method"]].handler(call)
         except ApiError as error:
+            if error.code == 96:
+                # A bad signature is refused by the OAuth layer in front of the API (B).
+                return OAuthProblem("signature_invalid").response()
             return rest_answer(params, [], error)
         finally:
             self._drop_if_asked(request, call is not None and call.changed)
@@ -650,12 +704,21 @@ class FlickrSimulator:
         wait = self._over_rate_limit(incoming)
         if wait is not None:
             return too_many_requests(wait)
+        failure = self._transient_failure()
+        if failure is not None:
+            kind, _, number = failure.partition(" ")
+            if kind == "HTML":
+                return html_error_page(int(number))
+            code = 105 if number == "106" else int(number)  # 106 is about REST writes
+            return xml_error(ApiError(code, TRANSIENT_MESSAGES.get(code, "")))
         try:
             with self._lock:
                 _, token = self._authenticate(incoming)
                 self._require_perms("write", token)
                 assert token is not None
-                data = self._checked_file(incoming.files.get("photo"))
+                data = self._checked_file(
+                    incoming.files.get("photo"), incoming.filenames.get("photo", "")
+                )
                 if replace:
                     photo = self._replace_photo(token.user_nsid, params, data)
                 else:
@@ -678,22 +741,28 @@ class FlickrSimulator:
             attrs = {"secret": photo.secret, "originalsecret": photo.original_secret}
         return [Element("photoid", attrs, text=photo.id)]
 
-    def _checked_file(self, data: bytes | None) -> bytes:
+    def _checked_file(self, data: bytes | None, filename: str) -> bytes:
         if data is None:
             raise ApiError(2, "No photo specified")
         if not data:
             raise ApiError(4, "Filesize was zero")
         if len(data) > self.settings.max_upload_bytes:
             raise ApiError(8, "Filesize was too large")
-        if sniff_image_format(data) is None:
+        if photo_type(filename, data) is None:
             raise ApiError(5, "Filetype was not recognised")
         return data
 
     def _upload_photo(self, nsid: str, params: dict[str, str], data: bytes) -> Photo:
         user = self.state.users[nsid]
         owned = self.state.photos_of(nsid)
-        if not user.is_pro and len(owned) >= self.settings.free_account_photo_limit:
-            raise ApiError(6, "User exceeded upload limit")
+        if not user.is_pro:
+            # Free accounts (since 2022): 1,000 photos, of which at most 50 non-public.
+            non_public = php_int(params.get("is_public"), 1) != 1
+            hidden = sum(1 for p in owned if not p.is_public)
+            if len(owned) >= self.settings.free_account_photo_limit or (
+                non_public and hidden >= self.settings.free_account_non_public_limit
+            ):
+                raise ApiError(6, "User exceeded upload limit")
         if params.get("dedup_check") in ("1", "2"):
             digest = hashlib.sha256(data).hexdigest()
             duplicate = next((p for p in owned if p.sha256 == digest), None)
@@ -713,7 +782,9 @@ class FlickrSimulator:
             id=self.state.new_photo_id(),
             owner=nsid,
             title=self._cut_title(params.get("title", "")),
-            description=params.get("description", ""),
+            description=kept_description(
+                params.get("description", ""), self.settings.description_tags
+            ),
             secret=new_secret(),
             original_secret=new_secret(),
             original_format=original_format,

@@ -1,11 +1,13 @@
 """In-memory state of the flickr simulator and the flickr rules that act on it.
 
-Tags (raw and normalised, machine tags), dates taken with granularity, image sniffing.
-Everything here is plain data plus pure helpers; HTTP lives in `sandbox/flickr_server.py`.
+Tags (raw and normalised, machine tags), dates taken with granularity, the limited HTML
+a description keeps, group throttle windows, image types. Everything here is plain data
+plus pure helpers; HTTP lives in `sandbox/flickr_server.py`.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import secrets
@@ -17,6 +19,48 @@ PERM_LEVELS = ("read", "write", "delete")
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 GRANULARITIES = frozenset({0, 4, 6, 8})
 OLDEST_TAKEN_YEAR = 1000
+DAY = 86400
+THROTTLE_WINDOWS = {"day": DAY, "week": 7 * DAY, "month": 30 * DAY}
+"""Seconds a group's per-member photo count lasts, by `throttle mode`."""
+TRANSIENT_KINDS = (
+    "code 0",
+    "code 105",
+    "code 106",
+    "code 201",
+    "HTML 502",
+    "HTML 503",
+    "HTML 429",
+)
+"""The transient failures real flickr answers: `stat=fail` with these codes (HTTP 200),
+or an HTML error page with that HTTP status (429 without Retry-After)."""
+DESCRIPTION_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "blockquote",
+        "q",
+        "code",
+        "pre",
+        "tt",
+        "abbr",
+        "acronym",
+        "cite",
+        "sup",
+        "sub",
+        "br",
+    }
+)
+"""Elements a description keeps; flickr documents "some limited HTML" without a list."""
+PHOTO_EXTENSIONS = frozenset({"jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff", "heic", "heif"})
+PHOTO_TYPES = frozenset({"jpg", "png", "gif", "tiff", "heic"})
 
 MACHINE_TAG = re.compile(r"^([a-zA-Z][a-zA-Z0-9_]*):([a-zA-Z][a-zA-Z0-9_]*)=(.*)$", re.DOTALL)
 TAKEN_FORMATS = (
@@ -45,6 +89,15 @@ class FlickrSettings:
     max_photosets: int | None = None
     max_pools_per_photo: int = 60
     free_account_photo_limit: int = 1000
+    """Photos a free account may hold (upload error 6 beyond it)."""
+    free_account_non_public_limit: int = 50
+    """Private and friends/family photos a free account may hold (upload error 6)."""
+    transient_rate: float = 0.0
+    """Share of REST, upload and replace calls answered with a transient failure."""
+    transient_kinds: tuple[str, ...] = TRANSIENT_KINDS
+    """Which transient failures to pick from (at random), see TRANSIENT_KINDS."""
+    transient_seed: int = 0
+    description_tags: frozenset[str] = DESCRIPTION_TAGS
     check_token_echoes_token: bool = False
     """flickr echoes the token in checkToken's <token>; off by default (never echo secrets)."""
 
@@ -165,6 +218,7 @@ class Group:
     throttle_limit: int | None = None
     """Photos each member may add per throttle window; None = unlimited (code 5 when used)."""
     throttle_mode: str = "month"
+    """`day`, `week` or `month`: how long a member's count lasts from its first add."""
     content_allowed: bool = True
     """False answers every add with code 8 "Content not allowed"."""
     pool_disabled: bool = False
@@ -174,15 +228,27 @@ class Group:
     admins: set[str] = field(default_factory=set)
     pool: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
-    adds_by_member: dict[str, int] = field(default_factory=dict)
+    windows: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Member NSID -> (start of the member's throttle window, adds in it)."""
 
     def is_member(self, nsid: str) -> bool:
         return self.members is None or nsid in self.members or nsid in self.admins
 
-    def throttle_remaining(self, nsid: str) -> int | None:
+    def _window(self, nsid: str, now: float) -> tuple[float, int]:
+        start, adds = self.windows.get(nsid, (now, 0))
+        if now >= start + THROTTLE_WINDOWS.get(self.throttle_mode, DAY):
+            return now, 0
+        return start, adds
+
+    def throttle_remaining(self, nsid: str, now: float) -> int | None:
+        """Adds left in the member's window; None when the group has no throttle."""
         if self.throttle_limit is None:
             return None
-        return max(0, self.throttle_limit - self.adds_by_member.get(nsid, 0))
+        return max(0, self.throttle_limit - self._window(nsid, now)[1])
+
+    def count_add(self, nsid: str, now: float) -> None:
+        start, adds = self._window(nsid, now)
+        self.windows[nsid] = (start, adds + 1)
 
 
 @dataclass
@@ -307,6 +373,40 @@ def format_date_taken(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def at_granularity(moment: datetime, granularity: int) -> datetime:
+    """The date taken as flickr keeps it: a month (4) keeps year and month, a year (6) and
+    circa (8) keep the year; the rest becomes the first moment of that period."""
+    if granularity == 4:
+        return datetime(moment.year, moment.month, 1)
+    if granularity in (6, 8):
+        return datetime(moment.year, 1, 1)
+    return moment
+
+
+# --- descriptions -------------------------------------------------------------------
+
+_MARKUP = re.compile(r"<!--.*?-->|</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*>", re.DOTALL)
+
+
+def kept_description(text: str, allowed: frozenset[str] = DESCRIPTION_TAGS) -> str:
+    """A description as flickr stores and answers it: allowed elements kept as written,
+    other markup removed (its text kept), and the text HTML-escaped (`&amp;`, `&lt;`,
+    `&quot;`), entities already in the text left as they are."""
+    parts: list[str] = []
+    position = 0
+    for match in _MARKUP.finditer(text):
+        parts.append(_escaped(text[position : match.start()]))
+        if (match.group(1) or "").lower() in allowed:
+            parts.append(match.group(0))
+        position = match.end()
+    parts.append(_escaped(text[position:]))
+    return "".join(parts)
+
+
+def _escaped(text: str) -> str:
+    return html.escape(html.unescape(text), quote=True).replace("&#x27;", "'")
+
+
 def exif_date_taken(data: bytes) -> datetime | None:
     """DateTimeOriginal (or DateTime) from the image's EXIF, as flickr reads it."""
     try:
@@ -326,6 +426,22 @@ def exif_date_taken(data: bytes) -> datetime | None:
 
 
 # --- uploaded files -----------------------------------------------------------------
+
+
+def photo_type(filename: str, data: bytes) -> tuple[str, str] | None:
+    """(original format, media type) flickr accepts the upload as, or None (error 5).
+
+    flickr decides by the file name's extension when there is one (WebP and unknown
+    extensions are refused even when the content is a JPEG); a name without one (as
+    flickrapi 2.4 sends: "dummy name") leaves it to the content. WebP is never accepted.
+    """
+    sniffed = sniff_image_format(data)
+    _, dot, extension = filename.rpartition(".")
+    if dot and extension.lower() not in PHOTO_EXTENSIONS:
+        return None
+    if sniffed is None or sniffed[0] not in PHOTO_TYPES:
+        return None
+    return sniffed
 
 
 def sniff_image_format(data: bytes) -> tuple[str, str] | None:

@@ -28,7 +28,12 @@ ALBUMS = {
     # A messy description: spaces and a second line; the id is the trimmed first line.
     "Birds of the coast": "  72157600000000002  \nSea birds and waders",
 }
-GROUPS = {"Landscape Lovers": "12345678@N00"}
+GROUPS = {"Landscape Lovers": "12345678@N00", "Misty Mornings": "23456789@N00"}
+THROTTLED_GROUP = "Landscape Lovers"
+"""With `--flickr-groups throttled` it takes two photos a day from each member (and the
+sandbox puts more of the library's new photos in it, see `sandbox/seeding.py`)."""
+MODERATED_GROUP = "Misty Mornings"
+"""With `--flickr-groups throttled` its pool is moderated."""
 IMAGE_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif", "PNG": "png"}
 PIXELFED_LIMIT_BYTES = 15_000 * 1024
 FLICKR_LIMIT_BYTES = 200 * 1024 * 1024
@@ -325,14 +330,16 @@ def generate_library(
     image_size: tuple[int, int] = (640, 427),
     extra_image_size: tuple[int, int] = (48, 32),
     posted_share: float = 0.0,
+    grouped_share: float = 0.0,
     seed: int = 1,
     app_variables: dict[str, str | int] | None = None,
 ) -> LibraryInfo:
     """Write a sample library into `dest` (created if needed) and describe it.
 
     `extra_photos` valid photos are added on both platforms; a `posted_share` of them
-    already carry attribute records (so they are unchanged). Extra photos use tiny images
-    so that 10,000 of them take seconds, not minutes.
+    already carry attribute records (so they are unchanged), and a `grouped_share` of them
+    are in a flickr group's category (alternately each group). Extra photos use tiny
+    images so that 10,000 of them take seconds, not minutes.
     """
     builder = LibraryBuilder(dest, seed, image_size)
     builder.categories.update(
@@ -350,6 +357,9 @@ def generate_library(
         builder.publish(version, *PLATFORMS)
         if builder.random.random() < posted_share:
             builder.posted(version, *PLATFORMS)
+        elif grouped_share and builder.random.random() < grouped_share:
+            group = list(GROUPS)[index % len(GROUPS)]
+            version.categories.add(f"Socials|flickr|groups|{group}")
     return builder.write(dict(app_variables or DEMO_APP_VARIABLES))
 
 

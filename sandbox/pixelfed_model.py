@@ -3,13 +3,12 @@
 `sandbox/pixelfed_server.py` holds the HTTP side; this module holds what it works on: the
 switches (`PixelfedSettings`), the inspectable in-memory state (`PixelfedState` and its
 records), the error kinds that pixelfed's exception handler maps in its own way
-(reference platform-apis.md C2), body parsing as PHP does it, content sniffing of uploads
-and the rendering of captions.
+(reference platform-apis.md C2), body parsing as PHP does it and content sniffing of
+uploads. What pixelfed does to text is in `sandbox/pixelfed_text.py`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -40,6 +39,11 @@ class PixelfedSettings:
     """What /api/v1/instance reports (env config); None = the enforced value (C3)."""
     v1_instance_cache_seconds: float = 1800.0
     """/api/v1/instance is cached for 30 min: later setting changes show up late there."""
+    v2_instance_cache_seconds: float = 1800.0
+    """/api/v2/instance is cached for 30 min too (`api:v2:instance-data-response-v2`)."""
+    purifier_collapses_whitespace: bool = False
+    """pixelfed 0.12: alt text set with PUT /api/v1/media/{id} has its whitespace runs
+    collapsed to one space (0.11.13 keeps them). `&`, `<`, `>` are escaped either way."""
 
     error_quirk: bool = True
     """C2: 500 for validation, auth and findOrFail errors (JSON Accept), redirects and HTML
@@ -175,7 +179,8 @@ class Status:
     id: str
     account_id: str
     caption: str | None
-    content: str
+    content: str | None
+    """The rendered HTML; None after an edit cleared the caption (read back as null)."""
     visibility: str
     media_ids: list[str]
     created_at: float
@@ -242,6 +247,13 @@ class Unauthenticated(PixelfedError):
 
 class EmailNotVerified(PixelfedError):
     """C1: every API call of such an account is redirected to /i/verify-email."""
+
+
+class Unauthorized(PixelfedError):
+    """A failed FormRequest `authorize()`: Laravel's AuthorizationException, which the API's
+    handler answers 500 "This action is unauthorized." with JSON Accept (403 otherwise)."""
+
+    message = "This action is unauthorized."
 
 
 class ModelNotFound(PixelfedError):
@@ -458,61 +470,3 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             return image.size
     except (UnidentifiedImageError, OSError, ValueError):
         return None
-
-
-# --- captions ------------------------------------------------------------------------------
-
-TAG_PATTERN = re.compile(r"(?<![\w&/#])#(\w+)")
-URL_PATTERN = re.compile(r"https?://[^\s<]+")
-MAX_TAGS = 60
-MAX_TAG_LENGTH = 124
-
-
-def strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]*>", "", text)
-
-
-def _is_hashtag(name: str) -> bool:
-    """pixelfed's Extractor: a hashtag needs a letter (`#2024` is text) and at most 124
-    characters; only the first 60 such matches count (Status::MAX_HASHTAGS)."""
-    return len(name) <= MAX_TAG_LENGTH and any(c.isalpha() for c in name)
-
-
-def _first_hashtags(caption: str) -> list[str]:
-    return [name for name in TAG_PATTERN.findall(caption) if _is_hashtag(name)][:MAX_TAGS]
-
-
-def extract_tags(caption: str | None) -> list[str]:
-    """The hashtags stored for a post: of the first 60 hashtags, each name once (C7)."""
-    tags: list[str] = []
-    for name in _first_hashtags(caption or ""):
-        if name.lower() not in (t.lower() for t in tags):
-            tags.append(name)
-    return tags
-
-
-def render_caption(caption: str | None, base_url: str, line_breaks: bool = False) -> str:
-    """HTML with URLs and the first 60 hashtags linked; edits also turn newlines into
-    <br /> (C8)."""
-    if not caption:
-        return ""
-    escaped = html.escape(caption, quote=False)
-    linked = URL_PATTERN.sub(
-        lambda m: f'<a href="{m.group(0)}" rel="external nofollow noopener">{m.group(0)}</a>',
-        escaped,
-    )
-    budget = [MAX_TAGS]
-
-    def link(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if not _is_hashtag(name) or budget[0] == 0:
-            return match.group(0)
-        budget[0] -= 1
-        return (
-            f'<a href="{base_url}/discover/tags/{name.lower()}?src=hash" '
-            f'title="#{name}" class="u-url hashtag" rel="external nofollow noopener">'
-            f"#{name}</a>"
-        )
-
-    linked = TAG_PATTERN.sub(link, linked)
-    return linked.replace("\n", "<br />\n") if line_breaks else linked

@@ -11,9 +11,14 @@ Pixelfed behaviour reproduced by default (each with its switch in `PixelfedSetti
   errors are answered 500; without it, redirects and HTML pages (`error_quirk`);
 - C7 Idempotency-Key: a repeat within an hour answers 400 "Duplicate idempotency key."
   and the key is consumed once validation passed, even if the creation then fails;
-- C8 edits: an omitted `status` clears the caption, `media_ids` only removes/reorders
-  media of albums, an edit cap of about nine edits;
-- C6 alt text is changed with PUT /api/v1/media/{id}; multipart PUT bodies are not parsed;
+- C7 captions of new posts go through PHP's `strip_tags` (an unmatched `<3` cuts the rest);
+  a media id that is attached, missing or someone else's answers 400 "Invalid media_ids";
+- C8 edits: an omitted or empty `status` clears the caption (and then `media_ids` is
+  required), the caption is HTML-purified, `media_ids` only removes/reorders media of
+  albums, an edit cap of about nine edits; a post the caller may not edit answers 500
+  "This action is unauthorized."; the answer is empty for unlisted and private posts;
+- C6 alt text is changed with PUT /api/v1/media/{id} and HTML-purified (`&` comes back as
+  `&amp;`); multipart PUT bodies are not parsed;
 - C5/C9 2 h garbage collection of unattached media, asynchronous deletes, 24 h caps.
 Time comes from an injectable clock; `sim.advance(seconds)` moves it forward.
 """
@@ -72,18 +77,17 @@ from sandbox.pixelfed_model import (
     RefreshToken,
     Status,
     Unauthenticated,
+    Unauthorized,
     UploadedFile,
     ValidationFailed,
     Validator,
     collect_params,
-    extract_tags,
     image_size,
     parse_body,
     parse_bool,
-    render_caption,
     sniff_mime,
-    strip_tags,
 )
+from sandbox.pixelfed_text import extract_tags, php_strip_tags, purify, render_caption
 
 __all__ = ["PixelfedSettings", "PixelfedSimulator", "PixelfedState"]
 
@@ -148,6 +152,7 @@ class PixelfedSimulator:
         self._media_ids = itertools.count(101)
         self._app_ids = itertools.count(1)
         self._v1_instance_cache: tuple[float, dict[str, Any]] | None = None
+        self._v2_instance_cache: tuple[float, dict[str, Any]] | None = None
         self._write_window: tuple[float, int] | None = None
         self._media_update_windows: dict[str, tuple[float, int]] = {}
         self._asgi_app: ASGIApp | None = None
@@ -277,6 +282,7 @@ class PixelfedSimulator:
             self._route("/api/v1/statuses/{status_id}", self._get_status, "GET"),
             self._route("/api/v1/statuses/{status_id}", self._edit_status, "PUT"),
             self._route("/api/v1/statuses/{status_id}", self._delete_status, "DELETE"),
+            self._route("/", self._landing_page, "GET"),
             self._route("/login", self._login_page, "GET"),
             self._route("/i/verify-email", self._verify_email_page, "GET"),
         ]
@@ -333,6 +339,10 @@ class PixelfedSimulator:
             return RedirectResponse(f"{base_url(request)}/login", 302)
         if isinstance(exc, ModelNotFound):
             return JSONResponse({"error": str(exc)}, 500) if as_json else _html_error(404, "")
+        if isinstance(exc, Unauthorized):
+            if as_json:
+                return JSONResponse({"error": exc.message}, 500)
+            return _html_error(403, exc.message)
         assert isinstance(exc, Abort)
         if as_json:
             return JSONResponse({"error": exc.message}, exc.status)
@@ -507,6 +517,13 @@ class PixelfedSimulator:
         access.revoked = True
         return access.account_id, access.scopes
 
+    def _landing_page(self, request: Request, params: dict[str, Any]) -> Response:
+        """`/`: where a failed form (validation without a JSON Accept) is sent back to."""
+        return HTMLResponse(
+            f"<!DOCTYPE html><html><head><title>{self.settings.instance_title}</title></head>"
+            "<body><h1>Pixelfed</h1><p>Photo Sharing. For Everyone.</p></body></html>"
+        )
+
     def _login_page(self, request: Request, params: dict[str, Any]) -> Response:
         return HTMLResponse("<!DOCTYPE html><html><body><h1>Login</h1></body></html>")
 
@@ -563,62 +580,74 @@ class PixelfedSimulator:
     def _instance_v2(self, request: Request, params: dict[str, Any]) -> Response:
         if not self.settings.v2_instance:
             raise HTTPException(404)
+        now = self.now()
+        cached = self._v2_instance_cache
+        if cached is None or now - cached[0] >= self.settings.v2_instance_cache_seconds:
+            cached = (now, self._instance_v2_body(request))
+            self._v2_instance_cache = cached
+        return JSONResponse(cached[1])
+
+    def _instance_v2_body(self, request: Request) -> dict[str, Any]:
         s = self.settings
         base = base_url(request)
         thumbnail = f"{base}/img/pixelfed-icon-color.png"
-        return JSONResponse(
-            {
-                "domain": request.url.netloc,
-                "title": s.instance_title,
-                "version": VERSION,
-                "source_url": "https://github.com/pixelfed/pixelfed",
-                "description": "A simulated pixelfed instance",
-                "usage": {"users": {"active_month": len(self.state.accounts)}},
-                "thumbnail": {
-                    "url": thumbnail,
-                    "blurhash": None,
-                    "versions": {"@1x": thumbnail, "@2x": thumbnail},
+        return {
+            "domain": request.url.netloc,
+            "title": s.instance_title,
+            "version": VERSION,
+            "source_url": "https://github.com/pixelfed/pixelfed",
+            "description": "A simulated pixelfed instance",
+            "usage": {"users": {"active_month": len(self.state.accounts)}},
+            "thumbnail": {
+                "url": thumbnail,
+                "blurhash": None,
+                "versions": {"@1x": thumbnail, "@2x": thumbnail},
+            },
+            "languages": ["en"],
+            "configuration": {
+                "urls": {"streaming": None, "status": None},
+                "vapid": {"public_key": ""},
+                "accounts": {"max_featured_tags": 0},
+                "statuses": {
+                    "max_characters": s.max_caption_length,
+                    "max_media_attachments": s.max_album_length,
+                    "characters_reserved_per_url": 23,
                 },
-                "languages": ["en"],
-                "configuration": {
-                    "urls": {"streaming": None, "status": None},
-                    "vapid": {"public_key": ""},
-                    "accounts": {"max_featured_tags": 0},
-                    "statuses": {
-                        "max_characters": s.max_caption_length,
-                        "max_media_attachments": s.max_album_length,
-                        "characters_reserved_per_url": 23,
-                    },
-                    "media_attachments": {
-                        "supported_mime_types": list(s.media_types),
-                        "image_size_limit": s.max_photo_size_kb * 1024,
-                        "image_matrix_limit": 3686400,
-                        "video_size_limit": s.max_photo_size_kb * 1024,
-                        "video_frame_rate_limit": 120,
-                        "video_matrix_limit": 3686400,
-                    },
-                    "polls": _POLLS,
-                    "translation": {"enabled": False},
+                "media_attachments": {
+                    "supported_mime_types": list(s.media_types),
+                    "image_size_limit": s.max_photo_size_kb * 1024,
+                    "image_matrix_limit": 3686400,
+                    "video_size_limit": s.max_photo_size_kb * 1024,
+                    "video_frame_rate_limit": 120,
+                    "video_matrix_limit": 3686400,
                 },
-                "registrations": {
-                    "enabled": False,
-                    "approval_required": False,
-                    "message": None,
-                    "url": None,
-                },
-                "contact": {"email": s.admin_email, "account": None},
-                "rules": [],
-            }
-        )
+                "polls": _POLLS,
+                "translation": {"enabled": False},
+            },
+            "registrations": {
+                "enabled": False,
+                "approval_required": False,
+                "message": None,
+                "url": None,
+            },
+            "contact": {"email": s.admin_email, "account": None},
+            "rules": [],
+        }
 
     def _stats(self) -> dict[str, int]:
         statuses = sum(1 for s in self.state.statuses.values() if not s.deleted)
         return {"user_count": len(self.state.accounts), "status_count": statuses, "domain_count": 0}
 
+    def _mark_active(self, account: Account) -> None:
+        """`AccountService::setLastActive`, which verify_credentials and most v1 calls run:
+        an account that never signed in on the web becomes active through the API too."""
+        account.last_active_at = self.now()
+
     def _verify_credentials(self, request: Request, params: dict[str, Any]) -> Response:
         account = self._authenticate(request, READ_SCOPE)
         if account.suspended:
             raise Abort(403)
+        self._mark_active(account)
         body = self._account_json(account, base_url(request))
         body["source"] = {
             "privacy": "private" if account.is_private else "public",
@@ -632,24 +661,30 @@ class PixelfedSimulator:
     # --- media (C5, C6) ---------------------------------------------------------------------
 
     def _upload_v1(self, request: Request, params: dict[str, Any]) -> Response:
-        media = self._upload(request, params)
+        media = self._upload(request, params, marks_active=True)
         if media is None:
             return JSONResponse([])
-        return JSONResponse(self._media_json(media, base_url(request)))
+        return JSONResponse(self._media_json(media, base_url(request), processed=False))
 
     def _upload_v2(self, request: Request, params: dict[str, Any]) -> Response:
-        media = self._upload(request, params)
+        media = self._upload(request, params, marks_active=False)
         if media is None:
             return JSONResponse([])
-        body = self._media_json(media, base_url(request))
+        body = self._media_json(media, base_url(request), processed=False)
         body["url"] = None
         return JSONResponse(body, 202)
 
-    def _upload(self, request: Request, params: dict[str, Any]) -> Media | None:
-        """Store an upload; None for the `[]` answer to an inactive account (C1)."""
+    def _upload(self, request: Request, params: dict[str, Any], marks_active: bool) -> Media | None:
+        """Store an upload; None for the `[]` answer to an inactive account (C1).
+
+        v1 marks the account active before it checks, but checks the user it loaded before
+        that: the first upload still gets `[]`, the next one works. v2 does not mark it."""
         account = self._authenticate(request, WRITE_SCOPE)
         self._validate_upload(params)
-        if account.last_active_at is None and self.settings.empty_answer_when_inactive:
+        inactive = account.last_active_at is None
+        if marks_active:
+            self._mark_active(account)
+        if inactive and self.settings.empty_answer_when_inactive:
             return None
         upload: UploadedFile = params["file"]
         self._check_upload_limits(account, upload.data)
@@ -719,6 +754,7 @@ class PixelfedSimulator:
 
     def _get_media(self, request: Request, params: dict[str, Any]) -> Response:
         account = self._authenticate(request, READ_SCOPE)
+        self._mark_active(account)
         media_id = request.path_params["media_id"]
         media = self.state.media.get(media_id)
         # Only the caller's unattached media can be read (C6).
@@ -731,17 +767,22 @@ class PixelfedSimulator:
         # `description` is missing and the alt text is overwritten with null (C6, #5014).
         # JSON and urlencoded bodies work. Attached media can be changed too (unlike
         # Mastodon): this is pixelfed's way to edit alt text after publishing.
+        # The description is stored as HTML Purifier cleans it: `&`, `<`, `>` escaped, tags
+        # other than a/p/span/br removed; a missing one (or "", which Laravel turns into
+        # null) is stored as "".
         account = self._authenticate(request, WRITE_SCOPE)
         check = Validator(params)
         check.string("description", self.settings.max_alt_text_length)
         check.check()
-        self._count_media_update(account)
+        self._mark_active(account)
         media_id = request.path_params["media_id"]
         media = self.state.media.get(media_id)
         if media is None or media.account_id != account.id:
             raise ModelNotFound("Media", media_id)
-        description = params.get("description")
-        media.description = strip_tags(description) if description else None
+        self._count_media_update(account)
+        media.description = purify(
+            params.get("description") or None, self.settings.purifier_collapses_whitespace
+        )
         self._after_mutation(request)
         return JSONResponse(self._media_json(media, base_url(request)))
 
@@ -775,11 +816,14 @@ class PixelfedSimulator:
             return JSONResponse([])
         if reply_to and self._visible_status(str(reply_to)) is None:
             raise ModelNotFound("Status", str(reply_to))
-        attachments = self._claimable_media(account, media_ids)
+        attachments = self._claimable_media(account, _as_list(media_ids)) if media_ids else []
         status = self._store_status(account, params, visibility, attachments, request)
         status.idempotency_key = key
         self._after_mutation(request)
-        return JSONResponse(self._status_json(status, base_url(request)))
+        body = self._status_json(status, base_url(request))
+        # statusCreate sets these on its answer; reads of the same status lack them.
+        body.update({"language": "en", "card": None})
+        return JSONResponse(body)
 
     def _validate_new_status(self, params: dict[str, Any]) -> None:
         s = self.settings
@@ -826,20 +870,27 @@ class PixelfedSimulator:
         return requested
 
     def _claimable_media(self, account: Account, raw_ids: list[Any]) -> list[Media]:
-        """C7 step 9: every id must be the caller's and unattached; order is kept."""
+        """C7 step 9: the caller's unattached media, in the order given (extras beyond the
+        album limit ignored). None of them usable (attached already, missing, collected,
+        someone else's) answers 400 "Invalid media_ids"; one bad id among good ones is a
+        `findOrFail` miss."""
+
+        def claimable(raw: Any) -> Media | None:
+            media = self.state.media.get(_normalised_id(raw) or "")
+            if media is None or media.account_id != account.id or media.status_id:
+                return None
+            return media
+
+        if not any(claimable(raw) for raw in raw_ids):
+            raise Abort(400, "Invalid media_ids")
         claimed: list[Media] = []
-        for raw in raw_ids:
-            media_id = _normalised_id(raw)
-            if media_id is None:
-                raise Abort(400, "Invalid media_ids")
-            media = self.state.media.get(media_id)
+        for raw in raw_ids[: self.settings.max_album_length]:
+            media = claimable(raw)
             if media is None:
-                raise ModelNotFound("Media", media_id)
-            if media.account_id != account.id or media.status_id is not None:
-                raise Abort(403, "Invalid media id")
+                raise ModelNotFound("Media", str(raw))
             if media not in claimed:
                 claimed.append(media)
-        return claimed[: self.settings.max_album_length]
+        return claimed
 
     def _store_status(
         self,
@@ -849,14 +900,14 @@ class PixelfedSimulator:
         attachments: list[Media],
         request: Request,
     ) -> Status:
-        raw = params.get("status")
-        caption = strip_tags(raw) if raw else None
+        # `strip_tags`, not the purifier: an unmatched "<3" drops the rest of the caption.
+        caption = php_strip_tags(str(params.get("status") or ""))
         sensitive = bool(parse_bool(params.get("sensitive", False)))
         status = Status(
             id=str(next(self._status_ids)),
             account_id=account.id,
             caption=caption,
-            content=render_caption(caption, base_url(request)),
+            content=render_caption(caption, base_url(request)) or "",
             visibility=visibility,
             media_ids=[m.id for m in attachments],
             created_at=self.now(),
@@ -872,6 +923,7 @@ class PixelfedSimulator:
 
     def _get_status(self, request: Request, params: dict[str, Any]) -> Response:
         account = self._authenticate(request, READ_SCOPE)
+        self._mark_active(account)
         status = self._visible_status(request.path_params["status_id"])
         if status is None:
             raise Abort(404)
@@ -884,11 +936,11 @@ class PixelfedSimulator:
         if not self.settings.editing_enabled:
             raise Abort(404, "Post editing is not enabled on this server.")
         status_id = request.path_params["status_id"]
+        # StoreStatusEditRequest::authorize(): the caller's own, not a reply, not a draft.
+        # A refusal (a missing post included) is an AuthorizationException: 500 (C2).
         status = self._visible_status(status_id)
-        if status is None:
-            raise ModelNotFound("Status", status_id)
-        if status.account_id != account.id or status.in_reply_to_id is not None:
-            raise Abort(403, "This action is unauthorized.")
+        if status is None or status.account_id != account.id or status.in_reply_to_id:
+            raise Unauthorized()
         self._validate_edit(params, account, status)
         if status.history_rows >= self.settings.max_edit_history:
             raise Abort(
@@ -896,6 +948,10 @@ class PixelfedSimulator:
             )
         self._apply_edit(status, params, base_url(request))
         self._after_mutation(request)
+        # The answer is `StatusService::get($id)`, which only sees public posts: an edit of
+        # an unlisted or private post is applied and answered 200 with an empty body.
+        if status.visibility != "public":
+            return Response(b"", 200, media_type="text/html")
         return JSONResponse(self._status_json(status, base_url(request), pixelfed_entity=True))
 
     def _validate_edit(self, params: dict[str, Any], account: Account, status: Status) -> None:
@@ -904,14 +960,20 @@ class PixelfedSimulator:
         check.string("status", s.max_caption_length)
         check.string("spoiler_text", s.max_spoiler_length)
         check.boolean("sensitive")
-        if "status" not in params and "media_ids" not in params:
+        # Laravel turns "" into null, so an empty `status` counts as absent here.
+        if not check.present("status") and not check.present("media_ids"):
             check.fail("media_ids", "The media ids field is required when status is not present.")
         check.array("media_ids", s.max_album_length)
-        for index, raw in enumerate(_as_list(params.get("media_ids"))):
-            media = self.state.media.get(_normalised_id(raw) or "")
-            if not _usable_in_edit(media, account, status):
-                check.fail(f"media_ids.{index}", f"The media_ids.{index} is invalid.")
         check.check()
+        raw_ids = _as_list(params.get("media_ids"))
+        # The rule's closure runs `findOrFail($ids)`: a miss is not a validation error.
+        bad = [
+            str(raw)
+            for raw in raw_ids
+            if not _usable_in_edit(self.state.media.get(_normalised_id(raw) or ""), account, status)
+        ]
+        if bad:
+            raise ModelNotFound("Media", ", ".join(bad))
 
     def _apply_edit(self, status: Status, params: dict[str, Any], base: str) -> None:
         """C8: absent `status` and `spoiler_text` clear them; media only removed/reordered."""
@@ -921,9 +983,9 @@ class PixelfedSimulator:
                 raise Abort(500, 'Undefined array key "media_ids"')
             self._reorder_media(status, _as_list(params["media_ids"]))
         raw = params.get("status")
-        status.caption = strip_tags(raw) if raw else None
+        status.caption = purify(str(raw)) if raw else None
         status.content = render_caption(status.caption, base, line_breaks=True)
-        status.spoiler_text = str(params.get("spoiler_text") or "")
+        status.spoiler_text = purify(str(params.get("spoiler_text") or ""))
         status.sensitive = bool(parse_bool(params.get("sensitive", False)))
         status.history_rows += 2 if status.history_rows == 0 else 1
         status.edit_count += 1
@@ -942,6 +1004,7 @@ class PixelfedSimulator:
 
     def _delete_status(self, request: Request, params: dict[str, Any]) -> Response:
         account = self._authenticate(request, WRITE_SCOPE)
+        self._mark_active(account)
         status_id = request.path_params["status_id"]
         status = self._visible_status(status_id)
         if status is None or status.account_id != account.id:
@@ -1067,12 +1130,16 @@ class PixelfedSimulator:
             body.update({"local": True, "is_admin": False, "website": None, "pronouns": []})
         return body
 
-    def _media_json(self, media: Media, base: str, in_status: bool = False) -> dict[str, Any]:
+    def _media_json(
+        self, media: Media, base: str, in_status: bool = False, processed: bool = True
+    ) -> dict[str, Any]:
+        """MediaTransformer's shape. An upload's answer has `meta: null`: the dimensions
+        are only known once the queued image job has run (`processed`)."""
         extension = EXTENSIONS.get(media.mime, "bin")
         version = int(media.created_at)
         path = f"{base}/storage/m/_v2/{media.account_id}/{media.id}"
         meta = None
-        if media.width and media.height:
+        if processed and media.width and media.height:
             meta = {
                 "focus": {"x": 0, "y": 0},
                 "original": {
@@ -1143,9 +1210,8 @@ class PixelfedSimulator:
             "reblogged": False,
             "bookmarked": False,
             "muted": False,
-            "pinned": False,
-            "card": None,
-            "language": "en",
+            # StatusStatelessTransformer: no `card` or `pinned`, and no language.
+            "language": None,
             "application": {"name": "web", "website": None},
             "poll": None,
             "edited_at": iso_time(status.edited_at) if status.edited_at else None,
@@ -1206,6 +1272,8 @@ def _mastodon_error(exc: Exception) -> Response:
         )
     if isinstance(exc, ModelNotFound):
         return JSONResponse({"error": "Record not found"}, 404)
+    if isinstance(exc, Unauthorized):
+        return JSONResponse({"error": exc.message}, 403)
     assert isinstance(exc, Abort)
     return JSONResponse({"error": exc.message or HTTPStatus(exc.status).phrase}, exc.status)
 
@@ -1265,17 +1333,18 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _page(statuses: list[Status], params: dict[str, Any]) -> list[Status]:
-    """C9 paging: newest first, `limit` (default 20, at most 40), max_id/min_id/since_id."""
+    """C9 paging as accountStatusesById does it: newest first, `limit` (default 20, at most
+    40). `min_id` wins over `max_id` and gives the newest page above it (not the page just
+    above it, as Mastodon does); `since_id` is ignored."""
     limit = _normalised_id(params.get("limit"))
     size = min(int(limit), MAX_PAGE) if limit else DEFAULT_PAGE
     ordered = sorted(statuses, key=lambda s: int(s.id), reverse=True)
-    if max_id := _normalised_id(params.get("max_id")):
+    min_id = _normalised_id(params.get("min_id"))
+    max_id = _normalised_id(params.get("max_id"))
+    if min_id:
+        ordered = [s for s in ordered if int(s.id) > int(min_id)]
+    elif max_id:
         ordered = [s for s in ordered if int(s.id) < int(max_id)]
-    if since_id := _normalised_id(params.get("since_id")):
-        ordered = [s for s in ordered if int(s.id) > int(since_id)]
-    if min_id := _normalised_id(params.get("min_id")):
-        newer = [s for s in ordered if int(s.id) > int(min_id)]
-        return newer[-size:]
     return ordered[:size]
 
 

@@ -15,11 +15,20 @@ import httpx
 
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
+from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP
 from sandbox.pixelfed_server import PixelfedSimulator
 
 FLICKR_KEY = "demo-flickr-key"
 FLICKR_SECRET = "demo-flickr-secret"
 SEEDED_TEXT = "Posted before this run"
+ACCOUNTS = ("pro", "free")
+GROUP_CONDITIONS = ("normal", "throttled")
+THROTTLE_PER_DAY = 2
+THROTTLED_GROUP_PHOTOS = 5
+"""New photos of the library in the throttled group with `--flickr-groups throttled`."""
+MODERATED_GROUP_PHOTOS = 3
+FREE_ACCOUNT_PRIVATE_PHOTOS = 48
+"""Private photos a free sandbox account already holds: two short of the 50 allowed."""
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,32 @@ def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:
     return data if data.startswith(b"\xff\xd8") and len(data) < 2_000_000 else data[:64]
 
 
-def seed_flickr(sim: FlickrSimulator, db: IMatchDatabase) -> FlickrLogin:
-    """An account with a delete token, the library's posted photos, albums and groups."""
+def seed_flickr(
+    sim: FlickrSimulator, db: IMatchDatabase, account: str = "pro", groups: str = "normal"
+) -> FlickrLogin:
+    """An account with a delete token, the library's posted photos, albums and groups.
+
+    `account="free"`: a free flickr account (1,000 photos, 50 non-public, no replace)
+    that already holds 48 private photos of its own, and the library publishes private
+    photos (flickr_is_public = 0), so a first sync meets the limit. `groups="throttled"`:
+    the library's group `Landscape Lovers` takes two photos a day from each member and
+    `Misty Mornings` is moderated, and the first new photos of the library are put in
+    them (5 and 3), so a first sync meets both.
+    """
+    if account not in ACCOUNTS:
+        raise ValueError(f"flickr account must be one of {', '.join(ACCOUNTS)}")
+    if groups not in GROUP_CONDITIONS:
+        raise ValueError(f"flickr groups must be one of {', '.join(GROUP_CONDITIONS)}")
     consumer = sim.add_consumer(
         str(db.app_variables.get("flickr_api_key", FLICKR_KEY)),
         str(db.app_variables.get("flickr_api_secret", FLICKR_SECRET)),
     )
-    user = sim.add_user("demo", "Demo Photographer")
+    user = sim.add_user("demo", "Demo Photographer", is_pro=account == "pro")
     token = sim.grant_token(user, consumer.key, "delete")
+    if account == "free":
+        for number in range(FREE_ACCOUNT_PRIVATE_PHOTOS):
+            sim.add_photo(user, title=f"Private photo {number + 1}", is_public=False)
+        db.app_variables["flickr_is_public"] = 0
     photo_ids = []
     for instance in _instances(db, "flickr"):
         photo = sim.add_photo(user, _file_bytes(db, instance.file_id), title=SEEDED_TEXT)
@@ -77,8 +104,15 @@ def seed_flickr(sim: FlickrSimulator, db: IMatchDatabase) -> FlickrLogin:
         lines = category.description.splitlines()[1:]
         photoset = sim.add_photoset(user, category.name, list(cover))
         category.description = "\n".join([photoset.id, *lines])
+    if groups == "throttled":
+        _crowd_groups(db)
     for category in db.descendants("Socials|flickr|groups"):
-        group = sim.add_group(category.name)
+        knobs: dict[str, object] = {}
+        if groups == "throttled" and category.name == THROTTLED_GROUP:
+            knobs = {"throttle_limit": THROTTLE_PER_DAY, "throttle_mode": "day"}
+        elif groups == "throttled" and category.name == MODERATED_GROUP:
+            knobs = {"moderated": True}
+        group = sim.add_group(category.name, **knobs)
         category.description = group.id
     return FlickrLogin(
         consumer.key,
@@ -90,6 +124,20 @@ def seed_flickr(sim: FlickrSimulator, db: IMatchDatabase) -> FlickrLogin:
         user.username,
         user.fullname,
     )
+
+
+def _crowd_groups(db: IMatchDatabase) -> None:
+    """Put the library's first new photos (in Socials|flickr, no flickr record, not meant
+    to be refused) in the throttled and the moderated group."""
+    recorded = {i.file_id for i in _instances(db, "flickr")}
+    new = [
+        file_id
+        for file_id in sorted(db.direct_files("Socials|flickr"))
+        if file_id not in recorded
+        and db.files[file_id].expect.get("flickr", {"action": "add"}).get("action") == "add"
+    ]
+    db.assign(f"Socials|flickr|groups|{THROTTLED_GROUP}", new[:THROTTLED_GROUP_PHOTOS])
+    db.assign(f"Socials|flickr|groups|{MODERATED_GROUP}", new[:MODERATED_GROUP_PHOTOS])
 
 
 def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:

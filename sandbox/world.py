@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.flickr_server import FlickrSimulator
+from sandbox.flickr_state import FlickrSettings
 from sandbox.imatch_db import LIBRARY_FILE, IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
@@ -106,13 +107,23 @@ def sandbox_world(
     pixelfed_port: int = 0,
     latency: float = 0.0,
     photos: int = 0,
+    flickr_account: str = "pro",
+    flickr_groups: str = "normal",
+    flickr_transient: float = 0.0,
 ) -> Iterator[SandboxWorld]:
     """Serve the three simulators until the block ends.
 
     Without `library`, a demo library (plus `photos` extra photos) is generated in a
     temporary folder that is removed afterwards. The library's posted photos, albums and
     groups are created in the platform simulators and its records point at them.
+
+    Account conditions a real user meets (DESIGN section 8): `flickr_account="free"`
+    (free-account limits, see `seed_flickr`), `flickr_groups="throttled"` (a throttled and
+    a moderated group) and `flickr_transient` (that share of flickr calls answers a
+    transient failure code or an HTML error page).
     """
+    if not 0.0 <= flickr_transient <= 1.0:
+        raise ValueError(f"flickr transient rate must be between 0 and 1, got {flickr_transient}")
     with ExitStack() as stack:
         if library is None:
             library = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="imatch-demo-")))
@@ -120,7 +131,7 @@ def sandbox_world(
         elif not (library / LIBRARY_FILE).is_file():
             raise FileNotFoundError(f"{library} holds no {LIBRARY_FILE}")
         db = IMatchDatabase.load(library)
-        flickr = FlickrSimulator()
+        flickr = FlickrSimulator(FlickrSettings(transient_seed=1))
         pixelfed = PixelfedSimulator()
         imatch = IMatchSimulator(db)
         servers = {}
@@ -135,12 +146,13 @@ def sandbox_world(
             server = ServerThread(sim.asgi_app, port).start()
             threads[name] = server
             servers[name] = server.url
-        login = seed_flickr(flickr, db)
+        login = seed_flickr(flickr, db, flickr_account, flickr_groups)
         seed_pixelfed(pixelfed, servers["pixelfed"], db)
         for sim in (imatch, flickr, pixelfed):
             sim.knobs.latency = latency
             sim.knobs.reset_counters()
             sim.log.clear()
+        flickr.settings.transient_rate = flickr_transient
         yield SandboxWorld(
             library=library,
             imatch=imatch,

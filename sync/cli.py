@@ -35,6 +35,40 @@ def version() -> str:
         return "unknown"
 
 
+def share(value: str) -> float:
+    """A rate between 0 and 1 (`--flickr-transient 0.05`)."""
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}") from None
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
+    return rate
+
+
+def add_account_conditions(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's account conditions (DESIGN section 8), for `sandbox` and `demo`."""
+    parser.add_argument(
+        "--flickr-account",
+        choices=("pro", "free"),
+        default="pro",
+        help="free: 1,000 photos, 50 non-public, no replace (the account holds 48 private)",
+    )
+    parser.add_argument(
+        "--flickr-groups",
+        choices=("normal", "throttled"),
+        default="normal",
+        help="throttled: one group takes 2 photos a day, another is moderated",
+    )
+    parser.add_argument(
+        "--flickr-transient",
+        type=share,
+        default=0.0,
+        metavar="RATE",
+        help="share of flickr calls answered with a transient failure (e.g. 0.05)",
+    )
+
+
 def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     """The sync flags; `prefix` keeps the demo's copies apart so neither order overwrites."""
     parser.add_argument(
@@ -81,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="try the app against local simulators")
     _add_run_flags(demo, prefix="demo_")
+    add_account_conditions(demo)
     doctor = commands.add_parser("doctor", help="check the set-up and say what to fix")
     doctor.add_argument(
         "--platform",
@@ -116,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--imatch-only", action="store_true", help="serve only IMatch (e.g. for benchmarks)"
     )
+    add_account_conditions(sandbox)
     return parser
 
 
@@ -230,7 +266,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from sandbox.demo import run_demo
 
-        return run_demo(headless=args.headless, options=_headless_options(args))
+        return run_demo(
+            headless=args.headless,
+            options=_headless_options(args),
+            flickr_account=args.flickr_account,
+            flickr_groups=args.flickr_groups,
+            flickr_transient=args.flickr_transient,
+        )
     if args.command == "sandbox":
         from sandbox.demo import run_sandbox
 

@@ -29,6 +29,7 @@ from sync.engine import Engine
 from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
+from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, read_plan
 from sync.platforms.base import (
     Account,
@@ -244,13 +245,19 @@ class SyncSession:
             hold_refused_adds(plan, self.journal.store.runtime_errors(name))
             hold_unconfirmed_adds(plan, self.journal.unfinished(name))
 
-    def _engine(self, state: PlatformState, plan: Plan, emit: Listener | None = None) -> Engine:
+    def _engine(
+        self,
+        state: PlatformState,
+        plan: Plan,
+        emit: Listener | None = None,
+        platform: Platform[Any] | None = None,
+    ) -> Engine:
         assert state.platform is not None
         assert self.journal is not None
         return Engine(
             client=self.client,
             journal=self.journal,
-            platform=state.platform,
+            platform=platform or state.platform,
             plan=plan,
             settings=self.settings,
             limits=state.limits,
@@ -275,6 +282,8 @@ class SyncSession:
             raise SetupError("a dry run changes nothing")
         plan = state.plan
         chosen = list(plan.select() if items is None else items)
+        assert self.journal is not None
+        assert state.platform is not None
         listener = None
         if state.limiter is not None and emit is not None:
 
@@ -288,11 +297,16 @@ class SyncSession:
                 # What an earlier run (or this session's last one) left open is finished
                 # first: its uploads are recorded, so they are never made a second time.
                 await self._reconcile(state, plan)
-                engine = self._engine(state, plan, emit)
+                # Group adds earlier runs left pending are tried first; this run's are
+                # remembered.
+                pending = PendingGroups(self.journal.store, name, plan, self.retry)
+                watched = await pending.start(state.platform)
+                engine = self._engine(state, plan, emit, watched)
                 summary = await engine.run(chosen, cancel)
         finally:
             if state.limiter is not None and listener is not None:
                 state.limiter.listeners.remove(listener)
+        pending.finish(summary)
         self._report_reconciliation(state, summary)
         # What rendering had to leave out (e.g. an album category without an id).
         summary.warnings[:0] = [

@@ -111,6 +111,17 @@ def test_headless_scan_progress_is_one_updated_line_on_a_terminal_only() -> None
     assert piped.getvalue() == ""
 
 
+def test_sandbox_account_conditions_are_checked() -> None:
+    for value in ("lots", "1.5"):
+        result = run_cli("sandbox", "--flickr-transient", value)
+        assert result.returncode == 2
+        assert "--flickr-transient: expected a number from 0 to 1" in result.stderr
+        assert "Traceback" not in result.stderr
+    result = run_cli("sandbox", "--flickr-account", "gold")
+    assert result.returncode == 2
+    assert "'gold'" in result.stderr
+
+
 @pytest.mark.parametrize("extra", [(), ("--imatch-only",)])
 def test_sandbox_stopped_with_sigterm_removes_its_generated_library(
     tmp_path: Path, extra: tuple[str, ...]

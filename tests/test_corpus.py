@@ -215,7 +215,7 @@ def pixelfed_post(world: SandboxWorld, file_id: int) -> Any:
 
 
 def titled(title: str, stored: str = "") -> Callable[[SandboxWorld, int], None]:
-    """flickr keeps the title as sent; pixelfed stores `stored` (it strips HTML tags)."""
+    """flickr keeps the title as sent; pixelfed stores `stored` (what rendering protected)."""
 
     def check(world: SandboxWorld, file_id: int) -> None:
         assert flickr_post(world, file_id).title == title
@@ -305,8 +305,10 @@ CASES = [
     Case(
         "HTML and quotes in title",
         set_text("title", "<b>\"Fog\"</b> &amp; <i>'mist'</i> <script>x</script>"),
+        # pixelfed's strip_tags would drop the markup: the caption keeps it, protected.
         check=titled(
-            "<b>\"Fog\"</b> &amp; <i>'mist'</i> <script>x</script>", "\"Fog\" &amp; 'mist' x"
+            "<b>\"Fog\"</b> &amp; <i>'mist'</i> <script>x</script>",
+            "\u2039b>\"Fog\"\u2039/b> &amp; \u2039i>'mist'\u2039/i> \u2039script>x\u2039/script>",
         ),
     ),
     Case(

@@ -29,8 +29,10 @@ from sandbox.flickr_state import Consumer, User
 from sandbox.serving import SwappableApp, serve_in_thread
 from sync.config import Credentials, Settings
 from sync.connect import SetupError, open_platform
+from sync.engine import RetryPolicy, retrying
 from sync.platforms.base import (
     Account,
+    AccountLimited,
     AmbiguousError,
     AuthError,
     MediaFile,
@@ -272,7 +274,8 @@ async def test_add_publishes_one_photo_with_everything_and_checkpoints_first(
     assert photo.raw_tags == [marker_tag(MARKER), "lake", "landscape photography", "nature"]
     assert photo.machine_tags == [f"imatchsocials:intent={MARKER}"]
     assert (photo.is_public, photo.is_friend, photo.is_family) == (False, True, False)
-    assert (photo.date_taken, photo.date_taken_granularity) == ("2024-03-05 06:42:10", 8)
+    # A circa date is kept at its granularity (the year).
+    assert (photo.date_taken, photo.date_taken_granularity) == ("2024-01-01 00:00:00", 8)
     assert album.photo_ids == [earlier.id, photo_id]
     assert group.pool == [photo_id]
     assert len(sim.photos_of(world.user)) == 2
@@ -319,24 +322,28 @@ def test_a_flickr_url_that_is_no_address_is_named(tmp_path: Path) -> None:
 async def test_add_reports_every_refusal_after_the_upload_as_a_warning(world: World) -> None:
     sim = world.sim
     moderated = sim.add_group("Curated", moderated=True)
-    throttled = sim.add_group("Busy", throttle_limit=0)
+    throttled = sim.add_group("Busy", throttle_limit=0, throttle_mode="day")
     picky = sim.add_group("Picky", content_allowed=False)
     open_group = sim.add_group("Lakes")
-    groups = (moderated.id, throttled.id, picky.id, open_group.id)
+    groups = (open_group.id, moderated.id, throttled.id, picky.id)
     platform = world.platform()
-    sim.knobs.fail_requests = {world.mark() + 2}  # the setDates right after the upload
 
-    outcome = await platform.add(world.post(albums=("999",), groups=groups), MARKER)
+    outcome = await platform.add(
+        world.post(albums=("999",), groups=groups, date_taken=datetime(2999, 1, 1)), MARKER
+    )
 
     photo_id = outcome.ref.ids["photo_id"]
     assert list(sim.state.photos) == [photo_id]
     warnings = "\n".join(outcome.warnings)
-    assert len(outcome.warnings) == 5
+    assert len(outcome.warnings) == 3
     assert "date taken not set" in warnings
     assert "album 999: album not found" in warnings
-    assert f"group {moderated.id}: pending moderation" in warnings
-    assert f"group {throttled.id}: throttled" in warnings
     assert f"group {picky.id}: content not allowed" in warnings
+    # Moderated and throttled groups are not refusals: the add is pending.
+    assert [(p.group, p.retry_after is None) for p in outcome.pending] == [
+        (moderated.id, True),
+        (throttled.id, False),
+    ]
     assert moderated.pending == [photo_id]
     assert open_group.pool == [photo_id]
 
@@ -421,7 +428,7 @@ async def test_update_calls_only_the_setters_whose_value_differs(world: World) -
     assert photo.raw_tags == [marker_tag(MARKER), "sunrise", "lake"]
     assert photo.machine_tags == [marker_tag(MARKER)]
     assert photo.is_public
-    assert (photo.date_taken, photo.date_taken_granularity) == ("2020-01-02 03:04:05", 8)
+    assert (photo.date_taken, photo.date_taken_granularity) == ("2020-01-01 00:00:00", 8)
 
 
 async def test_update_replaces_the_image_when_asked(world: World) -> None:
@@ -468,7 +475,8 @@ async def test_update_diffs_albums_and_groups_both_ways(world: World) -> None:
     assert old_album.photo_ids == [primary]
     assert new_album.photo_ids == [primary, photo_id]
     assert (old_group.pool, new_group.pool, curated.pending) == ([], [photo_id], [photo_id])
-    assert outcome.warnings == (f"group {curated.id}: pending moderation (error 6)",)
+    assert outcome.warnings == ()
+    assert [p.group for p in outcome.pending] == [curated.id]
     assert outcome.calls == 7  # 2 reads; albums: 1 remove, 1 add; groups: 1 remove, 2 adds
 
 
@@ -612,9 +620,10 @@ async def test_http_429_is_rate_limited_and_pauses_the_limiter(world: World) -> 
 
     error = await world.expect(RateLimited, platform.connect())
 
-    assert error.retry_after == 3600  # the simulator's Retry-After header
+    # flickr's 429 has no Retry-After: a minute's pause, for every call to flickr.
+    assert error.retry_after == 60
     await limiter.acquire()
-    assert waits == [3600]
+    assert waits == [60]
 
 
 async def test_every_call_waits_for_the_shared_rate_limiter(world: World) -> None:
@@ -711,3 +720,216 @@ def test_error_texts_are_scrubbed_of_secrets() -> None:
     token = FlickrToken("tok-123", "sec-456", "delete", "1@N00", "jane")
     assert "tok-123" not in repr(token)
     assert "sec-456" not in repr(token)
+
+
+# --- what real flickr does (issue 13), and how the adapter copes -------------------------
+
+
+@pytest.mark.parametrize("kind", ["code 0", "code 105", "code 106", "code 201"])
+async def test_flickrs_transient_codes_are_transient_for_reads_uploads_and_writes(
+    world: World, kind: str
+) -> None:
+    platform = world.platform()
+    ref = (await platform.add(world.post(), MARKER)).ref
+    world.sim.settings.transient_rate = 1.0
+    world.sim.settings.transient_kinds = (kind,)
+    for call in (
+        platform.connect(),
+        platform.add(world.post(), "feed01"),
+        platform.update(ref, world.post(title="New"), replace_image=False),
+    ):
+        error = await world.expect(TransientError, call)
+        # flickr answered: nothing happened, so there is nothing to look for.
+        assert not isinstance(error, AmbiguousError)
+    assert len(world.sim.state.photos) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_type"),
+    [("HTML 502", TransientError), ("HTML 503", TransientError), ("HTML 429", RateLimited)],
+)
+async def test_flickrs_html_error_pages_are_retryable(
+    world: World, kind: str, error_type: type[TransientError]
+) -> None:
+    limiter, _ = recording_limiter()
+    platform = world.platform(limiter=limiter)
+    world.sim.settings.transient_rate = 1.0
+    world.sim.settings.transient_kinds = (kind,)
+    await world.expect(error_type, platform.connect())
+    await world.expect(error_type, platform.add(world.post(), MARKER))
+
+
+async def test_an_upload_answered_201_is_retried_and_uploaded_once(world: World) -> None:
+    platform = world.platform()
+    world.sim.settings.transient_rate = 1.0
+    world.sim.settings.transient_kinds = ("code 201",)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        world.sim.settings.transient_rate = 0.0  # flickr is back
+
+    policy = RetryPolicy(attempts=3, base_delay=1.0, sleep=sleep)
+    outcome = await retrying(policy, lambda: platform.add(world.post(), MARKER))
+    assert len(waits) == 1
+    assert list(world.sim.state.photos) == [outcome.ref.ids["photo_id"]]
+
+
+async def test_a_transient_failure_after_the_upload_resumes_without_a_second_upload(
+    world: World,
+) -> None:
+    platform = world.platform()
+    journal: dict[str, str] = {}
+
+    async def checkpoint(ids: Mapping[str, str]) -> None:
+        journal.update(ids)
+
+    world.sim.knobs.fail_requests = {world.mark() + 2}  # the setDates after the upload
+    await world.expect(AmbiguousError, platform.add(world.post(), MARKER, checkpoint))
+    [photo] = world.sim.photos_of(world.user)
+    assert journal == {"photo_id": photo.id}
+    mark = world.mark()
+    outcome = await platform.add(world.post(), MARKER, checkpoint, resume=journal)
+    assert outcome.ref.ids == journal
+    assert outcome.warnings == ()
+    assert UPLOAD not in world.requests_since(mark)
+    assert photo.date_taken == "2024-03-05 06:42:10"
+
+
+async def test_a_bad_signature_is_an_auth_error_that_says_so(world: World) -> None:
+    platform = FlickrPlatform(
+        world.consumer.key,
+        "not-the-api-secret",
+        world.token(),
+        endpoints=FlickrEndpoints.for_base(world.url),
+        timeout=10,
+    )
+    world.platforms.append(platform)
+    error = await world.expect(AuthError, platform.connect())
+    assert "signature" in str(error)
+    assert "flickr_api_secret" in str(error)
+
+
+async def test_webp_is_refused_by_name_without_uploading(world: World) -> None:
+    platform = FlickrPlatform(
+        world.consumer.key,
+        world.consumer.secret,
+        world.token(),
+        endpoints=FlickrEndpoints.for_base(world.url),
+        timeout=10,
+        formats=frozenset({"JPEG", "WEBP"}),
+    )
+    world.platforms.append(platform)
+    assert (await platform.limits()).formats == frozenset({"JPEG"})
+    webp = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(webp, "WEBP")
+    path = world.image("lake.webp", webp.getvalue())
+    post = world.post(path, file=MediaFile(path, path.stat().st_size, "WebP"))
+    mark = world.mark()
+    error = await world.expect(PermanentError, platform.add(post, MARKER))
+    assert error.error_name == "invalid format"
+    assert "WebP" in error.detail
+    assert world.requests_since(mark) == []
+
+
+async def test_an_unchanged_photo_gets_no_setter_again(world: World) -> None:
+    platform = world.platform()
+    post = world.post(
+        title="Fog & <i>mist</i>",
+        description=(
+            'Fog & rain <3 over <b>the</b> lake, "calm"\n\n<script>x</script>'
+            '<a href="https://example.org">more</a>'
+        ),
+        date_taken=datetime(1950, 6, 15, 10, 20, 30),
+        date_granularity=8,
+    )
+    ref = (await platform.add(post, MARKER)).ref
+    for _ in range(2):
+        mark = world.mark()
+        outcome = await platform.update(ref, post, replace_image=False)
+        assert world.requests_since(mark) == [
+            "flickr.photos.getInfo",
+            "flickr.photos.getAllContexts",
+        ]
+        assert outcome.calls == 2
+
+
+async def test_a_free_accounts_51st_private_upload_stops_uploads(world: World) -> None:
+    free = world.sim.add_user("freda", is_pro=False)
+    for number in range(50):
+        world.sim.add_photo(free, jpeg_bytes(number), is_public=False)
+    platform = world.platform(token=world.token(user=free))
+    mark = world.mark()
+    error = await world.expect(AccountLimited, platform.add(world.post(), MARKER))
+    assert "50" in str(error)
+    assert "1,000" in str(error)
+    assert world.requests_since(mark) == [UPLOAD]
+    # The rest of the run's uploads stop at once: no upload of each file to be refused.
+    await world.expect(AccountLimited, platform.add(world.post(), "feed02"))
+    assert world.requests_since(mark) == [UPLOAD]
+    assert len(world.sim.photos_of(free)) == 50
+    # A public photo is not what a free account refuses; a new session tries again.
+    public = world.platform(token=world.token(user=free))
+    await public.add(world.post(is_public=True), "feed03")
+    assert len(world.sim.photos_of(free)) == 51
+
+
+async def test_an_update_on_a_free_account_updates_the_text_and_warns_the_image_stays(
+    world: World,
+) -> None:
+    free = world.sim.add_user("freda", is_pro=False)
+    platform = world.platform(token=world.token(user=free))
+    ref = (await platform.add(world.post(is_public=True), MARKER)).ref
+    photo = world.sim.photo(ref.ids["photo_id"])
+    before = photo.sha256
+    new_file = world.image("v2.jpg", jpeg_bytes(shade=250))
+    for _ in range(2):
+        mark = world.mark()
+        outcome = await platform.update(
+            ref, world.post(new_file, title="New title", is_public=True), replace_image=True
+        )
+        assert REPLACE not in world.requests_since(mark)
+        [warning] = outcome.warnings
+        assert warning.startswith("image not replaced:")
+        assert "Pro" in warning
+    assert photo.title == "New title"
+    assert (photo.sha256, photo.replace_count) == (before, 0)
+
+
+async def test_group_answers_done_pending_and_throttled(world: World) -> None:
+    sim = world.sim
+    lakes = sim.add_group("Lakes")
+    curated = sim.add_group("Curated", moderated=True)
+    busy = sim.add_group("Three a day", throttle_limit=1, throttle_mode="day")
+    platform = world.platform()
+    groups = (lakes.id, curated.id, busy.id)
+    first = await platform.add(world.post(groups=groups), MARKER)
+    assert [p.group for p in first.pending] == [curated.id]
+    second = await platform.add(
+        world.post(world.image("b.jpg", jpeg_bytes(5)), groups=groups), "b2"
+    )
+    [moderation, throttle] = second.pending
+    assert (moderation.group, moderation.retry_after) == (curated.id, None)
+    assert throttle.group == busy.id
+    assert throttle.retry_after is not None
+    assert "1 photo a day" in throttle.reason
+    # Within the session the throttled group is not asked again until it is due.
+    mark = world.mark()
+    third = await platform.add(
+        world.post(world.image("c.jpg", jpeg_bytes(6)), groups=(busy.id,)), "c3"
+    )
+    assert [p.group for p in third.pending] == [busy.id]
+    assert "flickr.groups.pools.add" not in world.requests_since(mark)
+    # A photo already in the pool, or already queued, is done.
+    again = await platform.add_to_groups(first.ref, (lakes.id, curated.id))
+    assert [p.group for p in again.pending] == [curated.id]
+    assert again.warnings == ()
+    assert busy.pool == [first.ref.ids["photo_id"]]
+    # A photo in the most pools flickr allows: a warning, nothing pending.
+    sim.settings.max_pools_per_photo = 1
+    crowded = sim.add_group("Crowded")
+    full = await platform.add_to_groups(first.ref, (crowded.id,))
+    assert full.pending == ()
+    assert full.warnings == (
+        f"group {crowded.id}: the photo is in the maximum number of groups (error 4)",
+    )

@@ -14,6 +14,8 @@ from PIL import Image
 
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.serving import SwappableApp, serve_in_thread
+from sync.config import Credentials, Settings
+from sync.photo import Photo
 from sync.platforms.base import (
     AmbiguousError,
     AuthError,
@@ -31,6 +33,7 @@ from sync.platforms.pixelfed import (
     PixelfedPost,
     check_login,
 )
+from sync.platforms.pixelfed_render import render_pixelfed
 
 START = 1_700_000_000.0
 CAPTION = "Lake at dawn & mist\n\nSony A7 | 35 mm\n#lake #nature https://example.org/lake"
@@ -405,7 +408,8 @@ async def test_a_caption_change_edits_once_and_keeps_the_photo(
 
     status = sim.state.statuses[added.ref.ids["status_id"]]
     assert status.edit_count == 1
-    assert status.caption == changed.caption
+    # An edited caption is stored as the HTML purifier cleans it.
+    assert status.caption == changed.caption.replace("&", "&amp;")
     assert status.media_ids == [added.ref.ids["media_id"]]
     assert added.ref.ids["media_id"] in sim.state.media
     assert outcome.calls == 2
@@ -507,3 +511,118 @@ async def test_429_with_retry_after_is_rate_limited_and_pauses_the_limiter(
     assert waits == []
     await limiter.acquire()
     assert waits == [60.0]
+
+
+# --- what real pixelfed does (0.11.13's code), and how the adapter copes -------------------
+
+
+@pytest.mark.parametrize("visibility", ["unlisted", "private"])
+async def test_an_edit_of_a_non_public_post_is_done_despite_the_empty_answer(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, visibility: str
+) -> None:
+    added = await platform.add(make_post(jpeg, visibility=visibility), MARKER)
+    changed = make_post(jpeg, caption="A new caption", visibility=visibility)
+    outcome = await platform.update(added.ref, changed, replace_image=False)
+    status = sim.state.statuses[added.ref.ids["status_id"]]
+    assert status.caption == "A new caption"
+    assert outcome.warnings == ()
+    assert outcome.ref == added.ref
+    assert sim.log.count(f"{STATUSES}/{status.id}", "PUT") == 1
+
+
+async def test_an_edit_always_sends_the_posts_media_ids(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile
+) -> None:
+    added = await platform.add(make_post(jpeg), MARKER)
+    await platform.update(added.ref, make_post(jpeg, caption=""), replace_image=False)
+    [edit] = sim.log.matching(f"{STATUSES}/{added.ref.ids['status_id']}")[-1:]
+    assert edit.status == 200
+    assert edit.params["media_ids"] == added.ref.ids["media_id"]
+    assert sim.state.statuses[added.ref.ids["status_id"]].caption is None
+
+
+@pytest.mark.parametrize("collapse", [False, True], ids=["0.11", "0.12"])
+async def test_alt_text_with_html_characters_is_synced_once(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, collapse: bool
+) -> None:
+    sim.settings.purifier_collapses_whitespace = collapse
+    added = await platform.add(make_post(jpeg), MARKER)
+    media_id = added.ref.ids["media_id"]
+    changed = make_post(jpeg, alt_text="Fog & rain <3 over the lake >  the  <b>pines</b>")
+    for _ in range(3):
+        await platform.update(added.ref, changed, replace_image=False)
+    assert sim.log.count(f"/api/v1/media/{media_id}", "PUT") == 1
+    assert "&amp;" in (sim.state.media[media_id].description or "")
+
+
+async def test_a_refused_media_id_on_create_uploads_again_without_a_second_post(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, token: str
+) -> None:
+    journal = Journal(sim)
+
+    async def collected_before_the_post(ids: Mapping[str, str]) -> None:
+        await journal(ids)
+        sim.state.media.pop(ids["media_id"])  # gone before the status is created
+
+    error = await expect(
+        TransientError, platform.add(make_post(jpeg), MARKER, collected_before_the_post), token
+    )
+    assert not isinstance(error, AmbiguousError)
+    assert [r.status for r in sim.log.matching(STATUSES)] == [400]
+    assert not sim.state.statuses
+
+    outcome = await platform.add(make_post(jpeg), MARKER, journal, resume=journal.entries[0])
+    [status] = sim.state.statuses.values()
+    assert outcome.ref.ids == {"media_id": journal.entries[1]["media_id"], "status_id": status.id}
+    assert status.media_ids == [journal.entries[1]["media_id"]]
+
+
+async def test_an_edit_pixelfed_does_not_allow_is_a_named_permanent_error(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, url: str, token: str
+) -> None:
+    _, bob = sim.create_account_with_token("bob")
+    other = PixelfedPlatform(url, bob)
+    try:
+        foreign = await other.add(make_post(jpeg), MARKER)
+    finally:
+        await other.close()
+    error = await expect(
+        PermanentError, platform.update(foreign.ref, make_post(jpeg, caption="Mine"), False), token
+    )
+    assert error.error_name == "post not editable"
+    assert "This action is unauthorized." in error.detail
+    assert sim.log.count(f"{STATUSES}/{foreign.ref.ids['status_id']}", "PUT") == 1
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "I <3 fog over the lake",
+        "A <b>bold</b> heron",
+        "Ends with <",
+        "5 < 6 and 7 > 2 <<deep>> <!-- not a comment -->",
+    ],
+)
+async def test_a_caption_that_strip_tags_would_cut_is_posted_whole(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, headline: str
+) -> None:
+    photo = Photo(
+        id=7,
+        name="fog.jpg",
+        file=jpeg,
+        file_exists=True,
+        title="Fog",
+        headline=headline,
+        keywords=("weather|fog",),
+    )
+    post = render_pixelfed(photo, Settings(), Credentials(pixelfed_visibility="public")).post
+    outcome = await platform.add(post, MARKER)
+    status = sim.state.statuses[outcome.ref.ids["status_id"]]
+    # pixelfed ran PHP's strip_tags on it and kept every character.
+    assert status.caption == post.caption
+    assert len(status.caption) == len(f"Fog -- {headline}\n\n#fog #photography #weather")
+    visible = status.caption.replace("\u2039", "<")
+    assert headline in visible
+    # Read back, it compares equal: no edit is made.
+    await platform.update(outcome.ref, post, replace_image=False)
+    assert sim.log.count(method="PUT") == 0

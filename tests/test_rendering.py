@@ -12,7 +12,7 @@ from sync.config import CategorySettings, Credentials, KeywordSettings, Settings
 from sync.photo import Photo
 from sync.platforms.base import MediaFile
 from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.pixelfed_render import protect_from_strip_tags, render_pixelfed
 from sync.rendering import aperture_text, hashtag, keyword_terms
 
 SETTINGS = Settings()
@@ -237,6 +237,15 @@ def test_album_category_without_id_is_a_warning() -> None:
 
 def test_title_falls_back_to_the_file_name() -> None:
     assert render_flickr(example(title=""), SETTINGS, CREDENTIALS).post.title == "DSCF0001.jpg"
+
+
+def test_pixelfed_caption_is_protected_from_strip_tags() -> None:
+    post = render_pixelfed(example(headline="I <3 fog, 5 < 6 <b>"), SETTINGS, CREDENTIALS).post
+    assert post.caption.startswith(
+        "Morning fog over the lake -- I \u20393 fog, 5 < 6 \u2039b> (Taken 5 March 2024)"
+    )
+    assert protect_from_strip_tags("last <") == "last \u2039"
+    assert protect_from_strip_tags("a <\tb") == "a <\tb"
 
 
 def test_flickr_tags_are_counted_after_flickrs_merging() -> None:

@@ -338,6 +338,26 @@ async def test_sync_all_on_pixelfed_runs_every_bucket(world: SandboxWorld) -> No
         assert "FAILED add" in log_text(pixelfed)
 
 
+async def test_pending_group_adds_are_shown_in_the_run_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sandbox_world(flickr_groups="throttled") as throttled:
+        throttled.configure_home(tmp_path)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            flickr = view(app)
+            await pilot.press("a")
+            await settle(pilot)
+            shown = " ".join(log_text(flickr).split())
+            assert "group Landscape Lovers" in shown
+            assert "pending: throttled (the group takes 2 photos a day" in shown
+            assert "group Misty Mornings" in shown
+            assert "awaiting the group's moderators" in shown
+            assert "3 group add(s) pending" in shown
+
+
 async def test_action_on_a_selection_outside_its_bucket_says_so(world: SandboxWorld) -> None:
     app = make_app()
     photos = set(world.flickr.state.photos)

@@ -121,6 +121,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PendingMembership:
+    """A group membership the platform has not made yet, and why (DESIGN section 4)."""
+
+    group: str
+    reason: str
+    retry_after: float | None = None
+    """Seconds after which trying again is worth a call (the group's throttle); None when
+    there is nothing to retry: the add is done and waits for the group's moderators."""
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What an add or update did: where the photo is, and what went only partly right."""
 
@@ -128,6 +139,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     calls: int = 0
     """Remote API calls this operation made."""
+    pending: tuple[PendingMembership, ...] = ()
+    """Group adds the platform deferred (throttled) or queued (moderated pools)."""
 
 
 Checkpoint = Callable[[Mapping[str, str]], Awaitable[None]]
@@ -182,6 +195,12 @@ class Platform(abc.ABC, Generic[PostT]):
         account's; a post of another account, or a record whose ids do not belong
         together, raises PermanentError (POSTED_BY_ANOTHER_ACCOUNT, RECORD_MISMATCH or
         "not found") and nothing is deleted."""
+
+    async def add_to_groups(self, ref: RemoteRef, groups: tuple[str, ...]) -> Outcome:
+        """Add a published photo to groups an earlier run had to leave pending.
+
+        Platforms without groups have nothing to do."""
+        return Outcome(ref)
 
     @abc.abstractmethod
     async def find_by_marker(

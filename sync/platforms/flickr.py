@@ -3,17 +3,27 @@
 Every upload carries our machine tag `imatchsocials:intent=<marker>` in its own tags, so an
 upload whose answer was lost can be found again with `flickr.photos.search` and adopted
 (reference/platform-apis.md D1). After the upload answers, the photo id goes to the
-engine's checkpoint before anything else; the follow-up calls (date taken, albums, groups)
-never raise, they report warnings, so a photo is never uploaded twice. Updates read the
-photo first and call only the setters whose value differs; album and group memberships
-are removed only for albums and groups IMatch manages (those with a category), so what
-the user curates on flickr by hand stays.
+engine's checkpoint before anything else. A refusal of a follow-up call (date taken,
+albums, groups) is a warning; a transient failure is raised, and the engine's retry
+resumes from the checkpointed photo id, so a photo is never uploaded twice. Updates read
+the photo first and call only the setters whose value differs from what flickr keeps;
+album and group memberships are removed only for albums and groups IMatch manages (those
+with a category), so what the user curates on flickr by hand stays.
+
+What real flickr does that is handled here: group adds that a moderated pool queues or a
+group's throttle defers are reported as pending (`Outcome.pending`), and a throttled group
+is not asked again in this session until it is worth a call; a free account's upload
+limit (1,000 photos, 50 of them non-public) stops uploads with `AccountLimited`, and its
+photos' images cannot be replaced (the text is updated, with a warning); WebP is refused
+by name before any upload.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,9 +37,9 @@ from sync.platforms.base import (
     Limits,
     MediaFile,
     Outcome,
+    PendingMembership,
     PermanentError,
     Platform,
-    PlatformError,
     RateLimiter,
     RemoteRef,
     _no_checkpoint,
@@ -42,6 +52,7 @@ from sync.platforms.flickr_api import (
     FlickrEndpoints,
     FlickrToken,
 )
+from sync.platforms.flickr_kept import comparable_text, taken_as_kept
 from sync.platforms.flickr_login import FlickrLogin, load_token, save_token
 
 __all__ = [
@@ -63,6 +74,24 @@ SEARCH_PER_PAGE = 500
 SEARCH_MAX_PAGES = 8  # flickr returns at most 4000 search results
 RECENT_UPLOADS_CHECKED = 100
 PHOTO_NOT_FOUND = "photo not found on flickr"
+INVALID_FORMAT = "invalid format"
+REFUSED_FORMATS = frozenset({"WEBP"})
+"""Formats flickr answers "Filetype was not recognised" for, whatever the settings say."""
+THROTTLE_RETRY_SECONDS = 3600.0
+"""flickr does not say when a group's throttle window ends; one call an hour per group
+finds out, and the group's count may have been reset long before its mode's window."""
+AWAITING_MODERATION = "awaiting the group's moderators"
+FREE_ACCOUNT_LIMIT = (
+    "flickr refused the upload: the account's upload limit is reached (error {code}: "
+    "{message}). A free flickr account holds at most 1,000 photos, and at most 50 of them "
+    "private or for friends and family. No more photos are uploaded to flickr in this run; "
+    "publish them as public (IMatch variable flickr_is_public = 1) or upgrade to flickr Pro"
+)
+IMAGE_NOT_REPLACED = (
+    "image not replaced: replacing a photo's image needs a flickr Pro account, so only the "
+    "title, description, tags, date and privacy were updated. To publish the new image, "
+    "flag the photo _delete, then add it again"
+)
 _MARKER = re.compile(r"^[a-z0-9]+$")
 _PHOTO_URL = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)*flickr\.com/photos/([^/?#\s]+)/", re.I)
 
@@ -174,21 +203,28 @@ def owner_in_url(url: str) -> str | None:
 
 @dataclass
 class _Operation:
-    """Remote calls and warnings of one add/update."""
+    """Remote calls, warnings and pending group adds of one add/update."""
 
     calls: int = 0
     warnings: list[str] = field(default_factory=list)
+    pending: list[PendingMembership] = field(default_factory=list)
+
+    def outcome(self, ref: RemoteRef) -> Outcome:
+        return Outcome(ref, tuple(self.warnings), self.calls, tuple(self.pending))
 
 
-def upload_error(error: FlickrCodeError) -> PlatformError:
-    detail = f"error {error.code}: {error.message}"
-    if error.code in (6, 7):
-        # About the account, not the photo: stop uploads for the run, remember nothing.
-        return AccountLimited(
-            f"flickr upload limit reached ({detail}): a free account holds 1,000 photos; "
-            "the photos not uploaded are tried again next run"
-        )
-    return PermanentError("upload rejected", detail)
+def upload_error(error: FlickrCodeError) -> PermanentError:
+    return PermanentError("upload rejected", f"error {error.code}: {error.message}")
+
+
+def throttle_text(group: Mapping[str, Any]) -> str:
+    """`throttled (the group takes 3 photos a day from each member)` from groups.getInfo."""
+    throttle = group.get("throttle", {}) if isinstance(group, Mapping) else {}
+    count, mode = as_int(throttle.get("count"), -1), str(throttle.get("mode", ""))
+    if count < 0 or mode not in ("day", "week", "month"):
+        return "throttled (the group's limit of photos per member is reached)"
+    photos = "photo" if count == 1 else "photos"
+    return f"throttled (the group takes {count} {photos} a {mode} from each member)"
 
 
 # --- the platform -------------------------------------------------------------------
@@ -210,6 +246,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         limiter: RateLimiter | None = None,
         formats: frozenset[str] = frozenset({"JPEG"}),
         photostream_url: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.formats = formats
@@ -218,6 +255,15 @@ class FlickrPlatform(Platform[FlickrPost]):
         self._limits: Limits | None = None
         self._path_aliases: set[str] | None = None
         """The logged-in account's path alias as photo URLs show it (read when needed)."""
+        self._clock = clock
+        self._uploads_refused = ""
+        """Set when the account refused an upload for good (free account): the message."""
+        self._upload_turn = asyncio.Lock()
+        """Uploads go one at a time anyway (one worker thread); taking turns here means an
+        upload queued behind a refused one is not sent to be refused too."""
+        self._is_pro: bool | None = None
+        self._throttled: dict[str, tuple[float, str]] = {}
+        """Group id -> (clock time until which it is not asked again, the reason)."""
 
     @property
     def limiter(self) -> RateLimiter:
@@ -269,7 +315,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             pass
         return Limits(
             max_file_bytes=max_bytes,
-            formats=self.formats,
+            formats=frozenset(f.upper() for f in self.formats) - REFUSED_FORMATS,
             max_tags=MAX_TAGS,
             max_title_chars=MAX_TITLE_CHARS,
         )
@@ -292,10 +338,21 @@ class FlickrPlatform(Platform[FlickrPost]):
             photo_id = await self._upload(op, post, machine_tag)
             await checkpoint({"photo_id": photo_id})
         await self._after_upload(op, photo_id, post)
-        ref = RemoteRef({"photo_id": photo_id}, self.photo_page(photo_id))
-        return Outcome(ref, tuple(op.warnings), op.calls)
+        return op.outcome(RemoteRef({"photo_id": photo_id}, self.photo_page(photo_id)))
 
     async def _upload(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
+        if post.file.format.upper() in REFUSED_FORMATS or post.file.path.suffix.lower() == ".webp":
+            raise PermanentError(
+                INVALID_FORMAT,
+                "flickr does not take WebP images (it answers 'Filetype was not "
+                "recognised'); publish a JPEG version instead",
+            )
+        async with self._upload_turn:
+            return await self._upload_file(op, post, machine_tag)
+
+    async def _upload_file(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
+        if self._uploads_refused:
+            raise AccountLimited(self._uploads_refused)
         # The machine tag goes first: flickr silently drops tags beyond its limit.
         fields = {
             "title": post.title,
@@ -309,24 +366,30 @@ class FlickrPlatform(Platform[FlickrPost]):
         try:
             return await self.client.upload(post.file.path, fields)
         except FlickrCodeError as error:
+            if error.code in (6, 7):  # "User exceeded upload limit": the account, not the photo
+                self._uploads_refused = FREE_ACCOUNT_LIMIT.format(
+                    code=error.code, message=error.message
+                )
+                raise AccountLimited(self._uploads_refused) from None
             raise upload_error(error) from None
 
     async def _after_upload(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
-        """Date, albums, groups. The photo exists now: problems are warnings only."""
+        """Date, albums, groups. The photo exists now: a refusal is a warning. A transient
+        failure is raised: the engine tries again, resuming from the photo id."""
         if post.date_taken is not None:
             try:
                 await self._set_dates(op, photo_id, post)
-            except PlatformError as error:
+            except PermanentError as error:
                 op.warnings.append(f"date taken not set: {error}")
         for album in post.albums:
             try:
                 await self._add_to_album(op, photo_id, album)
-            except PlatformError as error:
+            except PermanentError as error:
                 op.warnings.append(f"album {album}: not added: {error}")
         for group in post.groups:
             try:
                 await self._add_to_group(op, photo_id, group)
-            except PlatformError as error:
+            except PermanentError as error:
                 op.warnings.append(f"group {group}: not added: {error}")
 
     async def _set_dates(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
@@ -352,6 +415,13 @@ class FlickrPlatform(Platform[FlickrPost]):
             op.warnings.append(f"album {album}: {reason} (error {error.code})")
 
     async def _add_to_group(self, op: _Operation, photo_id: str, group: str) -> None:
+        """One group add, with flickr's answers sorted (DESIGN section 4): in the pool
+        already = done; queued in a moderated pool = done, pending; throttled = pending,
+        worth trying again later; anything else = a warning."""
+        until, reason = self._throttled.get(group, (0.0, ""))
+        if self._clock() < until:
+            op.pending.append(PendingMembership(group, reason, until - self._clock()))
+            return
         try:
             await self._call(
                 op, "flickr.groups.pools.add", write=True, group_id=group, photo_id=photo_id
@@ -359,14 +429,43 @@ class FlickrPlatform(Platform[FlickrPost]):
         except FlickrCodeError as error:
             if error.code == 3:  # already in pool
                 return
+            if error.code in (6, 7):  # added to / already in the pending queue
+                op.pending.append(PendingMembership(group, AWAITING_MODERATION))
+                return
+            if error.code == 5:  # "Photo limit reached": the group's throttle
+                reason = await self._throttle_reason(op, group)
+                self._throttled[group] = (self._clock() + THROTTLE_RETRY_SECONDS, reason)
+                op.pending.append(PendingMembership(group, reason, THROTTLE_RETRY_SECONDS))
+                return
             reason = {
                 2: "group not found, or not a member",
-                5: "throttled: the group's photo limit is reached, add it later",
-                6: "pending moderation",
-                7: "pending moderation (already queued)",
+                4: "the photo is in the maximum number of groups",
                 8: "content not allowed",
+                10: "the group's pool is full",
+                11: "the group's pool is disabled",
             }.get(error.code, error.message)
             op.warnings.append(f"group {group}: {reason} (error {error.code})")
+
+    async def _throttle_reason(self, op: _Operation, group: str) -> str:
+        """What the group's throttle allows, from flickr.groups.getInfo (best effort)."""
+        try:
+            answer = await self._call(op, "flickr.groups.getInfo", group_id=group)
+        except PermanentError:
+            answer = {}
+        return throttle_text(answer.get("group", {}))
+
+    async def add_to_groups(self, ref: RemoteRef, groups: tuple[str, ...]) -> Outcome:
+        """Add a published photo to groups an earlier run left pending."""
+        photo_id = str(ref.ids.get("photo_id", "")).strip()
+        op = _Operation()
+        for group in groups:
+            try:
+                await self._add_to_group(op, photo_id, group)
+            except FlickrCodeError as error:
+                if error.code == 1:
+                    raise PermanentError(PHOTO_NOT_FOUND) from None
+                op.warnings.append(f"group {group}: not added: {error.message}")
+        return op.outcome(ref)
 
     async def _exists(self, op: _Operation, photo_id: str) -> bool:
         try:
@@ -395,23 +494,49 @@ class FlickrPlatform(Platform[FlickrPost]):
 
         await self._update_fields(op, photo_id, info, post)
         if replace_image:
-            op.calls += 1
-            try:
-                await self.client.replace(post.file.path, photo_id)
-            except FlickrCodeError as error:
-                raise upload_error(error) from None
+            await self._replace(op, photo_id, post)
         await self._update_albums(op, photo_id, contexts, post.albums, post.managed_albums)
         await self._update_groups(op, photo_id, contexts, post.groups, post.managed_groups)
         url = page_url_of(info)
-        ref = RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
-        return Outcome(ref, tuple(op.warnings), op.calls)
+        return op.outcome(
+            RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
+        )
+
+    async def _replace(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+        """Replace the image; a free account cannot (replace is for Pro accounts only)."""
+        if await self._account_is_pro(op) is False:
+            op.warnings.append(IMAGE_NOT_REPLACED)
+            return
+        op.calls += 1
+        try:
+            await self.client.replace(post.file.path, photo_id)
+        except FlickrCodeError as error:
+            if error.code == 1:  # "Not a pro account"
+                self._is_pro = False
+                op.warnings.append(IMAGE_NOT_REPLACED)
+                return
+            raise upload_error(error) from None
+
+    async def _account_is_pro(self, op: _Operation) -> bool | None:
+        """Whether the account is Pro (flickr.people.getInfo, asked once); None if unknown."""
+        if self._is_pro is None:
+            try:
+                answer = await self._call(op, "flickr.people.getInfo", user_id=self.token.user_nsid)
+            except PermanentError:
+                return None
+            person = answer.get("person", {})
+            if "ispro" in person:
+                self._is_pro = as_int(person.get("ispro")) == 1
+        return self._is_pro
 
     async def _update_fields(
         self, op: _Operation, photo_id: str, info: dict[str, Any], post: FlickrPost
     ) -> None:
-        if (content(info.get("title")), content(info.get("description"))) != (
-            post.title,
-            post.description,
+        # Compared as flickr keeps them: limited HTML, escaped text (see flickr_kept).
+        title, description = content(info.get("title")), content(info.get("description"))
+        if (comparable_text(title), comparable_text(description)) != (
+            comparable_text(post.title),
+            comparable_text(post.description),
         ):
             await self._set(
                 op,
@@ -425,7 +550,12 @@ class FlickrPlatform(Platform[FlickrPost]):
             str(dates.get("taken", "")),
             as_int(dates.get("takengranularity")),
             as_int(dates.get("takenunknown")),
-        ) != (format_taken(post.date_taken), post.date_granularity, 0):
+        ) != (
+            # A circa date is kept as its year: compare it that way, or it never matches.
+            format_taken(taken_as_kept(post.date_taken, post.date_granularity)),
+            post.date_granularity,
+            0,
+        ):
             try:
                 await self._set(
                     op,

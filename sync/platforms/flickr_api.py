@@ -42,7 +42,16 @@ NEEDS_DELETE = (
     "the flickr login needs delete permission: run `imatch-socials login flickr` and allow deleting"
 )
 KEY_REFUSED = "flickr refused the API key or secret"
+SIGNATURE_REFUSED = (
+    "flickr refused the signature of our requests (signature_invalid): the API secret does "
+    "not belong to the API key, or the login was made with another key; check "
+    "flickr_api_secret in IMatch, then run `imatch-socials login flickr`"
+)
+TRANSIENT_CODES = frozenset({0, 105, 106, 201})
+"""`stat=fail` codes that mean "flickr is not available right now" (201: "Sorry, the
+Flickr API service is not currently available"): flickr answered, so nothing happened."""
 DEFAULT_RETRY_AFTER = 60.0
+"""flickr's 429 is an HTML page without Retry-After: a minute's pause before any call."""
 DEFAULT_TIMEOUT = 60.0
 
 # flickrapi, requests-oauthlib and oauthlib print OAuth headers, token secrets and
@@ -186,19 +195,25 @@ def classify(
     write: bool,
     scrub: Callable[[str], str],
     retry_after: float | None = None,
+    oauth_problem: str = "",
 ) -> PlatformError:
-    """The one place that maps a flickrapi/requests failure to our error kinds."""
+    """The one place that maps a flickrapi/requests failure to our error kinds.
+
+    `oauth_problem` is the `oauth_problem` of an HTTP 401 answer's body, which flickrapi
+    does not pass on (it only says "Status code 401 received")."""
     unsure: type[TransientError] = AmbiguousError if write else TransientError
     if isinstance(error, FlickrError) and error.code is not None:
         code = int(error.code)
         message = scrub(_FLICKR_MESSAGE.sub("", str(error)))
-        if code in (96, 97, 98):
+        if code == 96:
+            return AuthError(SIGNATURE_REFUSED)
+        if code in (97, 98):
             return AuthError(LOGIN_REFUSED)
         if code == 99:
             return AuthError(NEEDS_DELETE)
         if code == 100:
             return AuthError(KEY_REFUSED)
-        if code in (105, 106):
+        if code in TRANSIENT_CODES:
             # flickr answered, so the write did not happen: plain transient.
             return TransientError(f"flickr is unavailable ({method}: error {code}: {message})")
         return FlickrCodeError(method, code, message)
@@ -207,6 +222,8 @@ def classify(
         if status == 429:
             wait = retry_after if retry_after is not None else DEFAULT_RETRY_AFTER
             return RateLimited(f"flickr asked us to slow down ({method})", wait)
+        if status == 401 and oauth_problem == "signature_invalid":
+            return AuthError(SIGNATURE_REFUSED)
         if status in (401, 403):
             return AuthError(LOGIN_REFUSED)
         return unsure(f"flickr failed ({method}): {scrub(str(error))}")
@@ -253,9 +270,13 @@ class FlickrClient:
         self._closed = False
 
     def _remember_retry_after(self, response: requests.Response, *args: Any, **kw: Any) -> None:
+        """What flickrapi drops from an HTTP error: Retry-After, and 401's oauth_problem."""
         self._retry_after.value = None
+        self._retry_after.problem = ""
         if response.status_code == 429:
             self._retry_after.value = parse_retry_after(response.headers.get("Retry-After"))
+        elif response.status_code == 401:
+            self._retry_after.problem = oauth_problem_of(response.text)
 
     async def _run(self, method: str, write: bool, work: Callable[[], T]) -> T:
         """Wait for the rate limiter, then run `work` in the worker thread."""
@@ -265,6 +286,7 @@ class FlickrClient:
 
         def guarded() -> T | PlatformError:
             self._retry_after.value = None
+            self._retry_after.problem = ""
             try:
                 return work()
             except IllegalArgumentException:
@@ -276,6 +298,7 @@ class FlickrClient:
                     write=write,
                     scrub=self.scrub,
                     retry_after=getattr(self._retry_after, "value", None),
+                    oauth_problem=getattr(self._retry_after, "problem", ""),
                 )
 
         loop = asyncio.get_running_loop()
@@ -326,6 +349,12 @@ class FlickrClient:
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._session.close()
+
+
+def oauth_problem_of(body: str) -> str:
+    """`signature_invalid` from a body like `oauth_problem=signature_invalid&...`."""
+    match = re.search(r"(?:^|&)oauth_problem=([a-z_]+)", body.strip())
+    return match.group(1) if match else ""
 
 
 def parse_retry_after(value: str | None) -> float | None:

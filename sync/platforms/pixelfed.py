@@ -9,8 +9,11 @@ no id, which `add` resolves by looking for the status that holds the media.
 
 Pixelfed differences handled here: errors classified by body (see `pixelfed_errors`),
 no `direct` visibility, an edit replaces the whole caption (so the full text is always
-sent) and is capped at about nine per post (so nothing is sent that did not change), alt
-text is edited with PUT /api/v1/media/{id} as JSON, and a post's photo cannot be replaced.
+sent, with the post's media ids, which pixelfed requires when the caption is empty) and is
+capped at about nine per post (so nothing is sent that did not change), an edit of an
+unlisted or private post is answered with an empty body (it was applied), alt text is
+edited with PUT /api/v1/media/{id} as JSON and comes back HTML-escaped (so it is compared
+as pixelfed stores it), and a post's photo cannot be replaced.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from sync.platforms.base import (
 from sync.platforms.pixelfed_errors import (
     MISSING_PERMISSION,
     DuplicateKeyError,
+    InvalidMediaError,
     NotFoundError,
     body_of,
     error_for_answer,
@@ -85,6 +89,7 @@ INACTIVE_ACCOUNT = (
     "web site; sign in to pixelfed in a browser once, then try again"
 )
 NOT_ON_PIXELFED = "post not found on pixelfed"
+MEDIA_GONE = "the uploaded pixelfed media is gone; the next attempt uploads it again"
 IMAGE_NOT_REPLACED = (
     "the photo was not replaced: pixelfed cannot change the photo of a published post "
     "(only its text). To publish the new photo, delete the post (flag it `_delete`) and "
@@ -246,13 +251,18 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             return await self._post_status(post, media_id, marker, tally)
         except DuplicateKeyError:
             log.info("pixelfed has seen idempotency key %s before; reconciling", marker)
+        except InvalidMediaError:
+            # The media is no longer ours to attach: a post of ours may hold it already,
+            # otherwise it is gone (garbage-collected) and must be uploaded again.
+            adopted = await self._status_with_media(media_id, tally)
+            if adopted is not None:
+                return {"id": adopted.ids["status_id"], "url": adopted.url}
+            raise TransientError(MEDIA_GONE) from None
         # The key got past validation earlier (D2): the status may or may not exist.
         if not await self._media_is_unattached(media_id, tally):
             adopted = await self._status_with_media(media_id, tally)
             if adopted is None:
-                raise TransientError(
-                    "the uploaded pixelfed media is gone; the next attempt uploads it again"
-                )
+                raise TransientError(MEDIA_GONE)
             return {"id": adopted.ids["status_id"], "url": adopted.url}
         try:
             return await self._post_status(post, media_id, f"{marker}-2", tally)
@@ -327,7 +337,10 @@ class PixelfedPlatform(Platform[PixelfedPost]):
     async def _edit_caption(
         self, status: dict[str, Any], caption: str, tally: _Tally
     ) -> dict[str, Any]:
-        """One edit with the full caption; CW, sensitivity and media sent as they are (C8)."""
+        """One edit with the full caption; CW, sensitivity and media sent as they are (C8).
+
+        The media ids always go along: pixelfed requires them when the caption is empty
+        (Laravel reads "" as absent) and needs them in order for posts with several."""
         media_ids = [
             str(a["id"]) for a in status.get("media_attachments") or [] if isinstance(a, dict)
         ]
@@ -336,14 +349,17 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             "spoiler_text": status.get("spoiler_text") or "",
             "sensitive": bool(status.get("sensitive")),
         }
-        if len(media_ids) >= 2:
+        if media_ids:
             body["media_ids"] = media_ids
         try:
-            edited = await self._call_object(
-                "PUT", f"/api/v1/statuses/{status['id']}", tally, json=body
-            )
+            response = await self._call("PUT", f"/api/v1/statuses/{status['id']}", tally, json=body)
         except NotFoundError:
             raise PermanentError(NOT_ON_PIXELFED) from None
+        edited = body_of(response)
+        if not isinstance(edited, dict):
+            # The answer comes from a lookup that sees only public posts: an unlisted or
+            # private post's edit is applied and answered 200 with an empty body.
+            return {**status, "content_text": caption}
         # The edit answer is pixelfed's own entity; keep what the GET told us where it lacks.
         return {**status, **edited}
 
@@ -576,32 +592,44 @@ def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
 
 # --- comparing what is there with what should be -------------------------------------------
 
-_TAG = re.compile(r"<[^>]*>")
+# Only real markup: a `<` before a letter or `/`. A caption's own "5 < 6" is text.
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 _LINE_BREAK = re.compile(r"<br\s*/?>\n?", re.IGNORECASE)
 _PARAGRAPH_BREAK = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
 
 
 def comparable_caption(caption: str) -> str:
-    """A caption as pixelfed will keep it (tags stripped), with line ends normalised."""
-    return _normalise_text(_TAG.sub("", caption))
+    """A caption as it is sent, with line ends normalised (rendering protects it from
+    pixelfed's `strip_tags`, see `pixelfed_render`, so pixelfed keeps all of it)."""
+    return _normalise_text(caption)
 
 
 def caption_of_status(status: Mapping[str, Any]) -> str:
     """The plain caption of a status, comparable with `comparable_caption`.
 
-    Pixelfed entities carry the raw caption in `content_text`; Mastodon ones only the
-    rendered HTML `content`, with autolinked hashtags and URLs, `<br />` after an edit and
-    escaped entities, which is turned back into text here.
+    Pixelfed entities carry the caption in `content_text`; Mastodon ones only the rendered
+    HTML `content`, with autolinked hashtags and URLs and `<br />` after an edit. An edited
+    caption went through HTML Purifier, so `&`, `<`, `>` come back as entities in both.
     """
     if isinstance(status.get("content_text"), str):
-        return comparable_caption(status["content_text"])
+        return _normalise_text(html.unescape(status["content_text"]))
     rendered = str(status.get("content") or status.get("text") or "")
     text = _PARAGRAPH_BREAK.sub("\n\n", _LINE_BREAK.sub("\n", rendered))
     return _normalise_text(html.unescape(_TAG.sub("", text)))
 
 
 def comparable_alt_text(text: Any) -> str:
-    return comparable_caption(text) if isinstance(text, str) else ""
+    """Alt text as pixelfed keeps it, whichever way it was stored.
+
+    An upload stores it as sent; PUT /api/v1/media/{id} stores it purified (`&amp;`,
+    `&lt;`, markup other than a/p/span/br removed) and pixelfed 0.12 also collapses its
+    whitespace. Both sides are reduced to the words a reader sees, so an unchanged alt
+    text never counts as changed (each needless PUT spends one of ten a minute).
+    """
+    if not isinstance(text, str):
+        return ""
+    return _WHITESPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
 
 
 def _normalise_text(text: str) -> str:

@@ -49,16 +49,22 @@ ACCOUNT_FULL = (
     "the pixelfed account's storage is full (Account size limit reached.): delete posts or "
     "ask the instance's admin for more space; the photos not uploaded are tried next run"
 )
+NOT_EDITABLE = "post not editable"
 
 DUPLICATE_KEY_MESSAGE = "Duplicate idempotency key."
+INVALID_MEDIA_MESSAGE = "Invalid media_ids"
+UNAUTHORIZED_MESSAGE = "This action is unauthorized."
 NOT_FOUND_PREFIX = "No query results for model"
+NOT_EDITABLE_DETAIL = (
+    "pixelfed refused to edit this post ({message}): it belongs to another account, is a "
+    "reply or a draft, or the account may not post; check the photo's pixelfed record"
+)
 
 # 403 answers that are about this one post, not about the login.
 _FORBIDDEN_FOR_THIS_POST = {
     "Empty statuses are not allowed": REJECTED,
     "Invalid media id": REJECTED,
     "Invalid or unsupported mime type.": UPLOAD_REJECTED,
-    "This action is unauthorized.": REJECTED,
 }
 
 
@@ -74,6 +80,20 @@ class DuplicateKeyError(PermanentError):
 
     def __init__(self) -> None:
         super().__init__(REJECTED, DUPLICATE_KEY_MESSAGE)
+
+
+class InvalidMediaError(PermanentError):
+    """400 "Invalid media_ids" on create: none of the media ids is an unattached media of
+    ours (already attached, garbage-collected, missing). What to do depends on where the
+    media went, which the adapter finds out."""
+
+    def __init__(self) -> None:
+        super().__init__(REJECTED, INVALID_MEDIA_MESSAGE)
+
+
+def not_editable(message: str) -> PermanentError:
+    """A failed edit authorization: answered 500 by pixelfed's API (C2), never retried."""
+    return PermanentError(NOT_EDITABLE, NOT_EDITABLE_DETAIL.format(message=message))
 
 
 def body_of(response: httpx.Response) -> Any:
@@ -109,6 +129,9 @@ def error_for_answer(response: httpx.Response, changes_something: bool) -> Platf
         return AuthError(TOKEN_REFUSED)
     if message.startswith(NOT_FOUND_PREFIX):
         return NotFoundError(message)
+    if message == UNAUTHORIZED_MESSAGE and status in (403, 500):
+        # A FormRequest's authorize() said no; pixelfed answers that 500 with JSON Accept.
+        return not_editable(message)
     if status == 429:
         return RateLimited("pixelfed asked to slow down", retry_after_seconds(response))
     if status == 422:
@@ -179,6 +202,8 @@ def _forbidden_error(message: str) -> PlatformError:
 def _bad_request_error(message: str) -> PermanentError:
     if message == DUPLICATE_KEY_MESSAGE:
         return DuplicateKeyError()
+    if message.lower().replace("_", " ") == "invalid media ids":
+        return InvalidMediaError()
     if "cannot edit your post" in message:
         return PermanentError(EDIT_LIMIT_REACHED, message)
     return PermanentError(REJECTED, message or "HTTP 400")

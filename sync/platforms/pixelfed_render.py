@@ -1,6 +1,15 @@
-"""The pixelfed post for a photo: caption with hashtags, alt text and visibility."""
+"""The pixelfed post for a photo: caption with hashtags, alt text and visibility.
+
+pixelfed runs PHP's `strip_tags` over a new post's caption: a `<` followed by anything but
+whitespace opens a "tag" that swallows everything up to the next `>`, or to the end of the
+caption ("I <3 fog" is published as "I "). The caption is protected before it is sent:
+each such `<` becomes `‹` (U+2039), which reads the same and which pixelfed keeps, so
+what the detail pane shows is exactly what is published, never a cut caption.
+"""
 
 from __future__ import annotations
+
+import re
 
 from sync.config import Credentials, Settings
 from sync.photo import Photo
@@ -19,6 +28,17 @@ from sync.rendering import (
 ALWAYS_TAGGED = "photography"
 MAX_HASHTAG_CHARS = 124
 """pixelfed ignores a longer hashtag (StatusEntityLexer, Extractor)."""
+TAG_OPENER_LOOKALIKE = "\u2039"
+"""SINGLE LEFT-POINTING ANGLE QUOTATION MARK: looks like `<`, is punctuation (never part
+of a hashtag), is in every common font and is not markup to PHP or HTML Purifier."""
+_TAG_OPENER = re.compile(r"<(?![ \t\n\r\v\f])")
+
+
+def protect_from_strip_tags(text: str) -> str:
+    """`text` with every `<` that PHP's strip_tags would read as the start of a tag (any
+    `<` not followed by whitespace, the last character included) replaced by a look-alike;
+    a `<` before whitespace is left alone, strip_tags keeps it."""
+    return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
 
 
 def linked_hashtags(tags: list[str]) -> int:
@@ -46,7 +66,8 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
         first += f" (Taken {date_text(photo)})"
     hashtags = " ".join(f"#{t}" for t in tags)
     info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
-    return "\n\n".join(block for block in (first, hashtags, info) if block)
+    caption = "\n\n".join(block for block in (first, hashtags, info) if block)
+    return protect_from_strip_tags(caption)
 
 
 def render_pixelfed(

@@ -50,6 +50,8 @@ FIXES: dict[str, str] = {
     "posts (edited by hand?): correct the record in IMatch, or remove it.",
     "upload not confirmed": "An earlier upload may have reached the platform: the next "
     "run looks for it first; nothing to do unless this stays for days.",
+    "post not editable": "pixelfed will not let this account edit the post the record "
+    "names (another account's post, a reply or a draft): check the pixelfed record.",
 }
 
 
