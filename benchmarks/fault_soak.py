@@ -384,9 +384,9 @@ def _set_fault_rate(world: SandboxWorld, rate: float) -> None:
 
 
 @contextmanager
-def _environment(home: Path, transport: httpx.AsyncBaseTransport) -> Iterator[None]:
-    """IMATCH_SOCIALS_HOME for the runs, and IMatch retries without real back-off over a
-    transport that resets connections."""
+def _environment(home: Path, transport: httpx.AsyncBaseTransport | None = None) -> Iterator[None]:
+    """IMATCH_SOCIALS_HOME for the runs, and IMatch retries without real back-off (over
+    `transport` when given, e.g. one that resets connections)."""
     import sync.session
 
     old_home = os.environ.get("IMATCH_SOCIALS_HOME")

@@ -281,10 +281,9 @@ class Engine:
         async with self._slots:
             if cancel.is_set() or self._stopped:
                 raise _NotStarted
-            uploads = item.action is Action.ADD or (
-                item.action is Action.UPDATE and self.replaces_images
-            )
-            if self._limited and uploads:
+            # New photos only: an update is the adapter's to decide (a flickr free account
+            # keeps the image and updates the text; a refused replace stops that photo).
+            if self._limited and item.action is Action.ADD:
                 raise _NotStarted
             await self._imatch_is_answering()
             if self._stopped:
