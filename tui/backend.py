@@ -121,10 +121,22 @@ class SessionThread:
             # Closing is best effort on the way out: the journal is safe either way.
             with suppress(Exception):
                 asyncio.run_coroutine_threadsafe(session.close(), self._loop).result(timeout)
+        # Work still under way (a session still connecting when the app quits) is ended
+        # here, not left to be collected after its loop has gone.
+        with suppress(Exception):
+            asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop).result(timeout)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+async def _cancel_the_rest() -> None:
+    current = asyncio.current_task()
+    rest = [task for task in asyncio.all_tasks() if task is not current]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
 
 
 class CancelSwitch:
