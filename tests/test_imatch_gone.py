@@ -43,17 +43,21 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWo
 
 
 class ResettingTransport(httpx.AsyncBaseTransport):
-    """Every `every`-th request fails while being sent, as a reset connection does."""
+    """Every `every`-th request fails while being sent, as a reset connection does; its
+    retry goes through (the client's short retry is what is tested, not its limit)."""
 
     def __init__(self, every: int) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.every = every
         self.count = 0
         self.resets = 0
+        self.reset: set[tuple[str, str, bytes]] = set()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.count += 1
-        if self.count % self.every == 0:
+        key = (request.method, str(request.url), request.content)
+        if self.count % self.every == 0 and key not in self.reset:
+            self.reset.add(key)
             self.resets += 1
             raise httpx.WriteError("[Errno 104] Connection reset by peer")
         return await self.inner.handle_async_request(request)
