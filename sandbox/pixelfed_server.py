@@ -79,6 +79,7 @@ class PixelfedSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
     """An in-memory pixelfed instance. Tests read `state`, flip `settings` and `knobs`."""
 
     state: PixelfedState
+    methods: PixelfedMethods
 
     def __init__(
         self,
@@ -110,7 +111,7 @@ class PixelfedSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
         is_unlisted: bool = False,
     ) -> Account:
         """A new account; `active=False` leaves `last_active_at` None (C1 `[]` answers)."""
-        with self._lock:
+        with self.lock:
             now = self.now()
             account = Account(
                 id=str(next(self._account_ids)),
@@ -133,7 +134,7 @@ class PixelfedSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
     ) -> str:
         """A personal access token for `account` (or its id); returns the bearer token."""
         account_id = account.id if isinstance(account, Account) else account
-        with self._lock:
+        with self.lock:
             if account_id not in self.state.accounts:
                 raise KeyError(f"no account {account_id}")
             lifetime = lifetime_seconds or self.settings.token_days * DAY
@@ -180,7 +181,7 @@ class PixelfedSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
 
     def run_due_jobs(self) -> None:
         """Run the queued jobs that are due: status deletions and media GC (C5, C9)."""
-        with self._lock:
+        with self.lock:
             now = self.now()
             for status in self.state.statuses.values():
                 if self.deletion_due(status, now):
@@ -269,7 +270,7 @@ class PixelfedSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
 
     def front_door(self, scope: Scope) -> Response | None:
         """An answer given before pixelfed sees the request, or None to pass it on."""
-        with self._lock:
+        with self.lock:
             self.run_due_jobs()
             headers = dict(scope.get("headers", []))
             limit_kb = self.settings.web_server_body_limit_kb

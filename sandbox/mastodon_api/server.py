@@ -114,7 +114,8 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
         self.log = RequestLog()
         self._clock = clock or time.time
         self._offset = 0.0
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        """One lock around every handler, background job and test helper."""
         self._asgi_app: ASGIApp | None = None
 
     # --- time -------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
 
     def advance(self, seconds: float) -> None:
         """Move the simulated clock forward and run the background jobs that are due."""
-        with self._lock:
+        with self.lock:
             self._offset += seconds
             self.run_due_jobs()
 
@@ -152,7 +153,7 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
         return self.state.tokens.get(digest(token))
 
     def revoke_token(self, token: str) -> None:
-        with self._lock:
+        with self.lock:
             record = self.state.tokens.get(digest(token))
             if record is not None:
                 record.revoked = True
@@ -166,7 +167,7 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
 
     def statuses_of(self, account_id: str, include_deleted: bool = False) -> list[StatusT]:
         """The account's statuses, newest first."""
-        with self._lock:
+        with self.lock:
             statuses = [
                 s
                 for s in self.state.statuses.values()
@@ -176,7 +177,7 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
 
     def status_with_media(self, media_id: str) -> StatusT | None:
         """The (not deleted) status whose media list holds `media_id`, if any."""
-        with self._lock:
+        with self.lock:
             for status in self.state.statuses.values():
                 if media_id in status.media_ids and not status.deleted:
                     return status
@@ -240,7 +241,7 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
             params = await self.read_params(request)
             key = request.headers.get("idempotency-key")
             add_params(request.scope, loggable_params(params, key))
-            with self._lock:
+            with self.lock:
                 self.before_handling()
                 return handler(request, params)
 
