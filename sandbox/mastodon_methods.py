@@ -175,7 +175,7 @@ class MastodonMethods(ApiMethods):
         s = self.sim.settings
         mime = sniff_mime(upload.data)
         if mime.startswith("image/"):
-            size = image_size(upload.data)
+            size = image_size(upload.data, verify=True)
             if size is None:
                 # Paperclip::Errors::NotIdentifiedByImageMagickError
                 raise validation_error(FILE_TYPE_ERROR)
@@ -258,6 +258,7 @@ class MastodonMethods(ApiMethods):
         media.description = text or None
 
     def destroy_media(self, request: Request, params: dict[str, Any]) -> Response:
+        """DELETE /api/v1/media/{id}: only an unattached media of the caller's."""
         account = self.sim.doorkeeper_authorize(request, "write", "write:media")
         media = self.sim.state.media.get(request.path_params["media_id"])
         if media is None or media.account_id != account.id:
@@ -267,10 +268,6 @@ class MastodonMethods(ApiMethods):
         self.sim.destroy_media(media.id)
         self.sim.after_mutation(request)
         return JSONResponse({})
-
-    def _destroy_media(self, media_id: str) -> None:
-        if self.sim.state.media.pop(media_id, None) is not None:
-            self.sim.state.removed_media_ids.append(media_id)
 
     # --- statuses: create (PostStatusService) ---------------------------------------------
 

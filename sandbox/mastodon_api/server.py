@@ -140,7 +140,9 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
     def create_account(self, username: str = "alice") -> AccountT: ...
 
     @abstractmethod
-    def create_token(self, account: AccountT | str, scopes: tuple[str, ...] = ("read",)) -> str:
+    def create_token(
+        self, account: AccountT | str, scopes: tuple[str, ...] = ("read", "write")
+    ) -> str:
         """A bearer token for `account` (or its id), as the server's settings page makes one."""
 
     def create_account_with_token(
