@@ -149,7 +149,8 @@ class MastodonApiSimulator(ABC, Generic[AccountT, TokenT, MediaT, StatusT]):
         self, username: str = "alice", scopes: tuple[str, ...] | None = None
     ) -> tuple[AccountT, str]:
         account = self.create_account(username)
-        return account, self.create_token(account, scopes or self.DEFAULT_TOKEN_SCOPES)
+        chosen = self.DEFAULT_TOKEN_SCOPES if scopes is None else scopes
+        return account, self.create_token(account, chosen)
 
     def token_record(self, token: str) -> TokenT | None:
         return self.state.tokens.get(digest(token))
