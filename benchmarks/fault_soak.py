@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import inspect
 import json
 import os
 import random
@@ -165,21 +166,26 @@ def _with_bursts(rate: float, seed: int) -> Iterator[dict[str, Bursts]]:
     """Serve flickr and pixelfed behind `Bursts` (installed before the servers start)."""
     bursts: dict[str, Bursts] = {}
     originals: list[tuple[type, Any]] = []
-    for name, cls in (("flickr", FlickrSimulator), ("pixelfed", PixelfedSimulator)):
-        original = cls.__dict__["asgi_app"]
-        originals.append((cls, original))
-
-        def wrapped(sim: Any, name: str = name, original: Any = original) -> Bursts:
-            if name not in bursts:
-                bursts[name] = Bursts(original.fget(sim), rate, seed + len(name))
-            return bursts[name]
-
-        setattr(cls, "asgi_app", property(wrapped))  # noqa: B010
     try:
+        for name, cls in (("flickr", FlickrSimulator), ("pixelfed", PixelfedSimulator)):
+            # The property may be inherited (PixelfedSimulator's comes from the
+            # Mastodon-API core); what the class itself held is put back afterwards.
+            original = inspect.getattr_static(cls, "asgi_app")
+            originals.append((cls, cls.__dict__.get("asgi_app")))
+
+            def wrapped(sim: Any, name: str = name, original: Any = original) -> Bursts:
+                if name not in bursts:
+                    bursts[name] = Bursts(original.fget(sim), rate, seed + len(name))
+                return bursts[name]
+
+            setattr(cls, "asgi_app", property(wrapped))  # noqa: B010
         yield bursts
     finally:
-        for cls, original in originals:
-            setattr(cls, "asgi_app", original)  # noqa: B010
+        for cls, own in originals:
+            if own is None:
+                delattr(cls, "asgi_app")
+            else:
+                setattr(cls, "asgi_app", own)  # noqa: B010
 
 
 def _flag(world: SandboxWorld, rng: random.Random) -> tuple[set[int], set[int]]:

@@ -237,6 +237,6 @@ def test_detail_fields_show_what_is_sent() -> None:
     ],
 )
 def test_the_renderer_counts_as_the_simulated_server_does(text: str) -> None:
-    from sandbox.mastodon_model import status_length
+    from sandbox.mastodon_text import status_length
 
     assert countable_length(text) == status_length(text, "")

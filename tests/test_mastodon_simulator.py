@@ -1,6 +1,6 @@
 """The Mastodon simulator over real HTTP: the behaviour of Mastodon's own code it pins.
 
-Each test names the Mastodon source it follows (see sandbox/FIDELITY-mastodon.md).
+Each test names the Mastodon source it follows (see sandbox/FIDELITY.md).
 """
 
 from __future__ import annotations

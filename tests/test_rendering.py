@@ -273,3 +273,12 @@ def test_pixelfed_counts_the_hashtags_it_would_link() -> None:
 def test_hashtags_keep_only_what_pixelfed_links() -> None:
     assert hashtag("½ price") == "price"  # a vulgar fraction is not a decimal digit
     assert hashtag("Cafe\u0301") == "Café"
+
+
+def test_a_blank_file_name_as_title_leaves_no_empty_first_line() -> None:
+    # Found by hypothesis: a photo without a title whose name was only a line break
+    # rendered a caption starting with blank lines.
+    photo = example(title="", headline="", date_taken=None, name="\n")
+    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    assert not caption.startswith("\n")
+    assert render_flickr(photo, SETTINGS, CREDENTIALS).post.title == ""

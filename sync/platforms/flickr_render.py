@@ -60,7 +60,7 @@ def render_flickr(
     tags = tuple(unique_tags(keyword_terms(photo, settings.keywords, settings.categories)))
     post = FlickrPost(
         file=photo.file,
-        title=photo.title or photo.name,
+        title=(photo.title or photo.name).strip(),
         description=flickr_description(photo),
         tags=tags,
         date_taken=photo.date_taken,

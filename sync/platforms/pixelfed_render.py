@@ -59,7 +59,7 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
 
     `tags` are the photo's hashtags when the caller has them already."""
     tags = pixelfed_hashtags(photo, settings) if tags is None else tags
-    first = photo.title or photo.name
+    first = (photo.title or photo.name).strip()
     if photo.headline:
         first += f" -- {photo.headline}"
     if photo.date_taken is not None:

@@ -46,7 +46,7 @@ def mastodon_hashtags(photo: Photo, settings: Settings) -> list[str]:
 
 def mastodon_caption(photo: Photo, tags: list[str]) -> str:
     """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines."""
-    first = photo.title or photo.name
+    first = (photo.title or photo.name).strip()
     if photo.headline:
         first += f" -- {photo.headline}"
     if photo.date_taken is not None:
