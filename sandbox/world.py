@@ -21,7 +21,7 @@ from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.seeding import FlickrLogin, seed_flickr, seed_pixelfed
-from sandbox.serving import ServerThread
+from sandbox.serving import ServerThread, stop_all
 
 
 @dataclass
@@ -167,5 +167,4 @@ def sandbox_world(
 
 
 def _stop_all(threads: dict[str, ServerThread]) -> None:
-    for thread in threads.values():
-        thread.stop()
+    stop_all(threads.values())

@@ -20,6 +20,7 @@ import pytest
 from sandbox.library import LibraryInfo
 from sandbox.world import sandbox_world
 from sync.config import ENV_PREFIX
+from tests.sync_checks import NO_RATE_LIMITS
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
@@ -263,7 +264,7 @@ def test_headless_on_a_windows_code_page_survives_emoji_and_non_latin_titles(
 ) -> None:
     with sandbox_world(sample_library.path) as world:
         home = tmp_path / "home"
-        world.configure_home(home)
+        world.configure_home(home, NO_RATE_LIMITS)
         for number, sim_file in enumerate(world.imatch.db.files.values()):
             sim_file.tags["title"] = f"🌅 富士山の朝 № {number} — Ελλάδα"
             sim_file.name = f"夕焼け-{number}.jpg"

@@ -30,6 +30,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.journal import Journal
 from sync.platforms.flickr import marker_tag
 from sync.run_lock import RunLock
+from tests.sync_checks import NO_RATE_LIMITS
 
 PLATFORMS = ("flickr", "pixelfed")
 SCRIPT_VARIABLE = "imatch_to_socials_python_script_path"
@@ -55,7 +56,7 @@ def world(
     clean_environment: None,
 ) -> Iterator[SandboxWorld]:
     with sandbox_world(sample_library.path) as sandbox:
-        sandbox.configure_home(tmp_path / "home")
+        sandbox.configure_home(tmp_path / "home", NO_RATE_LIMITS)
         sandbox.imatch.db.app_variables[SCRIPT_VARIABLE] = str(scripts_folder())
         yield sandbox
 

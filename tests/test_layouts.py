@@ -185,8 +185,10 @@ def test_a_sample_library_with_master_cases_still_scales(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as world:
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    with sandbox_world(sample_library.path) as world:
         world.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield world

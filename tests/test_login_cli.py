@@ -13,15 +13,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from tests.sync_checks import NO_RATE_LIMITS
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as world:
-        world.configure_home(tmp_path)
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    with sandbox_world(sample_library.path) as world:
+        world.configure_home(tmp_path, NO_RATE_LIMITS)
         (tmp_path / "state" / "flickr-token.json").unlink()  # not logged in yet
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield world

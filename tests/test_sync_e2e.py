@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.sync_checks import (
     NO_RATE_LIMITS,
@@ -26,8 +27,10 @@ from tests.sync_checks import (
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as world:
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    with sandbox_world(sample_library.path) as world:
         world.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield world

@@ -22,11 +22,13 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.plan import Plan
 from sync.rules import Action
 from sync.session import SyncSession
+from tests.sync_checks import NO_RATE_LIMITS
 from tui.app import SocialsApp
 from tui.screens.confirm import ConfirmDeleteScreen
 from tui.screens.connection import ConnectionScreen
@@ -65,9 +67,14 @@ def flickr_candidates(world: SandboxWorld) -> int:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as running:
-        running.configure_home(tmp_path)
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    """The simulators on the session's sample library (read-only files, fresh database),
+    with no client-side rate limit: the limiter has tests of its own, and with retries
+    that do not sleep it would wait by spinning."""
+    with sandbox_world(sample_library.path) as running:
+        running.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield running
 

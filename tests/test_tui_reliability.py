@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from tests.sync_checks import NO_RATE_LIMITS
 from tests.test_tui_app import SIZE, log_text, make_app, ready, screen_text, settle, until, view
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
@@ -25,9 +27,11 @@ MESSAGE = "another run is in progress"
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as running:
-        running.configure_home(tmp_path)
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    with sandbox_world(sample_library.path) as running:
+        running.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield running
 
