@@ -1,9 +1,17 @@
-"""Shared fixtures: a generated sample library and the IMatch simulator serving it."""
+"""Shared fixtures (a generated sample library and the IMatch simulator serving it) and
+the layer markers, given to every test by the folder it is in.
+
+Layers (folders under tests/): `unit` (no server at all), `platforms` (one adapter or
+client against its simulator), `sandbox` (the simulators themselves), `tui` (the
+terminal app under Pilot), `e2e` (whole runs: the command, the session, crashes,
+the IMatch app). Select with `pytest -m unit`, `-m "not e2e"`, and so on.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +21,27 @@ from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import LibraryInfo, generate_library
 from sandbox.serving import SwappableApp, serve_in_thread
 from sync.config import ENV_PREFIX
+from tests.fake_session import Captured, FakeSession, capture
+
+TESTS = Path(__file__).resolve().parent
+LAYERS = ("unit", "platforms", "sandbox", "tui", "e2e")
+
+
+def layer_of(path: Path) -> str | None:
+    """The layer a test file belongs to: the folder under tests/ it is in."""
+    try:
+        folder = path.resolve().relative_to(TESTS).parts[0]
+    except (ValueError, IndexError):
+        return None
+    return folder if folder in LAYERS else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is marked with its layer, so a new test file needs nothing but its folder."""
+    for item in items:
+        layer = layer_of(item.path)
+        if layer is not None:
+            item.add_marker(layer)
 
 
 @pytest.fixture
@@ -55,3 +84,23 @@ async def imatch(imatch_url: str) -> AsyncIterator[IMatchClient]:
     """A client for the simulator, with no back-off delay between retries."""
     async with IMatchClient(imatch_url, user="tester", retry_delay=0) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def captured_sandbox(
+    sample_library: LibraryInfo, tmp_path_factory: pytest.TempPathFactory
+) -> Captured:
+    """The sample library planned once per test process by the real session against the
+    simulators, which are then stopped (see tests/fake_session.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        return capture(tmp_path_factory.mktemp("captured-home"), patch, sample_library.path)
+
+
+@pytest.fixture
+def fake_session(
+    captured_sandbox: Captured, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], FakeSession]:
+    """A session factory for TUI tests that only look (keys, layout, filters, details):
+    the captured plans, no server. Runs, rescans and logins fail the test."""
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(captured_sandbox.home))
+    return lambda: FakeSession(captured_sandbox)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from sync.engine import RetryPolicy
 from sync.plan import Plan
 from sync.rules import Action
 from sync.session import SyncSession
+from tests.fake_session import Captured, FakeSession, candidates
 from tests.sync_checks import NO_RATE_LIMITS
 from tui.app import SocialsApp
 from tui.screens.confirm import ConfirmDeleteScreen
@@ -48,11 +50,13 @@ async def no_sleep(seconds: float) -> None:
 def make_app(
     sleep: Callable[[float], Awaitable[None]] = no_sleep,
     timer: Callable[[], float] = time.monotonic,
+    session: Callable[[], Any] | None = None,
 ) -> SocialsApp:
     """The real app with retries that do not wait and a clock that does not move
-    (`timer` is what rate limits and back-off measure waits with)."""
+    (`timer` is what rate limits and back-off measure waits with). `session`: another
+    session factory, e.g. the `fake_session` fixture for tests that only look."""
     return SocialsApp(
-        lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer)),
+        session or (lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer))),
         clock=lambda: FIXED_NOW,
         imatch_label="sandbox",
     )
@@ -60,10 +64,7 @@ def make_app(
 
 def flickr_candidates(world: SandboxWorld) -> int:
     """Photos the sample library has for flickr: direct members and flagged files."""
-    db = world.imatch.db
-    flags = ("_update", "_metadata", "_delete")
-    paths = ["Socials|flickr", *(f"Socials|flickr|{flag}" for flag in flags)]
-    return len({file_id for path in paths for file_id in db.direct_files(path)})
+    return candidates(world.imatch.db, "flickr")
 
 
 @pytest.fixture
@@ -156,25 +157,27 @@ def flickr_titles(world: SandboxWorld) -> list[str]:
 # --- startup, filter, search, detail ------------------------------------------------------
 
 
-async def test_startup_shows_a_tab_per_platform_with_counts(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_startup_shows_a_tab_per_platform_with_counts(
+    fake_session: Callable[[], FakeSession], captured_sandbox: Captured
+) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert [v.platform for v in screen.views()] == ["flickr", "pixelfed"]
         assert app.sub_title == "IMatch sandbox"
         flickr = view(app)
         counts = plan_of(flickr).counts()
-        candidates = flickr_candidates(world)
-        assert flickr.table.row_count == len(plan_of(flickr).items) == candidates
+        expected = captured_sandbox.candidates["flickr"]
+        assert flickr.table.row_count == len(plan_of(flickr).items) == expected
         bar = str(flickr.filter_bar.render())
         assert f"Add {counts['add']}" in bar
         assert f"Errors {counts['error']}" in bar
         assert "logged in as demo" in static_text(flickr.query_one("#platform-info", Static))
-        assert f"Scanned IMatch: {candidates} photos" in log_text(flickr)
+        assert f"Scanned IMatch: {expected} photos" in log_text(flickr)
 
 
-async def test_filter_keys_and_text_search(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_filter_keys_and_text_search(fake_session: Callable[[], FakeSession]) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
@@ -199,8 +202,10 @@ async def test_filter_keys_and_text_search(world: SandboxWorld) -> None:
         assert not search.display
 
 
-async def test_detail_pane_shows_exactly_the_rendered_post(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_detail_pane_shows_exactly_the_rendered_post(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
@@ -458,10 +463,10 @@ async def test_waiting_for_the_rate_limit_is_shown(world: SandboxWorld) -> None:
 # --- help, palette, quit ------------------------------------------------------------------
 
 
-async def test_help_lists_every_key(world: SandboxWorld) -> None:
+async def test_help_lists_every_key(fake_session: Callable[[], FakeSession]) -> None:
     from tui.keys import APP_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
 
-    app = make_app()
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("question_mark")
@@ -477,8 +482,8 @@ async def test_help_lists_every_key(world: SandboxWorld) -> None:
         assert isinstance(app.screen, HelpScreen)
 
 
-async def test_command_palette_offers_the_actions(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_command_palette_offers_the_actions(fake_session: Callable[[], FakeSession]) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
@@ -490,8 +495,8 @@ async def test_command_palette_offers_the_actions(world: SandboxWorld) -> None:
         assert shown_ids(flickr) == [i.file_id for i in plan_of(flickr).bucket(Action.ERROR)]
 
 
-async def test_q_quits(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_q_quits(fake_session: Callable[[], FakeSession]) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("q")
@@ -628,8 +633,10 @@ async def test_scan_progress_is_shown_while_imatch_is_read_and_cleared_after(
         assert str(flickr.run_panel.query_one("#run-status").render()) == "Nothing running."
 
 
-async def test_a_hidden_tab_fills_its_table_when_it_is_shown(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_a_hidden_tab_fills_its_table_when_it_is_shown(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         pixelfed = view(app, "pixelfed")

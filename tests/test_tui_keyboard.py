@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sandbox.world import SandboxWorld
 from sync.logs import setup_logging
 from sync.plan import PlanItem, text_only_note
 from sync.rules import Action
+from tests.fake_session import FakeSession
 from tests.test_tui_app import (
     SIZE,
     log_text,
@@ -71,8 +73,10 @@ def rendered_lines(pane: DetailPane) -> list[str]:
 # --- keys ---------------------------------------------------------------------------------
 
 
-async def test_home_and_end_go_to_the_first_and_last_photo(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_home_and_end_go_to_the_first_and_last_photo(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot)
         table = view(app).table
@@ -85,9 +89,9 @@ async def test_home_and_end_go_to_the_first_and_last_photo(world: SandboxWorld) 
 
 
 async def test_the_detail_pane_is_reached_and_scrolled_with_the_keyboard(
-    world: SandboxWorld,
+    fake_session: Callable[[], FakeSession],
 ) -> None:
-    app = make_app()
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         flickr = view(app)
@@ -108,9 +112,9 @@ async def test_the_detail_pane_is_reached_and_scrolled_with_the_keyboard(
 
 
 async def test_at_80_columns_enter_opens_the_details_and_escape_closes_them(
-    world: SandboxWorld,
+    fake_session: Callable[[], FakeSession],
 ) -> None:
-    app = make_app()
+    app = make_app(session=fake_session)
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot)
         flickr = view(app)
@@ -131,8 +135,8 @@ async def test_at_80_columns_enter_opens_the_details_and_escape_closes_them(
         assert not flickr.detail.display
 
 
-async def test_l_when_logged_in_says_so(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_l_when_logged_in_says_so(fake_session: Callable[[], FakeSession]) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("l")
@@ -179,8 +183,10 @@ async def test_80x24_keeps_errors_filters_and_essential_keys_on_screen(
         assert log.max_scroll_x == 0
 
 
-async def test_hashtags_wrap_between_words_in_a_narrow_detail_pane(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_hashtags_wrap_between_words_in_a_narrow_detail_pane(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot)
         await pilot.press("right_square_bracket")
@@ -197,8 +203,8 @@ async def test_hashtags_wrap_between_words_in_a_narrow_detail_pane(world: Sandbo
             assert tag in words, tag  # whole on one line, never broken
 
 
-async def test_notifications_never_cover_the_log(world: SandboxWorld) -> None:
-    app = make_app()
+async def test_notifications_never_cover_the_log(fake_session: Callable[[], FakeSession]) -> None:
+    app = make_app(session=fake_session)
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(pilot)
         app.notify("A rather long notification: https://www.flickr.com/photos/demo/1234567890")
@@ -312,9 +318,9 @@ async def test_a_pixelfed_update_is_text_only_and_counted_so(world: SandboxWorld
 
 @pytest.mark.parametrize("size", [SMALL, SIZE])
 async def test_the_table_fills_its_width_without_sideways_scrolling(
-    world: SandboxWorld, size: tuple[int, int]
+    fake_session: Callable[[], FakeSession], size: tuple[int, int]
 ) -> None:
-    app = make_app()
+    app = make_app(session=fake_session)
     async with app.run_test(size=size) as pilot:
         await ready(pilot)
         table: DataTable[object] = view(app).table
