@@ -10,6 +10,8 @@ the IMatch app). Select with `pytest -m unit`, `-m "not e2e"`, and so on.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +27,19 @@ from tests.fake_session import Captured, FakeSession, capture
 
 TESTS = Path(__file__).resolve().parent
 LAYERS = ("unit", "platforms", "sandbox", "tui", "e2e")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Child processes (`imatch-socials` runs, the demo, crash tests: hundreds of them)
+    keep their compiled modules in one folder for the whole run, so only the first one
+    compiles. Set before xdist starts its workers, which inherit it; kept out of the
+    repository either way."""
+    if os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    folder = tempfile.mkdtemp(prefix="imatch-socials-pycache-")
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def layer_of(path: Path) -> str | None:

@@ -228,8 +228,9 @@ def test_a_kill_at_every_step_of_add_update_metadata_and_delete(
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "reference"))
         case = flag_one_per_action(world, platform)
         steps_of(world, steps)
-        code, _ = sync_once(platforms=[platform])
-        assert code == 0
+        # Counted in a child process, like the runs that are cut: how the write-back
+        # batches IMatch changes (a 50 ms window) depends on how fast the process runs.
+        assert start_child(platform).wait(timeout=120) == 0
         check_final_state(world, platform, case, "uninterrupted")
     assert len(steps) >= 8, steps
     for number, step in enumerate(steps, start=1):

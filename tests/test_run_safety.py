@@ -53,10 +53,18 @@ def unposted(world: SandboxWorld, platform: str) -> list[int]:
 # --- 2: a failed write-back never leads to a second upload --------------------------------
 
 
+def session_without_waits() -> SyncSession:
+    """A session whose retries, its IMatch client's own brief ones included, do not wait:
+    IMatch failing on every call would otherwise cost seconds of real back-off."""
+    session = SyncSession(retry=RetryPolicy(attempts=3, base_delay=0, sleep=no_sleep))
+    session.client.retry_delay = 0
+    return session
+
+
 async def test_a_failed_write_back_and_a_stale_plan_never_upload_twice(
     world: SandboxWorld,
 ) -> None:
-    async with SyncSession(retry=RetryPolicy(attempts=3, base_delay=0)) as session:
+    async with session_without_waits() as session:
         state = await session.prepare("flickr")
         assert state.plan is not None
         adds = state.plan.bucket(Action.ADD)[:3]
@@ -78,7 +86,7 @@ async def test_a_failed_write_back_and_a_stale_plan_never_upload_twice(
     for item in adds:
         assert len(records(world, "flickr").get(item.file_id, [])) == 1, item.photo.name
     # A later session's reconciliation finds nothing left to add a record for.
-    async with SyncSession(retry=RetryPolicy(attempts=3, base_delay=0)) as session:
+    async with session_without_waits() as session:
         await session.prepare("flickr")
     assert_each_post_once(world)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from textual.pilot import Pilot
 
 from sandbox.library import generate_library
@@ -27,13 +28,16 @@ Compare = Callable[..., bool]
 
 @pytest.fixture(scope="module")
 def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxWorld, Path]]:
-    """One sandbox for the module: these tests only look, they change nothing."""
-    shutil.rmtree(LIBRARY, ignore_errors=True)
-    generate_library(LIBRARY)
-    home = tmp_path_factory.mktemp("home")
-    with sandbox_world(library=LIBRARY) as world:
-        world.configure_home(home)
-        yield world, home
+    """One sandbox for the module: these tests only look, they change nothing. The fixed
+    folder is held under a lock for the module: another test process on this machine
+    (an xdist worker, another checkout) would otherwise replace it under these tests."""
+    with FileLock(f"{LIBRARY}.lock"):
+        shutil.rmtree(LIBRARY, ignore_errors=True)
+        generate_library(LIBRARY)
+        home = tmp_path_factory.mktemp("home")
+        with sandbox_world(library=LIBRARY) as world:
+            world.configure_home(home)
+            yield world, home
 
 
 @pytest.fixture
