@@ -51,12 +51,19 @@ def layer_of(path: Path) -> str | None:
     return folder if folder in LAYERS else None
 
 
+# The slow layers first: with one file per worker (--dist loadfile) the run then ends on
+# short files, not on one worker finishing a long file alone.
+RUN_ORDER = ("e2e", "tui", "sandbox", "platforms", "unit")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test is marked with its layer, so a new test file needs nothing but its folder."""
     for item in items:
         layer = layer_of(item.path)
         if layer is not None:
             item.add_marker(layer)
+    rank = {layer: number for number, layer in enumerate(RUN_ORDER)}
+    items.sort(key=lambda item: rank.get(layer_of(item.path) or "", len(RUN_ORDER)))
 
 
 @pytest.fixture
