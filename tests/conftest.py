@@ -1,7 +1,7 @@
 """Shared fixtures (a generated sample library and the IMatch simulator serving it) and
 the layer markers, given to every test by the folder it is in.
 
-Layers (folders under tests/): `unit` (no server at all), `platforms` (one adapter or
+Layers (folders under tests/): `unit` (no simulator), `platforms` (one adapter or
 client against its simulator), `sandbox` (the simulators themselves), `tui` (the
 terminal app under Pilot), `e2e` (whole runs: the command, the session, crashes,
 the IMatch app). Select with `pytest -m unit`, `-m "not e2e"`, and so on.

@@ -28,6 +28,7 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import load_settings
 from sync.journal import Journal
+from tests.e2e.test_layouts import move_assignments, original_library
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,
@@ -37,7 +38,6 @@ from tests.sync_checks import (
     remote_posts,
     sync_once,
 )
-from tests.test_layouts import move_assignments, original_library
 
 PHOTOS = 50
 KILL_AFTER = (1, 3, 8, 21, 55, 144)

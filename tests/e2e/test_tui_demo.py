@@ -15,7 +15,7 @@ import pytest
 from sandbox.imatch_db import IMatchDatabase
 from sandbox.library import LibraryInfo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMMAND = Path(sys.executable).parent / "imatch-socials"
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

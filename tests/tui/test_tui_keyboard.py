@@ -24,7 +24,7 @@ from sync.logs import setup_logging
 from sync.plan import PlanItem, text_only_note
 from sync.rules import Action
 from tests.fake_session import FakeSession
-from tests.test_tui_app import (
+from tests.tui.test_tui_app import (
     SIZE,
     log_text,
     make_app,

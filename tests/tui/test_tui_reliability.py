@@ -20,7 +20,7 @@ import pytest
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.sync_checks import NO_RATE_LIMITS
-from tests.test_tui_app import SIZE, log_text, make_app, ready, screen_text, settle, until, view
+from tests.tui.test_tui_app import SIZE, log_text, make_app, ready, screen_text, settle, until, view
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"

@@ -2,7 +2,7 @@
 
 The sandbox library is generated into a fixed folder so the file paths in the detail
 pane are the same on every run. Update with `pytest --snapshot-update` and look at the
-SVGs in tests/__snapshots__/ before committing them.
+SVGs in tests/tui/__snapshots__/ before committing them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
-from tests.test_tui_app import SIZE, make_app, ready, until
+from tests.tui.test_tui_app import SIZE, make_app, ready, until
 from tui.screens.connection import ConnectionScreen
 
 LIBRARY = Path(tempfile.gettempdir()) / "imatch-socials-tui-snapshot-library"

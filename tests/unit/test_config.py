@@ -201,7 +201,7 @@ def test_the_windows_folders_are_the_ones_readme_and_guide_name(
     assert PureWindowsPath(str(paths.config_file())) == base / "config.toml"
     assert PureWindowsPath(str(paths.state_dir())) == base
     assert PureWindowsPath(str(paths.log_dir())) == base / "Logs"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for doc in ("README.md", "docs/GUIDE.md"):
         text = (root / doc).read_text(encoding="utf-8")
         assert "%LOCALAPPDATA%\\imatch-socials\\imatch-socials" in text, doc

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from sandbox.serving import serve_in_thread
 from tools.audit_dependencies import DEFAULT_LOCK, main, read_lock
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 VULN = {"id": "PYSEC-2099-1", "aliases": ["CVE-2099-1"], "fixed_in": ["2.0"], "withdrawn": None}
 WITHDRAWN = {"id": "PYSEC-2099-2", "aliases": [], "fixed_in": [], "withdrawn": "2099-01-01"}

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = ROOT / "sandbox"
 FIDELITY = SANDBOX / "FIDELITY.md"
 CODE = re.compile(r"`([^`]+)`")
 FILE_REF = re.compile(r"^(?:sandbox/)?((?:mastodon_api/)?\w+\.py)(?::(\d+))?$")
-TEST_REF = re.compile(r"^(test_\w+\.py)?(?:::(\w+))?$")
+# A test file by name (`test_x.py`, found in whichever layer folder holds it) or by path
+# (`tests/<layer>/test_x.py`), then optionally `::test_name`.
+TEST_REF = re.compile(r"^((?:tests/\w+/)?test_\w+\.py)?(?:::(\w+))?$")
 
 
 def rows() -> list[tuple[str, str, str]]:
@@ -58,6 +60,15 @@ def simulator_problems(cell: str) -> list[str]:
     return problems
 
 
+def cited_test_file(cited: str) -> Path | None:
+    """The cited test file: a path from the repository root, or a name in a layer folder."""
+    if "/" in cited:
+        path = ROOT / cited
+        return path if path.is_file() else None
+    found = sorted((ROOT / "tests").glob(f"*/{cited}"))
+    return found[0] if len(found) == 1 else None
+
+
 def pinning_problems(cell: str) -> list[str]:
     problems: list[str] = []
     current: str | None = None
@@ -69,9 +80,9 @@ def pinning_problems(cell: str) -> list[str]:
         if current is None:
             problems.append(f"{token!r} names no test file")
             continue
-        path = ROOT / "tests" / current
-        if not path.is_file():
-            problems.append(f"no tests/{current}")
+        path = cited_test_file(current)
+        if path is None:
+            problems.append(f"no test file {current} in tests/<layer>/")
             continue
         name = match.group(2)
         if name and not re.search(rf"def {name}\(", path.read_text(encoding="utf-8")):

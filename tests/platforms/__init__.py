@@ -1,0 +1,1 @@
+"""platforms tests (see tests/conftest.py for the layers)."""
