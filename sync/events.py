@@ -73,6 +73,8 @@ class RunSummary:
     deleted: int = 0
     cleared: int = 0
     """`_delete` on photos that were never posted: flags cleared, nothing uploaded."""
+    reposted: int = 0
+    """Changed files deleted and added again as new posts (also counted as added)."""
     adopted: int = 0
     """Posts an interrupted run had made, found again and recorded."""
     completed: int = 0

@@ -21,7 +21,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.plan import Plan, ScanProgress
+from sync.plan import Plan, PlanItem, ScanProgress, field_changes
 from sync.provenance import one_line, provenance
 from sync.rules import Action
 
@@ -31,6 +31,17 @@ PAST = {
     "metadata": "updated metadata of",
     "delete": "deleted",
 }
+
+
+def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
+    """For a `changed` photo: each field that differs, as it was published and as it
+    would be now (the file by its fingerprint)."""
+    if item.action is not Action.CHANGED:
+        return {}
+    return {
+        name: {"was": was, "now": now}
+        for name, was, now in field_changes(plan.published.get(item.file_id), item)
+    }
 
 
 class Reporter:
@@ -105,6 +116,8 @@ class Reporter:
                 if item.action is Action.UNCHANGED:
                     continue
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
+                if item.action is Action.CHANGED:
+                    detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
                 self.say(f"            {one_line(provenance(item.photo))}")
@@ -119,6 +132,7 @@ class Reporter:
                         "action": item.action.value,
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
+                        "changed": changes(plan, item),
                         **asdict(provenance(item.photo)),
                     }
                     for item in plan.items
@@ -132,6 +146,8 @@ class Reporter:
             f"{summary.metadata} metadata updated",
             f"{summary.deleted} deleted",
         ]
+        if summary.reposted:
+            parts.append(f"{summary.reposted} reposted as new posts")
         if summary.cleared:
             parts.append(f"{summary.cleared} delete flags cleared (never posted)")
         if summary.adopted:
