@@ -463,7 +463,7 @@ class Engine:
         photo = item.photo
         ref = self._ref_of(photo, photo.record)
         clears = self.writeback.change_flags(photo)
-        previous = self.plan.published.get(photo.id)
+        previous = item.previous
         async with self._remote_slot(item, cancel):
             intent = self.journal.begin(self.name, photo.id, item.action.value, clears)
             self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})

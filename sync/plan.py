@@ -63,6 +63,8 @@ class PlanItem:
     photo: Photo
     verdict: Verdict
     rendered: Rendered[Any]
+    previous: Published | None = None
+    """What was last published of the photo (the state store), when known."""
 
     @property
     def action(self) -> Action:
@@ -196,7 +198,7 @@ def make_plan(
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
-        items.append(PlanItem(photo, verdict, rendered))
+        items.append(PlanItem(photo, verdict, rendered, previous))
     if progress is not None:
         progress("planning", len(items), len(photos))
     posted = any(item.photo.on_platform for item in items)
@@ -254,9 +256,10 @@ def is_posted(item: PlanItem) -> bool:
     return not (set(item.verdict.errors) & RECORD_ERRORS)
 
 
-def field_changes(previous: Published | None, item: PlanItem) -> list[tuple[str, str, str]]:
+def field_changes(item: PlanItem) -> list[tuple[str, str, str]]:
     """(field, as published, as it would be now) for each field of a `changed` photo that
     differs; the file is described by its fingerprint (size and modification time)."""
+    previous = item.previous
     if previous is None:
         return []
     now = fields_of(item.rendered.post)

@@ -38,10 +38,7 @@ def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
     would be now (the file by its fingerprint)."""
     if item.action is not Action.CHANGED:
         return {}
-    return {
-        name: {"was": was, "now": now}
-        for name, was, now in field_changes(plan.published.get(item.file_id), item)
-    }
+    return {name: {"was": was, "now": now} for name, was, now in field_changes(item)}
 
 
 class Reporter:

@@ -377,6 +377,11 @@ class PlatformView(Vertical):
     def choose(self, actions: set[Action] | None) -> Chosen:
         """The selected photos in `actions` (None: everything to do), else the bucket."""
         wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
+        plan = self.state.plan if self.state is not None else None
+        if actions is None and not self.selected and plan is not None:
+            # Changed photos run with the rest only with `detect_changes = "publish"`;
+            # selected, they run whatever the setting.
+            wanted = plan.default_actions()
         bucket = [item for item in self.items if item.action in wanted]
         if not self.selected:
             return Chosen(bucket, from_selection=False)
