@@ -89,6 +89,9 @@ class SessionThread:
 
         return await self.submit(again())
 
+    async def baseline(self, name: str) -> int:
+        return await self.submit(self._require().baseline(name))
+
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         return await self.submit(self._require().rescan(name, progress))
 

@@ -49,6 +49,15 @@ RUN_BINDINGS = [
         id="sync-all",
     ),
     Binding(
+        "B",
+        "baseline",
+        "Baseline",
+        show=False,
+        tooltip="Record what is published now as the starting point of change detection "
+        "(nothing is sent to the platform).",
+        id="baseline",
+    ),
+    Binding(
         "escape",
         "cancel",
         "Stop",

@@ -227,15 +227,6 @@ class MainScreen(Screen[None]):
                 view.run_panel.log_line(f"Rescanned IMatch: {count_of(len(view.items), 'photo')}")
             if view is self.current:
                 view.table.focus()
-        if not message.rescanned and state.plan is not None and state.plan.baseline_missing:
-            self.app.notify(
-                f"{state.name} has posted photos but no record of what was published, so "
-                "none is shown as changed. To start change detection from what is published "
-                f"now (nothing is sent to {state.name}), run: imatch-socials baseline "
-                f"--platform {state.name}",
-                title=f"{state.name}: no baseline",
-                timeout=30,
-            )
         self._first_scan_done(state.name)
         self.refresh_bindings()
         self._maybe_quit()
@@ -353,6 +344,34 @@ class MainScreen(Screen[None]):
 
     def action_sync(self) -> None:
         self.request_run("sync")
+
+    def action_baseline(self) -> None:
+        view = self._usable()
+        if view is None:
+            return
+        name = view.platform
+        if self.locked_by or name in self.busy:
+            self.notify(f"{name} is busy: record the baseline when the run has ended.", title=name)
+            return
+        self.busy.add(name)
+        self.refresh_bindings()
+        self.record_baseline(name)
+
+    @work(group="baseline", exit_on_error=False)
+    async def record_baseline(self, name: str) -> None:
+        try:
+            count = await self.backend.baseline(name)
+            state = await self.backend.rescan(name)
+        except Exception as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        view = self.view_of(name)
+        if view is not None:
+            view.run_panel.log_line(
+                f"Baseline recorded for {count_of(count, 'posted photo')} (nothing was sent "
+                f"to {name}): from now on a photo changed in IMatch is shown as changed"
+            )
+        self.post_message(PlatformReady(state, rescanned=True))
 
     def action_filter(self, name: str) -> None:
         view = self._usable()

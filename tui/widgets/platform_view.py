@@ -242,6 +242,13 @@ class PlatformView(Vertical):
         todo = ", ".join(f"{n:,} {a}" for a, n in counts.items() if n and a != "unchanged")
         scanned = count_of(len(self.items), "photo")
         panel.log_line(f"Scanned IMatch: {scanned} ({todo or 'nothing to do'})")
+        if plan is not None and plan.baseline_missing:
+            # A notice, not a modal: the app works the same without a baseline.
+            panel.log_line(
+                f"No baseline: posted photos changed in IMatch are not shown as changed. "
+                f"Press B to record what is published now (nothing is sent to {self.platform})",
+                "yellow",
+            )
 
     # --- what is shown ---------------------------------------------------------------
 
