@@ -42,7 +42,7 @@ from sync.events import (
 from sync.found_errors import UNCONFIRMED, stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
-from sync.plan import Plan, PlanItem, checks_for, replaces_images, with_photo
+from sync.plan import Plan, PlanItem, checks_for, published_now, replaces_images, with_photo
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -54,7 +54,6 @@ from sync.platforms.base import (
     PlatformError,
     RemoteRef,
 )
-from sync.published import snapshot
 from sync.reconcile import ADOPTED, REPOST, Reconciler, Reconciliation
 from sync.records import fresh_records
 from sync.retry import RetryPolicy, retrying
@@ -350,7 +349,7 @@ class Engine:
             outcome = await self._upload(intent, post, resume, photo)
         await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
-        self.store.remember_published(self.name, photo.id, snapshot(post, photo.fingerprint))
+        self.store.remember_published(self.name, photo.id, published_now(item))
         self.summary.added += 1
         return outcome
 
@@ -483,13 +482,13 @@ class Engine:
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
         replaced = item.verdict.replace_image and self.replaces_images and not outcome.kept_image
-        # The file published is the new one only when the image was replaced.
-        fingerprint = photo.fingerprint
+        published = published_now(item)
         if not replaced and previous is not None and previous.fingerprint:
-            fingerprint = previous.fingerprint
-        self.store.remember_published(
-            self.name, photo.id, snapshot(item.rendered.post, fingerprint)
-        )
+            # The image published is still the old one: only the text changed.
+            published = dataclasses.replace(
+                published, fingerprint=previous.fingerprint, image=previous.image
+            )
+        self.store.remember_published(self.name, photo.id, published)
         if (item.action is Action.UPDATE and self.replaces_images) or (
             item.action is Action.CHANGED and replaced
         ):

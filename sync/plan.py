@@ -14,13 +14,14 @@ from typing import Any
 from imatch.client import IMatchClient
 from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
+from sync.file_identity import image_digest
 from sync.photo import Photo, build_photos
 from sync.platforms.base import Limits
 from sync.platforms.flickr import FlickrPlatform
 from sync.platforms.flickr_render import render_flickr
 from sync.platforms.pixelfed import MAX_LINKED_HASHTAGS, PixelfedPlatform
 from sync.platforms.pixelfed_render import render_pixelfed
-from sync.published import FILE, Published, changed_fields, fields_of
+from sync.published import FILE, Published, changed_fields, fields_of, snapshot
 from sync.rendering import Rendered
 from sync.rules import RECORD_ERRORS, Action, Checks, Verdict, classify, classify_changed
 
@@ -219,7 +220,9 @@ def _changed_verdict(
     a photo only on the platform through a relative's record is compared all the same."""
     if not photo.on_platform or not photo.direct:
         return Verdict(Action.UNCHANGED)
-    changed = changed_fields(previous, rendered.post, photo.fingerprint)
+    changed = changed_fields(
+        previous, rendered.post, photo.fingerprint, lambda: image_digest(photo.file.path)
+    )
     if not changed:
         return Verdict(Action.UNCHANGED)
     return classify_changed(photo, rendered.size, checks, changed, replaces)
@@ -254,6 +257,13 @@ def is_posted(item: PlanItem) -> bool:
     if not item.photo.on_platform or item.action is Action.DELETE:
         return False
     return not (set(item.verdict.errors) & RECORD_ERRORS)
+
+
+def published_now(item: PlanItem, source: str = "run") -> Published:
+    """What publishing the item's post and file leaves on the platform."""
+    photo = item.photo
+    image = image_digest(photo.file.path) if photo.fingerprint else ""
+    return snapshot(item.rendered.post, photo.fingerprint, source, image)
 
 
 def field_changes(item: PlanItem) -> list[tuple[str, str, str]]:

@@ -10,7 +10,7 @@ file's fingerprint and what we own, and compares a new rendering field by field.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +46,9 @@ class Published:
     """Tags, albums and groups we set (kind -> values)."""
     source: str = "run"
     """`run` (written when publishing) or `baseline` (recorded without a remote call)."""
+    image: str = ""
+    """A digest of the picture that metadata written into the file does not change
+    (sync/file_identity.py); "" when unknown."""
 
     def owns(self, kind: str) -> tuple[str, ...]:
         return tuple(self.ours.get(kind, ()))
@@ -57,8 +60,9 @@ def fields_of(post: Any) -> dict[str, str]:
     return dict(method()) if callable(method) else {}
 
 
-def snapshot(post: Any, fingerprint: str, source: str = "run") -> Published:
-    """What publishing `post` (with the file of `fingerprint`) leaves on the platform."""
+def snapshot(post: Any, fingerprint: str, source: str = "run", image: str = "") -> Published:
+    """What publishing `post` (with the file of `fingerprint` and picture digest `image`)
+    leaves on the platform."""
     texts = fields_of(post)
     owned = getattr(post, "owned", None)
     ours = {kind: tuple(values) for kind, values in (owned() if callable(owned) else {}).items()}
@@ -68,13 +72,21 @@ def snapshot(post: Any, fingerprint: str, source: str = "run") -> Published:
         fingerprint=fingerprint,
         ours=ours,
         source=source,
+        image=image,
     )
 
 
-def changed_fields(previous: Published, post: Any, fingerprint: str) -> tuple[str, ...]:
+def changed_fields(
+    previous: Published,
+    post: Any,
+    fingerprint: str,
+    image_of: Callable[[], str] | None = None,
+) -> tuple[str, ...]:
     """The fields whose rendering differs from what was published, then `file` when the
-    file's fingerprint does. A field the platform did not have before counts as changed
-    only when it has text now (a new kind of field must not flag every photo)."""
+    file's fingerprint does and its picture too (`image_of()` computes the picture digest,
+    asked only then: metadata IMatch wrote into the file is not a new image). A field the
+    platform did not have before counts as changed only when it has text now (a new kind
+    of field must not flag every photo)."""
     changed = []
     for name, text in fields_of(post).items():
         was = previous.digests.get(name)
@@ -84,7 +96,9 @@ def changed_fields(previous: Published, post: Any, fingerprint: str) -> tuple[st
         elif was != digest(text):
             changed.append(name)
     if fingerprint and previous.fingerprint and fingerprint != previous.fingerprint:
-        changed.append(FILE)
+        same_picture = bool(previous.image) and image_of is not None
+        if not (same_picture and image_of is not None and image_of() == previous.image):
+            changed.append(FILE)
     return tuple(changed)
 
 

@@ -27,7 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
-from sync.plan import Plan, with_photo
+from sync.plan import Plan, published_now, with_photo
 from sync.platforms.base import (
     AuthError,
     Outcome,
@@ -36,7 +36,6 @@ from sync.platforms.base import (
     PlatformError,
     RemoteRef,
 )
-from sync.published import snapshot
 from sync.records import fresh_records
 from sync.rules import Checks
 from sync.writeback import WriteBack
@@ -235,8 +234,7 @@ class Reconciler:
         brought up to date with it; an interrupted update sent it)."""
         item = self.plan.item(file_id)
         if item is not None:
-            published = snapshot(item.rendered.post, item.photo.fingerprint)
-            self.journal.store.remember_published(self.name, file_id, published)
+            self.journal.store.remember_published(self.name, file_id, published_now(item))
 
     def _journaled_ref(self, intent: Intent) -> RemoteRef | None:
         keys = self.platform.record_keys

@@ -30,7 +30,7 @@ from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
-from sync.plan import Plan, PlanItem, ScanProgress, is_posted, read_plan
+from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
 from sync.platforms.base import (
     Account,
     Limits,
@@ -38,7 +38,6 @@ from sync.platforms.base import (
     PlatformError,
     RateLimiter,
 )
-from sync.published import snapshot
 from sync.reconcile import Reconciliation
 from sync.retry import RetryPolicy, retrying
 from sync.run_lock import RunInProgress, RunLock
@@ -341,9 +340,7 @@ class SyncSession:
         if not plan.publication.exists:
             raise SetupError(f"IMatch has no category {plan.publication.root}")
         posted = {
-            item.file_id: snapshot(item.rendered.post, item.photo.fingerprint, "baseline")
-            for item in plan.items
-            if is_posted(item)
+            item.file_id: published_now(item, "baseline") for item in plan.items if is_posted(item)
         }
         with self.run_lock.hold():
             self.journal.store.remember_many_published(name, posted)

@@ -71,6 +71,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             fingerprint TEXT NOT NULL DEFAULT '',
             ours TEXT NOT NULL DEFAULT '{}',
             source TEXT NOT NULL DEFAULT 'run',
+            image TEXT NOT NULL DEFAULT '',
             updated REAL NOT NULL,
             PRIMARY KEY (platform, file_id)
         )""",

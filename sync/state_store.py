@@ -116,6 +116,7 @@ class StateStore:
                 p.fingerprint,
                 json.dumps({kind: list(values) for kind, values in p.ours.items()}),
                 p.source,
+                p.image,
                 now,
             )
             for file_id, p in photos.items()
@@ -124,7 +125,7 @@ class StateStore:
         try:
             self._db.executemany(
                 "INSERT OR REPLACE INTO published (platform, file_id, digests, shown,"
-                " fingerprint, ours, source, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " fingerprint, ours, source, image, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             self._db.execute("COMMIT")
@@ -135,7 +136,7 @@ class StateStore:
     def published(self, platform: str) -> dict[int, Published]:
         """File id -> what was last published of it on `platform`."""
         rows = self._db.execute(
-            "SELECT file_id, digests, shown, fingerprint, ours, source FROM published"
+            "SELECT file_id, digests, shown, fingerprint, ours, source, image FROM published"
             " WHERE platform = ?",
             (platform,),
         ).fetchall()
@@ -146,8 +147,9 @@ class StateStore:
                 fingerprint=fingerprint,
                 ours={kind: tuple(values) for kind, values in json.loads(ours).items()},
                 source=source,
+                image=image,
             )
-            for file_id, digests, shown, fingerprint, ours, source in rows
+            for file_id, digests, shown, fingerprint, ours, source, image in rows
         }
 
     def published_count(self, platform: str) -> int:

@@ -21,6 +21,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.baseline import run_baseline
 from sync.journal import Journal
 from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.test_file_identity import with_metadata
 
 
 def configure(world: SandboxWorld, home: Path, **detect: str) -> None:
@@ -170,6 +171,20 @@ def test_a_changed_file_on_pixelfed_is_reposted_only_when_asked(
     assert len(records(world, "pixelfed")[file_id]) == 1
     dry = sync_once(dry_run=True, platforms=["pixelfed"])[1]
     assert photo_entry(dry, "pixelfed", file_id)["action"] == "unchanged"
+
+
+def test_metadata_imatch_writes_into_the_file_is_not_a_new_file(world: SandboxWorld) -> None:
+    assert sync_once()[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    # IMatch's write-back puts the new title into the file's XMP: its size and time change.
+    path = Path(world.imatch.db.files[file_id].file_name)
+    path.write_bytes(with_metadata(path.read_bytes(), b"<x:xmpmeta>Evening fog</x:xmpmeta>"))
+    _, dry = sync_once(dry_run=True)
+    for platform in ("flickr", "pixelfed"):
+        changed = photo_entry(dry, platform, file_id)["changed"]
+        assert "file" not in changed, platform
+        assert changed  # the title (flickr) or the caption (pixelfed)
 
 
 def test_a_bad_detect_changes_value_is_a_config_error_naming_the_key(
