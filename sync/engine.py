@@ -75,6 +75,10 @@ class _NotStarted(Exception):
     """The run was cancelled or stopped before this photo's turn."""
 
 
+class _LeftAlone(Exception):
+    """Nothing to do for this photo now, and why (said as a warning, not a failure)."""
+
+
 class _HeldBack(Exception):
     """Not done, for a reason of this moment (not remembered against the photo)."""
 
@@ -165,6 +169,10 @@ class Engine:
         """Run the chosen items (default: everything there is to do) and report."""
         wanted = self.plan.select() if items is None else items
         chosen = list({item.file_id: item for item in wanted}.values())
+        running = {item.file_id for item in chosen}
+        self.summary.changed_left = sum(
+            1 for i in self.plan.bucket(Action.CHANGED) if i.file_id not in running
+        )
         cancel = cancel or asyncio.Event()
         done = 0
 
@@ -221,6 +229,8 @@ class Engine:
             outcome = await self._perform(item, cancel)
         except _NotStarted:
             self.summary.skipped += 1
+        except _LeftAlone as left:
+            self.summary.warnings.append(f"{photo.name}: {left}")
         except _HeldBack as held:
             self._failed_errors.setdefault(photo.id, set()).add(held.error_name)
             self._fail(item, str(held), held.error_name)
@@ -416,9 +426,7 @@ class Engine:
             self._changed_done[item.file_id] = "repost"
             return await self._repost(item, cancel)
         if file_changed and not self.replaces_images and len(item.verdict.changed) == 1:
-            self.summary.skipped += 1
-            self.summary.warnings.append(f"{item.photo.name}: {self.repost_note()}")
-            raise _NotStarted
+            raise _LeftAlone(self.repost_note())
         outcome = await self._update(item, cancel)
         replaced = file_changed and self.replaces_images and not outcome.kept_image
         self._changed_done[item.file_id] = "update" if replaced else "metadata"

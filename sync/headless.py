@@ -27,8 +27,8 @@ ONLY_CHOICES = {
     "update": {Action.UPDATE},
     "metadata": {Action.METADATA},
     "delete": {Action.DELETE},
-    "changed": {Action.CHANGED},
     "errors": set(),
+    "changed": {Action.CHANGED},
 }
 
 

@@ -87,7 +87,8 @@ class Plan:
     published: Mapping[int, Published] = field(default_factory=dict, repr=False)
     """What was last published of each photo (the state store), as the plan was made."""
     baseline_missing: bool = False
-    """Posted photos none of which has a record of what was published (no baseline)."""
+    """Posted photos without a record of what was published, and no baseline recorded
+    (the session clears it once the platform has a baseline)."""
     _positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
@@ -202,14 +203,17 @@ def make_plan(
         items.append(PlanItem(photo, verdict, rendered, previous))
     if progress is not None:
         progress("planning", len(items), len(photos))
-    posted = any(item.photo.on_platform for item in items)
+    unrecorded = any(
+        is_posted(item) and item.file_id not in published and item.action is not Action.ADD
+        for item in items
+    )
     return Plan(
         platform,
         publication,
         items,
         publish_changes=detect == "publish",
         published=published,
-        baseline_missing=detect != "off" and posted and not published,
+        baseline_missing=detect != "off" and unrecorded,
     )
 
 

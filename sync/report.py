@@ -108,6 +108,12 @@ class Reporter:
         counts = plan.counts()
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
+        if plan.baseline_missing:
+            self.say(
+                f"{plan.platform}: its posted photos have no record of what was published, so "
+                "none is shown as changed: `imatch-socials baseline --platform "
+                f"{plan.platform}` records it (no {plan.platform} call)"
+            )
         if dry_run:
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
@@ -172,6 +178,12 @@ class Reporter:
             )
         for line in summary.gone:
             self.say(f"{summary.platform}: {line}")
+        if summary.changed_left:
+            self.say(
+                f"{summary.platform}: {summary.changed_left} photos changed in IMatch since "
+                "they were published were left as they are: `--only changed` publishes them "
+                '(or detect_changes = "publish" in config.toml)'
+            )
         quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)
         if summary.changed == 0 and summary.failed == 0 and quiet:
             self.say(f"{summary.platform}: nothing left to do")

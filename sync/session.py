@@ -243,6 +243,8 @@ class SyncSession:
             progress,
             published,
         )
+        if self.journal is not None and self.journal.store.baseline_time(name) is not None:
+            plan.baseline_missing = False
         if hold_back:
             self._hold_back(name, plan)
         return plan

@@ -25,7 +25,7 @@ from sync.platforms.base import Limits
 from sync.platforms.flickr import FlickrPost
 from sync.platforms.pixelfed import PixelfedPost
 from sync.provenance import provenance
-from sync.rules import Action
+from sync.rules import CHANGED_FILE, Action
 from tui.widgets.fixes import fix_for
 from tui.widgets.photo_table import ACTION_STYLES
 
@@ -158,6 +158,15 @@ def describe(
         sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
         if verdict.note:
             sentence.append(f" {verdict.note}.", style="italic")
+        if (
+            verdict.action is Action.CHANGED
+            and CHANGED_FILE in verdict.changed
+            and not (limits or _limits_of(item)).replaces_images
+        ):
+            sentence.append(
+                " Its file changed, and this platform cannot replace a published image: "
+                "a run asks before reposting it (the old post, its likes and comments go)."
+            )
     parts: list[RenderableType] = [heading, sentence, Text()]
     if verdict.action is Action.CHANGED:
         parts += changes_table(item, stacked)
