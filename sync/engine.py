@@ -427,7 +427,8 @@ class Engine:
             return await self._repost(item, cancel)
         if file_changed and not self.replaces_images and len(item.verdict.changed) == 1:
             raise _LeftAlone(self.repost_note())
-        outcome = await self._update(item, cancel)
+        # Where the image cannot be replaced, only the text is sent (said once, below).
+        outcome = await self._update(item, cancel, replace_image=self.replaces_images)
         replaced = file_changed and self.replaces_images and not outcome.kept_image
         self._changed_done[item.file_id] = "update" if replaced else "metadata"
         if file_changed and not self.replaces_images:
@@ -466,8 +467,12 @@ class Engine:
         self.summary.reposted += 1
         return outcome
 
-    async def _update(self, item: PlanItem, cancel: asyncio.Event) -> Outcome:
+    async def _update(
+        self, item: PlanItem, cancel: asyncio.Event, replace_image: bool = True
+    ) -> Outcome:
+        """`replace_image=False`: the text only, whatever the verdict says."""
         photo = item.photo
+        replace = item.verdict.replace_image and replace_image
         ref = self._ref_of(photo, photo.record)
         clears = self.writeback.change_flags(photo)
         previous = item.previous
@@ -476,9 +481,7 @@ class Engine:
             self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
             try:
                 outcome = await self._retrying(
-                    lambda: self.platform.update(
-                        ref, item.rendered.post, item.verdict.replace_image, previous
-                    )
+                    lambda: self.platform.update(ref, item.rendered.post, replace, previous)
                 )
             except PermanentError as error:
                 self.journal.failed(intent, error.error_name)
@@ -489,7 +492,7 @@ class Engine:
             self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
-        replaced = item.verdict.replace_image and self.replaces_images and not outcome.kept_image
+        replaced = replace and self.replaces_images and not outcome.kept_image
         published = published_now(item)
         if not replaced and previous is not None and previous.fingerprint:
             # The image published is still the old one: only the text changed.

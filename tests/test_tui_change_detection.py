@@ -67,6 +67,10 @@ async def test_a_changed_file_is_reposted_only_after_the_confirmation(
         assert "What changed (was / will be)" in shown
         assert "Evening fog" in shown  # the caption as it will be
 
+        # detect_changes = "show": sync all leaves it alone until it is chosen.
+        await pilot.press("s")
+        assert not isinstance(app.screen, ConfirmRepostScreen)
+        assert "Nothing to do on pixelfed." in log_text(pixelfed)
         # Selected, a changed photo runs whatever the setting; a changed file asks first.
         await pilot.press("space", "s")
         modal = app.screen
