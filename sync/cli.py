@@ -107,8 +107,8 @@ def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
         "--repost-changed-files",
         dest=f"{prefix}repost_changed_files",
         action="store_true",
-        help="delete and add again changed photos whose image the platform cannot replace "
-        "(pixelfed): their likes and comments go (with --headless)",
+        help="delete and add again changed photos whose image the platform cannot replace: "
+        "their likes and comments go (with --headless)",
     )
 
 

@@ -1,8 +1,8 @@
 """What was last published of a photo on a platform, and how a new rendering differs.
 
 A platform's post names its own fields (`published_fields()`: field name -> the text as
-published, e.g. flickr `title`, `tags`, `albums`; pixelfed `caption`, `alt text`) and the
-sets it manages as ours (`owned()`: tags, albums, groups we set). The core never lists a
+published, e.g. `title`, `tags`, `albums`, or `caption`, `alt text`) and the sets it
+manages as ours (`owned()`: tags, albums, groups we set). The core never lists a
 platform's fields: it stores a digest of each, the text (so a diff can say "was"), the
 file's fingerprint and what we own, and compares a new rendering field by field.
 """

@@ -30,6 +30,7 @@ PAST = {
     "update": "updated",
     "metadata": "updated metadata of",
     "delete": "deleted",
+    "repost": "reposted (new post)",
 }
 
 

@@ -42,12 +42,14 @@ DONE_STATES = {
     "update": "updated",
     "metadata": "metadata updated",
     "delete": "deleted",
+    "repost": "reposted",
 }
 SCAN_STAGES = {"reading": "Reading IMatch", "planning": "Planning"}
 RUN_VERBS = {
     "add": "Adding",
     "update": "Updating",
     "metadata": "Updating metadata of",
+    "changed": "Updating changed",
     "delete": "Deleting",
     "errors": "Listing errors of",
     "sync": "Syncing",
