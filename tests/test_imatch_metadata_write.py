@@ -53,3 +53,16 @@ async def test_a_bad_metadata_write_is_refused_and_changes_nothing(
         with pytest.raises(IMatchError):
             await write(imatch, file.id, *operations)
     assert file.tags == before
+
+
+def test_the_sandbox_edit_command_changes_a_photo(
+    imatch_url: str, imatch_sim: IMatchSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sandbox.edit_photo import main
+
+    file = next(iter(imatch_sim.db.files.values()))
+    argv = [str(file.id), "--imatch", imatch_url, "--title", "Dusk", "--add-keyword", "a|b"]
+    assert main(argv) == 0
+    assert file.tags["title"] == "Dusk"
+    assert "a|b" in file.tags["hierarchicalkeywords"]
+    assert "2 change(s)" in capsys.readouterr().out
