@@ -359,7 +359,8 @@ class Engine:
             outcome = await self._upload(intent, post, resume, photo)
         await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
-        self.store.remember_published(self.name, photo.id, published_now(item))
+        published = published_now(item, unsettled=outcome.unsettled)
+        self.store.remember_published(self.name, photo.id, published)
         self.summary.added += 1
         return outcome
 
@@ -493,7 +494,7 @@ class Engine:
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
         replaced = replace and self.replaces_images and not outcome.kept_image
-        published = published_now(item)
+        published = published_now(item, unsettled=outcome.unsettled)
         if not replaced and previous is not None and previous.fingerprint:
             # The image published is still the old one: only the text changed.
             published = dataclasses.replace(

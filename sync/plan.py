@@ -263,11 +263,22 @@ def is_posted(item: PlanItem) -> bool:
     return not (set(item.verdict.errors) & RECORD_ERRORS)
 
 
-def published_now(item: PlanItem, source: str = "run") -> Published:
-    """What publishing the item's post and file leaves on the platform."""
+def published_now(item: PlanItem, source: str = "run", unsettled: Iterable[str] = ()) -> Published:
+    """What publishing the item's post and file leaves on the platform; `unsettled`
+    fields the platform refused keep what was published before (or nothing)."""
     photo = item.photo
     image = image_digest(photo.file.path) if photo.fingerprint else ""
-    return snapshot(item.rendered.post, photo.fingerprint, source, image)
+    published = snapshot(item.rendered.post, photo.fingerprint, source, image)
+    refused = set(unsettled)
+    if not refused:
+        return published
+    before = item.previous
+    digests = dict(published.digests)
+    shown = dict(published.shown)
+    for name in refused & set(digests):
+        digests[name] = before.digests.get(name, "") if before else ""
+        shown[name] = before.shown.get(name, "") if before else ""
+    return replace(published, digests=digests, shown=shown)
 
 
 def field_changes(item: PlanItem) -> list[tuple[str, str, str]]:

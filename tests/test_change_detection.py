@@ -187,6 +187,20 @@ def test_metadata_imatch_writes_into_the_file_is_not_a_new_file(world: SandboxWo
         assert changed  # the title (flickr) or the caption (pixelfed)
 
 
+def test_an_album_flickr_refused_stays_changed_until_it_is_added(world: SandboxWorld) -> None:
+    file_id = first_photo(world)
+    album = world.imatch.db.ensure_category("Socials|flickr|albums|Gone on flickr")
+    album.description = "72157600000000999"  # an album that is not on flickr (any more)
+    world.imatch.db.assign(album.path, [file_id])
+    code, run = sync_once(platforms=["flickr"])
+    assert code == 0
+    assert any("72157600000000999" in w for w in run["platforms"]["flickr"]["warnings"])
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    entry = photo_entry(dry, "flickr", file_id)
+    assert entry["action"] == "changed"
+    assert list(entry["changed"]) == ["albums"]
+
+
 def test_a_bad_detect_changes_value_is_a_config_error_naming_the_key(
     world: SandboxWorld, tmp_path: Path
 ) -> None:

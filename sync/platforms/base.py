@@ -145,6 +145,9 @@ class Outcome:
     """Group adds the platform deferred (throttled) or queued (moderated pools)."""
     kept_image: bool = False
     """An image replace was asked for and the platform kept the published image."""
+    unsettled: tuple[str, ...] = ()
+    """Published fields (sync/published.py) the platform refused part of: not recorded
+    as published, so they show as changed until they are."""
 
 
 Checkpoint = Callable[[Mapping[str, str]], Awaitable[None]]

@@ -242,9 +242,24 @@ class _Operation:
     warnings: list[str] = field(default_factory=list)
     pending: list[PendingMembership] = field(default_factory=list)
     kept_image: bool = False
+    unsettled: set[str] = field(default_factory=set)
+    """Published fields flickr refused part of (`date`, `albums`, `groups`)."""
 
     def outcome(self, ref: RemoteRef) -> Outcome:
-        return Outcome(ref, tuple(self.warnings), self.calls, tuple(self.pending), self.kept_image)
+        return Outcome(
+            ref,
+            tuple(self.warnings),
+            self.calls,
+            tuple(self.pending),
+            self.kept_image,
+            tuple(sorted(self.unsettled)),
+        )
+
+    def refused(self, field_name: str, warning: str) -> None:
+        """A part of the post flickr did not take: a warning, and the field is not
+        recorded as published (so it shows as changed until it is)."""
+        self.unsettled.add(field_name)
+        self.warnings.append(warning)
 
 
 def upload_error(error: FlickrCodeError) -> PermanentError:
@@ -414,17 +429,17 @@ class FlickrPlatform(Platform[FlickrPost]):
             try:
                 await self._set_dates(op, photo_id, post)
             except PermanentError as error:
-                op.warnings.append(f"date taken not set: {error}")
+                op.refused("date", f"date taken not set: {error}")
         for album in post.albums:
             try:
                 await self._add_to_album(op, photo_id, album)
             except PermanentError as error:
-                op.warnings.append(f"album {album}: not added: {error}")
+                op.refused("albums", f"album {album}: not added: {error}")
         for group in post.groups:
             try:
                 await self._add_to_group(op, photo_id, group)
             except PermanentError as error:
-                op.warnings.append(f"group {group}: not added: {error}")
+                op.refused("groups", f"group {group}: not added: {error}")
 
     async def _set_dates(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
         assert post.date_taken is not None
@@ -446,7 +461,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             if error.code == 3:  # already in set
                 return
             reason = {1: "album not found"}.get(error.code, error.message)
-            op.warnings.append(f"album {album}: {reason} (error {error.code})")
+            op.refused("albums", f"album {album}: {reason} (error {error.code})")
 
     async def _add_to_group(self, op: _Operation, photo_id: str, group: str) -> None:
         """One group add, with flickr's answers sorted (DESIGN section 4): in the pool
@@ -478,7 +493,7 @@ class FlickrPlatform(Platform[FlickrPost]):
                 10: "the group's pool is full",
                 11: "the group's pool is disabled",
             }.get(error.code, error.message)
-            op.warnings.append(f"group {group}: {reason} (error {error.code})")
+            op.refused("groups", f"group {group}: {reason} (error {error.code})")
 
     async def _throttle_reason(self, op: _Operation, group: str) -> str:
         """What the group's throttle allows, from flickr.groups.getInfo (best effort)."""
@@ -498,7 +513,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 if error.code == 1:
                     raise PermanentError(PHOTO_NOT_FOUND) from None
-                op.warnings.append(f"group {group}: not added: {error.message}")
+                op.refused("groups", f"group {group}: not added: {error.message}")
         return op.outcome(ref)
 
     async def _exists(self, op: _Operation, photo_id: str) -> bool:
@@ -675,7 +690,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             if error.error_name == PHOTO_NOT_FOUND:
                 raise
             # A date flickr refuses (e.g. in the future) must not block the rest.
-            op.warnings.append(f"date taken not set: {error.detail or error}")
+            op.refused("date", f"date taken not set: {error.detail or error}")
 
     async def _set_perms(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
         await self._set(
@@ -731,7 +746,7 @@ class FlickrPlatform(Platform[FlickrPost]):
                 if error.error_name == PHOTO_NOT_FOUND:
                     raise
                 # A date flickr refuses (e.g. in the future) must not block the rest.
-                op.warnings.append(f"date taken not set: {error.detail or error}")
+                op.refused("date", f"date taken not set: {error.detail or error}")
         tags = as_list(info.get("tags", {}).get("tag"))
         ours = [str(t.get("raw", "")) for t in tags if is_our_machine_tag(content(t))]
         theirs = [str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))]
@@ -796,7 +811,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 # 1 set gone, 2 photo gone, 3 not in set: nothing left to remove.
                 if error.code not in (1, 2, 3):
-                    op.warnings.append(f"album {album}: not removed: {error.message}")
+                    op.refused("albums", f"album {album}: not removed: {error.message}")
         for album in wanted:
             if album not in have:
                 await self._add_to_album(op, photo_id, album)
@@ -820,7 +835,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 # 1 group gone, 2 not in pool: nothing left to remove.
                 if error.code not in (1, 2):
-                    op.warnings.append(f"group {group}: not removed: {error.message}")
+                    op.refused("groups", f"group {group}: not removed: {error.message}")
         for group in wanted:
             if group not in have:
                 await self._add_to_group(op, photo_id, group)
