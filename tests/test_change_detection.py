@@ -201,6 +201,37 @@ def test_an_album_flickr_refused_stays_changed_until_it_is_added(world: SandboxW
     assert list(entry["changed"]) == ["albums"]
 
 
+def test_a_changed_file_on_flickr_is_replaced_with_publish(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    assert sync_once(platforms=["flickr"])[0] == 0
+    file_id = first_photo(world)
+    photo_id = records(world, "flickr")[file_id][0]["photo_id"]
+    path = Path(world.imatch.db.files[file_id].file_name)
+    Image.new("RGB", (48, 32), (200, 200, 30)).save(path, "JPEG")
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    assert list(photo_entry(dry, "flickr", file_id)["changed"]) == ["file"]
+
+    configure(world, tmp_path / "home", flickr="publish")
+    code, run = sync_once(platforms=["flickr"])
+    assert code == 0
+    assert world.flickr.log.count("/services/replace/") == 1
+    assert run["platforms"]["flickr"]["updated"] == 1
+    assert records(world, "flickr")[file_id][0]["photo_id"] == photo_id  # the same photo
+    _, after = sync_once(dry_run=True, platforms=["flickr"])
+    assert photo_entry(after, "flickr", file_id)["action"] == "unchanged"
+
+
+def test_detect_changes_off_looks_for_nothing(world: SandboxWorld, tmp_path: Path) -> None:
+    assert sync_once(platforms=["flickr"])[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    configure(world, tmp_path / "home", flickr="off")
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    assert photo_entry(dry, "flickr", file_id)["action"] == "unchanged"
+    assert dry["platforms"]["flickr"]["plan"]["changed"] == 0
+
+
 def test_a_bad_detect_changes_value_is_a_config_error_naming_the_key(
     world: SandboxWorld, tmp_path: Path
 ) -> None:

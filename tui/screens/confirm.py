@@ -115,11 +115,14 @@ class ConfirmRepostScreen(ModalScreen[bool]):
         photos = f"{count} photo{'s' if count != 1 else ''}"
         with Vertical(id="confirm-dialog"):
             yield Label(f"Repost {photos} on {self.platform}?", id="confirm-title")
+            one = count == 1
             yield Static(
-                f"Their files changed, and {self.platform} cannot replace a published "
-                "image. Reposting deletes each old post, with its likes and comments, and "
-                "posts the photo again as a new post. No keeps the old posts and images "
-                "(their text is still updated).",
+                f"{'Its file' if one else 'Their files'} changed, and {self.platform} cannot "
+                "replace a published image. Reposting deletes "
+                f"{'the old post' if one else 'each old post'}, with its likes and comments, "
+                f"and posts the photo again as a new post. No keeps the old "
+                f"{'post and image' if one else 'posts and images'} (the text is still "
+                "updated).",
                 id="confirm-explain",
             )
             with VerticalScroll(id="confirm-list"):
