@@ -128,6 +128,7 @@ class Reporter:
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
+                "baseline_missing": plan.baseline_missing,
                 "photos": [
                     {
                         "id": item.file_id,

@@ -359,13 +359,22 @@ class MainScreen(Screen[None]):
 
     @work(group="baseline", exit_on_error=False)
     async def record_baseline(self, name: str) -> None:
+        view = self.view_of(name)
         try:
             count = await self.backend.baseline(name)
+        except Exception as error:  # nothing was recorded: said on the tab
+            problem = f"Baseline not recorded: {_problem_text(error)}"
+            if view is not None:
+                view.run_panel.log_line(problem, "bold red")
+            self.notify(problem, title=name, severity="error")
+            self.busy.discard(name)
+            self.refresh_bindings()
+            return
+        try:
             state = await self.backend.rescan(name)
         except Exception as error:  # shown on the tab
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return
-        view = self.view_of(name)
         if view is not None:
             view.run_panel.log_line(
                 f"Baseline recorded for {count_of(count, 'posted photo')} (nothing was sent "
