@@ -143,8 +143,12 @@ class FakeSession:
         items: Iterable[PlanItem] | None = None,
         emit: Listener | None = None,
         cancel: asyncio.Event | None = None,
+        repost: bool = False,
     ) -> RunSummary:
         raise UIOnly(f"a UI-only test ran {name}: use the `world` fixture")
+
+    async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
+        raise UIOnly(f"a UI-only test recorded a baseline of {name}: use the `world` fixture")
 
     def lock_holder(self) -> str:
         return ""

@@ -21,7 +21,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.baseline import run_baseline
 from sync.journal import Journal
 from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
-from tests.test_file_identity import with_metadata
+from tests.unit.test_file_identity import with_metadata
 
 
 def configure(world: SandboxWorld, home: Path, **detect: str) -> None:

@@ -10,8 +10,8 @@ from PIL import Image
 
 from sandbox.world import SandboxWorld
 from sync.journal import Journal
+from tests.e2e.test_change_detection import first_photo, photo_entry, world
 from tests.sync_checks import records, remote_posts, sync_once
-from tests.test_change_detection import first_photo, photo_entry, world
 
 __all__ = ["world"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_cli_mistakes import closed_port_url, environment, one_line, run
+from tests.e2e.test_cli_mistakes import closed_port_url, environment, one_line, run
 
 
 def test_baseline_takes_only_platform(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 from sandbox.flickr_state import build_tags
 from sync.platforms.flickr import marker_tag
 from sync.published import snapshot
-from tests.test_flickr_platform import MARKER, World, flickr_server, world
+from tests.platforms.test_flickr_platform import MARKER, World, flickr_server, world
 
 __all__ = ["flickr_server", "world"]  # the fixtures, shared with the adapter's own tests
 

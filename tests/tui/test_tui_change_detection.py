@@ -13,9 +13,18 @@ from textual.widgets import Static
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.rules import Action
+from tests.e2e.test_change_detection import configure, edit_metadata
 from tests.sync_checks import records, remote_posts, sync_once
-from tests.test_change_detection import configure, edit_metadata
-from tests.test_tui_app import SIZE, log_text, make_app, plan_of, ready, settle, static_text, view
+from tests.tui.test_tui_app import (
+    SIZE,
+    log_text,
+    make_app,
+    plan_of,
+    ready,
+    settle,
+    static_text,
+    view,
+)
 from tui.screens.confirm import ConfirmRepostScreen
 
 
