@@ -70,6 +70,23 @@ class PlanItem:
     def file_id(self) -> int:
         return self.photo.id
 
+    # What the photo table shows, named as on a `PlanRow` (sync/plan_snapshot.py).
+    @property
+    def name(self) -> str:
+        return self.photo.name
+
+    @property
+    def title(self) -> str:
+        return self.photo.title
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.verdict.errors
+
+    @property
+    def size(self) -> int:
+        return self.photo.file.size
+
 
 @dataclass
 class Plan:

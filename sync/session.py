@@ -14,7 +14,9 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_a
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, read_plan
+from sync.plan_snapshot import PlanSnapshot
 from sync.platforms.base import (
     Account,
     Limits,
@@ -208,12 +211,30 @@ class SyncSession:
             except RunInProgress as busy:
                 state.locked = str(busy)  # the run will reconcile once the lock is free
         self._hold_back(name, state.plan)
+        self._keep_snapshot(state.plan)
         return state
 
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         state = self.platforms[name]
         state.plan = await self._plan(name, state, progress=progress)
+        self._keep_snapshot(state.plan)
         return state
+
+    def snapshot(self, name: str) -> PlanSnapshot | None:
+        """The platform's last plan as its table showed it (None when there is none): shown
+        at start while the plan is made again; never acted on."""
+        if self.journal is None:
+            return None
+        try:
+            return self.journal.snapshots.load(name)
+        except sqlite3.Error:  # only a head start: without it the plan comes a little later
+            return None
+
+    def _keep_snapshot(self, plan: Plan) -> None:
+        if self.journal is None or self.dry_run or not plan.publication.exists:
+            return
+        with suppress(sqlite3.Error):  # the next start is slower, nothing else
+            self.journal.snapshots.save(plan)
 
     async def _reconcile(self, state: PlatformState, plan: Plan) -> None:
         engine = self._engine(state, plan)

@@ -60,6 +60,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE intents ADD COLUMN clears TEXT NOT NULL DEFAULT '[]'",
         "CREATE INDEX IF NOT EXISTS intents_of_file ON intents (platform, file_id, state)",
     ),
+    # 4: the last plan's table rows per platform (sync/plan_snapshot.py), shown at start.
+    (
+        """CREATE TABLE plan_snapshots (
+            platform TEXT PRIMARY KEY,
+            taken REAL NOT NULL,
+            rows BLOB NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,6 +41,7 @@ from tui.messages import (
     ScanProgressed,
     SessionFailed,
     SessionOpened,
+    SnapshotsLoaded,
 )
 from tui.screens.confirm import ConfirmDeleteScreen
 from tui.screens.connection import ConnectionScreen, Problem
@@ -99,6 +100,9 @@ class MainScreen(Screen[None]):
         self._checking_lock = False
         self.detail_opened_by_enter = False
         """The detail pane was hidden (narrow terminal) and enter showed it: escape hides it."""
+        self.waiting_runs: dict[str, str] = {}
+        """Run keys pressed while a platform showed its last plan: they act on the plan
+        made now, once it is in (platform -> run kind)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -157,6 +161,12 @@ class MainScreen(Screen[None]):
         names = session.settings.enabled_platforms
         warnings = tuple(session.warnings)
         self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
+        try:
+            snapshots = await self.backend.snapshots(names)
+        except Exception:  # only a head start: the plans below come all the same
+            snapshots = {}
+        if snapshots:
+            self.post_message(SnapshotsLoaded(snapshots))
         # One after the other: the first tab becomes usable sooner than if both platforms
         # shared the session thread's time, and each platform reads from IMatch only the
         # files the ones before it did not.
@@ -229,7 +239,19 @@ class MainScreen(Screen[None]):
                 view.table.focus()
         self._first_scan_done(state.name)
         self.refresh_bindings()
+        waiting = self.waiting_runs.pop(state.name, None)
+        if waiting is not None and view is not None:
+            self.request_run(waiting, view)
         self._maybe_quit()
+
+    @on(SnapshotsLoaded)
+    def _snapshots_loaded(self, message: SnapshotsLoaded) -> None:
+        for name, snapshot in message.snapshots.items():
+            view = self.view_of(name)
+            if view is not None:
+                view.show_snapshot(snapshot, visible=view is self.current)
+                if view is self.current:
+                    view.table.focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
@@ -250,6 +272,8 @@ class MainScreen(Screen[None]):
         if view is not None:
             view.scan_failed()
             view.run_panel.log_line(f"Reading IMatch failed: {message.problem}", "bold red")
+            if self.waiting_runs.pop(message.platform, None) is not None:
+                view.run_panel.log_line("Nothing was run: the plan could not be made", "bold red")
         self.notify(message.problem, title=f"{message.platform}: scan failed", severity="error")
         self._first_scan_done(message.platform)
         self._maybe_quit()
@@ -321,7 +345,7 @@ class MainScreen(Screen[None]):
 
     def _usable(self, quiet: bool = False) -> PlatformView | None:
         view = self.current
-        if view is None or view.state is None:
+        if view is None or (view.state is None and view.snapshot is None):
             if not quiet:
                 self.notify("Still reading IMatch…", title="Please wait")
             return None
@@ -507,11 +531,14 @@ class MainScreen(Screen[None]):
 
     # --- runs ------------------------------------------------------------------------
 
-    def request_run(self, kind: str) -> None:
-        view = self._usable()
+    def request_run(self, kind: str, view: PlatformView | None = None) -> None:
+        view = view or self._usable()
         if view is None:
             return
         name = view.platform
+        if view.state is None:
+            self._wait_for_plan(view, kind)
+            return
         if self.locked_by:
             self.notify(f"{self.locked_by}: try again when it has ended.", title=name)
             return
@@ -548,6 +575,17 @@ class MainScreen(Screen[None]):
                 view.run_panel.status("Delete cancelled: nothing was deleted.")
 
         self.app.push_screen(ConfirmDeleteScreen(name, deletes), confirmed)
+
+    def _wait_for_plan(self, view: PlatformView, kind: str) -> None:
+        """A run key while the tab shows its last plan: it acts on the plan made now."""
+        name = view.platform
+        self.waiting_runs[name] = kind
+        sentence = (
+            f"Waiting for the refreshed plan: {kind} runs on it as soon as IMatch is read "
+            "(the rows shown are from the last plan)"
+        )
+        view.run_panel.log_line(sentence, "yellow")
+        self.notify(sentence, title=name)
 
     def start_run(self, view: PlatformView, kind: str, items: list[PlanItem]) -> None:
         name = view.platform

@@ -7,6 +7,7 @@ what to run; this view only says which photos an action applies to.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -29,11 +30,12 @@ from sync.events import (
 )
 from sync.plain_words import plain
 from sync.plan import PlanItem
+from sync.plan_snapshot import PlanRow, PlanSnapshot
 from sync.rules import Action
 from sync.session import PlatformState
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
-from tui.widgets.photo_table import PhotoTable, action_cell
+from tui.widgets.photo_table import PhotoTable, TableRow, action_cell
 from tui.widgets.run_panel import Clock, RunPanel
 from tui.wording import count_of
 
@@ -93,6 +95,32 @@ def summary_sentence(summary: RunSummary) -> str:
     return f"Done: {outcome}."
 
 
+def as_of(taken: float, now: float | None = None) -> str:
+    """`14:02` today, `27 Nov 14:02` on another day (local time)."""
+    moment = time.localtime(taken)
+    today = time.localtime(time.time() if now is None else now)
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%d %b %H:%M", moment).lstrip("0")
+
+
+def snapshot_detail(row: PlanRow, snapshot: PlanSnapshot | None) -> str:
+    """What the detail pane says of a row from the last plan while the plan is made."""
+    when = f"as of {as_of(snapshot.taken)}" if snapshot is not None else "from the last plan"
+    lines = [
+        row.name,
+        f"Title: {row.title or '(no title)'}",
+        f"Action {when}: {row.action.value}",
+    ]
+    if row.errors:
+        lines.append(f"Errors: {', '.join(row.errors)}")
+    if row.note:
+        lines.append(row.note)
+    lines.append("")
+    lines.append("Reading IMatch: the post and its details are shown once the plan is refreshed.")
+    return "\n".join(lines)
+
+
 class PlatformView(Vertical):
     """The content of one platform's tab."""
 
@@ -105,8 +133,11 @@ class PlatformView(Vertical):
         self.platform = platform
         self.clock = clock
         self.state: PlatformState | None = None
-        self.items: list[PlanItem] = []
-        self.by_id: dict[int, PlanItem] = {}
+        self.snapshot: PlanSnapshot | None = None
+        """The last plan, shown until the plan made now is in (`state`); never acted on."""
+        self.items: list[TableRow] = []
+        """The plan's items, or the snapshot's rows while the plan is made."""
+        self.by_id: dict[int, TableRow] = {}
         self.selected: set[int] = set()
         self.row_states: dict[int, str] = {}
         self.filter_name = "all"
@@ -179,13 +210,17 @@ class PlatformView(Vertical):
         A view on a tab not shown fills its table when its tab is chosen (`catch_up`):
         filling 50,000 rows takes a second the user should not feel on the other tab."""
         self.state = state
+        over_snapshot = self.snapshot is not None and not self.table_stale
+        self.snapshot = None
         plan = state.plan
         self.items = list(plan.items) if plan else []
         self.by_id = {item.file_id: item for item in self.items}
         self.selected &= self.by_id.keys()
         self.filter_bar.set_counts(plan.counts() if plan else {})
         self.show_info(state)
-        if visible:
+        if visible and over_snapshot and self._update_in_place():
+            pass
+        elif visible:
             self.rebuild()
         else:
             self.table_stale = True
@@ -196,6 +231,37 @@ class PlatformView(Vertical):
             self.run_panel.end("Nothing running.")
         if not rescanned:
             self.log_scan(state)
+
+    def show_snapshot(self, snapshot: PlanSnapshot, visible: bool = True) -> None:
+        """The last plan's rows, marked with their time, while the plan is made again."""
+        if self.state is not None:
+            return  # the plan made now is already shown
+        self.snapshot = snapshot
+        self.items = list(snapshot.rows)
+        self.by_id = {row.file_id: row for row in self.items}
+        self.filter_bar.set_counts(snapshot.counts())
+        info = self.query_one("#platform-info", Static)
+        info.update(
+            Text.assemble(
+                ("◌ ", "yellow"),
+                f"{self.platform}: as of {as_of(snapshot.taken)}, ",
+                ("refreshing…", "bold yellow"),
+                f" — {count_of(len(self.items), 'photo')} in IMatch's Socials|{self.platform}",
+            )
+        )
+        if visible:
+            self.rebuild()
+        else:
+            self.table_stale = True
+        self.query_one("#panes").loading = False
+
+    def _update_in_place(self) -> bool:
+        """The refreshed plan over its snapshot: only rows that changed are redrawn."""
+        if not self.table.update_in_place(self.visible_items(), self.selected, self.row_states):
+            return False
+        self.show_selection_count()
+        self.show_detail()
+        return True
 
     def show_info(self, state: PlatformState) -> None:
         info = self.query_one("#platform-info", Static)
@@ -245,15 +311,13 @@ class PlatformView(Vertical):
 
     # --- what is shown ---------------------------------------------------------------
 
-    def visible_items(self) -> list[PlanItem]:
+    def visible_items(self) -> list[TableRow]:
         action = FILTER_ACTIONS[self.filter_name]
         items = self.items if action is None else [i for i in self.items if i.action is action]
         if self.text_query:
             needle = self.text_query.casefold()
             items = [
-                i
-                for i in items
-                if needle in i.photo.name.casefold() or needle in i.photo.title.casefold()
+                i for i in items if needle in i.name.casefold() or needle in i.title.casefold()
             ]
         return items
 
@@ -280,9 +344,13 @@ class PlatformView(Vertical):
         if file_id is None:
             pane.show(None, "No photos in this filter. Press 1 to show all photos.")
         else:
+            item = self.by_id.get(file_id)
+            if isinstance(item, PlanRow):
+                pane.show(None, snapshot_detail(item, self.snapshot))
+                return
             limits = self.state.limits if self.state is not None else None
             failure = self.failures.get(file_id, "")
-            pane.show(self.by_id.get(file_id), limits=limits, failure=failure)
+            pane.show(item, limits=limits, failure=failure)
 
     def set_filter(self, name: str) -> None:
         self.filter_name = name
@@ -308,7 +376,7 @@ class PlatformView(Vertical):
 
     def _refit_columns(self) -> None:
         self._refit = None
-        if self.state is None:
+        if self.state is None and self.snapshot is None:
             self.table.fill([], set(), {})
         elif not self.table_stale:
             self.rebuild()
@@ -375,9 +443,12 @@ class PlatformView(Vertical):
     # --- what an action applies to ---------------------------------------------------
 
     def choose(self, actions: set[Action] | None) -> Chosen:
-        """The selected photos in `actions` (None: everything to do), else the bucket."""
+        """The selected photos in `actions` (None: everything to do), else the bucket;
+        always from the plan made now, never from a snapshot."""
         wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
-        bucket = [item for item in self.items if item.action in wanted]
+        plan = self.state.plan if self.state is not None else None
+        items = plan.items if plan is not None else []
+        bucket = [item for item in items if item.action in wanted]
         if not self.selected:
             return Chosen(bucket, from_selection=False)
         chosen = [item for item in bucket if item.file_id in self.selected]
@@ -432,7 +503,8 @@ class PlatformView(Vertical):
             self._queued.discard(event.file_id)
             item = self.by_id.get(event.file_id)
             state = DONE_STATES.get(event.action, event.action)
-            if event.action == "delete" and item is not None and not item.photo.on_platform:
+            on_platform = isinstance(item, PlanItem) and item.photo.on_platform
+            if event.action == "delete" and item is not None and not on_platform:
                 state = "flags cleared"
             self._set_state(event.file_id, state)
             url = f" {event.url}" if event.url else ""
