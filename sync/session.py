@@ -40,6 +40,7 @@ from sync.platforms.base import (
     Platform,
     PlatformError,
     RateLimiter,
+    pace_words,
 )
 from sync.reconcile import Reconciliation
 from sync.retry import RetryPolicy, retrying
@@ -72,6 +73,8 @@ class PlatformState:
     """What finishing an interrupted run did, not yet reported in a run's summary."""
     locked: str = ""
     """Why interrupted work was not finished while preparing (another run in progress)."""
+    pace: str = ""
+    """The limits a run keeps to, in words (photos at a time, calls, the platform's own)."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -186,6 +189,8 @@ class SyncSession:
                 name, self.settings, self.credentials, self.store, state.limiter
             )
             platform = state.platform
+            own = self.settings.platform(name)
+            state.pace = pace_words(own.concurrency, own.rate_per_hour, platform.own_limits)
             # A 502 at login must not stop the platform for the whole run.
             state.account = await retrying(self.retry, platform.connect)
             state.limits = await retrying(self.retry, platform.limits)

@@ -235,6 +235,7 @@ class FlickrPlatform(Platform[FlickrPost]):
 
     name = "flickr"
     record_keys = ("photo_id",)
+    own_limits = ("flickr allows 3,600 calls an hour per API key",)
 
     def __init__(
         self,

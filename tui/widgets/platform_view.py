@@ -480,6 +480,8 @@ class PlatformView(Vertical):
         )
         self.run_panel.begin(description, len(items))
         self.run_panel.log_line(description)
+        if self.state is not None and self.state.pace:
+            self.run_panel.log_line(f"Limits in use: {self.state.pace}", "dim")
 
     def _set_state(self, file_id: int, state: str) -> None:
         self.row_states[file_id] = state
