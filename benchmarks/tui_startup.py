@@ -50,7 +50,7 @@ async def measure(home: Path) -> dict[str, float]:
 
         def table_filled() -> bool:
             view = screen.view_of("flickr")
-            return view is not None and view.table.row_count > 0
+            return view is not None and view.is_mounted and view.table.row_count > 0
 
         await until(table_filled)
         figures["seconds to interactive table"] = time.perf_counter() - STARTED
@@ -140,7 +140,10 @@ def one_start(home: Path | None, bare_rows: int = 0) -> dict[str, float]:
     """One start in a new process: the app against `home`, or the bare table."""
     command = [sys.executable, "-m", "benchmarks.tui_startup"]
     command += ["--bare", str(bare_rows)] if home is None else ["--one-start", str(home)]
-    child = subprocess.run(command, capture_output=True, text=True, check=True)
+    child = subprocess.run(command, capture_output=True, text=True)
+    if child.returncode:
+        Path("benchmarks/.work/failed-start.txt").write_text(child.stderr)
+        raise SystemExit(f"a start failed:\n{child.stderr[-3000:]}")
     figures: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
     return figures
 

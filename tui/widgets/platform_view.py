@@ -150,6 +150,7 @@ class PlatformView(Vertical):
         self.scan_progress_shown = False
         self.table_stale = False
         self._refit: Timer | None = None
+        self._early_snapshot: tuple[PlanSnapshot, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="platform-info")
@@ -165,6 +166,9 @@ class PlatformView(Vertical):
         # Only the table and detail wait behind a spinner: the run panel below shows how
         # the scan advances.
         self.query_one("#panes").loading = True
+        if self._early_snapshot is not None and self.state is None:
+            self._apply_snapshot(*self._early_snapshot)
+        self._early_snapshot = None
 
     # --- parts -----------------------------------------------------------------------
 
@@ -236,6 +240,12 @@ class PlatformView(Vertical):
         """The last plan's rows, marked with their time, while the plan is made again."""
         if self.state is not None:
             return  # the plan made now is already shown
+        if not self.is_mounted:  # the tab was added a moment ago: shown once it is mounted
+            self._early_snapshot = (snapshot, visible)
+            return
+        self._apply_snapshot(snapshot, visible)
+
+    def _apply_snapshot(self, snapshot: PlanSnapshot, visible: bool) -> None:
         self.snapshot = snapshot
         self.items = list(snapshot.rows)
         self.by_id = {row.file_id: row for row in self.items}
