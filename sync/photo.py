@@ -52,7 +52,7 @@ class Layout(StrEnum):
     """A master in Socials: its single version in an allowed format is uploaded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Photo:
     id: int
     """The file in Socials (or a flag category): flags and new records belong to it."""

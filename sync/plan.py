@@ -56,7 +56,7 @@ def text_only_note(platform: str) -> str:
     return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanItem:
     photo: Photo
     verdict: Verdict

@@ -72,7 +72,7 @@ RECORD_MISMATCH = "record does not match the post"
 # --- values -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     """The file that is uploaded."""
 

@@ -97,7 +97,7 @@ _MARKER = re.compile(r"^[a-z0-9]+$")
 _PHOTO_URL = re.compile(r"^(?:https?://)?(?:[a-z0-9-]+\.)*flickr\.com/photos/([^/?#\s]+)/", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlickrPost:
     """Exactly what is sent to flickr for one photo (rendering builds it)."""
 

@@ -104,7 +104,7 @@ class PixelfedConfigError(ValueError):
     """A setting that cannot work (e.g. an http:// address of a remote server)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PixelfedPost:
     """One rendered pixelfed post: exactly what is sent."""
 
