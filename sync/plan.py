@@ -203,14 +203,18 @@ async def read_plan(
     refused: Mapping[int, tuple[str, str]] | None = None,
     reuse: Publication | None = None,
     progress: ScanProgress | None = None,
+    on_read: Callable[[Publication], None] | None = None,
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it (`reuse`: another
-    platform's publication from the same scan, see `read_publication`)."""
+    platform's publication from the same scan, see `read_publication`; `on_read` hears
+    the publication before it is planned)."""
     root = f"{settings.categories.root}|{platform}"
     reading = None if progress is None else functools.partial(progress, "reading")
     publication = await read_publication(
         client, root, platform, settings.categories.layout, reuse=reuse, progress=reading
     )
+    if on_read is not None:
+        on_read(publication)
     return make_plan(platform, publication, settings, credentials, limits, refused, progress)
 
 

@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sync.photo import visible
 from sync.rules import Action
 
 if TYPE_CHECKING:
+    from imatch.library import Publication
     from sync.plan import Plan
 
 FORMAT = 1
@@ -31,7 +33,8 @@ class PlanRow:
     """One photo as the table shows it (the same attributes as a `PlanItem`)."""
 
     file_id: int
-    action: Action
+    action: Action | None
+    """None: not planned yet (a row read from IMatch a moment before its plan)."""
     name: str
     title: str
     errors: tuple[str, ...]
@@ -45,11 +48,14 @@ class PlanSnapshot:
     taken: float
     """Epoch seconds when the plan was made."""
     rows: list[PlanRow]
+    provisional: bool = False
+    """The rows were read from IMatch now and are being planned (no actions yet)."""
 
     def counts(self) -> dict[str, int]:
         counts = {action.value: 0 for action in Action}
         for row in self.rows:
-            counts[row.action.value] += 1
+            if row.action is not None:
+                counts[row.action.value] += 1
         return counts
 
 
@@ -68,8 +74,22 @@ def rows_of(plan: Plan) -> list[PlanRow]:
     ]
 
 
+def provisional_rows(publication: Publication) -> list[PlanRow]:
+    """The plan's rows as IMatch gave them, before planning (which renders every post and
+    looks at every file): shown while it runs, in the plan's order, without actions."""
+    files = publication.files
+    return [
+        PlanRow(file_id, None, info.name, visible(info.text("title")), (), info.size)
+        for file_id in publication.candidates
+        if (info := files.get(file_id)) is not None
+    ]
+
+
 def encode(rows: Iterable[PlanRow]) -> bytes:
-    data = [[r.file_id, r.action.value, r.name, r.title, r.errors, r.size, r.note] for r in rows]
+    data = [
+        [r.file_id, r.action.value if r.action else "", r.name, r.title, r.errors, r.size, r.note]
+        for r in rows
+    ]
     return zlib.compress(json.dumps([FORMAT, data], separators=(",", ":")).encode(), 1)
 
 
@@ -87,7 +107,7 @@ def decode(blob: bytes) -> list[PlanRow] | None:
             rows.append(
                 PlanRow(
                     int(file_id),
-                    actions[action],
+                    actions.get(action),
                     name,
                     title,
                     shared.setdefault(names, names),

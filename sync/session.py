@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_a
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, read_plan
-from sync.plan_snapshot import PlanSnapshot
+from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms.base import (
     Account,
     Limits,
@@ -199,15 +200,20 @@ class SyncSession:
         return state
 
     async def prepare(
-        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+        self,
+        name: str,
+        reuse: Publication | None = None,
+        progress: ScanProgress | None = None,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> PlatformState:
         """Connect, finish interrupted work (not in a dry run) and plan one platform.
 
         `reuse`: the publication another platform prepared moments ago in the same scan;
         the files both hold are then read from IMatch once (see `read_publication`).
-        `progress` hears how reading and planning advance."""
+        `progress` hears how reading and planning advance; `read` gets the photos' rows
+        as read from IMatch, without actions, before they are planned (to show at once)."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state, reuse, progress, hold_back=False)
+        state.plan = await self._plan(name, state, reuse, progress, hold_back=False, read=read)
         if state.ready and not self.dry_run and state.plan.publication.exists:
             try:
                 with self.run_lock.hold():
@@ -256,9 +262,22 @@ class SyncSession:
         reuse: Publication | None = None,
         progress: ScanProgress | None = None,
         hold_back: bool = True,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> Plan:
+        def tell(publication: Publication) -> None:
+            if read is not None and publication.exists:
+                read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
+
         plan = await read_plan(
-            self.client, name, self.settings, self.credentials, state.limits, None, reuse, progress
+            self.client,
+            name,
+            self.settings,
+            self.credentials,
+            state.limits,
+            None,
+            reuse,
+            progress,
+            tell if read is not None else None,
         )
         if hold_back:
             self._hold_back(name, plan)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,3 +200,42 @@ async def test_without_a_snapshot_the_start_is_as_before(world: SandboxWorld) ->
         flickr = view(app)
         assert flickr.snapshot is None
         assert "logged in as" in str(flickr.query_one("#platform-info").render())
+
+
+async def test_a_first_start_shows_the_photos_read_while_they_are_planned(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sync.plan
+
+    gate = threading.Event()
+    original = sync.plan.make_plan
+
+    def gated_make_plan(*args: Any, **kwargs: Any) -> Plan:
+        gate.wait(60)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync.plan, "make_plan", gated_make_plan)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+
+        def rows_shown() -> bool:
+            found = app.main_screen.view_of("flickr")
+            return found is not None and found.is_mounted and found.table.row_count > 0
+
+        await until(pilot, rows_shown)
+        flickr = view(app)
+        assert flickr.state is None
+        info = str(flickr.query_one("#platform-info").render())
+        assert "planning…" in info
+        assert all(str(flickr.table.get_row(key)[0]).strip() == "…" for key in flickr.table.rows)
+        keys = list(flickr.table.rows)
+        await pilot.press("space", "a")
+        assert "Waiting for the refreshed plan" in log_text(flickr)
+        chosen = next(iter(flickr.selected))
+        gate.set()
+        await until(pilot, lambda: flickr.state is not None, 60)
+        await settle(pilot)
+        assert list(flickr.table.rows) == keys  # the same rows, their actions filled in
+        # The sample library's first flickr photo is new: the refreshed plan adds it.
+        assert world.imatch.db.record("flickr", chosen) is not None
+        assert "Done: 1 added" in log_text(flickr)

@@ -73,9 +73,13 @@ class SessionThread:
         return self.session
 
     async def prepare(
-        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+        self,
+        name: str,
+        reuse: Publication | None = None,
+        progress: ScanProgress | None = None,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> PlatformState:
-        return await self.submit(self._require().prepare(name, reuse, progress))
+        return await self.submit(self._require().prepare(name, reuse, progress, read))
 
     async def snapshots(self, names: Iterable[str]) -> dict[str, PlanSnapshot]:
         """The platforms' last plans as stored (those that have one)."""

@@ -6,7 +6,7 @@ results come back as messages (`tui.messages`) whose handlers update the tabs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from textual import on, work
@@ -28,6 +28,7 @@ from imatch.library import Publication
 from sync.events import Event
 from sync.plain_words import plain
 from sync.plan import PlanItem, ScanProgress
+from sync.plan_snapshot import PlanSnapshot
 from sync.rules import Action
 from sync.session import PlatformState
 from tui.backend import CancelSwitch, SessionThread
@@ -184,9 +185,19 @@ class MainScreen(Screen[None]):
 
         return progress
 
+    def _rows_read_of(self, name: str) -> Callable[[PlanSnapshot], None]:
+        """The photos as read from IMatch, shown while they are planned (first start)."""
+
+        def read(rows: PlanSnapshot) -> None:
+            self.post_message(SnapshotsLoaded({name: rows}))
+
+        return read
+
     async def _prepare(self, name: str, reuse: Publication | None) -> PlatformState | None:
         try:
-            state = await self.backend.prepare(name, reuse, self._progress_of(name))
+            state = await self.backend.prepare(
+                name, reuse, self._progress_of(name), self._rows_read_of(name)
+            )
         except Exception as error:  # reported on the tab; the other platform goes on
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return None
@@ -580,9 +591,10 @@ class MainScreen(Screen[None]):
         """A run key while the tab shows its last plan: it acts on the plan made now."""
         name = view.platform
         self.waiting_runs[name] = kind
+        shown = "being planned" if view.snapshot and view.snapshot.provisional else "the last plan"
         sentence = (
-            f"Waiting for the refreshed plan: {kind} runs on it as soon as IMatch is read "
-            "(the rows shown are from the last plan)"
+            f"Waiting for the refreshed plan: {kind} runs on it as soon as it is in "
+            f"(the rows shown are {shown})"
         )
         view.run_panel.log_line(sentence, "yellow")
         self.notify(sentence, title=name)

@@ -99,10 +99,14 @@ def state_kind(state: str) -> str:
     return state if state in STATE_MARKS else "done"
 
 
-def action_cell(action: Action, state: str, selected: bool) -> Text:
-    """`● add ✓`: the selection mark, the action, and how this run went for the row."""
+def action_cell(action: Action | None, state: str, selected: bool) -> Text:
+    """`● add ✓`: the selection mark, the action (`…` while it is planned), and how this
+    run went for the row."""
     text = Text(SELECTED_MARK + " " if selected else "  ", style="bold cyan")
-    text.append(action.value, style=ACTION_STYLES[action])
+    if action is None:
+        text.append("…", style="dim")
+    else:
+        text.append(action.value, style=ACTION_STYLES[action])
     if state:
         mark, style = STATE_MARKS[state_kind(state)]
         text.append(" " + mark, style=style)

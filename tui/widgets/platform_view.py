@@ -106,18 +106,18 @@ def as_of(taken: float, now: float | None = None) -> str:
 
 def snapshot_detail(row: PlanRow, snapshot: PlanSnapshot | None) -> str:
     """What the detail pane says of a row from the last plan while the plan is made."""
-    when = f"as of {as_of(snapshot.taken)}" if snapshot is not None else "from the last plan"
-    lines = [
-        row.name,
-        f"Title: {row.title or '(no title)'}",
-        f"Action {when}: {row.action.value}",
-    ]
+    lines = [row.name, f"Title: {row.title or '(no title)'}"]
+    if row.action is None:
+        lines.append("Action: being planned")
+    else:
+        when = f"as of {as_of(snapshot.taken)}" if snapshot is not None else "last plan"
+        lines.append(f"Action ({when}): {row.action.value}")
     if row.errors:
         lines.append(f"Errors: {', '.join(row.errors)}")
     if row.note:
         lines.append(row.note)
     lines.append("")
-    lines.append("Reading IMatch: the post and its details are shown once the plan is refreshed.")
+    lines.append("The post and its details are shown once the plan is refreshed.")
     return "\n".join(lines)
 
 
@@ -240,6 +240,8 @@ class PlatformView(Vertical):
         """The last plan's rows, marked with their time, while the plan is made again."""
         if self.state is not None:
             return  # the plan made now is already shown
+        if snapshot.provisional and self.snapshot is not None:
+            return  # the last plan's rows say more than rows without actions
         if not self.is_mounted:  # the tab was added a moment ago: shown once it is mounted
             self._early_snapshot = (snapshot, visible)
             return
@@ -250,12 +252,16 @@ class PlatformView(Vertical):
         self.items = list(snapshot.rows)
         self.by_id = {row.file_id: row for row in self.items}
         self.filter_bar.set_counts(snapshot.counts())
+        self.filter_bar.counts["all"] = len(self.items)
+        self.filter_bar.refresh_label()
+        when = "read from IMatch, " if snapshot.provisional else f"as of {as_of(snapshot.taken)}, "
+        doing = "planning…" if snapshot.provisional else "refreshing…"
         info = self.query_one("#platform-info", Static)
         info.update(
             Text.assemble(
                 ("◌ ", "yellow"),
-                f"{self.platform}: as of {as_of(snapshot.taken)}, ",
-                ("refreshing…", "bold yellow"),
+                f"{self.platform}: {when}",
+                (doing, "bold yellow"),
                 f" — {count_of(len(self.items), 'photo')} in IMatch's Socials|{self.platform}",
             )
         )
