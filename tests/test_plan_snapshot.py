@@ -239,3 +239,31 @@ async def test_a_first_start_shows_the_photos_read_while_they_are_planned(
         # The sample library's first flickr photo is new: the refreshed plan adds it.
         assert world.imatch.db.record("flickr", chosen) is not None
         assert "Done: 1 added" in log_text(flickr)
+
+
+async def test_progress_is_redrawn_a_few_times_a_second_at_most(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.events import Progress
+    from tui.widgets.run_panel import RunPanel
+
+    drawn: list[int] = []
+    original = RunPanel.progress
+
+    def spy(self: RunPanel, done: int, total: int) -> None:
+        drawn.append(done)
+        original(self, done, total)
+
+    monkeypatch.setattr(RunPanel, "progress", spy)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        now = [time.monotonic() + 1000]
+        flickr.monotonic = lambda: now[0]
+        for done in range(1, 501):  # 500 photos in 10 seconds
+            now[0] += 0.02
+            flickr.apply_event(Progress("flickr", done, 500))
+        # About five redraws a second, and always the last one.
+        assert 45 <= len(drawn) <= 55
+        assert drawn[-1] == 500

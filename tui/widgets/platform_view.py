@@ -45,6 +45,7 @@ DONE_STATES = {
     "metadata": "metadata updated",
     "delete": "deleted",
 }
+PROGRESS_REDRAW_SECONDS = 0.2
 SCAN_STAGES = {"reading": "Reading IMatch", "planning": "Planning"}
 RUN_VERBS = {
     "add": "Adding",
@@ -151,6 +152,9 @@ class PlatformView(Vertical):
         self.table_stale = False
         self._refit: Timer | None = None
         self._early_snapshot: tuple[PlanSnapshot, bool] | None = None
+        self.monotonic = time.monotonic
+        """What progress redraws are timed with (a test may replace it)."""
+        self._last_redraw = -PROGRESS_REDRAW_SECONDS
 
     def compose(self) -> ComposeResult:
         yield Static(id="platform-info")
@@ -169,6 +173,15 @@ class PlatformView(Vertical):
         if self._early_snapshot is not None and self.state is None:
             self._apply_snapshot(*self._early_snapshot)
         self._early_snapshot = None
+
+    def _redraw_due(self, last: bool) -> bool:
+        """Progress is redrawn a few times a second at most (and always at its end): at
+        dozens of photos a second, a redraw each would take the UI's time."""
+        now = self.monotonic()
+        if last or now - self._last_redraw >= PROGRESS_REDRAW_SECONDS:
+            self._last_redraw = now
+            return True
+        return False
 
     # --- parts -----------------------------------------------------------------------
 
@@ -199,6 +212,8 @@ class PlatformView(Vertical):
         if self.running:
             return
         self.scan_progress_shown = True
+        if not self._redraw_due(done == 0 or done >= total):
+            return
         what = SCAN_STAGES.get(stage, stage)
         self.run_panel.scanning(f"{what}: {done:,} of {count_of(total, 'photo')}…", done, total)
 
@@ -543,7 +558,8 @@ class PlatformView(Vertical):
             if sentence:
                 panel.log_line(sentence, "yellow")
         elif isinstance(event, Progress):
-            panel.progress(event.done, event.total)
+            if self._redraw_due(event.done >= event.total):
+                panel.progress(event.done, event.total)
         elif isinstance(event, PlatformStopped):
             panel.log_line(f"{self.platform} stopped: {plain(event.reason)}", "bold red")
         elif isinstance(event, PlatformLimited):
