@@ -22,7 +22,7 @@ from sync.events import (
     Waiting,
 )
 from sync.plan import Plan, ScanProgress
-from sync.provenance import one_line, provenance
+from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
 
 PAST = {
@@ -119,7 +119,7 @@ class Reporter:
                         "action": item.action.value,
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
-                        **asdict(provenance(item.photo)),
+                        **provenance_fields(provenance(item.photo)),
                     }
                     for item in plan.items
                 ],
