@@ -101,13 +101,14 @@ class Reporter:
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
         if dry_run:
-            for item in plan.items:
+            found = [provenance(item.photo) for item in plan.items]
+            for item, origin in zip(plan.items, found, strict=True):
                 if item.action is Action.UNCHANGED:
                     continue
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
-                self.say(f"            {one_line(provenance(item.photo))}")
+                self.say(f"            {one_line(origin)}")
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
@@ -119,9 +120,9 @@ class Reporter:
                         "action": item.action.value,
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
-                        **provenance_fields(provenance(item.photo)),
+                        **provenance_fields(origin),
                     }
-                    for item in plan.items
+                    for item, origin in zip(plan.items, found, strict=True)
                 ],
             }
 
