@@ -137,6 +137,43 @@ def stale_snapshot(plan: Plan) -> tuple[int, int]:
     return wrong_add.file_id, hidden_add.file_id
 
 
+def stored_snapshot_time(platform: str) -> float:
+    journal = Journal(paths.state_dir() / JOURNAL_FILE)
+    try:
+        stored = journal.snapshots.load(platform)
+    finally:
+        journal.close()
+    assert stored is not None
+    return stored.taken
+
+
+async def test_escape_forgets_a_run_key_that_waits_for_the_plan(world: SandboxWorld) -> None:
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+    posts_before = len(world.flickr.state.photos)
+    gate = threading.Event()
+    app = gated_app(gate)
+    async with app.run_test(size=SIZE) as pilot:
+
+        def snapshot_shown() -> bool:
+            found = app.main_screen.view_of("flickr")
+            return found is not None and found.snapshot is not None and found.table.row_count > 0
+
+        await until(pilot, snapshot_shown)
+        flickr = view(app)
+        await pilot.press("a")
+        assert "Waiting for the refreshed plan" in log_text(flickr)
+        await pilot.press("escape")
+        assert "Cancelled: add will not run" in log_text(flickr)
+        gate.set()
+        await until(pilot, lambda: flickr.state is not None, 60)
+        await settle(pilot)
+        assert len(world.flickr.state.photos) == posts_before
+        assert "Adding" not in log_text(flickr)
+
+
 async def test_a_run_key_before_the_refresh_acts_on_the_refreshed_plan(
     world: SandboxWorld,
 ) -> None:
@@ -145,8 +182,8 @@ async def test_a_run_key_before_the_refresh_acts_on_the_refreshed_plan(
         await ready(pilot)
         plan = plan_of(view(first))
         await pilot.press("q")
-    plan_taken = time.time()
     wrong_add, hidden_add = stale_snapshot(plan)
+    plan_taken = stored_snapshot_time("flickr")
 
     gate = threading.Event()
     app = gated_app(gate)

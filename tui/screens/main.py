@@ -346,7 +346,7 @@ class MainScreen(Screen[None]):
         if action == "cancel":
             view = self.current
             searching = view is not None and view.query_one("#search", Input).has_focus
-            return bool(self.cancels) or searching
+            return bool(self.cancels) or bool(self.waiting_runs) or searching
         return True
 
     @property
@@ -458,6 +458,13 @@ class MainScreen(Screen[None]):
         view = self.current
         if view is not None and view.query_one("#search", Input).has_focus:
             view.close_search(clear=True)
+            return
+        waiting = view.platform if view is not None else ""
+        if waiting in self.waiting_runs and view is not None:
+            kind = self.waiting_runs.pop(waiting)
+            sentence = f"Cancelled: {kind} will not run when the refreshed plan is in"
+            view.run_panel.log_line(sentence)
+            self.notify(sentence, title=waiting, timeout=3)
             return
         running = [name for name in self.cancels if view is None or name == view.platform]
         for name in running or list(self.cancels):
