@@ -7,7 +7,8 @@ child process, once with the default concurrency and once with one photo at a ti
 Both platforms run side by side unless `--platform` picks one (repeatable), which shows
 that platform's own concurrency speed-up.
 Client-side rate limits are lifted so the figures show the tool, not flickr's quota
-(flickr allows 3600 calls an hour per key: at 2 calls per add, about 1800 adds an hour).
+(flickr allows 3600 calls an hour per key: at 2 calls per add, about 1800 adds an hour);
+`--defaults` keeps every setting at its default instead, pace included.
 """
 
 from __future__ import annotations
@@ -37,11 +38,14 @@ def library(photos: int) -> Path:
 
 
 def run(
-    photos: int, latency: float, concurrency: dict[str, int] | None, platforms: list[str]
+    photos: int,
+    latency: float,
+    concurrency: dict[str, int] | None,
+    platforms: list[str],
+    defaults: bool = False,
 ) -> dict[str, Any]:
-    overrides: dict[str, dict[str, object]] = {
-        p: {"rate_per_hour": NO_LIMITS} for p in ("flickr", "pixelfed")
-    }
+    lifted: dict[str, object] = {} if defaults else {"rate_per_hour": NO_LIMITS}
+    overrides: dict[str, dict[str, object]] = {p: dict(lifted) for p in ("flickr", "pixelfed")}
     for platform, value in (concurrency or {}).items():
         overrides[platform]["concurrency"] = value
     with tempfile.TemporaryDirectory() as home, sandbox_world(library(photos)) as world:
@@ -75,19 +79,21 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--platform", action="append", choices=("flickr", "pixelfed"))
+    parser.add_argument("--defaults", action="store_true", help="keep the default pace")
     args = parser.parse_args()
     platforms = args.platform or ["flickr", "pixelfed"]
     print(
         f"machine: {machine()}; {args.photos} new photos per platform; "
         f"latency {args.latency * 1000:.0f} ms per request on every simulator; "
-        f"platforms: {', '.join(platforms)}"
+        f"platforms: {', '.join(platforms)}; "
+        f"pace: {'the defaults' if args.defaults else 'client-side limits lifted'}"
     )
     one_at_a_time = dict.fromkeys(platforms, 1)
     results = {
         "default concurrency (flickr 2, pixelfed 4)": run(
-            args.photos, args.latency, None, platforms
+            args.photos, args.latency, None, platforms, args.defaults
         ),
-        "concurrency 1": run(args.photos, args.latency, one_at_a_time, platforms),
+        "concurrency 1": run(args.photos, args.latency, one_at_a_time, platforms, args.defaults),
     }
     base = results["concurrency 1"]["seconds"]
     for name, result in results.items():

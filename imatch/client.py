@@ -17,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -198,7 +199,7 @@ class IMatchClient:
             self.requests_made += 1
             try:
                 if method == "GET":
-                    response = await self._http.get(endpoint, params=dict(params), **extra)
+                    response = await self._http.get(with_query(endpoint, params), **extra)
                 elif endpoint == "/v1/authenticate":
                     # Real clients send authenticate's parameters in the query string.
                     response = await self._http.post(endpoint, params=dict(params), **extra)
@@ -453,6 +454,19 @@ def _error_details(body: Any) -> tuple[int | None, str]:
 def _expect_ok(body: Any, endpoint: str) -> None:
     if not isinstance(body, dict) or body.get("result") != "ok":
         raise IMatchResponseError(f"IMatch {endpoint} did not answer result=ok")
+
+
+def with_query(endpoint: str, params: Mapping[str, str]) -> str:
+    """`endpoint?id=1,2,3&...`: the query encoded once, here. Commas (which separate ids)
+    stay as they are, everything else is percent-encoded; given as `params`, httpx would
+    write every comma as `%2C` and then walk the URL once per escape, which at 500 ids a
+    request costs more than the request itself."""
+    if not params:
+        return endpoint
+    query = "&".join(
+        f"{quote(str(key), safe='')}={quote(str(value), safe=',')}" for key, value in params.items()
+    )
+    return f"{endpoint}?{query}"
 
 
 def _ids(ids: Iterable[int]) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 TagValue = str | tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileInfo:
     """One file's properties and the tag/variable values that were asked for."""
 
@@ -36,7 +36,7 @@ class FileInfo:
         return tuple([v for v in value if v.strip()])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CategoryRef:
     """A category a file belongs to, as `/v1/files/categories` reports it."""
 
@@ -44,7 +44,7 @@ class CategoryRef:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Category:
     """A category read with `/v1/categories`; fields not asked for stay empty."""
 
@@ -60,7 +60,7 @@ class Category:
         return next((c for c in self.children if c.name == name), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelatedFile:
     """A master or version file as `/v1/files/relations` reports it."""
 
@@ -71,7 +71,7 @@ class RelatedFile:
     size: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttributeRecord:
     """One instance of an attribute set on one file."""
 

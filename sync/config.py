@@ -111,13 +111,20 @@ class PlatformSettings:
     file differs from what was published (see DETECT_CHANGES)."""
 
 
+PIXELFED_CALLS_PER_HOUR = 180_000.0
+"""50 calls a second: a ceiling, not a pace pixelfed asks for."""
+
+
 def _platform_defaults(name: str) -> PlatformSettings:
     if name == "pixelfed":
-        # pixelfed documents no API rate limit, only daily caps (1250 uploads, 1000 posts);
-        # five calls a second keeps a small instance comfortable.
+        # pixelfed throttles no API call (its `api` middleware group has no `throttle`);
+        # it caps uploads (1,250) and posts (1,000) per day and alt-text updates (10 a
+        # minute, paced by the adapter itself): sandbox/FIDELITY.md cites its code. Our
+        # own pace is only a ceiling against a runaway loop, high enough that photos in
+        # flight pay off (50 ms a call, 4 photos: about 40 calls a second).
         return PlatformSettings(
             require=("title", "description", "headline", "keywords", "genre"),
-            rate_per_hour=18_000.0,
+            rate_per_hour=PIXELFED_CALLS_PER_HOUR,
         )
     # flickr calls go through one thread anyway; a second photo in flight lets IMatch
     # write-backs overlap with the next flickr call. 3600 calls an hour is flickr's limit.

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sync import paths
+from sync.plan_snapshot import SnapshotStore
 from sync.state_db import open_state_db, open_state_db_copy
 from sync.state_store import StateStore
 
@@ -64,6 +65,8 @@ class Journal:
         self._db = db if db is not None else open_state_db(self.path)
         self.store = StateStore(self._db)
         """The state store's tables in the same database."""
+        self.snapshots = SnapshotStore(self._db)
+        """The last plan of each platform, shown at the next start."""
 
     @classmethod
     def snapshot(cls, path: Path | None = None) -> Journal | None:

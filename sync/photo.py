@@ -40,6 +40,7 @@ TEXT_FIELDS = ("title", "description", "headline")
 # Characters that show nothing even though they are not whitespace (Hangul fillers,
 # braille blank); format characters (category Cf) are found by category.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_PRINTABLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 class Layout(StrEnum):
@@ -51,7 +52,7 @@ class Layout(StrEnum):
     """A master in Socials: its single version in an allowed format is uploaded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Photo:
     id: int
     """The file in Socials (or a flag category): flags and new records belong to it."""
@@ -128,6 +129,9 @@ def visible(text: str) -> str:
     """`text` trimmed, or empty when it shows nothing (only whitespace, zero-width
     spaces and joiners, no-break spaces, other invisible characters)."""
     text = text.strip()
+    # Most texts start with a printable ASCII character, which is never invisible.
+    if text and text[0] in _PRINTABLE_ASCII:
+        return text
     if any(not _invisible(c) for c in text):
         return text
     return ""

@@ -59,7 +59,7 @@ def text_only_note(platform: str) -> str:
     return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanItem:
     photo: Photo
     verdict: Verdict
@@ -74,6 +74,23 @@ class PlanItem:
     @property
     def file_id(self) -> int:
         return self.photo.id
+
+    # What the photo table shows, named as on a `PlanRow` (sync/plan_snapshot.py).
+    @property
+    def name(self) -> str:
+        return self.photo.name
+
+    @property
+    def title(self) -> str:
+        return self.photo.title
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.verdict.errors
+
+    @property
+    def size(self) -> int:
+        return self.photo.file.size
 
 
 @dataclass
@@ -242,14 +259,18 @@ async def read_plan(
     reuse: Publication | None = None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
+    on_read: Callable[[Publication], None] | None = None,
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it (`reuse`: another
-    platform's publication from the same scan, see `read_publication`)."""
+    platform's publication from the same scan, see `read_publication`; `on_read` hears
+    the publication before it is planned)."""
     root = f"{settings.categories.root}|{platform}"
     reading = None if progress is None else functools.partial(progress, "reading")
     publication = await read_publication(
         client, root, platform, settings.categories.layout, reuse=reuse, progress=reading
     )
+    if on_read is not None:
+        on_read(publication)
     return make_plan(
         platform, publication, settings, credentials, limits, refused, progress, published
     )

@@ -24,6 +24,11 @@ class Provenance:
     """The existing post the photo was matched to, and which file's record says so."""
 
 
+def provenance_fields(found: Provenance) -> dict[str, str]:
+    """The fields as a dict (what `asdict` gives, without its deep copy: 10,000 photos)."""
+    return {"file": found.file, "metadata": found.metadata, "post": found.post}
+
+
 def provenance(photo: Photo) -> Provenance:
     return Provenance(file=_upload(photo), metadata=_metadata(photo), post=_post(photo))
 

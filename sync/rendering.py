@@ -40,7 +40,7 @@ NO_GENRE_SUFFIX = frozenset({"astrophotography"})
 PostT = TypeVar("PostT")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostSize:
     """The parts of a post that platforms limit, measured as they will be sent."""
 
@@ -50,7 +50,7 @@ class PostSize:
     tags: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered(Generic[PostT]):
     """A platform's post for one photo, with what the rendering had to leave out."""
 

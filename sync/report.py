@@ -22,7 +22,7 @@ from sync.events import (
     Waiting,
 )
 from sync.plan import Plan, PlanItem, ScanProgress, field_changes
-from sync.provenance import one_line, provenance
+from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
 
 PAST = {
@@ -116,7 +116,8 @@ class Reporter:
                 f"{plan.platform}` records it (no {plan.platform} call)"
             )
         if dry_run:
-            for item in plan.items:
+            found = [provenance(item.photo) for item in plan.items]
+            for item, origin in zip(plan.items, found, strict=True):
                 if item.action is Action.UNCHANGED:
                     continue
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
@@ -124,7 +125,7 @@ class Reporter:
                     detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
-                self.say(f"            {one_line(provenance(item.photo))}")
+                self.say(f"            {one_line(origin)}")
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
@@ -138,9 +139,9 @@ class Reporter:
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
                         "changed": changes(plan, item),
-                        **asdict(provenance(item.photo)),
+                        **provenance_fields(origin),
                     }
-                    for item in plan.items
+                    for item, origin in zip(plan.items, found, strict=True)
                 ],
             }
 

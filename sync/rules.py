@@ -105,7 +105,7 @@ class Checks:
     """Attribute names that identify a post (flickr `photo_id`); empty: not checked."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     action: Action
     errors: tuple[str, ...] = ()

@@ -14,7 +14,10 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +34,14 @@ from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_a
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
+from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms.base import (
     Account,
     Limits,
     Platform,
     PlatformError,
     RateLimiter,
+    pace_words,
 )
 from sync.reconcile import Reconciliation
 from sync.retry import RetryPolicy, retrying
@@ -69,6 +74,8 @@ class PlatformState:
     """What finishing an interrupted run did, not yet reported in a run's summary."""
     locked: str = ""
     """Why interrupted work was not finished while preparing (another run in progress)."""
+    pace: str = ""
+    """The limits a run keeps to, in words (photos at a time, calls, the platform's own)."""
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -183,6 +190,8 @@ class SyncSession:
                 name, self.settings, self.credentials, self.store, state.limiter
             )
             platform = state.platform
+            own = self.settings.platform(name)
+            state.pace = pace_words(own.concurrency, own.rate_per_hour, platform.own_limits)
             # A 502 at login must not stop the platform for the whole run.
             state.account = await retrying(self.retry, platform.connect)
             state.limits = await retrying(self.retry, platform.limits)
@@ -191,15 +200,20 @@ class SyncSession:
         return state
 
     async def prepare(
-        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+        self,
+        name: str,
+        reuse: Publication | None = None,
+        progress: ScanProgress | None = None,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> PlatformState:
         """Connect, finish interrupted work (not in a dry run) and plan one platform.
 
         `reuse`: the publication another platform prepared moments ago in the same scan;
         the files both hold are then read from IMatch once (see `read_publication`).
-        `progress` hears how reading and planning advance."""
+        `progress` hears how reading and planning advance; `read` gets the photos' rows
+        as read from IMatch, without actions, before they are planned (to show at once)."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state, reuse, progress, hold_back=False)
+        state.plan = await self._plan(name, state, reuse, progress, hold_back=False, read=read)
         if state.ready and not self.dry_run and state.plan.publication.exists:
             try:
                 with self.run_lock.hold():
@@ -208,12 +222,30 @@ class SyncSession:
             except RunInProgress as busy:
                 state.locked = str(busy)  # the run will reconcile once the lock is free
         self._hold_back(name, state.plan)
+        self._keep_snapshot(state.plan)
         return state
 
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         state = self.platforms[name]
         state.plan = await self._plan(name, state, progress=progress)
+        self._keep_snapshot(state.plan)
         return state
+
+    def snapshot(self, name: str) -> PlanSnapshot | None:
+        """The platform's last plan as its table showed it (None when there is none): shown
+        at start while the plan is made again; never acted on."""
+        if self.journal is None:
+            return None
+        try:
+            return self.journal.snapshots.load(name)
+        except sqlite3.Error:  # only a head start: without it the plan comes a little later
+            return None
+
+    def _keep_snapshot(self, plan: Plan) -> None:
+        if self.journal is None or self.dry_run or not plan.publication.exists:
+            return
+        with suppress(sqlite3.Error):  # the next start is slower, nothing else
+            self.journal.snapshots.save(plan)
 
     async def _reconcile(self, state: PlatformState, plan: Plan) -> None:
         engine = self._engine(state, plan)
@@ -230,8 +262,14 @@ class SyncSession:
         reuse: Publication | None = None,
         progress: ScanProgress | None = None,
         hold_back: bool = True,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> Plan:
         published = self.journal.store.published(name) if self.journal is not None else {}
+
+        def tell(publication: Publication) -> None:
+            if read is not None and publication.exists:
+                read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
+
         plan = await read_plan(
             self.client,
             name,
@@ -242,6 +280,7 @@ class SyncSession:
             reuse,
             progress,
             published,
+            tell if read is not None else None,
         )
         if self.journal is not None and self.journal.store.baseline_time(name) is not None:
             plan.baseline_missing = False

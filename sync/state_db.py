@@ -81,6 +81,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created REAL NOT NULL
         )""",
     ),
+    # 5: the last plan's table rows per platform (sync/plan_snapshot.py), shown at start.
+    (
+        """CREATE TABLE plan_snapshots (
+            platform TEXT PRIMARY KEY,
+            taken REAL NOT NULL,
+            rows BLOB NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from imatch.library import Publication
 from sync.events import Listener, RunSummary
 from sync.plan import PlanItem, ScanProgress
+from sync.plan_snapshot import PlanSnapshot
 from sync.retry import RetryPolicy
 from sync.session import PlatformState, SyncSession
 
@@ -72,9 +73,24 @@ class SessionThread:
         return self.session
 
     async def prepare(
-        self, name: str, reuse: Publication | None = None, progress: ScanProgress | None = None
+        self,
+        name: str,
+        reuse: Publication | None = None,
+        progress: ScanProgress | None = None,
+        read: Callable[[PlanSnapshot], None] | None = None,
     ) -> PlatformState:
-        return await self.submit(self._require().prepare(name, reuse, progress))
+        return await self.submit(self._require().prepare(name, reuse, progress, read))
+
+    async def snapshots(self, names: Iterable[str]) -> dict[str, PlanSnapshot]:
+        """The platforms' last plans as stored (those that have one)."""
+        session = self._require()
+        wanted = list(names)
+
+        async def reading() -> dict[str, PlanSnapshot]:
+            found = {name: session.snapshot(name) for name in wanted}
+            return {name: snapshot for name, snapshot in found.items() if snapshot is not None}
+
+        return await self.submit(reading())
 
     async def reconnect(self, name: str) -> PlatformState:
         """Log in again (after a new token) and plan the platform from scratch."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from sync.events import Event, RunSummary
+from sync.plan_snapshot import PlanSnapshot
 from sync.session import PlatformState
 
 
@@ -41,6 +42,14 @@ class PlatformReady(Message):
         super().__init__()
         self.state = state
         self.rescanned = rescanned
+
+
+class SnapshotsLoaded(Message):
+    """The platforms' last plans from the state store, shown while the plans are made."""
+
+    def __init__(self, snapshots: dict[str, PlanSnapshot]) -> None:
+        super().__init__()
+        self.snapshots = snapshots
 
 
 class ScanProgressed(Message):

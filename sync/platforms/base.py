@@ -74,7 +74,7 @@ RECORD_MISMATCH = "record does not match the post"
 # --- values -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     """The file that is uploaded."""
 
@@ -167,6 +167,9 @@ class Platform(abc.ABC, Generic[PostT]):
     record_keys: tuple[str, ...]
     """Attribute names (besides `posted` and `url`) that identify a post."""
 
+    own_limits: tuple[str, ...] = ()
+    """Limits the platform itself enforces on our work, in words for the run panel."""
+
     @abc.abstractmethod
     async def connect(self) -> Account:
         """Check the login and read the platform's limits. Raises AuthError."""
@@ -241,6 +244,16 @@ class Platform(abc.ABC, Generic[PostT]):
 WaitListener = Callable[[float], None]
 NOTICEABLE_WAIT = 1.0
 """Waits shorter than this (the normal pacing between calls) are not announced."""
+
+
+def pace_words(concurrency: int, rate_per_hour: float, own_limits: tuple[str, ...] = ()) -> str:
+    """`4 photos at a time, at most 50 calls a second; 10 alt-text updates a minute`."""
+    photos = "1 photo" if concurrency == 1 else f"{concurrency} photos"
+    if rate_per_hour >= 3600:
+        calls = f"at most {rate_per_hour / 3600:,.4g} calls a second"
+    else:
+        calls = f"at most {rate_per_hour:,.0f} calls an hour"
+    return "; ".join((f"{photos} at a time, {calls}", *own_limits))
 
 
 @dataclass

@@ -20,12 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import flickrapi
-import requests
-from flickrapi.auth import FlickrAccessToken
-from flickrapi.exceptions import FlickrError, IllegalArgumentException
+if TYPE_CHECKING:  # flickrapi and requests cost a tenth of a second to import: lazily
+    import requests
+    from flickrapi.exceptions import FlickrError
 
 from sync.platforms.base import (
     AmbiguousError,
@@ -119,6 +118,8 @@ class FlickrToken:
     fullname: str = ""
 
     def for_flickrapi(self) -> Any:
+        from flickrapi.auth import FlickrAccessToken
+
         return FlickrAccessToken(
             str(self.token),
             str(self.secret),
@@ -137,6 +138,9 @@ def new_flickrapi(
     token: FlickrToken | None = None,
 ) -> Any:
     """A FlickrAPI that never touches disk, never caches answers and has its own session."""
+    import flickrapi
+    import requests
+
     api = flickrapi.FlickrAPI(
         str(api_key),
         str(api_secret),
@@ -201,6 +205,9 @@ def classify(
 
     `oauth_problem` is the `oauth_problem` of an HTTP 401 answer's body, which flickrapi
     does not pass on (it only says "Status code 401 received")."""
+    import requests
+    from flickrapi.exceptions import FlickrError
+
     unsure: type[TransientError] = AmbiguousError if write else TransientError
     if isinstance(error, FlickrError) and error.code is not None:
         code = int(error.code)
@@ -283,6 +290,7 @@ class FlickrClient:
         if self._closed:
             raise RuntimeError("the flickr client is closed")
         await self.limiter.acquire()
+        from flickrapi.exceptions import IllegalArgumentException
 
         def guarded() -> T | PlatformError:
             self._retry_after.value = None

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flickrapi.exceptions import FlickrError
-
 from sync.platforms.base import AuthError, PlatformError
 from sync.platforms.flickr_api import (
     DEFAULT_TIMEOUT,
@@ -47,6 +45,8 @@ class FlickrLogin:
         self._started = False
 
     def _fail(self, error: Exception, step: str, refused: str) -> PlatformError:
+        from flickrapi.exceptions import FlickrError
+
         if isinstance(error, FlickrError) and http_status(error) in (400, 401):
             return AuthError(refused)
         mapped = classify(error, method=step, write=False, scrub=self._scrub)
@@ -88,6 +88,8 @@ class FlickrLogin:
 
     def _granted_perms(self, requested: str) -> str:
         """What flickr says the new token may do; flickrapi only records what we asked."""
+        from flickrapi.exceptions import FlickrError
+
         try:
             answer: Any = self._api.auth.oauth.checkToken(format="etree")
         except (FlickrError, OSError, ValueError):

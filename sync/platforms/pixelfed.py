@@ -68,6 +68,9 @@ MEDIA_UPDATES_PER_WINDOW = 10
 MEDIA_UPDATE_WINDOW_SECONDS = 62.0
 """pixelfed allows 10 media (alt text) updates a minute per user (C2); the two spare
 seconds cover the time a request takes to reach it."""
+DAILY_UPLOADS = 1250
+DAILY_POSTS = 1000
+"""pixelfed's caps per account in any 24 hours (ApiV1Controller mediaUpload, statusCreate)."""
 DEFAULT_MAX_FILE_BYTES = 15_000 * 1024
 DEFAULT_MAX_CAPTION_CHARS = 500
 DEFAULT_MAX_ALT_TEXT_CHARS = 1000
@@ -102,7 +105,7 @@ class PixelfedConfigError(ValueError):
     """A setting that cannot work (e.g. an http:// address of a remote server)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PixelfedPost:
     """One rendered pixelfed post: exactly what is sent."""
 
@@ -136,6 +139,10 @@ class PixelfedPlatform(Platform[PixelfedPost]):
 
     name = "pixelfed"
     record_keys = ("media_id", "status_id")
+    own_limits = (
+        f"pixelfed allows {MEDIA_UPDATES_PER_WINDOW} alt-text updates a minute",
+        f"{DAILY_UPLOADS:,} uploads and {DAILY_POSTS:,} posts a day",
+    )
 
     def __init__(
         self,

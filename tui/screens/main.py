@@ -6,7 +6,7 @@ results come back as messages (`tui.messages`) whose handlers update the tabs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from textual import on, work
@@ -28,6 +28,7 @@ from imatch.library import Publication
 from sync.events import Event
 from sync.plain_words import plain
 from sync.plan import PlanItem, ScanProgress, replaces_images
+from sync.plan_snapshot import PlanSnapshot
 from sync.rules import CHANGED_FILE, Action
 from sync.session import PlatformState
 from tui.backend import CancelSwitch, SessionThread
@@ -41,6 +42,7 @@ from tui.messages import (
     ScanProgressed,
     SessionFailed,
     SessionOpened,
+    SnapshotsLoaded,
 )
 from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen, Problem
@@ -99,6 +101,9 @@ class MainScreen(Screen[None]):
         self._checking_lock = False
         self.detail_opened_by_enter = False
         """The detail pane was hidden (narrow terminal) and enter showed it: escape hides it."""
+        self.waiting_runs: dict[str, str] = {}
+        """Run keys pressed while a platform showed its last plan: they act on the plan
+        made now, once it is in (platform -> run kind)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -157,6 +162,12 @@ class MainScreen(Screen[None]):
         names = session.settings.enabled_platforms
         warnings = tuple(session.warnings)
         self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
+        try:
+            snapshots = await self.backend.snapshots(names)
+        except Exception:  # only a head start: the plans below come all the same
+            snapshots = {}
+        if snapshots:
+            self.post_message(SnapshotsLoaded(snapshots))
         # One after the other: the first tab becomes usable sooner than if both platforms
         # shared the session thread's time, and each platform reads from IMatch only the
         # files the ones before it did not.
@@ -174,9 +185,19 @@ class MainScreen(Screen[None]):
 
         return progress
 
+    def _rows_read_of(self, name: str) -> Callable[[PlanSnapshot], None]:
+        """The photos as read from IMatch, shown while they are planned (first start)."""
+
+        def read(rows: PlanSnapshot) -> None:
+            self.post_message(SnapshotsLoaded({name: rows}))
+
+        return read
+
     async def _prepare(self, name: str, reuse: Publication | None) -> PlatformState | None:
         try:
-            state = await self.backend.prepare(name, reuse, self._progress_of(name))
+            state = await self.backend.prepare(
+                name, reuse, self._progress_of(name), self._rows_read_of(name)
+            )
         except Exception as error:  # reported on the tab; the other platform goes on
             self.post_message(PlatformScanFailed(name, _problem_text(error)))
             return None
@@ -229,7 +250,19 @@ class MainScreen(Screen[None]):
                 view.table.focus()
         self._first_scan_done(state.name)
         self.refresh_bindings()
+        waiting = self.waiting_runs.pop(state.name, None)
+        if waiting is not None and view is not None:
+            self.request_run(waiting, view)
         self._maybe_quit()
+
+    @on(SnapshotsLoaded)
+    def _snapshots_loaded(self, message: SnapshotsLoaded) -> None:
+        for name, snapshot in message.snapshots.items():
+            view = self.view_of(name)
+            if view is not None:
+                view.show_snapshot(snapshot, visible=view is self.current)
+                if view is self.current:
+                    view.table.focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
@@ -250,6 +283,8 @@ class MainScreen(Screen[None]):
         if view is not None:
             view.scan_failed()
             view.run_panel.log_line(f"Reading IMatch failed: {message.problem}", "bold red")
+            if self.waiting_runs.pop(message.platform, None) is not None:
+                view.run_panel.log_line("Nothing was run: the plan could not be made", "bold red")
         self.notify(message.problem, title=f"{message.platform}: scan failed", severity="error")
         self._first_scan_done(message.platform)
         self._maybe_quit()
@@ -311,7 +346,7 @@ class MainScreen(Screen[None]):
         if action == "cancel":
             view = self.current
             searching = view is not None and view.query_one("#search", Input).has_focus
-            return bool(self.cancels) or searching
+            return bool(self.cancels) or bool(self.waiting_runs) or searching
         return True
 
     @property
@@ -321,7 +356,7 @@ class MainScreen(Screen[None]):
 
     def _usable(self, quiet: bool = False) -> PlatformView | None:
         view = self.current
-        if view is None or view.state is None:
+        if view is None or (view.state is None and view.snapshot is None):
             if not quiet:
                 self.notify("Still reading IMatch…", title="Please wait")
             return None
@@ -461,6 +496,13 @@ class MainScreen(Screen[None]):
         if view is not None and view.query_one("#search", Input).has_focus:
             view.close_search(clear=True)
             return
+        waiting = view.platform if view is not None else ""
+        if waiting in self.waiting_runs and view is not None:
+            kind = self.waiting_runs.pop(waiting)
+            sentence = f"Cancelled: {kind} will not run when the refreshed plan is in"
+            view.run_panel.log_line(sentence)
+            self.notify(sentence, title=waiting, timeout=3)
+            return
         running = [name for name in self.cancels if view is None or name == view.platform]
         for name in running or list(self.cancels):
             switch = self.cancels[name]
@@ -544,11 +586,14 @@ class MainScreen(Screen[None]):
 
     # --- runs ------------------------------------------------------------------------
 
-    def request_run(self, kind: str) -> None:
-        view = self._usable()
+    def request_run(self, kind: str, view: PlatformView | None = None) -> None:
+        view = view or self._usable()
         if view is None:
             return
         name = view.platform
+        if view.state is None:
+            self._wait_for_plan(view, kind)
+            return
         if self.locked_by:
             self.notify(f"{self.locked_by}: try again when it has ended.", title=name)
             return
@@ -606,6 +651,18 @@ class MainScreen(Screen[None]):
             self.start_run(view, kind, items, repost=bool(yes))
 
         self.app.push_screen(ConfirmRepostScreen(view.platform, reposts), confirmed)
+
+    def _wait_for_plan(self, view: PlatformView, kind: str) -> None:
+        """A run key while the tab shows its last plan: it acts on the plan made now."""
+        name = view.platform
+        self.waiting_runs[name] = kind
+        shown = "being planned" if view.snapshot and view.snapshot.provisional else "the last plan"
+        sentence = (
+            f"Waiting for the refreshed plan: {kind} runs on it as soon as it is in "
+            f"(the rows shown are {shown})"
+        )
+        view.run_panel.log_line(sentence, "yellow")
+        self.notify(sentence, title=name)
 
     def start_run(
         self, view: PlatformView, kind: str, items: list[PlanItem], repost: bool = False

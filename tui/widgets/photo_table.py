@@ -23,7 +23,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 from sync.plan import PlanItem
+from sync.plan_snapshot import PlanRow
 from sync.rules import Action
+
+TableRow = PlanItem | PlanRow
+"""A row comes from the plan, or from the last plan's snapshot while the plan is made."""
 
 ACTION_STYLES = {
     Action.ADD: "green",
@@ -96,10 +100,14 @@ def state_kind(state: str) -> str:
     return state if state in STATE_MARKS else "done"
 
 
-def action_cell(action: Action, state: str, selected: bool) -> Text:
-    """`● add ✓`: the selection mark, the action, and how this run went for the row."""
+def action_cell(action: Action | None, state: str, selected: bool) -> Text:
+    """`● add ✓`: the selection mark, the action (`…` while it is planned), and how this
+    run went for the row."""
     text = Text(SELECTED_MARK + " " if selected else "  ", style="bold cyan")
-    text.append(action.value, style=ACTION_STYLES[action])
+    if action is None:
+        text.append("…", style="dim")
+    else:
+        text.append(action.value, style=ACTION_STYLES[action])
     if state:
         mark, style = STATE_MARKS[state_kind(state)]
         text.append(" " + mark, style=style)
@@ -107,21 +115,20 @@ def action_cell(action: Action, state: str, selected: bool) -> Text:
 
 
 def row_cells(
-    item: PlanItem, selected: bool, state: str, columns: Columns = DEFAULT_COLUMNS
+    item: TableRow, selected: bool, state: str, columns: Columns = DEFAULT_COLUMNS
 ) -> tuple[str | Text, ...]:
-    photo = item.photo
     cells: list[str | Text] = []
     for key, _, width in columns:
         if key == "action":
             cells.append(action_cell(item.action, state, selected))
         elif key == "name":
-            cells.append(clip(photo.name, width))
+            cells.append(clip(item.name, width))
         elif key == "errors":
-            cells.append(errors_cell(item.verdict.errors, width))
+            cells.append(errors_cell(item.errors, width))
         elif key == "title":
-            cells.append(clip(photo.title or "(no title)", width))
+            cells.append(clip(item.title or "(no title)", width))
         else:
-            cells.append(f"{short_size(photo.file.size):>{SIZE_WIDTH}}")
+            cells.append(f"{short_size(item.size):>{SIZE_WIDTH}}")
     return tuple(cells)
 
 
@@ -182,7 +189,7 @@ class PhotoTable(DataTable[str | Text]):
 
     def fill(
         self,
-        items: Iterable[PlanItem],
+        items: Iterable[TableRow],
         selected: set[int],
         states: dict[int, str],
         keep: int | None = None,
@@ -226,6 +233,22 @@ class PhotoTable(DataTable[str | Text]):
         if cell_now_available and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()
         self.check_idle()
+
+    def update_in_place(
+        self, items: list[TableRow], selected: set[int], states: dict[int, str]
+    ) -> bool:
+        """Change only the cells that differ when the table already shows these photos in
+        this order (a refreshed plan over its snapshot); False when it does not."""
+        if [key.value for key in self.rows] != [str(item.file_id) for item in items]:
+            return False
+        layout = self.columns_shown
+        for item in items:
+            key = str(item.file_id)
+            fresh = row_cells(item, item.file_id in selected, states.get(item.file_id, ""), layout)
+            for (column, _, _), old, new in zip(layout, self.get_row(key), fresh, strict=False):
+                if old != new:
+                    self.update_cell(key, column, new)
+        return True
 
     def current_file_id(self) -> int | None:
         if not self.row_count:

@@ -7,6 +7,7 @@ what to run; this view only says which photos an action applies to.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -29,11 +30,12 @@ from sync.events import (
 )
 from sync.plain_words import plain
 from sync.plan import PlanItem
+from sync.plan_snapshot import PlanRow, PlanSnapshot
 from sync.rules import Action
 from sync.session import PlatformState
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
-from tui.widgets.photo_table import PhotoTable, action_cell
+from tui.widgets.photo_table import PhotoTable, TableRow, action_cell
 from tui.widgets.run_panel import Clock, RunPanel
 from tui.wording import count_of
 
@@ -44,6 +46,7 @@ DONE_STATES = {
     "delete": "deleted",
     "repost": "reposted",
 }
+PROGRESS_REDRAW_SECONDS = 0.2
 SCAN_STAGES = {"reading": "Reading IMatch", "planning": "Planning"}
 RUN_VERBS = {
     "add": "Adding",
@@ -95,6 +98,32 @@ def summary_sentence(summary: RunSummary) -> str:
     return f"Done: {outcome}."
 
 
+def as_of(taken: float, now: float | None = None) -> str:
+    """`14:02` today, `27 Nov 14:02` on another day (local time)."""
+    moment = time.localtime(taken)
+    today = time.localtime(time.time() if now is None else now)
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%d %b %H:%M", moment).lstrip("0")
+
+
+def snapshot_detail(row: PlanRow, snapshot: PlanSnapshot | None) -> str:
+    """What the detail pane says of a row from the last plan while the plan is made."""
+    lines = [row.name, f"Title: {row.title or '(no title)'}"]
+    if row.action is None:
+        lines.append("Action: being planned")
+    else:
+        when = f"as of {as_of(snapshot.taken)}" if snapshot is not None else "last plan"
+        lines.append(f"Action ({when}): {row.action.value}")
+    if row.errors:
+        lines.append(f"Errors: {', '.join(row.errors)}")
+    if row.note:
+        lines.append(row.note)
+    lines.append("")
+    lines.append("The post and its details are shown once the plan is refreshed.")
+    return "\n".join(lines)
+
+
 class PlatformView(Vertical):
     """The content of one platform's tab."""
 
@@ -107,8 +136,11 @@ class PlatformView(Vertical):
         self.platform = platform
         self.clock = clock
         self.state: PlatformState | None = None
-        self.items: list[PlanItem] = []
-        self.by_id: dict[int, PlanItem] = {}
+        self.snapshot: PlanSnapshot | None = None
+        """The last plan, shown until the plan made now is in (`state`); never acted on."""
+        self.items: list[TableRow] = []
+        """The plan's items, or the snapshot's rows while the plan is made."""
+        self.by_id: dict[int, TableRow] = {}
         self.selected: set[int] = set()
         self.row_states: dict[int, str] = {}
         self.filter_name = "all"
@@ -121,6 +153,10 @@ class PlatformView(Vertical):
         self.scan_progress_shown = False
         self.table_stale = False
         self._refit: Timer | None = None
+        self._early_snapshot: tuple[PlanSnapshot, bool] | None = None
+        self.monotonic = time.monotonic
+        """What progress redraws are timed with (a test may replace it)."""
+        self._last_redraw = -PROGRESS_REDRAW_SECONDS
 
     def compose(self) -> ComposeResult:
         yield Static(id="platform-info")
@@ -136,6 +172,18 @@ class PlatformView(Vertical):
         # Only the table and detail wait behind a spinner: the run panel below shows how
         # the scan advances.
         self.query_one("#panes").loading = True
+        if self._early_snapshot is not None and self.state is None:
+            self._apply_snapshot(*self._early_snapshot)
+        self._early_snapshot = None
+
+    def _redraw_due(self, last: bool) -> bool:
+        """Progress is redrawn a few times a second at most (and always at its end): at
+        dozens of photos a second, a redraw each would take the UI's time."""
+        now = self.monotonic()
+        if last or now - self._last_redraw >= PROGRESS_REDRAW_SECONDS:
+            self._last_redraw = now
+            return True
+        return False
 
     # --- parts -----------------------------------------------------------------------
 
@@ -166,6 +214,8 @@ class PlatformView(Vertical):
         if self.running:
             return
         self.scan_progress_shown = True
+        if not self._redraw_due(done == 0 or done >= total):
+            return
         what = SCAN_STAGES.get(stage, stage)
         self.run_panel.scanning(f"{what}: {done:,} of {count_of(total, 'photo')}…", done, total)
 
@@ -181,13 +231,17 @@ class PlatformView(Vertical):
         A view on a tab not shown fills its table when its tab is chosen (`catch_up`):
         filling 50,000 rows takes a second the user should not feel on the other tab."""
         self.state = state
+        over_snapshot = self.snapshot is not None and not self.table_stale
+        self.snapshot = None
         plan = state.plan
         self.items = list(plan.items) if plan else []
         self.by_id = {item.file_id: item for item in self.items}
         self.selected &= self.by_id.keys()
         self.filter_bar.set_counts(plan.counts() if plan else {})
         self.show_info(state)
-        if visible:
+        if visible and over_snapshot and self._update_in_place():
+            pass
+        elif visible:
             self.rebuild()
         else:
             self.table_stale = True
@@ -198,6 +252,49 @@ class PlatformView(Vertical):
             self.run_panel.end("Nothing running.")
         if not rescanned:
             self.log_scan(state)
+
+    def show_snapshot(self, snapshot: PlanSnapshot, visible: bool = True) -> None:
+        """The last plan's rows, marked with their time, while the plan is made again."""
+        if self.state is not None:
+            return  # the plan made now is already shown
+        if snapshot.provisional and self.snapshot is not None:
+            return  # the last plan's rows say more than rows without actions
+        if not self.is_mounted:  # the tab was added a moment ago: shown once it is mounted
+            self._early_snapshot = (snapshot, visible)
+            return
+        self._apply_snapshot(snapshot, visible)
+
+    def _apply_snapshot(self, snapshot: PlanSnapshot, visible: bool) -> None:
+        self.snapshot = snapshot
+        self.items = list(snapshot.rows)
+        self.by_id = {row.file_id: row for row in self.items}
+        self.filter_bar.set_counts(snapshot.counts())
+        self.filter_bar.counts["all"] = len(self.items)
+        self.filter_bar.refresh_label()
+        when = "read from IMatch, " if snapshot.provisional else f"as of {as_of(snapshot.taken)}, "
+        doing = "planning…" if snapshot.provisional else "refreshing…"
+        info = self.query_one("#platform-info", Static)
+        info.update(
+            Text.assemble(
+                ("◌ ", "yellow"),
+                f"{self.platform}: {when}",
+                (doing, "bold yellow"),
+                f" — {count_of(len(self.items), 'photo')} in IMatch's Socials|{self.platform}",
+            )
+        )
+        if visible:
+            self.rebuild()
+        else:
+            self.table_stale = True
+        self.query_one("#panes").loading = False
+
+    def _update_in_place(self) -> bool:
+        """The refreshed plan over its snapshot: only rows that changed are redrawn."""
+        if not self.table.update_in_place(self.visible_items(), self.selected, self.row_states):
+            return False
+        self.show_selection_count()
+        self.show_detail()
+        return True
 
     def show_info(self, state: PlatformState) -> None:
         info = self.query_one("#platform-info", Static)
@@ -254,15 +351,13 @@ class PlatformView(Vertical):
 
     # --- what is shown ---------------------------------------------------------------
 
-    def visible_items(self) -> list[PlanItem]:
+    def visible_items(self) -> list[TableRow]:
         action = FILTER_ACTIONS[self.filter_name]
         items = self.items if action is None else [i for i in self.items if i.action is action]
         if self.text_query:
             needle = self.text_query.casefold()
             items = [
-                i
-                for i in items
-                if needle in i.photo.name.casefold() or needle in i.photo.title.casefold()
+                i for i in items if needle in i.name.casefold() or needle in i.title.casefold()
             ]
         return items
 
@@ -289,9 +384,13 @@ class PlatformView(Vertical):
         if file_id is None:
             pane.show(None, "No photos in this filter. Press 1 to show all photos.")
         else:
+            item = self.by_id.get(file_id)
+            if isinstance(item, PlanRow):
+                pane.show(None, snapshot_detail(item, self.snapshot))
+                return
             limits = self.state.limits if self.state is not None else None
             failure = self.failures.get(file_id, "")
-            pane.show(self.by_id.get(file_id), limits=limits, failure=failure)
+            pane.show(item, limits=limits, failure=failure)
 
     def set_filter(self, name: str) -> None:
         self.filter_name = name
@@ -317,7 +416,7 @@ class PlatformView(Vertical):
 
     def _refit_columns(self) -> None:
         self._refit = None
-        if self.state is None:
+        if self.state is None and self.snapshot is None:
             self.table.fill([], set(), {})
         elif not self.table_stale:
             self.rebuild()
@@ -384,14 +483,16 @@ class PlatformView(Vertical):
     # --- what an action applies to ---------------------------------------------------
 
     def choose(self, actions: set[Action] | None) -> Chosen:
-        """The selected photos in `actions` (None: everything to do), else the bucket."""
+        """The selected photos in `actions` (None: everything to do), else the bucket;
+        always from the plan made now, never from a snapshot."""
         wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
         plan = self.state.plan if self.state is not None else None
         if actions is None and not self.selected and plan is not None:
             # Changed photos run with the rest only with `detect_changes = "publish"`;
             # selected, they run whatever the setting.
             wanted = plan.default_actions()
-        bucket = [item for item in self.items if item.action in wanted]
+        items = plan.items if plan is not None else []
+        bucket = [item for item in items if item.action in wanted]
         if not self.selected:
             return Chosen(bucket, from_selection=False)
         chosen = [item for item in bucket if item.file_id in self.selected]
@@ -423,6 +524,8 @@ class PlatformView(Vertical):
         )
         self.run_panel.begin(description, len(items))
         self.run_panel.log_line(description)
+        if self.state is not None and self.state.pace:
+            self.run_panel.log_line(f"Limits in use: {self.state.pace}", "dim")
 
     def _set_state(self, file_id: int, state: str) -> None:
         self.row_states[file_id] = state
@@ -446,7 +549,8 @@ class PlatformView(Vertical):
             self._queued.discard(event.file_id)
             item = self.by_id.get(event.file_id)
             state = DONE_STATES.get(event.action, event.action)
-            if event.action == "delete" and item is not None and not item.photo.on_platform:
+            on_platform = isinstance(item, PlanItem) and item.photo.on_platform
+            if event.action == "delete" and item is not None and not on_platform:
                 state = "flags cleared"
             self._set_state(event.file_id, state)
             url = f" {event.url}" if event.url else ""
@@ -467,7 +571,8 @@ class PlatformView(Vertical):
             if sentence:
                 panel.log_line(sentence, "yellow")
         elif isinstance(event, Progress):
-            panel.progress(event.done, event.total)
+            if self._redraw_due(event.done >= event.total):
+                panel.progress(event.done, event.total)
         elif isinstance(event, PlatformStopped):
             panel.log_line(f"{self.platform} stopped: {plain(event.reason)}", "bold red")
         elif isinstance(event, PlatformLimited):

@@ -1,0 +1,76 @@
+"""CPU time and peak memory of `imatch-socials --headless --dry-run`, this code against another.
+
+    python -m benchmarks.dry_run_cost [--photos 10000] [--repeat 3] [--base DIR]
+
+The sandbox (IMatch with a generated library of `--photos` photos on both platforms, and
+the platforms' simulators) runs in its own process. The dry run is started as a user
+would, in a new process, once with this checkout's code and, side by side in the same
+run, with the code in `--base` (e.g. `git archive <commit> | tar -x -C DIR`), both on the
+same interpreter and packages. Each child's own CPU time (user + system) and peak
+resident size come from `wait4`, so the sandbox's work is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+def dry_run(code: Path, home: Path) -> tuple[float, float]:
+    """CPU seconds and peak MB of one dry run with the code in `code`."""
+    environment = {**os.environ, "IMATCH_SOCIALS_HOME": str(home), "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
+    child = subprocess.Popen(
+        command, cwd=code, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(
+            f"the dry run in {code} failed: {child.stderr.read() if child.stderr else ''}"
+        )
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    from benchmarks.common import library_of, machine
+    from benchmarks.tui_startup import load_average, sandbox_with_home
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--photos", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--base", type=Path, help="another checkout to compare with")
+    args = parser.parse_args()
+    codes = {"this": HERE} | ({"base": args.base.resolve()} if args.base else {})
+    library = library_of(args.photos, posted_share=0.0)
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
+    print(f"machine: {machine()}; {args.photos:,} photos; before: {load_average()}")
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        with sandbox_with_home(library, home, 0.0):
+            for code in codes.values():  # warm the simulator and the file cache
+                dry_run(code, home)
+            for _ in range(args.repeat):
+                for name, code in codes.items():
+                    figures[name].append(dry_run(code, home))
+    for name, runs in figures.items():
+        cpu = sorted(run[0] for run in runs)
+        peak = sorted(run[1] for run in runs)
+        print(
+            f"{name:>5} ({codes[name]}): CPU seconds median {statistics.median(cpu):.2f} "
+            f"({cpu[0]:.2f}-{cpu[-1]:.2f}), peak MB median {statistics.median(peak):.1f}"
+        )
+    if "base" in figures:
+        ratio = [t[0] / b[0] for t, b in zip(figures["this"], figures["base"], strict=True)]
+        print(f"CPU this / base: median {statistics.median(ratio):.2f}")
+    print(f"after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
