@@ -120,8 +120,16 @@ class FakeSession:
     async def connect(self, name: str) -> PlatformState:
         raise UIOnly(f"a UI-only test logged in to {name} again")
 
+    def snapshot(self, name: str) -> None:
+        """No plan stored from an earlier start: the tab waits for `prepare`."""
+        return None
+
     async def prepare(
-        self, name: str, reuse: Any = None, progress: ScanProgress | None = None
+        self,
+        name: str,
+        reuse: Any = None,
+        progress: ScanProgress | None = None,
+        read: Any = None,
     ) -> PlatformState:
         # A copy per session: nothing a test does to one plan reaches the next test.
         captured = self.captured.states[name]

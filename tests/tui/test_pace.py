@@ -4,12 +4,27 @@ says which limits are in use."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
-from sandbox.world import SandboxWorld
+import pytest
+
+from sandbox.library import LibraryInfo
+from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Settings
 from sync.platforms.base import RateLimiter
-from tests.test_tui_app import SIZE, log_text, make_app, ready, settle, view
-from tests.test_tui_app import world as world
+from tests.tui.test_tui_app import SIZE, log_text, make_app, ready, settle, view
+
+
+@pytest.fixture
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    """The simulators with the default limits (the TUI tests' own `world` lifts ours)."""
+    with sandbox_world(sample_library.path) as running:
+        running.configure_home(tmp_path)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+        yield running
 
 
 class FakeTime:

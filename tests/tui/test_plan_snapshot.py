@@ -26,7 +26,7 @@ from sync.retry import RetryPolicy
 from sync.rules import Action
 from sync.session import PlatformState, SyncSession
 from sync.state_db import SCHEMA_VERSION, open_state_db
-from tests.test_tui_app import (
+from tests.tui.test_tui_app import (
     FIXED_NOW,
     SIZE,
     log_text,
