@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from tui.backend import SessionFactory, SessionThread, default_session
 from tui.commands import SocialsCommands
@@ -44,6 +45,19 @@ class SocialsApp(App[int]):
         self.backend = SessionThread(session_factory)
         self.clock = clock
         self.imatch_label = imatch_label
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry titles, file names and servers' words: always as written
+        (no caller here uses markup; a `[/]` in a title would otherwise break the toast)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(self.backend, self.clock, self.imatch_label)

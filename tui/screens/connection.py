@@ -109,9 +109,9 @@ class ConnectionScreen(Screen[str]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Center(), Vertical(id="connection-box"):
-            yield Static(self._title(), id="connection-title")
+            yield Static(self._title(), id="connection-title", markup=False)
             for problem in self.problems:
-                yield Static(self._problem(problem), classes="connection-problem")
+                yield Static(self._problem(problem), classes="connection-problem", markup=False)
         yield Footer()
 
     def _title(self) -> Text:

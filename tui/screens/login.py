@@ -60,8 +60,8 @@ class LoginScreen(ModalScreen[bool]):
         title = "Log in to flickr" if self.platform == "flickr" else "Check the pixelfed token"
         with Vertical(id="login-dialog"):
             yield Label(title, id="login-title")
-            yield Static("Asking the platform…", id="login-status")
-            yield Static("", id="login-url")
+            yield Static("Asking the platform…", id="login-status", markup=False)
+            yield Static("", id="login-url", markup=False)
             yield Input(placeholder="Code shown by flickr, like 123-456-789", id="login-code")
             with Horizontal(id="login-buttons"):
                 yield Button("Log in", id="login-submit", variant="primary")

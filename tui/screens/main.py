@@ -107,7 +107,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Vertical(Label("", id="loading-text"), id="loading")
+        yield Vertical(Label("", id="loading-text", markup=False), id="loading")
         yield TabbedContent(id="platforms")
         yield SocialsFooter(compact=True)
 

@@ -67,11 +67,13 @@ class Fields:
             self.table.add_column("value", ratio=1, overflow="fold")
 
     def add_row(self, name: str, value: str | Text) -> None:
+        if isinstance(value, str):
+            value = Text(value)  # as written: paths and titles may hold square brackets
         if self.stacked:
             self.table.add_row(Text(name, style="bold"))
             self.table.add_row(Padding(value, (0, 0, 0, 2)))
         else:
-            self.table.add_row(name, value)
+            self.table.add_row(Text(name), value)
 
 
 def _fields(stacked: bool = False) -> Fields:
@@ -185,7 +187,7 @@ def describe(
             parts.append(line)
             fix = Table.grid(padding=(0, 0, 0, 2))
             fix.add_column(ratio=1)
-            fix.add_row(fix_for(name))
+            fix.add_row(Text(fix_for(name)))
             parts.append(fix)
         parts.append(Text())
     post: Any = item.rendered.post

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual import events
 from textual._two_way_dict import TwoWayDict
@@ -89,8 +90,11 @@ def short_size(size: int) -> str:
 
 
 def clip(text: str, width: int) -> str:
+    """`text` on one line in `width` cells; square brackets escaped, since the table reads
+    plain strings as markup (a title with `[/]` would not draw at all)."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return escape(text) if "[" in text else text
 
 
 def state_kind(state: str) -> str:

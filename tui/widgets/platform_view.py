@@ -159,7 +159,7 @@ class PlatformView(Vertical):
         self._last_redraw = -PROGRESS_REDRAW_SECONDS
 
     def compose(self) -> ComposeResult:
-        yield Static(id="platform-info")
+        yield Static(id="platform-info", markup=False)
         yield FilterBar(id="filter-bar")
         yield Input(placeholder="Filter by name or title (enter: keep, escape: clear)", id="search")
         with Horizontal(id="panes"):

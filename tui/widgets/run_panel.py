@@ -37,7 +37,7 @@ class RunPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label("Nothing running.", id="run-status")
+            yield Label("Nothing running.", id="run-status", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="run-progress")
         # min_width: RichLog renders at least 78 columns by default, wider than the log
         # is at 80 columns, so line ends would be cut off.
