@@ -60,8 +60,8 @@ class SandboxWorld:
 
         `overrides` adds settings by section, e.g. `{"flickr": {"concurrency": 2}}`.
         """
-        from sync.platforms.flickr_api import FlickrToken
-        from sync.platforms.flickr_login import save_token
+        from sync.platforms.flickr.api import FlickrToken
+        from sync.platforms.flickr.login import save_token
         from sync.secret_store import SecretStore
 
         sections: dict[str, dict[str, object]] = {

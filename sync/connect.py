@@ -6,10 +6,10 @@ from typing import Any
 
 from sync.config import Credentials, Settings
 from sync.platforms.base import Platform, RateLimiter
-from sync.platforms.flickr import FlickrPlatform
-from sync.platforms.flickr_api import FlickrEndpoints
-from sync.platforms.flickr_login import load_token
-from sync.platforms.pixelfed import PixelfedPlatform
+from sync.platforms.flickr.api import FlickrEndpoints
+from sync.platforms.flickr.login import load_token
+from sync.platforms.flickr.platform import FlickrPlatform
+from sync.platforms.pixelfed.platform import PixelfedPlatform
 from sync.secret_store import SecretStore
 
 

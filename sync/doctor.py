@@ -38,7 +38,7 @@ from sync.config import (
 from sync.connect import SetupError, open_platform
 from sync.logs import LOG_FILE
 from sync.platforms.base import AuthError, PlatformError, TransientError
-from sync.platforms.pixelfed import VISIBILITIES, PixelfedConfigError, checked_base_url
+from sync.platforms.pixelfed.platform import VISIBILITIES, PixelfedConfigError, checked_base_url
 from sync.rendering import first_line
 from sync.secret_store import SecretStore
 

@@ -13,8 +13,8 @@ from imatch.client import IMatchClient
 from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
 from sync.connect import flickr_endpoints
 from sync.platforms.base import PlatformError
-from sync.platforms.flickr_login import FlickrLogin, save_token
-from sync.platforms.pixelfed import check_login
+from sync.platforms.flickr.login import FlickrLogin, save_token
+from sync.platforms.pixelfed.platform import check_login
 from sync.secret_store import SecretStore
 
 

@@ -15,10 +15,10 @@ from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
 from sync.photo import Photo, build_photos
 from sync.platforms.base import Limits
-from sync.platforms.flickr import FlickrPlatform
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed import MAX_LINKED_HASHTAGS, PixelfedPlatform
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.flickr.platform import FlickrPlatform
+from sync.platforms.flickr.render import render_flickr
+from sync.platforms.pixelfed.platform import MAX_LINKED_HASHTAGS, PixelfedPlatform
+from sync.platforms.pixelfed.render import render_pixelfed
 from sync.rendering import Rendered
 from sync.rules import Action, Checks, Verdict, classify
 

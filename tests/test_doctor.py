@@ -19,8 +19,8 @@ from sandbox.serving import bind_loopback
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import load_settings
 from sync.doctor import Check, diagnose, exit_code, run_doctor
-from sync.platforms.flickr_api import FlickrToken
-from sync.platforms.flickr_login import save_token
+from sync.platforms.flickr.api import FlickrToken
+from sync.platforms.flickr.login import save_token
 from sync.secret_store import SecretStore
 
 SECRETS = ("demo-flickr-key", "demo-flickr-secret")

@@ -42,7 +42,8 @@ from sync.platforms.base import (
     RemoteRef,
     TransientError,
 )
-from sync.platforms.flickr import (
+from sync.platforms.flickr.api import SecretScrubber, classify
+from sync.platforms.flickr.platform import (
     FlickrEndpoints,
     FlickrLogin,
     FlickrPlatform,
@@ -52,7 +53,6 @@ from sync.platforms.flickr import (
     marker_tag,
     save_token,
 )
-from sync.platforms.flickr_api import SecretScrubber, classify
 from sync.secret_store import SecretStore
 
 MARKER = "3f9c0a7e12ab"

@@ -28,7 +28,7 @@ from sandbox.imatch_app_server import (
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.journal import Journal
-from sync.platforms.flickr import marker_tag
+from sync.platforms.flickr.platform import marker_tag
 from sync.run_lock import RunLock
 
 PLATFORMS = ("flickr", "pixelfed")

@@ -11,7 +11,7 @@ from imatch.models import CategoryRef, FileInfo
 from sync.config import Credentials, Settings
 from sync.photo import build_photos, visible
 from sync.plan import DEFAULT_LIMITS, checks_for
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.pixelfed.render import render_pixelfed
 from sync.rules import MISSING_HEADLINE, MISSING_TITLE, classify
 
 

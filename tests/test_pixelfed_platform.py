@@ -27,13 +27,13 @@ from sync.platforms.base import (
     RemoteRef,
     TransientError,
 )
-from sync.platforms.pixelfed import (
+from sync.platforms.pixelfed.platform import (
     PixelfedConfigError,
     PixelfedPlatform,
     PixelfedPost,
     check_login,
 )
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.pixelfed.render import render_pixelfed
 
 START = 1_700_000_000.0
 CAPTION = "Lake at dawn & mist\n\nSony A7 | 35 mm\n#lake #nature https://example.org/lake"

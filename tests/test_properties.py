@@ -22,8 +22,8 @@ from sync.config import Credentials, Settings
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
 from sync.plan import DEFAULT_LIMITS, checks_for
 from sync.platforms.base import MediaFile
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.flickr.render import render_flickr
+from sync.platforms.pixelfed.render import render_pixelfed
 from sync.rendering import SEPARATOR, camera_info, shooting_info
 from sync.rules import (
     ALT_TEXT_TOO_LONG,

@@ -11,8 +11,8 @@ import pytest
 from sync.config import CategorySettings, Credentials, KeywordSettings, Settings
 from sync.photo import Photo
 from sync.platforms.base import MediaFile
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed_render import protect_from_strip_tags, render_pixelfed
+from sync.platforms.flickr.render import render_flickr
+from sync.platforms.pixelfed.render import protect_from_strip_tags, render_pixelfed
 from sync.rendering import aperture_text, hashtag, keyword_terms
 
 SETTINGS = Settings()

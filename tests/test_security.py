@@ -21,7 +21,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.connect import SetupError, open_platform
 from sync.logs import setup_logging
-from sync.platforms.pixelfed import PixelfedPlatform
+from sync.platforms.pixelfed.platform import PixelfedPlatform
 from sync.session import imatch_location_warning
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
 

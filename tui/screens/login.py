@@ -22,8 +22,8 @@ from textual.widgets import Button, Input, Label, Static
 from sync.connect import flickr_endpoints
 from sync.plain_words import plain
 from sync.platforms.base import PlatformError, TransientError
-from sync.platforms.flickr_login import FlickrLogin, save_token
-from sync.platforms.pixelfed import check_login
+from sync.platforms.flickr.login import FlickrLogin, save_token
+from sync.platforms.pixelfed.platform import check_login
 from sync.session import SyncSession
 from tui.backend import SessionThread
 

@@ -22,8 +22,8 @@ from textual.widgets import Static
 from sync.limit_details import limit_detail
 from sync.plan import DEFAULT_LIMITS, TEXT_ONLY, PlanItem
 from sync.platforms.base import Limits
-from sync.platforms.flickr import FlickrPost
-from sync.platforms.pixelfed import PixelfedPost
+from sync.platforms.flickr.platform import FlickrPost
+from sync.platforms.pixelfed.platform import PixelfedPost
 from sync.provenance import provenance
 from sync.rules import Action
 from tui.widgets.fixes import fix_for

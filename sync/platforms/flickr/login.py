@@ -14,7 +14,7 @@ from typing import Any
 from flickrapi.exceptions import FlickrError
 
 from sync.platforms.base import AuthError, PlatformError
-from sync.platforms.flickr_api import (
+from sync.platforms.flickr.api import (
     DEFAULT_TIMEOUT,
     KEY_REFUSED,
     FlickrCodeError,

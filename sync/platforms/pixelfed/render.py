@@ -13,7 +13,7 @@ import re
 
 from sync.config import Credentials, Settings
 from sync.photo import Photo
-from sync.platforms.pixelfed import PixelfedPost
+from sync.platforms.pixelfed.platform import PixelfedPost
 from sync.rendering import (
     PostSize,
     Rendered,

@@ -44,7 +44,7 @@ from sync.platforms.base import (
     RemoteRef,
     _no_checkpoint,
 )
-from sync.platforms.flickr_api import (
+from sync.platforms.flickr.api import (
     DEFAULT_TIMEOUT,
     NEEDS_DELETE,
     FlickrClient,
@@ -52,8 +52,8 @@ from sync.platforms.flickr_api import (
     FlickrEndpoints,
     FlickrToken,
 )
-from sync.platforms.flickr_kept import comparable_text, taken_as_kept
-from sync.platforms.flickr_login import FlickrLogin, load_token, save_token
+from sync.platforms.flickr.kept import comparable_text, taken_as_kept
+from sync.platforms.flickr.login import FlickrLogin, load_token, save_token
 
 __all__ = [
     "FlickrEndpoints",
@@ -532,7 +532,7 @@ class FlickrPlatform(Platform[FlickrPost]):
     async def _update_fields(
         self, op: _Operation, photo_id: str, info: dict[str, Any], post: FlickrPost
     ) -> None:
-        # Compared as flickr keeps them: limited HTML, escaped text (see flickr_kept).
+        # Compared as flickr keeps them: limited HTML, escaped text (see kept).
         title, description = content(info.get("title")), content(info.get("description"))
         if (comparable_text(title), comparable_text(description)) != (
             comparable_text(post.title),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sync.config import Credentials, Settings
 from sync.photo import Photo
-from sync.platforms.flickr import FlickrPost, unique_tags
+from sync.platforms.flickr.platform import FlickrPost, unique_tags
 from sync.rendering import (
     PostSize,
     Rendered,
