@@ -23,9 +23,9 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     assert settings.imatch.chunk_size == 500
     assert settings.categories.root == "Socials"
     assert settings.enabled_platforms == ("flickr", "pixelfed")
-    assert "headline" in settings.pixelfed.require
-    assert "headline" not in settings.flickr.require
-    assert settings.flickr.concurrency == 2
+    assert "headline" in settings.platform("pixelfed").require
+    assert "headline" not in settings.platform("flickr").require
+    assert settings.platform("flickr").concurrency == 2
     assert settings.source is None
 
 
@@ -45,8 +45,10 @@ def test_file_values_and_nested_defaults(tmp_path: Path) -> None:
     assert settings.categories.update == "_update"
     assert settings.keywords.exclude == ("places|home",)
     assert settings.enabled_platforms == ("flickr",)
-    assert settings.pixelfed.concurrency == 2
-    assert "headline" in settings.pixelfed.require  # the platform's own default survives
+    assert settings.platform("pixelfed").concurrency == 2
+    assert (
+        "headline" in settings.platform("pixelfed").require
+    )  # the platform's own default survives
     assert settings.source == path
 
 
@@ -86,8 +88,8 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert settings.imatch.url == "http://127.0.0.1:1"
     variables = AppVariables({"pixelfed_token": "from-imatch", "flickr_apikey": "old"})
     creds = credentials(variables, settings, environ={"IMATCH_SOCIALS_PIXELFED_TOKEN": "from-env"})
-    assert creds.pixelfed_token == "from-env"
-    assert creds.flickr_api_key == "old"
+    assert creds.of("pixelfed").pixelfed_token == "from-env"
+    assert creds.of("flickr").flickr_api_key == "old"
 
 
 def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Path) -> None:
@@ -104,7 +106,8 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
             "flickr_url": " https://www.flickr.com/photos/dcbuchan ",
         }
     )
-    creds = credentials(variables, settings, environ={})
+    every = credentials(variables, settings, environ={})
+    creds = every.of("flickr")
     assert creds.flickr_url == "https://www.flickr.com/photos/dcbuchan"
     assert (creds.flickr_api_key, creds.flickr_api_secret) == ("key-1234", "secret-5678")
     assert (creds.flickr_is_public, creds.flickr_is_friend, creds.flickr_is_family) == (
@@ -112,8 +115,8 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
         False,
         True,
     )
-    assert creds.pixelfed_visibility == "unlisted"
-    assert "key-1234" not in repr(creds)
+    assert every.of("pixelfed").pixelfed_visibility == "unlisted"
+    assert "key-1234" not in repr(every)
     assert "secret-5678" not in repr(creds)
 
 

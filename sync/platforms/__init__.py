@@ -1,1 +1,1 @@
-"""One package per platform behind the interface in `base`."""
+"""One package per platform behind the interface in `base`; `installed` registers them."""

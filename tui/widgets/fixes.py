@@ -1,6 +1,11 @@
-"""What a photographer does in IMatch to clear each error name."""
+"""What a photographer does in IMatch to clear each error name.
+
+The core's names are here; each platform's own names come from the registry.
+"""
 
 from __future__ import annotations
+
+from sync.platforms import registry
 
 FIXES: dict[str, str] = {
     "several versions": "This master has several versions the platform could take: put the "
@@ -19,8 +24,8 @@ FIXES: dict[str, str] = {
     "and is not in Socials|<platform>: add it there to publish it, or remove the flag.",
     "missing title": "Give the photo (or its master) a title in the Metadata panel.",
     "missing description": "Write a description for the photo (or its master).",
-    "missing headline": "Add a headline: pixelfed uses it as the alt text that describes "
-    "the image.",
+    "missing headline": "Add a headline: the platform uses it as the alt text that "
+    "describes the image.",
     "missing keywords": "Add at least one keyword to the master.",
     "missing genre": "Assign a category under Image Characteristics|Genre.",
     "invalid format": "Publish a JPEG version of this file (the platform does not take "
@@ -39,10 +44,6 @@ FIXES: dict[str, str] = {
     "attribute record incomplete": "The attribute record lacks the platform's ids (photo_id, "
     "or media_id and status_id): type them in, or delete the record in IMatch to post the "
     "photo anew.",
-    "photo not found on flickr": "The post no longer exists: remove the attribute "
-    "record so it is added again.",
-    "post not found on pixelfed": "The post no longer exists: remove the attribute "
-    "record so it is added again.",
     "posted by another account": "The post belongs to another account than the one "
     "logged in: log in as that account to change or delete it, or remove the record if "
     "the post is not yours to manage.",
@@ -50,11 +51,10 @@ FIXES: dict[str, str] = {
     "posts (edited by hand?): correct the record in IMatch, or remove it.",
     "upload not confirmed": "An earlier upload may have reached the platform: the next "
     "run looks for it first; nothing to do unless this stays for days.",
-    "post not editable": "pixelfed will not let this account edit the post the record "
-    "names (another account's post, a reply or a draft): check the pixelfed record.",
 }
 
 
 def fix_for(error_name: str) -> str:
     """A one-sentence instruction; a generic one for names we do not know."""
-    return FIXES.get(error_name, "Fix this in IMatch, then rescan (r); the error clears itself.")
+    known = FIXES.get(error_name) or registry.fix_texts().get(error_name)
+    return known or ("Fix this in IMatch, then rescan (r); the error clears itself.")
