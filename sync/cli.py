@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="try the app against local simulators")
     _add_run_flags(demo, prefix="demo_")
     add_account_conditions(demo)
+    platforms = commands.add_parser("platforms", help="list the platforms (--json for the app)")
+    platforms.add_argument(
+        "--json", dest="platforms_json", action="store_true", help="print them as JSON"
+    )
     doctor = commands.add_parser("doctor", help="check the set-up and say what to fix")
     doctor.add_argument(
         "--platform",
@@ -246,6 +250,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sync.doctor import run_doctor
 
         return run_doctor(args.doctor_platforms or args.platform or ())
+    if args.command == "platforms":
+        from sync.platform_list import run_platforms
+
+        return run_platforms(args.platforms_json)
     if args.command == "imatch-app":
         from sync.imatch_app_files import run_imatch_app
 

@@ -28,6 +28,7 @@ from sandbox.imatch_app_server import (
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.journal import Journal
+from sync.platforms import registry
 from sync.platforms.flickr.platform import marker_tag
 from sync.run_lock import RunLock
 
@@ -176,6 +177,25 @@ def test_dry_run_then_sync_all_platforms(
     shoot(page, tmp_path, "imatch-app-sync-all.png")
 
 
+def test_one_button_per_platform_the_program_lists(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer]
+) -> None:
+    """The app names no platform: its "<name> only" buttons come from `platforms --json`."""
+    url, server = app
+    page = chromium.open(url)
+    page.wait_for(READY)
+    assert server.runs[0].argv[1:] == ["platforms", "--json"]
+    shown = page.evaluate(
+        "Array.from(document.querySelectorAll('#toolbar button')).map(b => [b.id, b.textContent])"
+    )
+    expected = [[f"run-{name}", f"{name} only"] for name in registry.names()]
+    assert shown == [
+        ["run-all", "Sync all platforms"],
+        *expected,
+        ["run-dry", "Dry run (changes nothing)"],
+    ]
+
+
 def test_missing_script_path_is_explained(
     chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer]
 ) -> None:
@@ -226,8 +246,10 @@ def test_failed_runs_keep_all_output(
     variables["imatch_to_socials_timeout"] = 1
     page = chromium.open(url)
     page.wait_for(READY)
+    # This program lists no platforms either: only the buttons for all platforms remain.
+    assert page.evaluate("document.querySelectorAll('#toolbar button').length") == 2
 
-    page.click("#run-flickr")
+    page.click("#run-all")
     page.wait_for(FINISHED)
     assert page.text("#status") == (
         "imatch-socials stopped with exit code 3 and printed no report. "
@@ -250,7 +272,7 @@ def test_failed_runs_keep_all_output(
     variables[SCRIPT_VARIABLE] = str(tmp_path / "nowhere")
     page = chromium.open(url)
     page.wait_for(READY)
-    page.click("#run-pixelfed")
+    page.click("#run-all")  # a missing program lists no platforms either
     page.wait_for(FINISHED)
     program = tmp_path / "nowhere" / "imatch-socials"
     assert page.text("#status") == (f"IMatch could not run {program}: no such program: {program}")
