@@ -19,8 +19,8 @@ def _update_tooltip() -> str:
     parts = [f"image and text on {registry.listed(full)}"] if full else []
     if text_only:
         names = registry.listed(text_only)
-        verb = "cannot" if len(text_only) == 1 else "each cannot"
-        parts.append(f"text only on {names} ({names} {verb} replace the image)")
+        who = names if len(text_only) == 1 else "they"
+        parts.append(f"text only on {names} ({who} cannot replace the image)")
     return f"Send the photos flagged _update again: {'; '.join(parts)}."
 
 
