@@ -11,14 +11,18 @@ from textual.binding import Binding
 from sync.platforms import registry
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _update_tooltip() -> str:
     """What `u` does on each platform, from whether it can replace a published image."""
     specs = registry.specs()
     full = [s.name for s in specs if s.default_limits().replaces_images]
     text_only = [s.name for s in specs if not s.default_limits().replaces_images]
-    parts = [f"image and text on {registry.listed(full)}"] if full else []
+    parts = [f"image and text on {_and(full)}"] if full else []
     if text_only:
-        names = registry.listed(text_only)
+        names = _and(text_only)
         who = names if len(text_only) == 1 else "they"
         parts.append(f"text only on {names} ({who} cannot replace the image)")
     return f"Send the photos flagged _update again: {'; '.join(parts)}."
