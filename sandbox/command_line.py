@@ -53,6 +53,7 @@ def add_sandbox_arguments(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--imatch-port", type=int, default=50519, help="0 picks a free port")
     sandbox.add_argument("--flickr-port", type=int, default=0)
     sandbox.add_argument("--pixelfed-port", type=int, default=0)
+    sandbox.add_argument("--mastodon-port", type=int, default=0)
     sandbox.add_argument("--library", type=Path, help="library folder (default: demo library)")
     sandbox.add_argument("--photos", type=int, default=0, help="extra photos for a new library")
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")

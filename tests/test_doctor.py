@@ -160,6 +160,11 @@ async def test_missing_attribute_set_and_attribute(world: SandboxWorld) -> None:
             "no record holds status_id: add the missing attribute status_id (Text, unique) "
             "to the attribute set pixelfed",
         ),
+        "attribute set mastodon": (
+            True,
+            "no record holds status_id: add the missing attribute status_id (Text, unique) "
+            "to the attribute set mastodon",
+        ),
     }
 
 

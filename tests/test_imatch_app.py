@@ -32,7 +32,7 @@ from sync.platforms import registry
 from sync.platforms.flickr.platform import marker_tag
 from sync.run_lock import RunLock
 
-PLATFORMS = ("flickr", "pixelfed")
+PLATFORMS = ("flickr", "pixelfed", "mastodon")
 SCRIPT_VARIABLE = "imatch_to_socials_python_script_path"
 READY = "!document.getElementById('run-all').disabled"
 FINISHED = "['ok', 'warning', 'error'].includes(document.getElementById('status').dataset.state)"
@@ -93,9 +93,11 @@ def listed(page: Page, platform: str, section: str) -> dict[str, str]:
 
 def remote_posts(world: SandboxWorld) -> dict[str, int]:
     account = next(iter(world.pixelfed.state.accounts))
+    mastodon_account = next(iter(world.mastodon.state.accounts))
     return {
         "flickr": len(world.flickr.state.photos),
         "pixelfed": len(world.pixelfed.statuses_of(account)),
+        "mastodon": len(world.mastodon.statuses_of(mastodon_account)),
     }
 
 

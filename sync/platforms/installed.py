@@ -11,3 +11,4 @@ from sync.platforms.registry import register
 
 register(import_module("sync.platforms.flickr.spec").SPEC)
 register(import_module("sync.platforms.pixelfed.spec").SPEC)
+register(import_module("sync.platforms.mastodon.spec").SPEC)
