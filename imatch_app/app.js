@@ -35,12 +35,14 @@
         ['metadata', 'Metadata updated'],
         ['deleted', 'Deleted'],
         ['cleared', 'Delete flags cleared (never posted)', true],
+        ['reposted', 'Reposted as new posts (changed files)', true],
         ['adopted', 'Recovered from an interrupted run', true],
         ['completed', 'Changes of an interrupted run recorded', true],
         ['unrecorded', 'Made, not yet recorded in IMatch (the next run records them)', true],
         ['failed', 'Failed'],
         ['errors', 'With errors (see __errors in IMatch)'],
         ['unchanged', 'Unchanged'],
+        ['changed_left', 'Changed in IMatch, left as they are (--only changed publishes them)', true],
         ['skipped', 'Not started', true]
     ];
     var PLAN_COUNTS = [
@@ -49,6 +51,7 @@
         ['metadata', 'Metadata to update'],
         ['delete', 'To delete'],
         ['error', 'With errors (nothing is sent)'],
+        ['changed', 'Changed in IMatch since published'],
         ['unchanged', 'Unchanged']
     ];
 

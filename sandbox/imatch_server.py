@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from sandbox.faults import FaultKnobs, FaultMiddleware, RequestLog, add_params, drop_answer
 from sandbox.imatch_db import REPEATABLE_TAGS, IMatchDatabase, SimCategory, SimFile
+from sandbox.imatch_metadata import apply_operations, parse_operations
 from sandbox.imatch_variables import evaluate
 
 ALL_FILES_IDLIST = "@IMWS.allfiles"
@@ -149,6 +150,7 @@ def _build_app(sim: IMatchSimulator) -> Starlette:
         Route("/v1/attributes", endpoint(_attributes_read), methods=["GET"]),
         Route("/v1/attributes", endpoint(_attributes_write, mutates=True), methods=["POST"]),
         Route("/v1/imatch/appvar", endpoint(_appvar), methods=["GET"]),
+        Route("/v1/metadata", endpoint(_metadata_write, mutates=True), methods=["POST"]),
         Route("/discover", endpoint(_discover, False), methods=["GET"]),
     ]
 
@@ -437,6 +439,14 @@ def _attributes_write(sim: IMatchSimulator, params: dict[str, str]) -> dict[str,
         _check_task(task, definition)
     for task in tasks:
         _apply_task(sim, set_name, ids, task)
+    return {"result": "ok"}
+
+
+def _metadata_write(sim: IMatchSimulator, params: dict[str, str]) -> dict[str, Any]:
+    ids = _known_files(sim, _id_list(sim, params))
+    operations = parse_operations(_required(params, "tags"))
+    for file_id in ids:
+        apply_operations(sim.db.files[file_id], operations)
     return {"result": "ok"}
 
 

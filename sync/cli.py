@@ -19,6 +19,7 @@ HEADLESS_ONLY = {
     "dry_run": "--dry-run",
     "only": "--only",
     "json": "--json",
+    "repost_changed_files": "--repost-changed-files",
 }
 
 
@@ -69,6 +70,13 @@ def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
         action="store_true",
         help="print one JSON report on standard output (with --headless)",
     )
+    parser.add_argument(
+        "--repost-changed-files",
+        dest=f"{prefix}repost_changed_files",
+        action="store_true",
+        help="delete and add again changed photos whose image the platform cannot replace: "
+        "their likes and comments go (with --headless)",
+    )
 
 
 def _listed() -> str:
@@ -105,6 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         choices=platform_names(),
         dest="doctor_platforms",
+        help="only this platform (repeatable; default: all enabled)",
+    )
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="record what is published now as the starting point of change detection "
+        "(no platform is called)",
+    )
+    baseline.add_argument(
+        "--platform",
+        action="append",
+        choices=platform_names(),
+        dest="baseline_platforms",
         help="only this platform (repeatable; default: all enabled)",
     )
 
@@ -164,6 +185,7 @@ def _merge_demo_flags(args: argparse.Namespace, parser: argparse.ArgumentParser)
     args.headless = args.headless or args.demo_headless
     args.dry_run = args.dry_run or args.demo_dry_run
     args.json = args.json or args.demo_json
+    args.repost_changed_files = args.repost_changed_files or args.demo_repost_changed_files
     args.platform = [*(args.platform or ()), *(args.demo_platform or ())] or None
     if args.only is not None and args.demo_only is not None:
         parser.error("--only given twice (before and after demo): give it once")
@@ -188,7 +210,7 @@ def _check_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
                 "the terminal app has keys for it instead"
             )
     else:
-        allowed = {"--platform"} if args.command == "doctor" else set()
+        allowed = {"--platform"} if args.command in ("doctor", "baseline") else set()
         wrong = [
             flag
             for flag in (["--headless"] if args.headless else []) + given
@@ -258,6 +280,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sync.imatch_app_files import run_imatch_app
 
         return run_imatch_app(args.copy or args.to is not None, args.to)
+    if args.command == "baseline":
+        from sync.baseline import run_baseline
+
+        return run_baseline(args.baseline_platforms or args.platform or ())
     if args.command == "login":
         from sync.login import run_login
 
@@ -274,7 +300,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _headless_options(args: argparse.Namespace) -> HeadlessOptions:
     return HeadlessOptions(
-        platforms=args.platform or (), dry_run=args.dry_run, only=args.only or (), json=args.json
+        platforms=args.platform or (),
+        dry_run=args.dry_run,
+        only=args.only or (),
+        json=args.json,
+        repost_changed_files=args.repost_changed_files,
     )
 
 

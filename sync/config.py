@@ -26,6 +26,9 @@ from sync.keyword_paths import normal_path
 
 REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
 """What `require` may name (sync/rules.py checks each)."""
+DETECT_CHANGES = ("off", "show", "publish")
+"""What `detect_changes` may be: a published photo whose post or file changed in IMatch is
+not looked for, shown as `changed`, or also published without a flag."""
 ENV_PREFIX = "IMATCH_SOCIALS_"
 URL_VARIABLE = f"{ENV_PREFIX}IMATCH_URL"
 
@@ -102,6 +105,9 @@ class PlatformSettings:
     """Base URL of the service (your instance, or a simulator's when testing)."""
     visibility: str = ""
     """Who sees new posts, where the platform has a choice (default: app variable)."""
+    detect_changes: str = "show"
+    """off, show or publish: what to do with a published photo whose rendered post or
+    file differs from what was published (see DETECT_CHANGES)."""
 
 
 def platform_names() -> tuple[str, ...]:
@@ -162,6 +168,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     _check_keyword_filters(settings.keywords, path)
     _check_imatch_url(settings.imatch.url, URL_VARIABLE if url else f"{path}: imatch.url")
     for name in platform_names():
+        detect = settings.platform(name).detect_changes
+        if detect not in DETECT_CHANGES:
+            raise ConfigError(
+                f"{path}: {name}.detect_changes: expected one of "
+                f"{', '.join(repr(d) for d in DETECT_CHANGES)}, got {detect!r}"
+            )
         unknown = [r for r in settings.platform(name).require if r not in REQUIRABLE]
         if unknown:
             raise ConfigError(

@@ -42,7 +42,7 @@ from sync.events import (
 from sync.found_errors import UNCONFIRMED, stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
-from sync.plan import Plan, PlanItem, checks_for, replaces_images, with_photo
+from sync.plan import Plan, PlanItem, checks_for, published_now, replaces_images, with_photo
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -54,10 +54,10 @@ from sync.platforms.base import (
     PlatformError,
     RemoteRef,
 )
-from sync.reconcile import ADOPTED, Reconciler, Reconciliation
+from sync.reconcile import ADOPTED, REPOST, Reconciler, Reconciliation
 from sync.records import fresh_records
 from sync.retry import RetryPolicy, retrying
-from sync.rules import Action
+from sync.rules import CHANGED_FILE, Action, Verdict
 from sync.writeback import WriteBack
 
 __all__ = ["ADOPTED", "Engine", "RetryPolicy", "retrying"]
@@ -73,6 +73,10 @@ CHANGED_SINCE_PLANNED = "changed since it was planned (rescan to see it); not do
 
 class _NotStarted(Exception):
     """The run was cancelled or stopped before this photo's turn."""
+
+
+class _LeftAlone(Exception):
+    """Nothing to do for this photo now, and why (said as a warning, not a failure)."""
 
 
 class _HeldBack(Exception):
@@ -108,6 +112,7 @@ class Engine:
         retry: RetryPolicy | None = None,
         concurrency: int | None = None,
         today: Callable[[], str] = lambda: date.today().isoformat(),
+        repost: bool = False,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -122,6 +127,9 @@ class Engine:
         own = settings.platform(plan.platform)
         self._slots = asyncio.Semaphore(max(1, concurrency or own.concurrency))
         self.today = today
+        self.repost = repost
+        """Changed files on a platform that cannot replace images are reposted (delete,
+        then add): only when the user confirmed it or asked for it by flag."""
         self.summary = RunSummary(plan.platform)
         self.writeback = WriteBack(client, plan.platform, plan.publication)
         self._failed_errors: dict[int, set[str]] = {}
@@ -129,6 +137,8 @@ class Engine:
         self._stopped = ""
         self._imatch_gone = False
         self._limited = ""
+        self._changed_done: dict[int, str] = {}
+        """What running a `changed` photo did (`update`, `metadata`, `repost`)."""
 
     @property
     def name(self) -> str:
@@ -159,6 +169,10 @@ class Engine:
         """Run the chosen items (default: everything there is to do) and report."""
         wanted = self.plan.select() if items is None else items
         chosen = list({item.file_id: item for item in wanted}.values())
+        running = {item.file_id for item in chosen}
+        self.summary.changed_left = sum(
+            1 for i in self.plan.bucket(Action.CHANGED) if i.file_id not in running
+        )
         cancel = cancel or asyncio.Event()
         done = 0
 
@@ -215,6 +229,8 @@ class Engine:
             outcome = await self._perform(item, cancel)
         except _NotStarted:
             self.summary.skipped += 1
+        except _LeftAlone as left:
+            self.summary.warnings.append(f"{photo.name}: {left}")
         except _HeldBack as held:
             self._failed_errors.setdefault(photo.id, set()).add(held.error_name)
             self._fail(item, str(held), held.error_name)
@@ -257,6 +273,8 @@ class Engine:
             done = item.action.value
             if item.action is Action.UPDATE and not self.replaces_images:
                 done = Action.METADATA.value
+            if item.action is Action.CHANGED:
+                done = self._changed_done.get(photo.id, Action.METADATA.value)
             self.emit(PhotoDone(self.name, photo.id, photo.name, done, url, warnings))
 
     def _stop(self, reason: str) -> None:
@@ -314,6 +332,8 @@ class Engine:
             return await self._add(item, cancel)
         if item.action in (Action.UPDATE, Action.METADATA):
             return await self._update(item, cancel)
+        if item.action is Action.CHANGED:
+            return await self._changed(item, cancel)
         await self._delete(item, cancel)
         return None
 
@@ -339,6 +359,8 @@ class Engine:
             outcome = await self._upload(intent, post, resume, photo)
         await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
+        published = published_now(item, unsettled=outcome.unsettled)
+        self.store.remember_published(self.name, photo.id, published)
         self.summary.added += 1
         return outcome
 
@@ -395,18 +417,72 @@ class Engine:
 
     # --- update -----------------------------------------------------------------------
 
-    async def _update(self, item: PlanItem, cancel: asyncio.Event) -> Outcome:
+    async def _changed(self, item: PlanItem, cancel: asyncio.Event) -> Outcome | None:
+        """A photo whose post or file changed since it was published: its text is updated,
+        and its image replaced where the platform can. Where it cannot, a changed file is
+        reposted (delete, then add) only when that was confirmed or asked for; else only
+        the text is updated, and the photo stays `changed` (file) so it is not forgotten."""
+        file_changed = CHANGED_FILE in item.verdict.changed
+        if file_changed and not self.replaces_images and self.repost:
+            self._changed_done[item.file_id] = "repost"
+            return await self._repost(item, cancel)
+        if file_changed and not self.replaces_images and len(item.verdict.changed) == 1:
+            raise _LeftAlone(self.repost_note())
+        # Where the image cannot be replaced, only the text is sent (said once, below).
+        outcome = await self._update(item, cancel, replace_image=self.replaces_images)
+        replaced = file_changed and self.replaces_images and not outcome.kept_image
+        self._changed_done[item.file_id] = "update" if replaced else "metadata"
+        if file_changed and not self.replaces_images:
+            self.summary.warnings.append(f"{item.photo.name}: {self.repost_note()}")
+        return outcome
+
+    def repost_note(self) -> str:
+        return (
+            f"its file changed, and {self.name} cannot replace a published image: the post "
+            "keeps the old image. Reposting it (delete, then add: its likes and comments go) "
+            "needs your confirmation in the app, or --repost-changed-files"
+        )
+
+    async def _repost(self, item: PlanItem, cancel: asyncio.Event) -> Outcome:
+        """Delete the published post, forget its record, then add the photo again as a new
+        post. Interrupted after the delete, the record is forgotten by reconciliation and
+        the next run adds the photo (it is still in the platform's Socials category)."""
         photo = item.photo
         ref = self._ref_of(photo, photo.record)
+        async with self._remote_slot(item, cancel):
+            intent = self.journal.begin(self.name, photo.id, REPOST)
+            self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
+            try:
+                await self._retrying(functools.partial(self.platform.delete, ref))
+            except PermanentError as error:
+                self.journal.failed(intent, error.error_name)
+                raise
+            self.journal.remote_done(intent, dict(ref.ids))
+        gone = [r for r in photo.records if self.platform.ref_from_record(r.values) == ref]
+        await self._recorded(None, self.writeback.forget_records(gone or list(photo.records)))
+        self.journal.done(intent)
+        self.store.forget_file(self.name, photo.id)
+        fresh = dataclasses.replace(photo, records=())
+        adding = dataclasses.replace(item, photo=fresh, verdict=Verdict(Action.ADD))
+        outcome = await self._add(adding, cancel)
+        self.summary.reposted += 1
+        return outcome
+
+    async def _update(
+        self, item: PlanItem, cancel: asyncio.Event, replace_image: bool = True
+    ) -> Outcome:
+        """`replace_image=False`: the text only, whatever the verdict says."""
+        photo = item.photo
+        replace = item.verdict.replace_image and replace_image
+        ref = self._ref_of(photo, photo.record)
         clears = self.writeback.change_flags(photo)
+        previous = item.previous
         async with self._remote_slot(item, cancel):
             intent = self.journal.begin(self.name, photo.id, item.action.value, clears)
             self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
             try:
                 outcome = await self._retrying(
-                    lambda: self.platform.update(
-                        ref, item.rendered.post, item.verdict.replace_image
-                    )
+                    lambda: self.platform.update(ref, item.rendered.post, replace, previous)
                 )
             except PermanentError as error:
                 self.journal.failed(intent, error.error_name)
@@ -417,7 +493,17 @@ class Engine:
             self.journal.remote_done(intent, {**outcome.ref.ids, "url": outcome.ref.url})
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
-        if item.action is Action.UPDATE and self.replaces_images:
+        replaced = replace and self.replaces_images and not outcome.kept_image
+        published = published_now(item, unsettled=outcome.unsettled)
+        if not replaced and previous is not None and previous.fingerprint:
+            # The image published is still the old one: only the text changed.
+            published = dataclasses.replace(
+                published, fingerprint=previous.fingerprint, image=previous.image
+            )
+        self.store.remember_published(self.name, photo.id, published)
+        if (item.action is Action.UPDATE and self.replaces_images) or (
+            item.action is Action.CHANGED and replaced
+        ):
             self.summary.updated += 1
         else:
             # The platform cannot replace a published image: its "update" sent the text only.

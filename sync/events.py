@@ -73,6 +73,11 @@ class RunSummary:
     deleted: int = 0
     cleared: int = 0
     """`_delete` on photos that were never posted: flags cleared, nothing uploaded."""
+    reposted: int = 0
+    """Changed files deleted and added again as new posts (also counted as added)."""
+    changed_left: int = 0
+    """Photos changed in IMatch since they were published that this run left alone
+    (`detect_changes = "show"`, or not chosen)."""
     adopted: int = 0
     """Posts an interrupted run had made, found again and recorded."""
     completed: int = 0

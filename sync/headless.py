@@ -28,6 +28,7 @@ ONLY_CHOICES = {
     "metadata": {Action.METADATA},
     "delete": {Action.DELETE},
     "errors": set(),
+    "changed": {Action.CHANGED},
 }
 
 
@@ -37,6 +38,9 @@ class HeadlessOptions:
     dry_run: bool = False
     only: Sequence[str] = ()
     json: bool = False
+    repost_changed_files: bool = False
+    """Repost (delete, then add) photos whose file changed on platforms that cannot
+    replace a published image: their likes and comments go. Never done otherwise."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -155,7 +159,12 @@ async def _run_platform(
     actions: set[Action] | None = None
     if options.only:
         actions = set().union(*(ONLY_CHOICES[o] for o in options.only))
-    summary = await session.run(name, plan.select(actions=actions), emit=reporter)
+    summary = await session.run(
+        name,
+        plan.select(actions=actions),
+        emit=reporter,
+        repost=options.repost_changed_files,
+    )
     reporter.summary(summary)
     unfinished = summary.failed or summary.stopped or summary.limited or summary.unrecorded
     return "failed" if unfinished else "ok"

@@ -37,6 +37,7 @@ from sync.platforms.base import (
     RemoteRef,
     _no_checkpoint,
 )
+from sync.published import Published
 from sync.rules import Action
 from sync.state_store import PendingGroup, StateStore
 
@@ -241,8 +242,10 @@ class _Watching(Platform[Any]):
         outcome = await self._inner.add(post, marker, checkpoint, resume)
         return self._tracker.noted(post, outcome)
 
-    async def update(self, ref: RemoteRef, post: Any, replace_image: bool) -> Outcome:
-        outcome = await self._inner.update(ref, post, replace_image)
+    async def update(
+        self, ref: RemoteRef, post: Any, replace_image: bool, previous: Published | None = None
+    ) -> Outcome:
+        outcome = await self._inner.update(ref, post, replace_image, previous)
         return self._tracker.noted(post, outcome)
 
     async def delete(self, ref: RemoteRef) -> None:

@@ -8,16 +8,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from imatch.client import IMatchClient
 from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
+from sync.file_identity import image_digest
 from sync.photo import Photo, build_photos
 from sync.platforms import registry
 from sync.platforms.base import Limits
+from sync.published import FILE, Published, changed_fields, fields_of, snapshot
 from sync.rendering import Rendered
-from sync.rules import Action, Checks, Verdict, classify
+from sync.rules import RECORD_ERRORS, Action, Checks, Verdict, classify, classify_changed
 
 MB = 1024 * 1024
 ScanProgress = Callable[[str, int, int], None]
@@ -46,6 +49,8 @@ class PlanItem:
     photo: Photo
     verdict: Verdict
     rendered: Rendered[Any]
+    previous: Published | None = None
+    """What was last published of the photo (the state store), when known."""
     platform: str = ""
     """The platform the item is planned for (which renderer made `rendered`)."""
 
@@ -63,6 +68,14 @@ class Plan:
     platform: str
     publication: Publication
     items: list[PlanItem] = field(default_factory=list)
+    publish_changes: bool = False
+    """`detect_changes = "publish"`: changed photos run with everything else to do
+    (otherwise they are shown, and run only when chosen)."""
+    published: Mapping[int, Published] = field(default_factory=dict, repr=False)
+    """What was last published of each photo (the state store), as the plan was made."""
+    baseline_missing: bool = False
+    """Posted photos without a record of what was published, and no baseline recorded
+    (the session clears it once the platform has a baseline)."""
     _positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
@@ -79,12 +92,20 @@ class Plan:
     ) -> list[PlanItem]:
         """Items to run: the chosen photos and/or actions (default: everything to do)."""
         wanted_ids = set(file_ids) if file_ids is not None else None
-        wanted = set(actions) if actions is not None else set(Action) - {Action.UNCHANGED}
+        wanted = set(actions) if actions is not None else self.default_actions()
         return [
             item
             for item in self.items
             if item.action in wanted and (wanted_ids is None or item.file_id in wanted_ids)
         ]
+
+    def default_actions(self) -> set[Action]:
+        """What a run does when nothing is chosen: everything to do, and changed photos
+        only when `detect_changes = "publish"`."""
+        wanted = set(Action) - {Action.UNCHANGED}
+        if not self.publish_changes:
+            wanted.discard(Action.CHANGED)
+        return wanted
 
     def item(self, file_id: int) -> PlanItem | None:
         # An index instead of a scan (recovery looks up every unfinished intent); it is
@@ -136,17 +157,22 @@ def make_plan(
     limits: Limits | None,
     refused: Mapping[int, tuple[str, str]] | None = None,
     progress: ScanProgress | None = None,
+    published: Mapping[int, Published] | None = None,
 ) -> Plan:
     """Classify and render every candidate.
 
     `refused` (from the journal) holds uploads the platform refused: while the file is
-    unchanged the photo keeps that error instead of being uploaded again.
+    unchanged the photo keeps that error instead of being uploaded again. `published`
+    (from the state store) is what was last published of each photo: a posted photo
+    whose post or file differs from it is `changed` (unless `detect_changes = "off"`).
     """
     checks = checks_for(platform, settings, limits)
     text_only = not replaces_images(platform, limits)
+    detect = settings.platform(platform).detect_changes
     render = registry.spec(platform).render
     own_credentials = credentials.of(platform)
     refused = refused or {}
+    published = published or {}
     items: list[PlanItem] = []
     photos = build_photos(publication, checks.formats)
     for photo in photos:
@@ -154,15 +180,44 @@ def make_plan(
             progress("planning", len(items), len(photos))
         rendered = render(photo, settings, own_credentials)
         verdict = classify(photo, rendered.size, checks)
+        previous = published.get(photo.id)
+        if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
+            verdict = _changed_verdict(photo, rendered, previous, checks, not text_only)
         earlier = refused.get(photo.id)
         if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
-        items.append(PlanItem(photo, verdict, rendered, platform))
+        items.append(PlanItem(photo, verdict, rendered, previous, platform))
     if progress is not None:
         progress("planning", len(items), len(photos))
-    return Plan(platform, publication, items)
+    unrecorded = any(
+        is_posted(item) and item.file_id not in published and item.action is not Action.ADD
+        for item in items
+    )
+    return Plan(
+        platform,
+        publication,
+        items,
+        publish_changes=detect == "publish",
+        published=published,
+        baseline_missing=detect != "off" and unrecorded,
+    )
+
+
+def _changed_verdict(
+    photo: Photo, rendered: Rendered[Any], previous: Published, checks: Checks, replaces: bool
+) -> Verdict:
+    """`changed` (with its fields) when the post or file differs from what was published;
+    a photo only on the platform through a relative's record is compared all the same."""
+    if not photo.on_platform or not photo.direct:
+        return Verdict(Action.UNCHANGED)
+    changed = changed_fields(
+        previous, rendered.post, photo.fingerprint, lambda: image_digest(photo.file.path)
+    )
+    if not changed:
+        return Verdict(Action.UNCHANGED)
+    return classify_changed(photo, rendered.size, checks, changed, replaces)
 
 
 async def read_plan(
@@ -174,6 +229,7 @@ async def read_plan(
     refused: Mapping[int, tuple[str, str]] | None = None,
     reuse: Publication | None = None,
     progress: ScanProgress | None = None,
+    published: Mapping[int, Published] | None = None,
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it (`reuse`: another
     platform's publication from the same scan, see `read_publication`)."""
@@ -182,9 +238,69 @@ async def read_plan(
     publication = await read_publication(
         client, root, platform, settings.categories.layout, reuse=reuse, progress=reading
     )
-    return make_plan(platform, publication, settings, credentials, limits, refused, progress)
+    return make_plan(
+        platform, publication, settings, credentials, limits, refused, progress, published
+    )
+
+
+def is_posted(item: PlanItem) -> bool:
+    """On the platform as one known post, and not about to be deleted: what a baseline
+    records (an unclear record, or a delete, is left alone)."""
+    if not item.photo.on_platform or item.action is Action.DELETE:
+        return False
+    return not (set(item.verdict.errors) & RECORD_ERRORS)
+
+
+def published_now(item: PlanItem, source: str = "run", unsettled: Iterable[str] = ()) -> Published:
+    """What publishing the item's post and file leaves on the platform; `unsettled`
+    fields the platform refused keep what was published before (or nothing)."""
+    photo = item.photo
+    image = image_digest(photo.file.path) if photo.fingerprint else ""
+    published = snapshot(item.rendered.post, photo.fingerprint, source, image)
+    refused = set(unsettled)
+    if not refused:
+        return published
+    before = item.previous
+    digests = dict(published.digests)
+    shown = dict(published.shown)
+    for name in refused & set(digests):
+        digests[name] = before.digests.get(name, "") if before else ""
+        shown[name] = before.shown.get(name, "") if before else ""
+    return replace(published, digests=digests, shown=shown)
+
+
+def field_changes(item: PlanItem) -> list[tuple[str, str, str]]:
+    """(field, as published, as it would be now) for each field of a `changed` photo that
+    differs; the file is described by its fingerprint (size and modification time)."""
+    previous = item.previous
+    if previous is None:
+        return []
+    now = fields_of(item.rendered.post)
+    rows = []
+    for name in item.verdict.changed:
+        if name == FILE:
+            rows.append(
+                (name, _file_text(previous.fingerprint), _file_text(item.photo.fingerprint))
+            )
+        else:
+            rows.append((name, previous.shown.get(name, ""), now.get(name, "")))
+    return rows
+
+
+def _file_text(fingerprint: str) -> str:
+    """`2,345,678 bytes, modified 2024-03-05 06:42` from `size:mtime_ns`."""
+    size, _, mtime = fingerprint.partition(":")
+    try:
+        moment = datetime.fromtimestamp(int(mtime) / 1e9).strftime("%Y-%m-%d %H:%M")
+        return f"{int(size):,} bytes, modified {moment}"
+    except (ValueError, OverflowError, OSError):
+        return fingerprint or "unknown"
 
 
 def with_photo(item: PlanItem, photo: Photo, checks: Checks) -> PlanItem:
-    """The item re-classified for a changed photo (e.g. one whose upload was adopted)."""
-    return replace(item, photo=photo, verdict=classify(photo, item.rendered.size, checks))
+    """The item re-classified for a changed photo (e.g. one whose upload was adopted).
+    A `changed` photo still recorded as it was stays `changed`."""
+    verdict = classify(photo, item.rendered.size, checks)
+    if item.action is Action.CHANGED and verdict.action is Action.UNCHANGED:
+        verdict = item.verdict
+    return replace(item, photo=photo, verdict=verdict)

@@ -27,7 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
-from sync.plan import Plan, with_photo
+from sync.plan import Plan, published_now, with_photo
 from sync.platforms.base import (
     AuthError,
     Outcome,
@@ -42,6 +42,9 @@ from sync.writeback import WriteBack
 
 T = TypeVar("T")
 ADOPTED = "found again after an interrupted run"
+REPOST = "repost"
+"""The intent of a repost's delete: once done, the post's record is forgotten (the photo
+stays in Socials, so the next run adds it again), never the Socials membership."""
 Retrying = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
 
 
@@ -122,6 +125,8 @@ class Reconciler:
         self.report = Reconciliation()
         self._cleared: dict[int, set[str]] = {}
         self._deleted: set[int] = set()
+        self._forgotten: set[int] = set()
+        """Photos whose record a finished repost forgot: planned again (as adds)."""
 
     async def run(self) -> Reconciliation:
         """Settle every open intent; IMatch not answering is raised (the run stops)."""
@@ -176,11 +181,14 @@ class Reconciler:
             await self._settle_add(intent, records.get(intent.file_id, []))
         elif intent.state is State.REMOTE_DONE and intent.action == "delete":
             await self._finish_delete(intent, records.get(intent.file_id, []))
+        elif intent.state is State.REMOTE_DONE and intent.action == REPOST:
+            await self._finish_repost_delete(intent, records.get(intent.file_id, []))
         elif intent.state is State.REMOTE_DONE:
             clears = intent.clears or self.writeback.all_change_flags
             await self.writeback.clear(intent.file_id, clears)
             self._note_cleared(intent.file_id, clears)
             self.journal.done(intent.id)
+            self._remember_published(intent.file_id)
             self.report.completed += 1
         else:
             # An update or delete that may not have happened is simply planned again.
@@ -218,7 +226,15 @@ class Reconciler:
         await self.writeback.clear(intent.file_id, clears)
         self._note_cleared(intent.file_id, clears)
         self.journal.done(intent.id)
+        self._remember_published(intent.file_id)
         self.report.adopted += 1
+
+    def _remember_published(self, file_id: int) -> None:
+        """What the settled change published: the photo as planned now (adopted posts are
+        brought up to date with it; an interrupted update sent it)."""
+        item = self.plan.item(file_id)
+        if item is not None:
+            self.journal.store.remember_published(self.name, file_id, published_now(item))
 
     def _journaled_ref(self, intent: Intent) -> RemoteRef | None:
         keys = self.platform.record_keys
@@ -265,6 +281,20 @@ class Reconciler:
         self.journal.done(intent.id)
         self.report.completed += 1
 
+    async def _finish_repost_delete(self, intent: Intent, existing: list[AttributeRecord]) -> None:
+        """The old post of a repost is gone: forget its record (the photo stays in Socials
+        and is added again by the run) and what was published of it."""
+        keys = self.platform.record_keys
+        await self.writeback.forget_records(
+            [r for r in existing if _same_post(r, intent.remote, keys)]
+        )
+        self.journal.store.forget_file(self.name, intent.file_id)
+        self.journal.done(intent.id)
+        self.report.completed += 1
+        item = self.plan.item(intent.file_id)
+        if item is not None:
+            self._forgotten.add(intent.file_id)
+
     # --- files no longer in IMatch ----------------------------------------------------------
 
     async def _file_gone(self, intent: Intent) -> None:
@@ -293,17 +323,18 @@ class Reconciler:
             item = self.plan.item(file_id)
             if item is not None:
                 self.plan.items.remove(item)
-        if not any(self.plan.item(f) is not None for f in self._cleared):
+        again = set(self._cleared) | self._forgotten
+        if not any(self.plan.item(f) is not None for f in again):
             return
-        photos = [item.photo for item in self.plan.items if item.file_id in self._cleared]
+        photos = [item.photo for item in self.plan.items if item.file_id in again]
         records = await fresh_records(self.client, self.name, photos)
         for index, item in enumerate(self.plan.items):
-            if item.file_id not in self._cleared:
+            if item.file_id not in again:
                 continue
             photo = dataclasses.replace(
                 item.photo,
                 records=records[item.file_id],
-                flags=item.photo.flags - self._cleared[item.file_id],
+                flags=item.photo.flags - self._cleared.get(item.file_id, set()),
             )
             self.plan.items[index] = with_photo(item, photo, self.checks)
 

@@ -21,7 +21,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.plan import Plan, ScanProgress
+from sync.plan import Plan, PlanItem, ScanProgress, field_changes
 from sync.provenance import one_line, provenance
 from sync.rules import Action
 
@@ -30,7 +30,16 @@ PAST = {
     "update": "updated",
     "metadata": "updated metadata of",
     "delete": "deleted",
+    "repost": "reposted (new post)",
 }
+
+
+def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
+    """For a `changed` photo: each field that differs, as it was published and as it
+    would be now (the file by its fingerprint)."""
+    if item.action is not Action.CHANGED:
+        return {}
+    return {name: {"was": was, "now": now} for name, was, now in field_changes(item)}
 
 
 class Reporter:
@@ -100,17 +109,26 @@ class Reporter:
         counts = plan.counts()
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
+        if plan.baseline_missing:
+            self.say(
+                f"{plan.platform}: its posted photos have no record of what was published, so "
+                "none is shown as changed: `imatch-socials baseline --platform "
+                f"{plan.platform}` records it (no {plan.platform} call)"
+            )
         if dry_run:
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
+                if item.action is Action.CHANGED:
+                    detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
                 self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
                 self.say(f"            {one_line(provenance(item.photo))}")
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
+                "baseline_missing": plan.baseline_missing,
                 "photos": [
                     {
                         "id": item.file_id,
@@ -119,6 +137,7 @@ class Reporter:
                         "action": item.action.value,
                         "errors": list(item.verdict.errors),
                         "note": item.verdict.note,
+                        "changed": changes(plan, item),
                         **asdict(provenance(item.photo)),
                     }
                     for item in plan.items
@@ -132,6 +151,8 @@ class Reporter:
             f"{summary.metadata} metadata updated",
             f"{summary.deleted} deleted",
         ]
+        if summary.reposted:
+            parts.append(f"{summary.reposted} reposted as new posts")
         if summary.cleared:
             parts.append(f"{summary.cleared} delete flags cleared (never posted)")
         if summary.adopted:
@@ -159,6 +180,12 @@ class Reporter:
             )
         for line in summary.gone:
             self.say(f"{summary.platform}: {line}")
+        if summary.changed_left:
+            self.say(
+                f"{summary.platform}: {summary.changed_left} photos changed in IMatch since "
+                "they were published were left as they are: `--only changed` publishes them "
+                '(or detect_changes = "publish" in config.toml)'
+            )
         quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)
         if summary.changed == 0 and summary.failed == 0 and quiet:
             self.say(f"{summary.platform}: nothing left to do")

@@ -67,6 +67,8 @@ ERROR_NAMES = (
     SHARED_RECORD,
 )
 """Every error name planning can give a photo."""
+CHANGED_FILE = "file"
+"""The changed-field name of the uploaded file (sync/published.py `FILE`)."""
 RECORD_ERRORS = frozenset({RECORD_INCOMPLETE, RECORDS_ON_RELATIVES, SHARED_RECORD})
 """Errors that leave it unknown which post the photo is: nothing may act on it."""
 NOTE_CLEARED = "never posted: flags cleared, nothing uploaded"
@@ -82,6 +84,8 @@ class Action(StrEnum):
     METADATA = "metadata"
     DELETE = "delete"
     ERROR = "error"
+    CHANGED = "changed"
+    """Posted, not flagged, and its rendered post or file differs from what was published."""
     UNCHANGED = "unchanged"
 
 
@@ -106,10 +110,14 @@ class Verdict:
     action: Action
     errors: tuple[str, ...] = ()
     note: str = ""
+    changed: tuple[str, ...] = ()
+    """For `changed`: the fields that differ from what was published (`file`: the file)."""
 
     @property
     def replace_image(self) -> bool:
-        return self.action is Action.UPDATE
+        return self.action is Action.UPDATE or (
+            self.action is Action.CHANGED and CHANGED_FILE in self.changed
+        )
 
 
 def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
@@ -138,6 +146,20 @@ def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
     if photo.has_flag(FLAG_METADATA):
         return _verdict(Action.METADATA, content_errors(photo, size, checks))
     return Verdict(Action.UNCHANGED)
+
+
+def classify_changed(
+    photo: Photo, size: PostSize, checks: Checks, changed: tuple[str, ...], replaces_images: bool
+) -> Verdict:
+    """The verdict of a posted, unflagged photo whose post or file differs from what was
+    published: `changed` with those fields, or the errors that stop it being published
+    (file checks only when its file would be uploaded)."""
+    errors = content_errors(photo, size, checks)
+    if CHANGED_FILE in changed and replaces_images:
+        errors += file_errors(photo, checks)
+    if errors:
+        return Verdict(Action.ERROR, tuple(sorted(set(errors))))
+    return Verdict(Action.CHANGED, changed=changed)
 
 
 def _verdict(action: Action, errors: list[str], note: str = "") -> Verdict:

@@ -30,7 +30,7 @@ from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
-from sync.plan import Plan, PlanItem, ScanProgress, read_plan
+from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
 from sync.platforms import registry
 from sync.platforms.base import (
     Account,
@@ -242,9 +242,20 @@ class SyncSession:
         progress: ScanProgress | None = None,
         hold_back: bool = True,
     ) -> Plan:
+        published = self.journal.store.published(name) if self.journal is not None else {}
         plan = await read_plan(
-            self.client, name, self.settings, self.credentials, state.limits, None, reuse, progress
+            self.client,
+            name,
+            self.settings,
+            self.credentials,
+            state.limits,
+            None,
+            reuse,
+            progress,
+            published,
         )
+        if self.journal is not None and self.journal.store.baseline_time(name) is not None:
+            plan.baseline_missing = False
         if hold_back:
             self._hold_back(name, plan)
         return plan
@@ -262,6 +273,7 @@ class SyncSession:
         plan: Plan,
         emit: Listener | None = None,
         platform: Platform[Any] | None = None,
+        repost: bool = False,
     ) -> Engine:
         assert state.platform is not None
         assert self.journal is not None
@@ -274,6 +286,7 @@ class SyncSession:
             limits=state.limits,
             emit=emit,
             retry=self.retry,
+            repost=repost,
         )
 
     async def run(
@@ -282,10 +295,12 @@ class SyncSession:
         items: Iterable[PlanItem] | None = None,
         emit: Listener | None = None,
         cancel: asyncio.Event | None = None,
+        repost: bool = False,
     ) -> RunSummary:
         """Run part of the platform's plan (default: everything to do), holding the run
         lock from reconciliation to the last write-back. Raises RunInProgress when
-        another run holds it."""
+        another run holds it. `repost`: changed files on a platform that cannot replace
+        images are deleted and added again (the user confirmed it, or asked by flag)."""
         state = self.platforms[name]
         if not state.ready or state.plan is None:
             raise SetupError(state.problem or f"{name} is not prepared")
@@ -312,7 +327,7 @@ class SyncSession:
                 # remembered.
                 pending = PendingGroups(self.journal.store, name, plan, self.retry)
                 watched = await pending.start(state.platform)
-                engine = self._engine(state, plan, emit, watched)
+                engine = self._engine(state, plan, emit, watched, repost)
                 summary = await engine.run(chosen, cancel)
         finally:
             if state.limiter is not None and listener is not None:
@@ -324,6 +339,26 @@ class SyncSession:
             f"{item.photo.name}: {warning}" for item in chosen for warning in item.rendered.warnings
         ]
         return summary
+
+    async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
+        """Record the current rendering of every posted photo as what is published on
+        `name`, the starting point of change detection. IMatch is read; the platform is
+        not asked anything (no login, no call). Holds the run lock while writing (raises
+        RunInProgress). Returns how many photos were recorded."""
+        if self.journal is None or self.dry_run:
+            raise SetupError("a dry run records no baseline")
+        plan = await read_plan(
+            self.client, name, self.settings, self.credentials, None, progress=progress
+        )
+        if not plan.publication.exists:
+            raise SetupError(f"IMatch has no category {plan.publication.root}")
+        posted = {
+            item.file_id: published_now(item, "baseline") for item in plan.items if is_posted(item)
+        }
+        with self.run_lock.hold():
+            self.journal.store.remember_many_published(name, posted)
+            self.journal.store.record_baseline(name, len(posted))
+        return len(posted)
 
     @staticmethod
     def _report_reconciliation(state: PlatformState, summary: RunSummary) -> None:

@@ -60,6 +60,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE intents ADD COLUMN clears TEXT NOT NULL DEFAULT '[]'",
         "CREATE INDEX IF NOT EXISTS intents_of_file ON intents (platform, file_id, state)",
     ),
+    # 4: what was last published per platform and file (change detection, three-way
+    # merges), and when a platform's baseline was recorded.
+    (
+        """CREATE TABLE published (
+            platform TEXT NOT NULL,
+            file_id INTEGER NOT NULL,
+            digests TEXT NOT NULL DEFAULT '{}',
+            shown TEXT NOT NULL DEFAULT '{}',
+            fingerprint TEXT NOT NULL DEFAULT '',
+            ours TEXT NOT NULL DEFAULT '{}',
+            source TEXT NOT NULL DEFAULT 'run',
+            image TEXT NOT NULL DEFAULT '',
+            updated REAL NOT NULL,
+            PRIMARY KEY (platform, file_id)
+        )""",
+        """CREATE TABLE baselines (
+            platform TEXT PRIMARY KEY,
+            photos INTEGER NOT NULL,
+            created REAL NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,15 +6,21 @@ It lives in the state database beside the journal (sync/state_db.py):
   partial, cancelled and `--only` runs. `stamp` identifies the photo as it was when the
   error was found (e.g. its file fingerprint); a different stamp means it changed.
 - pending group adds: group memberships a platform deferred (throttled, moderated), with
-  the time they are due to be tried again.
+  the time they are due to be tried again;
+- what was published: per photo, a digest and the text of each rendered field, the file's
+  fingerprint and the tags, albums and groups we set (sync/published.py), written at
+  every success and forgotten on delete; and when each platform's baseline was recorded.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+from sync.published import Published
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,80 @@ class StateStore:
         ).fetchall()
         return [PendingGroup(*row) for row in rows]
 
+    # --- what was published ----------------------------------------------------------
+
+    def remember_published(self, platform: str, file_id: int, published: Published) -> None:
+        self.remember_many_published(platform, {file_id: published})
+
+    def remember_many_published(self, platform: str, photos: Mapping[int, Published]) -> None:
+        now = self._clock()
+        rows = [
+            (
+                platform,
+                file_id,
+                json.dumps(dict(p.digests), sort_keys=True),
+                json.dumps(dict(p.shown), ensure_ascii=False),
+                p.fingerprint,
+                json.dumps({kind: list(values) for kind, values in p.ours.items()}),
+                p.source,
+                p.image,
+                now,
+            )
+            for file_id, p in photos.items()
+        ]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO published (platform, file_id, digests, shown,"
+                " fingerprint, ours, source, image, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def published(self, platform: str) -> dict[int, Published]:
+        """File id -> what was last published of it on `platform`."""
+        rows = self._db.execute(
+            "SELECT file_id, digests, shown, fingerprint, ours, source, image FROM published"
+            " WHERE platform = ?",
+            (platform,),
+        ).fetchall()
+        return {
+            file_id: Published(
+                digests=json.loads(digests),
+                shown=json.loads(shown),
+                fingerprint=fingerprint,
+                ours={kind: tuple(values) for kind, values in json.loads(ours).items()},
+                source=source,
+                image=image,
+            )
+            for file_id, digests, shown, fingerprint, ours, source, image in rows
+        }
+
+    def published_count(self, platform: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM published WHERE platform = ?", (platform,)
+        ).fetchone()
+        return int(row[0])
+
+    def record_baseline(self, platform: str, photos: int) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO baselines (platform, photos, created) VALUES (?, ?, ?)",
+            (platform, photos, self._clock()),
+        )
+
+    def baseline_time(self, platform: str) -> float | None:
+        """When the platform's baseline was recorded (epoch seconds), None if never."""
+        row = self._db.execute(
+            "SELECT created FROM baselines WHERE platform = ?", (platform,)
+        ).fetchone()
+        return None if row is None else float(row[0])
+
     def forget_file(self, platform: str, file_id: int) -> None:
         """Everything about one photo (it was deleted from the platform)."""
-        for table in ("runtime_errors", "pending_groups"):
+        for table in ("runtime_errors", "pending_groups", "published"):
             self._db.execute(
                 f"DELETE FROM {table} WHERE platform = ? AND file_id = ?", (platform, file_id)
             )

@@ -89,17 +89,25 @@ class SessionThread:
 
         return await self.submit(again())
 
+    async def baseline(self, name: str) -> int:
+        return await self.submit(self._require().baseline(name))
+
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
         return await self.submit(self._require().rescan(name, progress))
 
     async def run(
-        self, name: str, items: Iterable[PlanItem], emit: Listener, cancel: CancelSwitch
+        self,
+        name: str,
+        items: Iterable[PlanItem],
+        emit: Listener,
+        cancel: CancelSwitch,
+        repost: bool = False,
     ) -> RunSummary:
         session = self._require()
         chosen = list(items)
 
         async def running() -> RunSummary:
-            return await session.run(name, chosen, emit=emit, cancel=cancel.event)
+            return await session.run(name, chosen, emit=emit, cancel=cancel.event, repost=repost)
 
         return await self.submit(running())
 

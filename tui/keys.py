@@ -68,6 +68,15 @@ RUN_BINDINGS = [
         id="sync-all",
     ),
     Binding(
+        "B",
+        "baseline",
+        "Baseline",
+        show=False,
+        tooltip="Record what is published now as the starting point of change detection "
+        "(nothing is sent to the platform).",
+        id="baseline",
+    ),
+    Binding(
         "escape",
         "cancel",
         "Stop",
@@ -160,6 +169,11 @@ FILTER_BINDINGS = [
             ("delete", "Show delete", "Show the posts that will be deleted."),
             ("errors", "Show errors", "Show the photos that cannot be posted yet."),
             ("unchanged", "Show unchanged", "Show the photos that are up to date."),
+            (
+                "changed",
+                "Show changed",
+                "Show the posted photos changed in IMatch since they were published.",
+            ),
         ),
         start=1,
     )
@@ -194,12 +208,12 @@ FILTER_HELP = Binding(
     "1",
     "filter('all')",
     "Filter",
-    key_display="1 … 7",
-    tooltip="Show all, add, update, metadata, delete, errors or unchanged photos "
+    key_display="1 … 8",
+    tooltip="Show all, add, update, metadata, delete, errors, unchanged or changed photos "
     "(the numbered bar above the table).",
     id="filter-help",
 )
-"""One help row for the seven filter keys (not bound itself)."""
+"""One help row for the eight filter keys (not bound itself)."""
 
 MOVE_HELP = Binding(
     "home",

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from sync.published import Published
+
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -141,6 +143,11 @@ class Outcome:
     """Remote API calls this operation made."""
     pending: tuple[PendingMembership, ...] = ()
     """Group adds the platform deferred (throttled) or queued (moderated pools)."""
+    kept_image: bool = False
+    """An image replace was asked for and the platform kept the published image."""
+    unsettled: tuple[str, ...] = ()
+    """Published fields (sync/published.py) the platform refused part of: not recorded
+    as published, so they show as changed until they are."""
 
 
 Checkpoint = Callable[[Mapping[str, str]], Awaitable[None]]
@@ -184,8 +191,18 @@ class Platform(abc.ABC, Generic[PostT]):
         """
 
     @abc.abstractmethod
-    async def update(self, ref: RemoteRef, post: PostT, replace_image: bool) -> Outcome:
-        """Bring a published photo in line with `post`; change only what differs."""
+    async def update(
+        self,
+        ref: RemoteRef,
+        post: PostT,
+        replace_image: bool,
+        previous: Published | None = None,
+    ) -> Outcome:
+        """Bring a published photo in line with `post`; change only what differs.
+
+        `previous` is what was last published of it (the state store), when known: a
+        platform may then skip reading the post, and remove only what we set (a
+        three-way merge) rather than what the user added on the platform by hand."""
 
     @abc.abstractmethod
     async def delete(self, ref: RemoteRef) -> None:

@@ -81,3 +81,71 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ConfirmRepostScreen(ModalScreen[bool]):
+    """Changed files on a platform that cannot replace a published image: repost them
+    (delete, then add) only when the user says so; No (the default) updates their text."""
+
+    BINDING_GROUP_TITLE = "Repost confirmation"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "y",
+            "answer(True)",
+            "Yes, repost",
+            tooltip="Delete these posts and post the photos again.",
+            id="repost-yes",
+        ),
+        Binding(
+            "n,escape",
+            "answer(False)",
+            "No",
+            tooltip="Keep the posts and their images; only their text is updated.",
+            id="repost-no",
+        ),
+    ]
+
+    def __init__(self, platform: str, items: list[PlanItem]) -> None:
+        super().__init__()
+        self.platform = platform
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        count = len(self.items)
+        photos = f"{count} photo{'s' if count != 1 else ''}"
+        with Vertical(id="confirm-dialog"):
+            yield Label(f"Repost {photos} on {self.platform}?", id="confirm-title")
+            one = count == 1
+            yield Static(
+                f"{'Its file' if one else 'Their files'} changed, and {self.platform} cannot "
+                "replace a published image. Reposting deletes "
+                f"{'the old post' if one else 'each old post'}, with its likes and comments, "
+                f"and posts the photo again as a new post. No keeps the old "
+                f"{'post and image' if one else 'posts and images'} (the text is still "
+                "updated).",
+                id="confirm-explain",
+            )
+            with VerticalScroll(id="confirm-list"):
+                yield Static(self._listing())
+            with Horizontal(id="confirm-buttons"):
+                yield Button("No, keep them (n)", id="confirm-no-button", variant="primary")
+                yield Button("Yes, repost (y)", id="confirm-yes-button", variant="error")
+
+    def _listing(self) -> Text:
+        text = Text()
+        for item in self.items[:LISTED]:
+            text.append(f"• {item.photo.name}", style="bold")
+            text.append(f"  {item.photo.title or '(no title)'}\n")
+        if len(self.items) > LISTED:
+            text.append(f"… and {len(self.items) - LISTED} more", style="italic")
+        text.rstrip()
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no-button", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes-button")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

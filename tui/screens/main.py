@@ -27,8 +27,8 @@ from textual.widgets import (
 from imatch.library import Publication
 from sync.events import Event
 from sync.plain_words import plain
-from sync.plan import PlanItem, ScanProgress
-from sync.rules import Action
+from sync.plan import PlanItem, ScanProgress, replaces_images
+from sync.rules import CHANGED_FILE, Action
 from sync.session import PlatformState
 from tui.backend import CancelSwitch, SessionThread
 from tui.keys import FILTER_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
@@ -42,7 +42,7 @@ from tui.messages import (
     SessionFailed,
     SessionOpened,
 )
-from tui.screens.confirm import ConfirmDeleteScreen
+from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen, Problem
 from tui.screens.login import LoginScreen
 from tui.widgets.detail_pane import DetailPane
@@ -345,6 +345,43 @@ class MainScreen(Screen[None]):
     def action_sync(self) -> None:
         self.request_run("sync")
 
+    def action_baseline(self) -> None:
+        view = self._usable()
+        if view is None:
+            return
+        name = view.platform
+        if self.locked_by or name in self.busy:
+            self.notify(f"{name} is busy: record the baseline when the run has ended.", title=name)
+            return
+        self.busy.add(name)
+        self.refresh_bindings()
+        self.record_baseline(name)
+
+    @work(group="baseline", exit_on_error=False)
+    async def record_baseline(self, name: str) -> None:
+        view = self.view_of(name)
+        try:
+            count = await self.backend.baseline(name)
+        except Exception as error:  # nothing was recorded: said on the tab
+            problem = f"Baseline not recorded: {_problem_text(error)}"
+            if view is not None:
+                view.run_panel.log_line(problem, "bold red")
+            self.notify(problem, title=name, severity="error")
+            self.busy.discard(name)
+            self.refresh_bindings()
+            return
+        try:
+            state = await self.backend.rescan(name)
+        except Exception as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+            return
+        if view is not None:
+            view.run_panel.log_line(
+                f"Baseline recorded for {count_of(count, 'posted photo')} (nothing was sent "
+                f"to {name}): from now on a photo changed in IMatch is shown as changed"
+            )
+        self.post_message(PlatformReady(state, rescanned=True))
+
     def action_filter(self, name: str) -> None:
         view = self._usable()
         if view is not None:
@@ -537,36 +574,59 @@ class MainScreen(Screen[None]):
             return
         deletes = [item for item in chosen.items if item.action is Action.DELETE]
         if not deletes:
-            self.start_run(view, kind, chosen.items)
+            self.ask_repost(view, kind, chosen.items)
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.start_run(view, kind, chosen.items)
+                self.ask_repost(view, kind, chosen.items)
             else:
                 view.run_panel.log_line("Delete cancelled: nothing was deleted.")
                 view.run_panel.status("Delete cancelled: nothing was deleted.")
 
         self.app.push_screen(ConfirmDeleteScreen(name, deletes), confirmed)
 
-    def start_run(self, view: PlatformView, kind: str, items: list[PlanItem]) -> None:
+    def ask_repost(self, view: PlatformView, kind: str, items: list[PlanItem]) -> None:
+        """Changed files the platform cannot replace are reposted only when confirmed."""
+        limits = view.state.limits if view.state is not None else None
+        reposts = [
+            item
+            for item in items
+            if item.action is Action.CHANGED
+            and CHANGED_FILE in item.verdict.changed
+            and not replaces_images(view.platform, limits)
+        ]
+        if not reposts:
+            self.start_run(view, kind, items)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                view.run_panel.log_line("Repost declined: the old posts and images stay.")
+            self.start_run(view, kind, items, repost=bool(yes))
+
+        self.app.push_screen(ConfirmRepostScreen(view.platform, reposts), confirmed)
+
+    def start_run(
+        self, view: PlatformView, kind: str, items: list[PlanItem], repost: bool = False
+    ) -> None:
         name = view.platform
         switch = self.backend.new_cancel_event()
         self.cancels[name] = switch
         self.busy.add(name)
         view.begin_run(kind, items)
         self.refresh_bindings()
-        self.run_platform(name, items, switch)
+        self.run_platform(name, items, switch, repost)
 
     @work(group="run", exit_on_error=False)
     async def run_platform(
-        self, name: str, items: Iterable[PlanItem], switch: CancelSwitch
+        self, name: str, items: Iterable[PlanItem], switch: CancelSwitch, repost: bool = False
     ) -> None:
         def emit(event: Event) -> None:
             self.post_message(RunEvent(event))
 
         try:
-            summary = await self.backend.run(name, items, emit, switch)
+            summary = await self.backend.run(name, items, emit, switch, repost)
         except Exception as error:  # the tab shows why the run stopped
             self.post_message(RunEnded(name, None, _problem_text(error)))
         else:

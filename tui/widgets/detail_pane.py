@@ -20,11 +20,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from sync.limit_details import limit_detail
-from sync.plan import TEXT_ONLY, PlanItem, default_limits
+from sync.plan import TEXT_ONLY, PlanItem, default_limits, field_changes
 from sync.platforms import registry
 from sync.platforms.base import Limits
 from sync.provenance import provenance
-from sync.rules import Action
+from sync.rules import CHANGED_FILE, Action
 from tui.widgets.fixes import fix_for
 from tui.widgets.photo_table import ACTION_STYLES
 
@@ -34,6 +34,7 @@ ACTION_SENTENCES = {
     Action.METADATA: "will be updated: text only",
     Action.DELETE: "will be deleted from the platform",
     Action.ERROR: "cannot be posted until the errors below are fixed in IMatch",
+    Action.CHANGED: "changed in IMatch since it was published",
     Action.UNCHANGED: "is up to date: nothing to do",
 }
 
@@ -117,7 +118,18 @@ def describe(
         sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
         if verdict.note:
             sentence.append(f" {verdict.note}.", style="italic")
+        if (
+            verdict.action is Action.CHANGED
+            and CHANGED_FILE in verdict.changed
+            and not (limits or _limits_of(item)).replaces_images
+        ):
+            sentence.append(
+                " Its file changed, and this platform cannot replace a published image: "
+                "a run asks before reposting it (the old post, its likes and comments go)."
+            )
     parts: list[RenderableType] = [heading, sentence, Text()]
+    if verdict.action is Action.CHANGED:
+        parts += changes_table(item, stacked)
     if failure:
         parts.append(Text("The last run failed", style="bold underline"))
         parts.append(Text(failure, style="bold red"))
@@ -150,6 +162,18 @@ def describe(
     for warning in item.rendered.warnings:
         parts.append(Text(f"⚠ {warning}", style="yellow"))
     return Group(*parts)
+
+
+def changes_table(item: PlanItem, stacked: bool = False) -> list[RenderableType]:
+    """What changed, field by field: as it was published, and as it will be."""
+    parts: list[RenderableType] = [Text("What changed (was / will be)", style="bold underline")]
+    table = _fields(stacked)
+    for name, was, now in field_changes(item):
+        table.add_row(name.capitalize(), Text("was: ", style="dim") + _or_none(was))
+        table.add_row("", Text("will be: ", style="bold") + _or_none(now))
+    parts.append(table.table)
+    parts.append(Text())
+    return parts
 
 
 def _limits_of(item: PlanItem) -> Limits:

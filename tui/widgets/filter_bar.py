@@ -21,6 +21,7 @@ FILTERS: tuple[tuple[str, str, Action | None], ...] = (
     ("delete", "Delete", Action.DELETE),
     ("errors", "Errors", Action.ERROR),
     ("unchanged", "Unchanged", Action.UNCHANGED),
+    ("changed", "Changed", Action.CHANGED),
 )
 FILTER_ACTIONS: dict[str, Action | None] = {name: action for name, _, action in FILTERS}
 

@@ -31,6 +31,7 @@ ACTION_STYLES = {
     Action.METADATA: "blue",
     Action.DELETE: "bold red",
     Action.ERROR: "magenta",
+    Action.CHANGED: "yellow",
     Action.UNCHANGED: "dim",
 }
 ACTION_WIDTH = 11

@@ -42,12 +42,14 @@ DONE_STATES = {
     "update": "updated",
     "metadata": "metadata updated",
     "delete": "deleted",
+    "repost": "reposted",
 }
 SCAN_STAGES = {"reading": "Reading IMatch", "planning": "Planning"}
 RUN_VERBS = {
     "add": "Adding",
     "update": "Updating",
     "metadata": "Updating metadata of",
+    "changed": "Updating changed",
     "delete": "Deleting",
     "errors": "Listing errors of",
     "sync": "Syncing",
@@ -241,6 +243,13 @@ class PlatformView(Vertical):
         todo = ", ".join(f"{n:,} {a}" for a, n in counts.items() if n and a != "unchanged")
         scanned = count_of(len(self.items), "photo")
         panel.log_line(f"Scanned IMatch: {scanned} ({todo or 'nothing to do'})")
+        if plan is not None and plan.baseline_missing:
+            # A notice, not a modal: the app works the same without a baseline.
+            panel.log_line(
+                f"No baseline: posted photos changed in IMatch are not shown as changed. "
+                f"Press B to record what is published now (nothing is sent to {self.platform})",
+                "yellow",
+            )
 
     # --- what is shown ---------------------------------------------------------------
 
@@ -376,6 +385,11 @@ class PlatformView(Vertical):
     def choose(self, actions: set[Action] | None) -> Chosen:
         """The selected photos in `actions` (None: everything to do), else the bucket."""
         wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
+        plan = self.state.plan if self.state is not None else None
+        if actions is None and not self.selected and plan is not None:
+            # Changed photos run with the rest only with `detect_changes = "publish"`;
+            # selected, they run whatever the setting.
+            wanted = plan.default_actions()
         bucket = [item for item in self.items if item.action in wanted]
         if not self.selected:
             return Chosen(bucket, from_selection=False)

@@ -54,6 +54,7 @@ from sync.platforms.flickr.api import (
 )
 from sync.platforms.flickr.kept import comparable_text, taken_as_kept
 from sync.platforms.flickr.login import FlickrLogin, load_token, save_token
+from sync.published import Published, text_fields_differ
 
 __all__ = [
     "FlickrEndpoints",
@@ -119,6 +120,38 @@ class FlickrPost:
     """Every album IMatch has a category for: only these memberships are ever removed."""
     managed_groups: frozenset[str] = frozenset()
     """Every group IMatch has a category for: only these memberships are ever removed."""
+
+    def published_fields(self) -> dict[str, str]:
+        """What flickr shows of the post, field by field (sync/published.py)."""
+        date = ""
+        if self.date_taken is not None:
+            date = format_taken(self.date_taken)
+            date += " (circa)" if self.date_granularity else ""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "tags": ", ".join(unique_tags(self.tags)),
+            "date": date,
+            "privacy": privacy_text(self.is_public, self.is_friend, self.is_family),
+            "albums": ", ".join(self.albums),
+            "groups": ", ".join(self.groups),
+        }
+
+    def owned(self) -> dict[str, tuple[str, ...]]:
+        """The tags, albums and groups we set (a three-way merge removes only these)."""
+        return {
+            "tags": tuple(unique_tags(self.tags)),
+            "albums": self.albums,
+            "groups": self.groups,
+        }
+
+
+def privacy_text(is_public: bool, is_friend: bool, is_family: bool) -> str:
+    """`public`, `friends and family`, `friends`, `family` or `private`."""
+    if is_public:
+        return "public"
+    who = [name for name, on in (("friends", is_friend), ("family", is_family)) if on]
+    return " and ".join(who) or "private"
 
 
 # --- tags and values ----------------------------------------------------------------
@@ -208,9 +241,25 @@ class _Operation:
     calls: int = 0
     warnings: list[str] = field(default_factory=list)
     pending: list[PendingMembership] = field(default_factory=list)
+    kept_image: bool = False
+    unsettled: set[str] = field(default_factory=set)
+    """Published fields flickr refused part of (`date`, `albums`, `groups`)."""
 
     def outcome(self, ref: RemoteRef) -> Outcome:
-        return Outcome(ref, tuple(self.warnings), self.calls, tuple(self.pending))
+        return Outcome(
+            ref,
+            tuple(self.warnings),
+            self.calls,
+            tuple(self.pending),
+            self.kept_image,
+            tuple(sorted(self.unsettled)),
+        )
+
+    def refused(self, field_name: str, warning: str) -> None:
+        """A part of the post flickr did not take: a warning, and the field is not
+        recorded as published (so it shows as changed until it is)."""
+        self.unsettled.add(field_name)
+        self.warnings.append(warning)
 
 
 def upload_error(error: FlickrCodeError) -> PermanentError:
@@ -380,17 +429,17 @@ class FlickrPlatform(Platform[FlickrPost]):
             try:
                 await self._set_dates(op, photo_id, post)
             except PermanentError as error:
-                op.warnings.append(f"date taken not set: {error}")
+                op.refused("date", f"date taken not set: {error}")
         for album in post.albums:
             try:
                 await self._add_to_album(op, photo_id, album)
             except PermanentError as error:
-                op.warnings.append(f"album {album}: not added: {error}")
+                op.refused("albums", f"album {album}: not added: {error}")
         for group in post.groups:
             try:
                 await self._add_to_group(op, photo_id, group)
             except PermanentError as error:
-                op.warnings.append(f"group {group}: not added: {error}")
+                op.refused("groups", f"group {group}: not added: {error}")
 
     async def _set_dates(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
         assert post.date_taken is not None
@@ -412,7 +461,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             if error.code == 3:  # already in set
                 return
             reason = {1: "album not found"}.get(error.code, error.message)
-            op.warnings.append(f"album {album}: {reason} (error {error.code})")
+            op.refused("albums", f"album {album}: {reason} (error {error.code})")
 
     async def _add_to_group(self, op: _Operation, photo_id: str, group: str) -> None:
         """One group add, with flickr's answers sorted (DESIGN section 4): in the pool
@@ -444,7 +493,7 @@ class FlickrPlatform(Platform[FlickrPost]):
                 10: "the group's pool is full",
                 11: "the group's pool is disabled",
             }.get(error.code, error.message)
-            op.warnings.append(f"group {group}: {reason} (error {error.code})")
+            op.refused("groups", f"group {group}: {reason} (error {error.code})")
 
     async def _throttle_reason(self, op: _Operation, group: str) -> str:
         """What the group's throttle allows, from flickr.groups.getInfo (best effort)."""
@@ -464,7 +513,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 if error.code == 1:
                     raise PermanentError(PHOTO_NOT_FOUND) from None
-                op.warnings.append(f"group {group}: not added: {error.message}")
+                op.refused("groups", f"group {group}: not added: {error.message}")
         return op.outcome(ref)
 
     async def _exists(self, op: _Operation, photo_id: str) -> bool:
@@ -478,10 +527,24 @@ class FlickrPlatform(Platform[FlickrPost]):
 
     # --- update -------------------------------------------------------------------
 
-    async def update(self, ref: RemoteRef, post: FlickrPost, replace_image: bool) -> Outcome:
+    async def update(
+        self,
+        ref: RemoteRef,
+        post: FlickrPost,
+        replace_image: bool,
+        previous: Published | None = None,
+    ) -> Outcome:
+        """With `previous` (what we last published) and something that differs from it,
+        only the setters of the fields that differ are called, without reading the photo
+        first (a new title is one `setMeta`); tags, albums and groups are merged three
+        ways: we remove only what we set and IMatch no longer names, and keep what the
+        user added on flickr. Without it (or to repair a photo nothing differs from) the
+        photo is read and every field compared with what flickr keeps."""
         photo_id = str(ref.ids.get("photo_id", "")).strip()
         if not photo_id:
             raise PermanentError(PHOTO_NOT_FOUND, "no photo id recorded")
+        if previous is not None and text_fields_differ(previous, post):
+            return await self._update_from_store(ref, photo_id, post, replace_image, previous)
         op = _Operation()
         try:
             answer = await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
@@ -492,11 +555,18 @@ class FlickrPlatform(Platform[FlickrPost]):
         info = answer.get("photo", {})
         contexts = await self._call(op, "flickr.photos.getAllContexts", photo_id=photo_id)
 
-        await self._update_fields(op, photo_id, info, post)
+        await self._update_fields(op, photo_id, info, post, previous)
         if replace_image:
             await self._replace(op, photo_id, post)
-        await self._update_albums(op, photo_id, contexts, post.albums, post.managed_albums)
-        await self._update_groups(op, photo_id, contexts, post.groups, post.managed_groups)
+        # Removed: IMatch manages the album (has a category for it) and, when we know what
+        # we set, we set it (a membership the user made by hand stays).
+        albums = post.managed_albums
+        groups = post.managed_groups
+        if previous is not None:
+            albums = albums & set(previous.owns("albums"))
+            groups = groups & set(previous.owns("groups"))
+        await self._update_albums(op, photo_id, contexts, post.albums, frozenset(albums))
+        await self._update_groups(op, photo_id, contexts, post.groups, frozenset(groups))
         url = page_url_of(info)
         return op.outcome(
             RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
@@ -506,6 +576,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         """Replace the image; a free account cannot (replace is for Pro accounts only)."""
         if await self._account_is_pro(op) is False:
             op.warnings.append(IMAGE_NOT_REPLACED)
+            op.kept_image = True
             return
         op.calls += 1
         try:
@@ -514,6 +585,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             if error.code == 1:  # "Not a pro account"
                 self._is_pro = False
                 op.warnings.append(IMAGE_NOT_REPLACED)
+                op.kept_image = True
                 return
             raise upload_error(error) from None
 
@@ -529,8 +601,114 @@ class FlickrPlatform(Platform[FlickrPost]):
                 self._is_pro = as_int(person.get("ispro")) == 1
         return self._is_pro
 
+    async def _update_from_store(
+        self,
+        ref: RemoteRef,
+        photo_id: str,
+        post: FlickrPost,
+        replace_image: bool,
+        previous: Published,
+    ) -> Outcome:
+        """The fields that differ from what we published, each with its own setter."""
+        op = _Operation()
+        differ = text_fields_differ(previous, post)
+        if differ & {"title", "description"}:
+            # setMeta sets both (flickr requires both): one call for either.
+            await self._set(
+                op,
+                "flickr.photos.setMeta",
+                photo_id=photo_id,
+                title=post.title,
+                description=post.description,
+            )
+        if "date" in differ and post.date_taken is not None:
+            await self._set_date_of(op, photo_id, post)
+        if "tags" in differ:
+            await self._merge_tags(op, photo_id, post, previous)
+        if "privacy" in differ:
+            await self._set_perms(op, photo_id, post)
+        if replace_image:
+            await self._replace(op, photo_id, post)
+        # What we set before stands in for what flickr has: ours no longer named are
+        # removed, new ones added; the user's own memberships are not touched.
+        if "albums" in differ:
+            had = previous.owns("albums")
+            await self._update_albums(
+                op, photo_id, {"set": [{"id": a} for a in had]}, post.albums, frozenset(had)
+            )
+        if "groups" in differ:
+            had = previous.owns("groups")
+            await self._update_groups(
+                op, photo_id, {"pool": [{"id": g} for g in had]}, post.groups, frozenset(had)
+            )
+        return op.outcome(RemoteRef({"photo_id": photo_id}, ref.url or self.photo_page(photo_id)))
+
+    async def _merge_tags(
+        self, op: _Operation, photo_id: str, post: FlickrPost, previous: Published
+    ) -> None:
+        """Tags, three ways. Only new tags: one `addTags`. Tags to remove: the photo's tags
+        are read, ours that IMatch no longer names are dropped, the rest (the user's own
+        tags, our machine tag) kept, and the result set in one `setTags`."""
+        wanted = unique_tags(post.tags)
+        had = {clean_tag(t) for t in previous.owns("tags")}
+        keep = {clean_tag(t) for t in wanted}
+        dropped = had - keep
+        added = [t for t in wanted if clean_tag(t) not in had]
+        if not dropped:
+            if added:
+                await self._set(
+                    op, "flickr.photos.addTags", photo_id=photo_id, tags=tag_string(added)
+                )
+            return
+        info = await self._info(op, photo_id)
+        present = [str(t.get("raw", "")) for t in as_list(info.get("tags", {}).get("tag"))]
+        kept = [t for t in present if clean_tag(t) not in dropped or is_our_machine_tag(t)]
+        merged = unique_tags([*kept, *wanted])
+        await self._set(op, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string(merged))
+
+    async def _info(self, op: _Operation, photo_id: str) -> dict[str, Any]:
+        try:
+            answer = await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
+        except FlickrCodeError as error:
+            if error.code == 1:
+                raise PermanentError(PHOTO_NOT_FOUND) from None
+            raise
+        info: dict[str, Any] = answer.get("photo", {})
+        return info
+
+    async def _set_date_of(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+        assert post.date_taken is not None
+        try:
+            await self._set(
+                op,
+                "flickr.photos.setDates",
+                photo_id=photo_id,
+                date_taken=format_taken(post.date_taken),
+                date_taken_granularity=post.date_granularity,
+            )
+        except PermanentError as error:
+            if error.error_name == PHOTO_NOT_FOUND:
+                raise
+            # A date flickr refuses (e.g. in the future) must not block the rest.
+            op.refused("date", f"date taken not set: {error.detail or error}")
+
+    async def _set_perms(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+        await self._set(
+            op,
+            "flickr.photos.setPerms",
+            photo_id=photo_id,
+            is_public=flag(post.is_public),
+            is_friend=flag(post.is_friend),
+            is_family=flag(post.is_family),
+        )
+
     async def _update_fields(
-        self, op: _Operation, photo_id: str, info: dict[str, Any], post: FlickrPost
+        self,
+        op: _Operation,
+        photo_id: str,
+        info: dict[str, Any],
+        post: FlickrPost,
+        previous: Published | None = None,
     ) -> None:
         # Compared as flickr keeps them: limited HTML, escaped text (see kept).
         title, description = content(info.get("title")), content(info.get("description"))
@@ -568,12 +746,17 @@ class FlickrPlatform(Platform[FlickrPost]):
                 if error.error_name == PHOTO_NOT_FOUND:
                     raise
                 # A date flickr refuses (e.g. in the future) must not block the rest.
-                op.warnings.append(f"date taken not set: {error.detail or error}")
+                op.refused("date", f"date taken not set: {error.detail or error}")
         tags = as_list(info.get("tags", {}).get("tag"))
         ours = [str(t.get("raw", "")) for t in tags if is_our_machine_tag(content(t))]
-        theirs = {str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))}
+        theirs = [str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))]
         wanted = unique_tags(post.tags)
-        if theirs != set(wanted):
+        if previous is not None:
+            # Three ways: the tags the user added on flickr stay; ours IMatch dropped go.
+            keep = {clean_tag(t) for t in wanted}
+            dropped = {clean_tag(t) for t in previous.owns("tags")} - keep
+            wanted = unique_tags([*wanted, *(t for t in theirs if clean_tag(t) not in dropped)])
+        if {clean_tag(t) for t in theirs} != {clean_tag(t) for t in wanted}:
             # setTags replaces every tag: our machine tags must ride along (D1).
             await self._set(
                 op, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string([*ours, *wanted])
@@ -628,7 +811,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 # 1 set gone, 2 photo gone, 3 not in set: nothing left to remove.
                 if error.code not in (1, 2, 3):
-                    op.warnings.append(f"album {album}: not removed: {error.message}")
+                    op.refused("albums", f"album {album}: not removed: {error.message}")
         for album in wanted:
             if album not in have:
                 await self._add_to_album(op, photo_id, album)
@@ -652,7 +835,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 # 1 group gone, 2 not in pool: nothing left to remove.
                 if error.code not in (1, 2):
-                    op.warnings.append(f"group {group}: not removed: {error.message}")
+                    op.refused("groups", f"group {group}: not removed: {error.message}")
         for group in wanted:
             if group not in have:
                 await self._add_to_group(op, photo_id, group)

@@ -70,6 +70,7 @@ from sync.platforms.mastodon.limits import (
 )
 from sync.platforms.mastodon.post import MastodonPost
 from sync.platforms.mastodon.settings import NAME, RECORD_KEYS, visibility_problem
+from sync.published import Published
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +317,13 @@ class MastodonPlatform(Platform[MastodonPost]):
 
     # --- update -------------------------------------------------------------------------
 
-    async def update(self, ref: RemoteRef, post: MastodonPost, replace_image: bool) -> Outcome:
+    async def update(
+        self,
+        ref: RemoteRef,
+        post: MastodonPost,
+        replace_image: bool,
+        previous: Published | None = None,
+    ) -> Outcome:
         check_visibility(post.visibility)
         tally = Tally()
         status_id = ref.ids.get("status_id", "").strip()

@@ -18,3 +18,10 @@ class MastodonPost:
     """The media description."""
     visibility: str
     """`public`, `unlisted`, `private` (followers only) or `direct` (mentioned accounts)."""
+
+    def published_fields(self) -> dict[str, str]:
+        """What Mastodon shows of the post, field by field (sync/published.py)."""
+        return {"caption": self.caption, "alt text": self.alt_text, "visibility": self.visibility}
+
+    def owned(self) -> dict[str, tuple[str, ...]]:
+        return {}

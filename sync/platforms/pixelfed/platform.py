@@ -53,6 +53,7 @@ from sync.platforms.pixelfed.errors import (
     body_of,
     error_for_answer,
 )
+from sync.published import Published
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,13 @@ class PixelfedPost:
     alt_text: str
     visibility: str
     """`public`, `unlisted` or `private` (pixelfed has no `direct`)."""
+
+    def published_fields(self) -> dict[str, str]:
+        """What pixelfed shows of the post, field by field (sync/published.py)."""
+        return {"caption": self.caption, "alt text": self.alt_text, "visibility": self.visibility}
+
+    def owned(self) -> dict[str, tuple[str, ...]]:
+        return {}
 
 
 @dataclass
@@ -285,7 +293,13 @@ class PixelfedPlatform(Platform[PixelfedPost]):
 
     # --- update -------------------------------------------------------------------------
 
-    async def update(self, ref: RemoteRef, post: PixelfedPost, replace_image: bool) -> Outcome:
+    async def update(
+        self,
+        ref: RemoteRef,
+        post: PixelfedPost,
+        replace_image: bool,
+        previous: Published | None = None,
+    ) -> Outcome:
         check_visibility(post.visibility)
         tally = _Tally()
         status_id = ref.ids.get("status_id", "").strip()
