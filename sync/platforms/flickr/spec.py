@@ -41,6 +41,12 @@ _FLAGS = ("flickr_is_public", "flickr_is_friend", "flickr_is_family")
 FIX_TEXTS = {
     "photo not found on flickr": "The post no longer exists: remove the attribute "
     "record so it is added again.",
+    "rejected by flickr": "flickr refused this change; the log and the run's report show "
+    "its reason. Fix that in IMatch (or on flickr), then run again.",
+    "update rejected": "flickr refused the new title, description, tags or date of this "
+    "photo; the log shows why. Correct it in IMatch, then run again.",
+    "file not readable": "The file exists but cannot be read (permissions, or it is open "
+    "in another program): make it readable, then run again.",
 }
 
 

@@ -31,6 +31,15 @@ FIX_TEXTS = {
     "record so it is added again.",
     "post not editable": "pixelfed will not let this account edit the post the record "
     "names (another account's post, a reply or a draft): check the pixelfed record.",
+    "not found on pixelfed": "pixelfed does not know what the record or the upload names "
+    "(deleted, or not this account's): check the pixelfed record, or remove it to post the "
+    "photo anew.",
+    "rejected by pixelfed": "pixelfed refused this post; the log shows its reason. Fix that "
+    "in IMatch, then run again.",
+    "edit limit reached": "pixelfed allows only a few edits of a post: the text was not "
+    "changed. Delete the post (flag it _delete) and add it again to change it.",
+    "post editing disabled": "This pixelfed instance does not allow editing posts: delete the "
+    "post (flag it _delete) and add it again to change it.",
 }
 
 
