@@ -79,9 +79,43 @@
     }
 
     function setButtons(enabled) {
-        ['run-all', 'run-flickr', 'run-pixelfed', 'run-dry'].forEach(function (id) {
-            $id(id).disabled = !enabled;
+        Array.prototype.forEach.call(document.querySelectorAll('#toolbar button'),
+            function (button) {
+                button.disabled = !enabled;
+            });
+    }
+
+    /* One "<name> only" button per platform the program knows (`platforms --json`), so a
+       new platform needs no change here. Without an answer only "Sync all" is offered. */
+    function addPlatformButtons(platforms) {
+        var before = $id('run-dry');
+        platforms.forEach(function (platform) {
+            var name = String(platform.name);
+            var button = element('button', name + ' only', { type: 'button', id: 'run-' + name });
+            button.disabled = true;
+            if (platform.enabled === false) {
+                button.title = name + ' is disabled in config.toml';
+            }
+            button.addEventListener('click', function () { run(name, false); });
+            before.parentNode.insertBefore(button, before);
         });
+    }
+
+    function loadPlatforms() {
+        return IMatch.processRun({
+            executable: commandPath(state.executable),
+            parameters: 'platforms --json',
+            showwindow: false,
+            timeout: 60
+        }).then(
+            function (result) {
+                var answer = parseReport(result && result.output);
+                addPlatformButtons(answer && answer.platforms ? answer.platforms : []);
+            },
+            function () {
+                addPlatformButtons([]);
+            }
+        );
     }
 
     function describeFailure(failure) {
@@ -151,8 +185,10 @@
                 }
                 state.executable = executablePath(folder);
                 $id('command').textContent = 'Runs ' + state.executable;
-                setStatus('idle', 'Ready. Choose what to run.');
-                setButtons(true);
+                loadPlatforms().then(function () {
+                    setStatus('idle', 'Ready. Choose what to run.');
+                    setButtons(true);
+                });
             },
             function (failure) {
                 setStatus('error',
@@ -379,8 +415,6 @@
 
     function start() {
         $id('run-all').addEventListener('click', function () { run('', false); });
-        $id('run-flickr').addEventListener('click', function () { run('flickr', false); });
-        $id('run-pixelfed').addEventListener('click', function () { run('pixelfed', false); });
         $id('run-dry').addEventListener('click', function () { run('', true); });
         if (typeof IMWS === 'undefined' || typeof IMatch === 'undefined') {
             setStatus('error', 'This page must run inside IMatch (as an IMatch app): the ' +

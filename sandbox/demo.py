@@ -73,7 +73,7 @@ def _headless_demo(world: SandboxWorld, options: HeadlessOptions) -> int:
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    say("Demo: IMatch, flickr and pixelfed simulators on 127.0.0.1 with a sample")
+    say("Demo: IMatch, flickr, pixelfed and Mastodon simulators on 127.0.0.1 with a sample")
     say(f"library of {len(world.imatch.db.files)} files; state is thrown away at the end.")
     if options.dry_run or options.json:
         codes = [run_headless(options)]
@@ -82,8 +82,15 @@ def _headless_demo(world: SandboxWorld, options: HeadlessOptions) -> int:
         codes = [run_headless(options)]
         say("\n== Second run ==")
         codes.append(run_headless(options))
-    posts = len(world.flickr.state.photos), len(world.pixelfed.statuses_of(_account(world)))
-    say(f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts.")
+    posts = (
+        len(world.flickr.state.photos),
+        len(world.pixelfed.statuses_of(_account(world))),
+        len(world.mastodon.statuses_of(next(iter(world.mastodon.state.accounts)))),
+    )
+    say(
+        f"\nflickr now holds {posts[0]} photos, pixelfed {posts[1]} posts, "
+        f"Mastodon {posts[2]} posts."
+    )
     code = 2 if 2 in codes else 1 if 1 in codes else 0
     if code == 1:
         say(
@@ -122,6 +129,7 @@ def _serve_world(args: argparse.Namespace, stop: threading.Event | None) -> None
         imatch_port=args.imatch_port,
         flickr_port=args.flickr_port,
         pixelfed_port=args.pixelfed_port,
+        mastodon_port=args.mastodon_port,
         latency=args.latency,
         photos=args.photos,
         flickr_account=args.flickr_account,
@@ -131,6 +139,7 @@ def _serve_world(args: argparse.Namespace, stop: threading.Event | None) -> None
         print(f"imatch {world.imatch_url}", flush=True)
         print(f"flickr {world.flickr_url}", flush=True)
         print(f"pixelfed {world.pixelfed_url}", flush=True)
+        print(f"mastodon {world.mastodon_url}", flush=True)
         print(f"library {world.library}", flush=True)
         if args.home is not None:
             world.configure_home(args.home)

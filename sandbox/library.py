@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from sandbox.imatch_db import FIXTURE_FORMAT, LIBRARY_FILE
 
-PLATFORMS = ("flickr", "pixelfed")
+PLATFORMS = ("flickr", "pixelfed", "mastodon")
 FLAGS = ("_update", "_metadata", "_delete")
 GENRE_ROOT = "Image Characteristics|Genre"
 ALBUMS = {
@@ -36,6 +36,7 @@ MODERATED_GROUP = "Misty Mornings"
 """With `--flickr-groups throttled` its pool is moderated."""
 IMAGE_SUFFIXES = {"JPEG": "jpg", "TIFF": "tif", "PNG": "png"}
 PIXELFED_LIMIT_BYTES = 15_000 * 1024
+MASTODON_LIMIT_BYTES = 16 * 1024 * 1024
 FLICKR_LIMIT_BYTES = 200 * 1024 * 1024
 KEYWORDS = [
     "nature|water|lake",
@@ -58,8 +59,13 @@ ISOS = [200, 400, 1600, 64]
 ATTRIBUTE_SETS = {
     "flickr": {"posted": "date", "photo_id": "text", "url": "hyperlink"},
     "pixelfed": {"posted": "date", "media_id": "text", "status_id": "text", "url": "hyperlink"},
+    "mastodon": {"posted": "date", "media_id": "text", "status_id": "text", "url": "hyperlink"},
 }
-RECORD_IDS = {"flickr": ("photo_id",), "pixelfed": ("media_id", "status_id")}
+RECORD_IDS = {
+    "flickr": ("photo_id",),
+    "pixelfed": ("media_id", "status_id"),
+    "mastodon": ("media_id", "status_id"),
+}
 DEMO_APP_VARIABLES: dict[str, str | int] = {
     "flickr_api_key": "demo-flickr-key",
     "flickr_api_secret": "demo-flickr-secret",
@@ -69,6 +75,9 @@ DEMO_APP_VARIABLES: dict[str, str | int] = {
     "pixelfed_token": "demo-pixelfed-token",
     "pixelfed_url": "http://127.0.0.1:8081",
     "pixelfed_visibility": "unlisted",
+    "mastodon_token": "demo-mastodon-token",
+    "mastodon_url": "http://127.0.0.1:8082",
+    "mastodon_visibility": "unlisted",
     "imatch_to_socials_python_script_path": "C:\\Tools\\imatch-socials",
 }
 
@@ -274,7 +283,7 @@ class LibraryBuilder:
                     "posted": "2024-06-01",
                     "media_id": str(800_000_000_000_000 + remote),
                     "status_id": status_id,
-                    "url": f"https://pixelfed.example/p/demo/{status_id}",
+                    "url": f"https://{platform}.example/p/demo/{status_id}",
                 }
             self.attributes.append({"set": platform, "file": photo.id, "values": values})
 
@@ -479,6 +488,7 @@ def add_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "add", "errors": []},
         pixelfed={"action": "error", "errors": ["missing headline"]},
+        mastodon={"action": "error", "errors": ["missing headline"]},
     )
 
     master, v = b.photo_pair(20)
@@ -517,6 +527,7 @@ def add_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "add", "errors": []},
         pixelfed={"action": "error", "errors": ["file too large"]},
+        mastodon={"action": "add", "errors": []},
     )
 
     _, v = b.photo_pair(25)
@@ -541,6 +552,7 @@ def add_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "add", "errors": []},
         pixelfed={"action": "error", "errors": ["caption too long"]},
+        mastodon={"action": "error", "errors": ["caption too long"]},
     )
 
     master, v = b.photo_pair(28)
@@ -552,6 +564,7 @@ def add_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "error", "errors": ["too many tags"]},
         pixelfed={"action": "error", "errors": ["caption too long", "too many tags"]},
+        mastodon={"action": "error", "errors": ["caption too long"]},
     )
 
     _, v = b.photo_pair(29)
@@ -740,6 +753,7 @@ def add_text_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "add", "errors": []},
         pixelfed={"action": "error", "errors": ["caption too long", "too many tags"]},
+        mastodon={"action": "error", "errors": ["caption too long"]},
     )
 
     # 67 hashtags in under 500 characters: pixelfed would link only 60 of them.
@@ -752,6 +766,7 @@ def add_text_cases(b: LibraryBuilder) -> None:
         v,
         flickr={"action": "add", "errors": []},
         pixelfed={"action": "error", "errors": ["too many tags"]},
+        mastodon={"action": "add", "errors": []},  # Mastodon links every hashtag
     )
 
 

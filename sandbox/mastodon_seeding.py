@@ -22,7 +22,13 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
     token. The app variables `mastodon_url` and `mastodon_token` are set to match."""
     _, token = sim.create_account_with_token("demo")
     visibility = str(db.app_variables.get("mastodon_visibility", "public")) or "public"
-    instances = [i for i in db.instances.values() if i.set_name == "mastodon"]
+    # A record left without its ids (typed in by hand) stays as it is.
+    instances = [
+        i
+        for i in db.instances.values()
+        if i.set_name == "mastodon"
+        and any(str(i.values.get(key, "")).strip() for key in ("media_id", "status_id"))
+    ]
     # A library's posts were made over months: lift the rate limits while seeding.
     saved = {name: getattr(sim.settings, name) for name in LIFTED_LIMITS}
     for name in LIFTED_LIMITS:

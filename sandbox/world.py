@@ -1,4 +1,5 @@
-"""Start the three simulators together on 127.0.0.1 with one library, seeded to agree.
+"""Start the simulators (IMatch, flickr, pixelfed, Mastodon) together on 127.0.0.1 with
+one library, seeded to agree.
 
 Used by `imatch-socials demo`, `imatch-socials sandbox`, end-to-end tests and
 benchmarks. `configure_home()` writes a throw-away config and flickr login so the real
@@ -19,6 +20,8 @@ from sandbox.flickr_state import FlickrSettings
 from sandbox.imatch_db import LIBRARY_FILE, IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
+from sandbox.mastodon_seeding import LIFTED_LIMITS, seed_mastodon
+from sandbox.mastodon_server import MastodonSimulator
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.seeding import FlickrLogin, seed_flickr, seed_pixelfed
 from sandbox.serving import ServerThread, stop_all
@@ -36,8 +39,10 @@ class SandboxWorld:
     flickr_login: FlickrLogin
     pixelfed: PixelfedSimulator
     pixelfed_url: str
+    mastodon: MastodonSimulator
+    mastodon_url: str
     servers: dict[str, ServerThread] = field(default_factory=dict)
-    """The running servers by name (`imatch`, `flickr`, `pixelfed`)."""
+    """The running servers by name (`imatch`, `flickr`, `pixelfed`, `mastodon`)."""
 
     def stop(self, name: str) -> None:
         """Stop one server (e.g. IMatch quitting mid-run): its port refuses connections."""
@@ -50,6 +55,7 @@ class SandboxWorld:
             "imatch": self.imatch.asgi_app,
             "flickr": self.flickr.asgi_app,
             "pixelfed": self.pixelfed.asgi_app,
+            "mastodon": self.mastodon.asgi_app,
         }
         self.servers[name] = ServerThread(apps[name], old.port).start()
 
@@ -60,8 +66,8 @@ class SandboxWorld:
 
         `overrides` adds settings by section, e.g. `{"flickr": {"concurrency": 2}}`.
         """
-        from sync.platforms.flickr_api import FlickrToken
-        from sync.platforms.flickr_login import save_token
+        from sync.platforms.flickr.api import FlickrToken
+        from sync.platforms.flickr.login import save_token
         from sync.secret_store import SecretStore
 
         sections: dict[str, dict[str, object]] = {
@@ -105,6 +111,7 @@ def sandbox_world(
     imatch_port: int = 0,
     flickr_port: int = 0,
     pixelfed_port: int = 0,
+    mastodon_port: int = 0,
     latency: float = 0.0,
     photos: int = 0,
     flickr_account: str = "pro",
@@ -133,6 +140,7 @@ def sandbox_world(
         db = IMatchDatabase.load(library)
         flickr = FlickrSimulator(FlickrSettings(transient_seed=1))
         pixelfed = PixelfedSimulator()
+        mastodon = MastodonSimulator()
         imatch = IMatchSimulator(db)
         servers = {}
         threads: dict[str, ServerThread] = {}
@@ -141,6 +149,7 @@ def sandbox_world(
         for name, sim, port in (
             ("flickr", flickr, flickr_port),
             ("pixelfed", pixelfed, pixelfed_port),
+            ("mastodon", mastodon, mastodon_port),
             ("imatch", imatch, imatch_port),
         ):
             server = ServerThread(sim.asgi_app, port).start()
@@ -148,7 +157,12 @@ def sandbox_world(
             servers[name] = server.url
         login = seed_flickr(flickr, db, flickr_account, flickr_groups)
         seed_pixelfed(pixelfed, servers["pixelfed"], db)
-        for sim in (imatch, flickr, pixelfed):
+        seed_mastodon(mastodon, servers["mastodon"], db)
+        # A library's first publication is more than Mastodon's 30 uploads per 30 minutes:
+        # the sandbox account has the throttles lifted (their tests use the simulator).
+        for name in (*LIFTED_LIMITS, "media_limit", "delete_limit"):
+            setattr(mastodon.settings, name, None)
+        for sim in (imatch, flickr, pixelfed, mastodon):
             sim.knobs.latency = latency
             sim.knobs.reset_counters()
             sim.log.clear()
@@ -162,6 +176,8 @@ def sandbox_world(
             flickr_login=login,
             pixelfed=pixelfed,
             pixelfed_url=servers["pixelfed"],
+            mastodon=mastodon,
+            mastodon_url=servers["mastodon"],
             servers=threads,
         )
 

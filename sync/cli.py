@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from imatch.errors import IMatchError
-from sync.config import PLATFORMS, ConfigError
+from sandbox.command_line import account_conditions, add_account_conditions, add_sandbox_arguments
+from sync.config import ConfigError, platform_names
 from sync.headless import ONLY_CHOICES, HeadlessOptions
 from sync.logs import setup_logging
 
@@ -36,40 +37,6 @@ def version() -> str:
         return "unknown"
 
 
-def share(value: str) -> float:
-    """A rate between 0 and 1 (`--flickr-transient 0.05`)."""
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}") from None
-    if not 0.0 <= rate <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
-    return rate
-
-
-def add_account_conditions(parser: argparse.ArgumentParser) -> None:
-    """The sandbox's account conditions (DESIGN section 8), for `sandbox` and `demo`."""
-    parser.add_argument(
-        "--flickr-account",
-        choices=("pro", "free"),
-        default="pro",
-        help="free: 1,000 photos, 50 non-public, no replace (the account holds 48 private)",
-    )
-    parser.add_argument(
-        "--flickr-groups",
-        choices=("normal", "throttled"),
-        default="normal",
-        help="throttled: one group takes 2 photos a day, another is moderated",
-    )
-    parser.add_argument(
-        "--flickr-transient",
-        type=share,
-        default=0.0,
-        metavar="RATE",
-        help="share of flickr calls answered with a transient failure (e.g. 0.05)",
-    )
-
-
 def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     """The sync flags; `prefix` keeps the demo's copies apart so neither order overwrites."""
     parser.add_argument(
@@ -82,7 +49,7 @@ def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
         "--platform",
         dest=f"{prefix}platform",
         action="append",
-        choices=PLATFORMS,
+        choices=platform_names(),
         help="only this platform (repeatable; default: all enabled; with --headless)",
     )
     parser.add_argument(
@@ -112,10 +79,22 @@ def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
     )
 
 
+def _listed() -> str:
+    from sync.platforms.registry import listed
+
+    return listed(platform_names())
+
+
+def _login_help() -> str:
+    from sync.platforms import registry
+
+    return "; ".join(f"{spec.name}: {spec.login_help}" for spec in registry.specs())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="imatch-socials",
-        description="Publish photos from IMatch to flickr and pixelfed and keep them in step.",
+        description=f"Publish photos from IMatch to {_listed()} and keep them in step.",
     )
     parser.add_argument("--version", action="version", version=f"imatch-socials {version()}")
     _add_run_flags(parser)
@@ -124,11 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="try the app against local simulators")
     _add_run_flags(demo, prefix="demo_")
     add_account_conditions(demo)
+    platforms = commands.add_parser("platforms", help="list the platforms (--json for the app)")
+    platforms.add_argument(
+        "--json", dest="platforms_json", action="store_true", help="print them as JSON"
+    )
     doctor = commands.add_parser("doctor", help="check the set-up and say what to fix")
     doctor.add_argument(
         "--platform",
         action="append",
-        choices=PLATFORMS,
+        choices=platform_names(),
         dest="doctor_platforms",
         help="only this platform (repeatable; default: all enabled)",
     )
@@ -141,13 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument(
         "--platform",
         action="append",
-        choices=PLATFORMS,
+        choices=platform_names(),
         dest="baseline_platforms",
         help="only this platform (repeatable; default: all enabled)",
     )
 
-    login = commands.add_parser("login", help="log in to flickr or check the pixelfed token")
-    login.add_argument("login_platform", metavar="platform", choices=PLATFORMS)
+    login = commands.add_parser("login", help=f"log in to a platform ({_login_help()})")
+    login.add_argument("login_platform", metavar="platform", choices=platform_names())
 
     app = commands.add_parser(
         "imatch-app", help="show where the IMatch app is, or copy it into IMatch (--copy)"
@@ -160,19 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sandbox = commands.add_parser("sandbox", help="serve the simulators until stopped")
-    sandbox.add_argument("--imatch-port", type=int, default=50519, help="0 picks a free port")
-    sandbox.add_argument("--flickr-port", type=int, default=0)
-    sandbox.add_argument("--pixelfed-port", type=int, default=0)
-    sandbox.add_argument("--library", type=Path, help="library folder (default: demo library)")
-    sandbox.add_argument("--photos", type=int, default=0, help="extra photos for a new library")
-    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    sandbox.add_argument(
-        "--home", type=Path, help="write a config and flickr login for the sandbox here"
-    )
-    sandbox.add_argument(
-        "--imatch-only", action="store_true", help="serve only IMatch (e.g. for benchmarks)"
-    )
-    add_account_conditions(sandbox)
+    add_sandbox_arguments(sandbox)
     return parser
 
 
@@ -291,9 +262,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(
             headless=args.headless,
             options=_headless_options(args),
-            flickr_account=args.flickr_account,
-            flickr_groups=args.flickr_groups,
-            flickr_transient=args.flickr_transient,
+            **account_conditions(args),
         )
     if args.command == "sandbox":
         from sandbox.demo import run_sandbox
@@ -303,6 +272,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sync.doctor import run_doctor
 
         return run_doctor(args.doctor_platforms or args.platform or ())
+    if args.command == "platforms":
+        from sync.platform_list import run_platforms
+
+        return run_platforms(args.platforms_json)
     if args.command == "imatch-app":
         from sync.imatch_app_files import run_imatch_app
 

@@ -2,7 +2,7 @@
 
 Every setting has a default, so no file is needed. A file that exists is checked
 strictly: an unknown key or a value of the wrong type is reported with its full key name
-(`flickr.concurrency: expected a whole number, got "four"`), never silently ignored.
+(`<platform>.concurrency: expected a whole number, got "four"`), never silently ignored.
 Credentials come from IMatch application variables as in the original tool, or from
 environment variables, which win.
 """
@@ -24,7 +24,6 @@ from imatch.models import AppVariables
 from sync import paths
 from sync.keyword_paths import normal_path
 
-PLATFORMS = ("flickr", "pixelfed")
 REQUIRABLE = ("title", "description", "headline", "keywords", "genre")
 """What `require` may name (sync/rules.py checks each)."""
 DETECT_CHANGES = ("off", "show", "publish")
@@ -103,32 +102,29 @@ class PlatformSettings:
     concurrency: int = 4
     rate_per_hour: float = 3600.0
     url: str = ""
-    """Base URL of the service (pixelfed: your instance; flickr: only for testing)."""
+    """Base URL of the service (your instance, or a simulator's when testing)."""
     visibility: str = ""
-    """pixelfed: public, unlisted or private (default: app variable, else public)."""
+    """Who sees new posts, where the platform has a choice (default: app variable)."""
     detect_changes: str = "show"
     """off, show or publish: what to do with a published photo whose rendered post or
     file differs from what was published (see DETECT_CHANGES)."""
 
 
-PIXELFED_CALLS_PER_HOUR = 180_000.0
-"""50 calls a second: a ceiling, not a pace pixelfed asks for."""
+def platform_names() -> tuple[str, ...]:
+    """The registered platforms (imported here lazily: their packages import this module)."""
+    from sync.platforms import registry
+
+    return registry.names()
 
 
 def _platform_defaults(name: str) -> PlatformSettings:
-    if name == "pixelfed":
-        # pixelfed throttles no API call (its `api` middleware group has no `throttle`);
-        # it caps uploads (1,250) and posts (1,000) per day and alt-text updates (10 a
-        # minute, paced by the adapter itself): sandbox/FIDELITY.md cites its code. Our
-        # own pace is only a ceiling against a runaway loop, high enough that photos in
-        # flight pay off (50 ms a call, 4 photos: about 40 calls a second).
-        return PlatformSettings(
-            require=("title", "description", "headline", "keywords", "genre"),
-            rate_per_hour=PIXELFED_CALLS_PER_HOUR,
-        )
-    # flickr calls go through one thread anyway; a second photo in flight lets IMatch
-    # write-backs overlap with the next flickr call. 3600 calls an hour is flickr's limit.
-    return PlatformSettings(concurrency=2, rate_per_hour=3600.0)
+    from sync.platforms import registry
+
+    return registry.spec(name).default_settings()
+
+
+def _all_platform_defaults() -> dict[str, PlatformSettings]:
+    return {name: _platform_defaults(name) for name in platform_names()}
 
 
 @dataclass(frozen=True)
@@ -136,20 +132,20 @@ class Settings:
     imatch: IMatchSettings = field(default_factory=IMatchSettings)
     categories: CategorySettings = field(default_factory=CategorySettings)
     keywords: KeywordSettings = field(default_factory=KeywordSettings)
-    flickr: PlatformSettings = field(default_factory=lambda: _platform_defaults("flickr"))
-    pixelfed: PlatformSettings = field(default_factory=lambda: _platform_defaults("pixelfed"))
+    platforms: Mapping[str, PlatformSettings] = field(default_factory=_all_platform_defaults)
+    """Each platform's section (`[<name>]` in config.toml), keyed by platform name."""
     source: Path | None = None
     """The file these settings were read from, if any."""
 
     def platform(self, name: str) -> PlatformSettings:
-        if name not in PLATFORMS:
-            raise ConfigError(f"unknown platform {name!r}: expected one of {', '.join(PLATFORMS)}")
-        settings: PlatformSettings = getattr(self, name)
-        return settings
+        known = platform_names()
+        if name not in known:
+            raise ConfigError(f"unknown platform {name!r}: expected one of {', '.join(known)}")
+        return self.platforms.get(name) or _platform_defaults(name)
 
     @property
     def enabled_platforms(self) -> tuple[str, ...]:
-        return tuple(p for p in PLATFORMS if self.platform(p).enabled)
+        return tuple(p for p in platform_names() if self.platform(p).enabled)
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,10 +162,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     url = environ.get(URL_VARIABLE, "").strip()
     if url:
         data.setdefault("imatch", {})["url"] = url
+    sections = {name: data.pop(name) for name in platform_names() if name in data}
     settings: Settings = _build(Settings, data, "", path)
+    settings = dataclasses.replace(settings, platforms=_platform_sections(sections, path))
     _check_keyword_filters(settings.keywords, path)
     _check_imatch_url(settings.imatch.url, URL_VARIABLE if url else f"{path}: imatch.url")
-    for name in PLATFORMS:
+    for name in platform_names():
         detect = settings.platform(name).detect_changes
         if detect not in DETECT_CHANGES:
             raise ConfigError(
@@ -183,6 +181,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
                 f"(choose from {', '.join(REQUIRABLE)})"
             )
     return dataclasses.replace(settings, source=path if path.is_file() else None)
+
+
+def _platform_sections(sections: Mapping[str, Any], path: Path) -> dict[str, PlatformSettings]:
+    """Each platform's settings: its section over its own defaults."""
+    platforms = _all_platform_defaults()
+    for name, value in sections.items():
+        default = dataclasses.asdict(platforms[name])
+        merged = {**default, **value} if isinstance(value, dict) else value
+        platforms[name] = _build(PlatformSettings, merged, f"{name}.", path)
+    return platforms
 
 
 def _check_keyword_filters(keywords: KeywordSettings, path: Path) -> None:
@@ -267,10 +275,11 @@ def _build(cls: type[Any], data: Any, prefix: str, path: Path) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: {prefix.rstrip('.')}: expected a table")
     hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("source", "platforms")}
     for key in data:
         if key not in fields:
-            known = ", ".join(sorted(fields))
+            sections = platform_names() if cls is Settings else ()
+            known = ", ".join(sorted([*fields, *sections]))
             raise ConfigError(f"{path}: unknown key {prefix}{key} (known: {known})")
     values: dict[str, Any] = {}
     for name, value in data.items():
@@ -310,55 +319,36 @@ def _convert(value: Any, expected: Any, key: str, path: Path) -> Any:
 
 @dataclass(frozen=True)
 class Credentials:
-    """Secrets and per-user values for the platforms. `repr` never shows a secret."""
+    """Each platform's secrets and per-user values, keyed by platform name (each platform's
+    own credentials type never shows a secret in its `repr`)."""
 
-    flickr_api_key: str = field(default="", repr=False)
-    flickr_api_secret: str = field(default="", repr=False)
-    flickr_is_public: bool = False
-    flickr_is_friend: bool = False
-    flickr_is_family: bool = False
-    flickr_url: str = ""
-    """The original's `flickr_url`: the photostream whose address + `/<photo id>` is
-    recorded as a photo's `url` (empty: flickr's own photo page)."""
-    pixelfed_token: str = field(default="", repr=False)
-    pixelfed_url: str = ""
-    pixelfed_visibility: str = "public"
+    platforms: Mapping[str, Any] = field(default_factory=dict)
+
+    def of(self, name: str) -> Any:
+        """The platform's credentials (empty ones when none were read)."""
+        from sync.platforms import registry
+
+        found = self.platforms.get(name)
+        return found if found is not None else registry.spec(name).empty_credentials()
 
 
-APP_VARIABLE_NAMES = (
-    "flickr_api_key",
-    "flickr_apikey",
-    "flickr_api_secret",
-    "flickr_apisecret",
-    "flickr_is_public",
-    "flickr_is_friend",
-    "flickr_is_family",
-    "flickr_url",
-    "pixelfed_token",
-    "pixelfed_url",
-    "pixelfed_visibility",
-)
+def app_variable_names() -> tuple[str, ...]:
+    """Every application variable the platforms read (all spellings)."""
+    from sync.platforms import registry
+
+    return tuple(v for spec in registry.specs() for v in spec.app_variables)
 
 
 def credentials(
     variables: AppVariables, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> Credentials:
-    """Credentials from IMatch app variables (both spellings), then the environment."""
+    """Each platform's credentials from IMatch app variables, then the environment."""
+    from sync.platforms import registry
+
     environ = os.environ if environ is None else environ
-
-    def env(name: str) -> str:
-        return environ.get(f"{ENV_PREFIX}{name.upper()}", "").strip()
-
     return Credentials(
-        flickr_api_key=env("flickr_api_key") or variables.first("flickr_api_key", "flickr_apikey"),
-        flickr_api_secret=env("flickr_api_secret")
-        or variables.first("flickr_api_secret", "flickr_apisecret"),
-        flickr_is_public=variables.flag("flickr_is_public"),
-        flickr_is_friend=variables.flag("flickr_is_friend"),
-        flickr_is_family=variables.flag("flickr_is_family"),
-        flickr_url=env("flickr_url") or variables.text("flickr_url"),
-        pixelfed_token=env("pixelfed_token") or variables.text("pixelfed_token"),
-        pixelfed_url=env("pixelfed_url") or settings.pixelfed.url or variables.text("pixelfed_url"),
-        pixelfed_visibility=settings.pixelfed.visibility
-        or variables.text("pixelfed_visibility", "public"),
+        {
+            spec.name: spec.credentials_from(variables, settings.platform(spec.name), environ)
+            for spec in registry.specs()
+        }
     )

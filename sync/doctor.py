@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import TextIO
 
@@ -24,70 +22,30 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchAuthError, IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AppVariables, Category
 from sync import paths
+from sync.checks import Check
+from sync.checks import ok as _ok
+from sync.checks import problem as _problem
+from sync.checks import warning as _warning
 from sync.config import (
-    APP_VARIABLE_NAMES,
-    ENV_PREFIX,
-    PLATFORMS,
     URL_VARIABLE,
     ConfigError,
     Credentials,
     Settings,
+    app_variable_names,
     credentials,
     load_settings,
 )
 from sync.connect import SetupError, open_platform
 from sync.logs import LOG_FILE
+from sync.platforms import registry
 from sync.platforms.base import AuthError, PlatformError, TransientError
-from sync.platforms.pixelfed import VISIBILITIES, PixelfedConfigError, checked_base_url
-from sync.rendering import first_line
+from sync.platforms.registry import DoctorContext
 from sync.secret_store import SecretStore
 
 SCRIPT_PATH_VARIABLE = "imatch_to_socials_python_script_path"
 EXECUTABLE_NAMES = ("imatch-socials.exe", "imatch-socials")
 BLOCKING_EXIT = 2
 CATEGORY_FIELDS = ("path", "name", "description", "children")
-
-ATTRIBUTES: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    "flickr": (("posted", "Date", False), ("photo_id", "Text", True), ("url", "Hyperlink", True)),
-    "pixelfed": (
-        ("posted", "Date", False),
-        ("media_id", "Text", True),
-        ("status_id", "Text", True),
-        ("url", "Hyperlink", True),
-    ),
-}
-_ALBUM_ID = re.compile(r"^\d+$")
-_GROUP_ID = re.compile(r"^\d+@N\d+$")
-_VARIABLES_MENU = "Edit > Preferences > Variables"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One item of the set-up: `ok`, or `detail` says what to create or fix."""
-
-    name: str
-    ok: bool
-    detail: str
-    blocking: bool
-    """True when a failure stops a sync; a failure that does not is a warning."""
-
-    @property
-    def label(self) -> str:
-        if self.ok:
-            return "OK"
-        return "FIX" if self.blocking else "WARN"
-
-
-def _ok(name: str, detail: str) -> Check:
-    return Check(name, True, detail, False)
-
-
-def _problem(name: str, detail: str) -> Check:
-    return Check(name, False, detail, True)
-
-
-def _warning(name: str, detail: str) -> Check:
-    return Check(name, False, detail, False)
 
 
 async def diagnose(
@@ -102,11 +60,12 @@ async def diagnose(
             advice = "" if error.says_fix else ": correct the file or delete it"
             return [_problem("configuration", f"{error}{advice}")]
     checks.append(_configuration(settings))
+    known = registry.names()
     names = list(platforms) if platforms else list(settings.enabled_platforms)
     for name in names:
-        if name not in PLATFORMS:
-            checks.append(_problem(name, f"unknown platform: use {' or '.join(PLATFORMS)}"))
-    names = [n for n in names if n in PLATFORMS]
+        if name not in known:
+            checks.append(_problem(name, f"unknown platform: use {registry.listed(known)}"))
+    names = [n for n in names if n in known]
     imatch = settings.imatch
     async with IMatchClient(
         imatch.url, user=imatch.user or None, timeout=min(imatch.timeout, 10.0), retries=1
@@ -116,8 +75,11 @@ async def diagnose(
         if not reached.ok:
             return checks
         try:
-            variables = await client.app_variables([*APP_VARIABLE_NAMES, SCRIPT_PATH_VARIABLE])
+            variables = await client.app_variables([*app_variable_names(), SCRIPT_PATH_VARIABLE])
             creds = credentials(variables, settings)
+            if not platforms:
+                # A platform that takes part only once set up is checked once it is.
+                names = [n for n in names if _takes_part(n, creds)]
             for name in names:
                 if not settings.platform(name).enabled:
                     checks.append(
@@ -132,6 +94,11 @@ async def diagnose(
         except IMatchError as error:
             checks.append(_problem("IMatch", f"IMatch failed while being checked: {error}"))
     return checks
+
+
+def _takes_part(name: str, creds: Credentials) -> bool:
+    spec = registry.spec(name)
+    return spec.listed_without_credentials or spec.has_credentials(creds.of(name))
 
 
 def exit_code(checks: Sequence[Check]) -> int:
@@ -162,9 +129,14 @@ def print_checks(checks: Sequence[Check], out: TextIO | None = None) -> None:
 def print_folders(out: TextIO | None = None) -> None:
     """Where the configuration, the state (journal, logins) and the log file are."""
     out = out or sys.stdout
+    logins = [f"{spec.name} login" for spec in registry.specs() if spec.stores_login]
     rows = (
         ("config file", str(paths.config_file().absolute()), ""),
-        ("state folder", str(paths.state_dir().absolute()), "  (journal, flickr login)"),
+        (
+            "state folder",
+            str(paths.state_dir().absolute()),
+            f"  ({', '.join(['journal', *logins])})",
+        ),
         ("log folder", str(paths.log_dir().absolute()), f"  ({LOG_FILE})"),
     )
     for label, where, what in rows:
@@ -248,53 +220,9 @@ async def _categories(client: IMatchClient, settings: Settings, platform: str) -
             checks.append(_ok(path, "exists"))
         else:
             checks.append(_warning(path, f"missing: create the category {path} ({purpose})"))
-    if platform == "flickr":
-        checks += await _flickr_sets(client, root, names.albums, "album")
-        checks += await _flickr_sets(client, root, names.groups, "group")
-    return checks
-
-
-async def _flickr_sets(client: IMatchClient, root: str, child_name: str, kind: str) -> list[Check]:
-    path = f"{root}|{child_name}"
-    parent = await _category(client, path)
-    if parent is None:
-        return [
-            _ok(
-                path,
-                f"absent (optional): create it, with one child per flickr {kind} whose "
-                f"description holds the {kind} id, to add photos to {kind}s",
-            )
-        ]
-    if not parent.children:
-        return [_ok(path, f"exists, no {kind}s yet")]
-    pattern, example = (
-        (_ALBUM_ID, "72177720316352529") if kind == "album" else (_GROUP_ID, "12345678@N00")
-    )
-    where = (
-        "the number in the album's address, e.g." if kind == "album" else "the group's NSID, e.g."
-    )
-    checks = []
-    for child in parent.children:
-        child_path = child.path or f"{path}|{child.name}"
-        remote_id = first_line(child.description)
-        if not remote_id:
-            checks.append(
-                _warning(
-                    child_path,
-                    f"no flickr {kind} id: put the {kind} id ({where} {example}) on the "
-                    "first line of the category's description",
-                )
-            )
-        elif not pattern.match(remote_id):
-            checks.append(
-                _warning(
-                    child_path,
-                    f"the description starts with {remote_id!r}, which is not a flickr "
-                    f"{kind} id: put the {kind} id ({where} {example}) on its first line",
-                )
-            )
-        else:
-            checks.append(_ok(child_path, f"flickr {kind} {remote_id}"))
+    extra = registry.spec(platform).category_checks
+    if extra is not None:
+        checks += await extra(client, root, settings)
     return checks
 
 
@@ -303,8 +231,8 @@ async def _flickr_sets(client: IMatchClient, root: str, child_name: str, kind: s
 
 def _attribute_list(platform: str) -> str:
     return ", ".join(
-        f"{name} ({kind}{', unique' if unique else ''})"
-        for name, kind, unique in ATTRIBUTES[platform]
+        f"{f.name} ({f.imatch_type}{', unique' if f.unique else ''})"
+        for f in registry.spec(platform).attribute_fields
     )
 
 
@@ -343,7 +271,11 @@ async def _attribute_set(client: IMatchClient, settings: Settings, platform: str
     if not records:
         return _ok(name, "readable; no photo has a record yet (none is posted)")
     seen = {key for record in records for key in record}
-    missing = [(n, kind, u) for n, kind, u in ATTRIBUTES[platform] if n not in seen]
+    missing = [
+        (f.name, f.imatch_type, f.unique)
+        for f in registry.spec(platform).attribute_fields
+        if f.name not in seen
+    ]
     if missing:
         listed = ", ".join(f"{n} ({kind}{', unique' if u else ''})" for n, kind, u in missing)
         return _problem(
@@ -358,111 +290,11 @@ async def _attribute_set(client: IMatchClient, settings: Settings, platform: str
 # --- application variables ----------------------------------------------------------------
 
 
-def _env_name(variable: str) -> str:
-    return f"{ENV_PREFIX}{variable.upper()}"
-
-
-def _secret(variable: str, spellings: Sequence[str], variables: AppVariables, what: str) -> Check:
-    name = f"variable {variable}"
-    if os.environ.get(_env_name(variable), "").strip():
-        return _ok(name, f"set (environment variable {_env_name(variable)})")
-    for spelling in spellings:
-        if variables.has(spelling):
-            return _ok(name, "set" if spelling == variable else f"set (as {spelling})")
-    return _problem(
-        name,
-        f"unset: create the IMatch application variable {variable} ({_VARIABLES_MENU}) "
-        f"holding {what}",
-    )
-
-
 def _variables(
     platform: str, variables: AppVariables, creds: Credentials, settings: Settings
 ) -> list[Check]:
-    if platform == "flickr":
-        checks = [
-            _secret(
-                "flickr_api_key",
-                ("flickr_api_key", "flickr_apikey"),
-                variables,
-                "your flickr API key",
-            ),
-            _secret(
-                "flickr_api_secret",
-                ("flickr_api_secret", "flickr_apisecret"),
-                variables,
-                "your flickr API secret",
-            ),
-        ]
-        flags = ("flickr_is_public", "flickr_is_friend", "flickr_is_family")
-        odd = [
-            f
-            for f in flags
-            if variables.has(f)
-            and variables.text(f).lower()
-            not in ("0", "1", "true", "false", "yes", "no", "on", "off")
-        ]
-        shown = ", ".join(f"{f} {1 if variables.flag(f) else 0}" for f in flags)
-        audience = "public" if creds.flickr_is_public else "private"
-        if odd:
-            checks.append(
-                _warning(
-                    "variables flickr_is_*",
-                    f"{', '.join(f'{f} is {variables.text(f)!r}' for f in odd)}: use 1 "
-                    "(set) or 0 (unset); read as 0",
-                )
-            )
-        else:
-            checks.append(
-                _ok("variables flickr_is_*", f"{shown} (new photos are {audience}; unset is 0)")
-            )
-        return checks
-    return [
-        _pixelfed_url(variables, creds, settings),
-        _secret(
-            "pixelfed_token",
-            ("pixelfed_token",),
-            variables,
-            "a personal access token from your pixelfed instance (scopes read and write)",
-        ),
-        _pixelfed_visibility(variables, creds, settings),
-    ]
-
-
-def _pixelfed_url(variables: AppVariables, creds: Credentials, settings: Settings) -> Check:
-    name = "variable pixelfed_url"
-    if os.environ.get(_env_name("pixelfed_url"), "").strip():
-        source = f" (environment variable {_env_name('pixelfed_url')})"
-    elif settings.pixelfed.url:
-        source = " (config.toml [pixelfed] url)"
-    else:
-        source = ""
-    if not creds.pixelfed_url:
-        return _problem(
-            name,
-            f"unset: create the IMatch application variable pixelfed_url ({_VARIABLES_MENU}) "
-            "holding your instance's address, e.g. https://pixelfed.social",
-        )
-    try:
-        checked_base_url(creds.pixelfed_url)
-    except PixelfedConfigError as error:
-        return _problem(name, str(error))
-    return _ok(name, f"{creds.pixelfed_url}{source}")
-
-
-def _pixelfed_visibility(variables: AppVariables, creds: Credentials, settings: Settings) -> Check:
-    name = "variable pixelfed_visibility"
-    if creds.pixelfed_visibility not in VISIBILITIES:
-        return _problem(
-            name,
-            f"{creds.pixelfed_visibility!r} is not a pixelfed visibility: use "
-            f"{', '.join(VISIBILITIES)} (pixelfed has no direct posts)",
-        )
-    if settings.pixelfed.visibility:
-        return _ok(name, f"{creds.pixelfed_visibility} (config.toml [pixelfed] visibility)")
-    if not variables.has("pixelfed_visibility"):
-        return _ok(name, "unset: posts are public")
-    return _ok(name, creds.pixelfed_visibility)
+    context = DoctorContext(variables, creds.of(platform), settings.platform(platform), os.environ)
+    return registry.spec(platform).variable_checks(context)
 
 
 def _script_path(variables: AppVariables) -> Check:
@@ -517,25 +349,9 @@ async def _login(
         return _problem(name, f"{platform} refused the login: {error}")
     finally:
         await adapter.close()
-    if platform == "flickr":
-        return _ok(name, f"logged in as {account.name} with delete permission")
-    return _ok(name, f"the token works for {account.name} at {creds.pixelfed_url}")
+    return _ok(name, registry.spec(platform).login_ok_text(account, creds.of(platform)))
 
 
 def _auth_advice(platform: str, message: str) -> str:
     """The adapter's message, with the way out when it does not already say it."""
-    if platform == "flickr":
-        if "login flickr" in message:
-            return message
-        return (
-            f"{message}: check flickr_api_key and flickr_api_secret, then run "
-            "`imatch-socials login flickr`"
-        )
-    if "refused the token" in message:
-        return (
-            "pixelfed refused the token in pixelfed_token: create a new personal access "
-            "token in pixelfed (Settings > Applications, scopes read and write), put it in "
-            "the IMatch application variable pixelfed_token, then run "
-            "`imatch-socials login pixelfed`"
-        )
-    return message
+    return registry.spec(platform).auth_advice(message)

@@ -299,8 +299,8 @@ class Engine:
         async with self._slots:
             if cancel.is_set() or self._stopped:
                 raise _NotStarted
-            # New photos only: an update is the adapter's to decide (a flickr free account
-            # keeps the image and updates the text; a refused replace stops that photo).
+            # New photos only: an update is the adapter's to decide (a free account may
+            # keep the image and update the text; a refused replace stops that photo).
             if self._limited and item.action is Action.ADD:
                 raise _NotStarted
             await self._imatch_is_answering()
@@ -374,7 +374,7 @@ class Engine:
 
         async def attempt() -> Outcome:
             nonlocal ambiguous
-            # A retry reuses what the interrupted attempt created (e.g. pixelfed's media).
+            # A retry reuses what the interrupted attempt created (e.g. uploaded media).
             known = self.journal.get(intent).remote or resume
             try:
                 return await self.platform.add(post, intent, checkpoint, known)
@@ -506,7 +506,7 @@ class Engine:
         ):
             self.summary.updated += 1
         else:
-            # pixelfed cannot replace a published image: its "update" sent the text only.
+            # The platform cannot replace a published image: its "update" sent the text only.
             self.summary.metadata += 1
         return outcome
 

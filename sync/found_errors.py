@@ -1,6 +1,6 @@
 """Errors found while acting: kept between runs until the photo next succeeds or changes.
 
-A platform's refusal of one photo (`photo not found on flickr`, `upload rejected`...) is
+A platform's refusal of one photo (`upload rejected`, a post not found...) is
 only learnt by trying. The state store keeps it with a stamp of the photo as it was
 (file, flags, records and the rendered post), so that `__errors|<name>` stays exact after
 partial, cancelled and `--only` runs, and an upload the platform refused is not sent

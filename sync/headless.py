@@ -75,7 +75,7 @@ def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> 
 
 async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
     settings = load_settings()
-    names = list(options.platforms) or list(settings.enabled_platforms)
+    names = list(options.platforms)
     for name in names:
         settings.platform(name)  # unknown names fail here, before anything runs
     warning = imatch_location_warning(settings.imatch.url)
@@ -94,10 +94,11 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
 async def _run_session(
     session: SyncSession, names: list[str], options: HeadlessOptions, reporter: Reporter
 ) -> int:
+    names = names or list(session.taking_part())
     await asyncio.gather(*(session.connect(name) for name in names))
     # Planned one after the other, so each platform reads from IMatch only the files
-    # the ones before it did not; then run side by side: flickr is paced by its single
-    # thread and its rate limit, so pixelfed need not wait for it.
+    # the ones before it did not; then run side by side: each platform keeps its own pace
+    # (its rate limit, its calls in flight), so none waits for another.
     prepared: dict[str, PlatformState | str] = {}
     shared: Publication | None = None
     for name in names:

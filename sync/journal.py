@@ -6,7 +6,7 @@ a crash, the unfinished intents say exactly what to look for: an upload to adopt
 marker, a write-back to finish, or something that never happened.
 
 SQLite in WAL mode under the state directory. Intent ids are 32 lower-case hex digits:
-the same value is the flickr machine tag and the pixelfed Idempotency-Key.
+the same value is the marker a platform finds a post by (a machine tag, an Idempotency-Key).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Group adds a platform left pending: remembered between runs and tried again when due.
 
-flickr does not always add a photo to a group pool at once (DESIGN section 4): a moderated
+A platform does not always add a photo to a group pool at once (DESIGN section 4): a moderated
 pool queues it for the group's moderators (done, shown as pending), and a group's throttle
 ("Photo limit reached") refuses it until the member's window ends (pending, tried again
 on a later run). The adapter reports both in `Outcome.pending`.

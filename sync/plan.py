@@ -16,11 +16,8 @@ from imatch.library import Publication, read_publication
 from sync.config import Credentials, Settings
 from sync.file_identity import image_digest
 from sync.photo import Photo, build_photos
+from sync.platforms import registry
 from sync.platforms.base import Limits
-from sync.platforms.flickr import FlickrPlatform
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed import MAX_LINKED_HASHTAGS, PixelfedPlatform
-from sync.platforms.pixelfed_render import render_pixelfed
 from sync.published import FILE, Published, changed_fields, fields_of, snapshot
 from sync.rendering import Rendered
 from sync.rules import RECORD_ERRORS, Action, Checks, Verdict, classify, classify_changed
@@ -30,31 +27,19 @@ ScanProgress = Callable[[str, int, int], None]
 """`progress(stage, done, total)` while a platform is scanned; stage is `reading` (IMatch
 metadata arrived for `done` of `total` photos) or `planning`."""
 PLANNING_STEP = 1000
-Renderer = Callable[[Photo, Settings, Credentials], Rendered[Any]]
-RENDERERS: dict[str, Renderer] = {"flickr": render_flickr, "pixelfed": render_pixelfed}
-RECORD_KEYS = {"flickr": FlickrPlatform.record_keys, "pixelfed": PixelfedPlatform.record_keys}
-DEFAULT_LIMITS = {
-    "flickr": Limits(
-        max_file_bytes=200 * MB,
-        formats=frozenset({"JPEG", "PNG", "GIF", "TIFF"}),
-        max_tags=75,
-        max_title_chars=255,
-    ),
-    "pixelfed": Limits(
-        max_file_bytes=15_000 * 1024,
-        formats=frozenset({"JPEG", "PNG", "GIF"}),
-        max_caption_chars=500,
-        max_alt_text_chars=1000,
-        max_tags=MAX_LINKED_HASHTAGS,
-        replaces_images=False,
-    ),
-}
+
+
+def default_limits(platform: str) -> Limits:
+    """The platform's limits before its server says otherwise."""
+    return registry.spec(platform).default_limits()
+
+
 TEXT_ONLY = "text only"
 """How the note of an update starts on a platform that cannot replace a published image."""
 
 
 def text_only_note(platform: str) -> str:
-    """`text only: pixelfed cannot replace the image`: said in the plan, the detail pane
+    """`text only: <platform> cannot replace the image`: said in the plan, the detail pane
     and the dry run, so nobody expects a new image."""
     return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
@@ -66,6 +51,8 @@ class PlanItem:
     rendered: Rendered[Any]
     previous: Published | None = None
     """What was last published of the photo (the state store), when known."""
+    platform: str = ""
+    """The platform the item is planned for (which renderer made `rendered`)."""
 
     @property
     def action(self) -> Action:
@@ -153,7 +140,7 @@ class Plan:
 
 def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Checks:
     """What a photo must satisfy: the configuration narrowed by the platform's limits."""
-    limits = limits or DEFAULT_LIMITS[platform]
+    limits = limits or default_limits(platform)
     own = settings.platform(platform)
     max_bytes = limits.max_file_bytes
     if own.max_file_mb > 0:
@@ -167,7 +154,7 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
         max_alt_text_chars=limits.max_alt_text_chars,
         max_tags=limits.max_tags,
         max_title_chars=limits.max_title_chars,
-        record_keys=RECORD_KEYS.get(platform, ()),
+        record_keys=registry.spec(platform).record_keys,
     )
 
 
@@ -176,7 +163,7 @@ REFUSED_BEFORE = "refused before: change the file to try again"
 
 def replaces_images(platform: str, limits: Limits | None) -> bool:
     """Whether an update can replace the published image (else it sends the text only)."""
-    return (limits or DEFAULT_LIMITS[platform]).replaces_images
+    return (limits or default_limits(platform)).replaces_images
 
 
 def make_plan(
@@ -199,7 +186,8 @@ def make_plan(
     checks = checks_for(platform, settings, limits)
     text_only = not replaces_images(platform, limits)
     detect = settings.platform(platform).detect_changes
-    render = RENDERERS[platform]
+    render = registry.spec(platform).render
+    own_credentials = credentials.of(platform)
     refused = refused or {}
     published = published or {}
     items: list[PlanItem] = []
@@ -207,7 +195,7 @@ def make_plan(
     for photo in photos:
         if progress is not None and len(items) % PLANNING_STEP == 0:
             progress("planning", len(items), len(photos))
-        rendered = render(photo, settings, credentials)
+        rendered = render(photo, settings, own_credentials)
         verdict = classify(photo, rendered.size, checks)
         previous = published.get(photo.id)
         if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
@@ -217,7 +205,7 @@ def make_plan(
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
-        items.append(PlanItem(photo, verdict, rendered, previous))
+        items.append(PlanItem(photo, verdict, rendered, previous, platform))
     if progress is not None:
         progress("planning", len(items), len(photos))
     unrecorded = any(

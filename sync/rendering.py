@@ -155,7 +155,7 @@ def _case_insensitive(term: str) -> tuple[str, str]:
 @functools.lru_cache(maxsize=65536)
 def hashtag(term: str) -> str:
     """`Lantern Festival` -> `LanternFestival`: letters (with their accents), decimal
-    digits and underscores only, the characters a pixelfed hashtag is made of."""
+    digits and underscores only, the characters a linked hashtag is made of."""
     normal = unicodedata.normalize("NFC", term)
     return "".join(c for c in normal if c == "_" or _hashtag_category(c))
 

@@ -102,7 +102,7 @@ class Checks:
     max_tags: int | None = None
     max_title_chars: int | None = None
     record_keys: tuple[str, ...] = ()
-    """Attribute names that identify a post (flickr `photo_id`); empty: not checked."""
+    """Attribute names that identify a post (e.g. `photo_id`); empty: not checked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ SECRET_MODE = 0o600
 
 
 class SecretStore:
-    """One JSON object per file, e.g. `flickr-token.json` in the state directory."""
+    """One JSON object per file, e.g. a platform's login token in the state directory."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or paths.state_dir()

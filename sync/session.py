@@ -26,7 +26,7 @@ import httpx
 from imatch.client import IMatchClient
 from imatch.library import Publication
 from sync import paths
-from sync.config import APP_VARIABLE_NAMES, Credentials, Settings, credentials, load_settings
+from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
 from sync.engine import Engine
 from sync.events import Listener, RunSummary, Waiting
@@ -35,6 +35,7 @@ from sync.journal import Journal
 from sync.pending_groups import PendingGroups
 from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
+from sync.platforms import registry
 from sync.platforms.base import (
     Account,
     Limits,
@@ -159,10 +160,20 @@ class SyncSession:
 
     async def open(self) -> None:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
-        variables = await self.client.app_variables(APP_VARIABLE_NAMES)
+        variables = await self.client.app_variables(app_variable_names())
         self.credentials = credentials(variables, self.settings)
         # A dry run plans from a copy, so it plans exactly as a real run and changes nothing.
         self.journal = Journal.snapshot() if self.dry_run else Journal()
+
+    def taking_part(self) -> tuple[str, ...]:
+        """The enabled platforms, less those that take part only once their credentials
+        exist and have none yet (read by `open`)."""
+        names = []
+        for name in self.settings.enabled_platforms:
+            spec = registry.spec(name)
+            if spec.listed_without_credentials or spec.has_credentials(self.credentials.of(name)):
+                names.append(name)
+        return tuple(names)
 
     async def close(self) -> None:
         for state in self.platforms.values():

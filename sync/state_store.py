@@ -1,7 +1,7 @@
 """The state store: what a run learns that IMatch does not hold, kept between runs.
 
 It lives in the state database beside the journal (sync/state_db.py):
-- runtime errors: error names found while acting (e.g. `photo not found on flickr`),
+- runtime errors: error names found while acting (e.g. a post not found),
   kept until that photo next succeeds or changes, so `__errors|<name>` stays exact after
   partial, cancelled and `--only` runs. `stamp` identifies the photo as it was when the
   error was found (e.g. its file fingerprint); a different stamp means it changed.

@@ -11,12 +11,13 @@ from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
 from sync.report import Reporter
 
-PLATFORMS = ("flickr", "pixelfed")
+PLATFORMS = ("flickr", "pixelfed", "mastodon")
 # The client-side limits (flickr 3600 calls an hour, bursts of 60) would make long tests
 # wait a second per call once the burst is spent; the limiter has tests of its own.
 NO_RATE_LIMITS = {
     "flickr": {"rate_per_hour": 3_600_000},
     "pixelfed": {"rate_per_hour": 3_600_000},
+    "mastodon": {"rate_per_hour": 3_600_000},
 }
 
 
@@ -35,11 +36,12 @@ def sync_once(**options: Any) -> tuple[int, dict[str, Any]]:
 
 
 def remote_posts(world: SandboxWorld, platform: str) -> dict[str, Any]:
-    """Live posts on a simulator: flickr photo id or pixelfed status id -> the post."""
+    """Live posts on a simulator: flickr photo id, or pixelfed/Mastodon status id -> the post."""
     if platform == "flickr":
         return dict(world.flickr.state.photos)
-    account = next(iter(world.pixelfed.state.accounts))
-    return {s.id: s for s in world.pixelfed.statuses_of(account)}
+    sim = world.mastodon if platform == "mastodon" else world.pixelfed
+    account = next(iter(sim.state.accounts))
+    return {s.id: s for s in sim.statuses_of(account)}
 
 
 def records(world: SandboxWorld, platform: str) -> dict[int, list[dict[str, Any]]]:

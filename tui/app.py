@@ -22,7 +22,7 @@ from tui.screens.main import MainScreen
 
 
 class SocialsApp(App[int]):
-    """imatch-socials: publish IMatch photos to flickr and pixelfed, keep them in step."""
+    """imatch-socials: publish IMatch photos to the platforms, keep them in step."""
 
     TITLE = "imatch-socials"
     CSS_PATH = "app.tcss"

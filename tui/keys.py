@@ -8,6 +8,26 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from sync.platforms import registry
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _update_tooltip() -> str:
+    """What `u` does on each platform, from whether it can replace a published image."""
+    specs = registry.specs()
+    full = [s.name for s in specs if s.default_limits().replaces_images]
+    text_only = [s.name for s in specs if not s.default_limits().replaces_images]
+    parts = [f"image and text on {_and(full)}"] if full else []
+    if text_only:
+        names = _and(text_only)
+        who = names if len(text_only) == 1 else "they"
+        parts.append(f"text only on {names} ({who} cannot replace the image)")
+    return f"Send the photos flagged _update again: {'; '.join(parts)}."
+
+
 RUN_BINDINGS = [
     Binding(
         "a", "add", "Add", tooltip="Post the photos to add (selected ones, else all).", id="add"
@@ -16,8 +36,7 @@ RUN_BINDINGS = [
         "u",
         "update",
         "Update",
-        tooltip="Send the photos flagged _update again: image and text on flickr; "
-        "text only on pixelfed (pixelfed cannot replace the image).",
+        tooltip=_update_tooltip(),
         id="update",
     ),
     Binding(
@@ -127,7 +146,7 @@ PHOTO_BINDINGS = [
         "l",
         "login",
         "Log in",
-        tooltip="Log in to flickr, or check the pixelfed token (says so when already logged in).",
+        tooltip="Log in to the platform, or check its token (says so when already logged in).",
         id="login",
     ),
 ]

@@ -1,1 +1,1 @@
-"""One module per platform (flickr, pixelfed) behind the interface in `base`."""
+"""One package per platform behind the interface in `base`; `installed` registers them."""

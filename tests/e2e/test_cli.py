@@ -136,7 +136,7 @@ def test_sandbox_stopped_with_sigterm_removes_its_generated_library(
         env={**os.environ, "TMPDIR": str(temp)},
     )
     assert child.stdout is not None
-    lines = dict(child.stdout.readline().split(" ", 1) for _ in range(2 if extra else 4))
+    lines = dict(child.stdout.readline().split(" ", 1) for _ in range(2 if extra else 5))
     library = Path(lines["library"].strip())
     assert library.is_dir()
     assert temp in library.parents

@@ -29,7 +29,6 @@ from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.sync_checks import (
     NO_RATE_LIMITS,
-    PLATFORMS,
     error_categories,
     records,
     remote_key,
@@ -37,6 +36,8 @@ from tests.sync_checks import (
     sync_once,
 )
 
+PLATFORMS = ("flickr", "pixelfed")
+"""The platforms each case names its outcome on (Mastodon's depth is in its own tests)."""
 Setup = Callable[[SandboxWorld, int], None]
 LONG = "x" * 10_000
 
@@ -698,7 +699,7 @@ def write_config(small: SmallWorld, extra: str) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("[mastodon]\nurl = 'x'\n", "unknown key mastodon"),
+        ("[instagram]\nurl = 'x'\n", "unknown key instagram"),
         ("[flickr\n", "not valid TOML"),
         ("concurrency = 'four'\n", "pixelfed.concurrency: expected a whole number"),
         ("[keywords]\nlevels = 'all'\n", "keywords.levels: expected a list"),

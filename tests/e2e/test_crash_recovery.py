@@ -120,7 +120,7 @@ def test_killed_run_then_a_clean_run_leaves_every_photo_once(
     # Only media uploads whose answers never arrived can be left unattached (their ids
     # were never known): at most one per upload in flight when the process died. pixelfed
     # removes such media itself after two hours.
-    in_flight = load_settings().pixelfed.concurrency
+    in_flight = load_settings().platform("pixelfed").concurrency
     assert unattached_media(world) <= in_flight
     world.pixelfed.advance(3 * 3600)
     world.pixelfed.collect_garbage()

@@ -17,8 +17,8 @@ import pytest
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.platforms.flickr_api import FlickrToken
-from sync.platforms.flickr_login import save_token
+from sync.platforms.flickr.api import FlickrToken
+from sync.platforms.flickr.login import save_token
 from sync.secret_store import SecretStore
 from tests.sync_checks import NO_RATE_LIMITS, error_categories, records, remote_posts, sync_once
 

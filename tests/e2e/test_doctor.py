@@ -19,8 +19,8 @@ from sandbox.serving import bind_loopback
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import load_settings
 from sync.doctor import Check, diagnose, exit_code, run_doctor
-from sync.platforms.flickr_api import FlickrToken
-from sync.platforms.flickr_login import save_token
+from sync.platforms.flickr.api import FlickrToken
+from sync.platforms.flickr.login import save_token
 from sync.secret_store import SecretStore
 
 SECRETS = ("demo-flickr-key", "demo-flickr-secret")
@@ -159,6 +159,11 @@ async def test_missing_attribute_set_and_attribute(world: SandboxWorld) -> None:
             True,
             "no record holds status_id: add the missing attribute status_id (Text, unique) "
             "to the attribute set pixelfed",
+        ),
+        "attribute set mastodon": (
+            True,
+            "no record holds status_id: add the missing attribute status_id (Text, unique) "
+            "to the attribute set mastodon",
         ),
     }
 

@@ -28,11 +28,12 @@ from sandbox.imatch_app_server import (
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.journal import Journal
-from sync.platforms.flickr import marker_tag
+from sync.platforms import registry
+from sync.platforms.flickr.platform import marker_tag
 from sync.run_lock import RunLock
 from tests.sync_checks import NO_RATE_LIMITS
 
-PLATFORMS = ("flickr", "pixelfed")
+PLATFORMS = ("flickr", "pixelfed", "mastodon")
 SCRIPT_VARIABLE = "imatch_to_socials_python_script_path"
 READY = "!document.getElementById('run-all').disabled"
 FINISHED = "['ok', 'warning', 'error'].includes(document.getElementById('status').dataset.state)"
@@ -93,9 +94,11 @@ def listed(page: Page, platform: str, section: str) -> dict[str, str]:
 
 def remote_posts(world: SandboxWorld) -> dict[str, int]:
     account = next(iter(world.pixelfed.state.accounts))
+    mastodon_account = next(iter(world.mastodon.state.accounts))
     return {
         "flickr": len(world.flickr.state.photos),
         "pixelfed": len(world.pixelfed.statuses_of(account)),
+        "mastodon": len(world.mastodon.statuses_of(mastodon_account)),
     }
 
 
@@ -177,6 +180,25 @@ def test_dry_run_then_sync_all_platforms(
     shoot(page, tmp_path, "imatch-app-sync-all.png")
 
 
+def test_one_button_per_platform_the_program_lists(
+    chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer]
+) -> None:
+    """The app names no platform: its "<name> only" buttons come from `platforms --json`."""
+    url, server = app
+    page = chromium.open(url)
+    page.wait_for(READY)
+    assert server.runs[0].argv[1:] == ["platforms", "--json"]
+    shown = page.evaluate(
+        "Array.from(document.querySelectorAll('#toolbar button')).map(b => [b.id, b.textContent])"
+    )
+    expected = [[f"run-{name}", f"{name} only"] for name in registry.names()]
+    assert shown == [
+        ["run-all", "Sync all platforms"],
+        *expected,
+        ["run-dry", "Dry run (changes nothing)"],
+    ]
+
+
 def test_missing_script_path_is_explained(
     chromium: Chromium, world: SandboxWorld, app: tuple[str, IMatchAppServer]
 ) -> None:
@@ -227,8 +249,10 @@ def test_failed_runs_keep_all_output(
     variables["imatch_to_socials_timeout"] = 1
     page = chromium.open(url)
     page.wait_for(READY)
+    # This program lists no platforms either: only the buttons for all platforms remain.
+    assert page.evaluate("document.querySelectorAll('#toolbar button').length") == 2
 
-    page.click("#run-flickr")
+    page.click("#run-all")
     page.wait_for(FINISHED)
     assert page.text("#status") == (
         "imatch-socials stopped with exit code 3 and printed no report. "
@@ -251,7 +275,7 @@ def test_failed_runs_keep_all_output(
     variables[SCRIPT_VARIABLE] = str(tmp_path / "nowhere")
     page = chromium.open(url)
     page.wait_for(READY)
-    page.click("#run-pixelfed")
+    page.click("#run-all")  # a missing program lists no platforms either
     page.wait_for(FINISHED)
     program = tmp_path / "nowhere" / "imatch-socials"
     assert page.text("#status") == (f"IMatch could not run {program}: no such program: {program}")

@@ -21,7 +21,8 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.connect import SetupError, open_platform
 from sync.logs import setup_logging
-from sync.platforms.pixelfed import PixelfedPlatform
+from sync.platforms.pixelfed.platform import PixelfedPlatform
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.session import imatch_location_warning
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
 
@@ -105,7 +106,9 @@ def test_token_files_are_readable_by_their_owner_only(world: SandboxWorld, tmp_p
 def test_pixelfed_over_plain_http_is_refused_off_this_computer(url: str) -> None:
     with pytest.raises(ValueError, match="plain http"):
         PixelfedPlatform(url, "token")
-    credentials = Credentials(pixelfed_url=url, pixelfed_token="token")
+    credentials = Credentials(
+        {"pixelfed": PixelfedCredentials(pixelfed_url=url, pixelfed_token="token")}
+    )
     with pytest.raises(SetupError, match="plain http"):
         open_platform("pixelfed", Settings(), credentials)
 

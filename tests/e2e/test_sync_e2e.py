@@ -202,6 +202,8 @@ def test_missing_login_and_unknown_imatch(world: SandboxWorld, tmp_path: Path) -
     assert "imatch-socials login flickr" in summary["platforms"]["flickr"]["problem"]
     assert code == 1
     world.imatch.db.app_variables["pixelfed_token"] = "wrong"
+    world.imatch.db.app_variables["mastodon_token"] = "wrong"
     code, summary = sync_once()
-    assert code == 2
+    assert code == 2  # no platform could run
     assert "refused the token" in summary["platforms"]["pixelfed"]["problem"]
+    assert "refused the token" in summary["platforms"]["mastodon"]["problem"]

@@ -42,7 +42,8 @@ from sync.platforms.base import (
     RemoteRef,
     TransientError,
 )
-from sync.platforms.flickr import (
+from sync.platforms.flickr.api import SecretScrubber, classify
+from sync.platforms.flickr.platform import (
     FlickrEndpoints,
     FlickrLogin,
     FlickrPlatform,
@@ -52,7 +53,7 @@ from sync.platforms.flickr import (
     marker_tag,
     save_token,
 )
-from sync.platforms.flickr_api import SecretScrubber, classify
+from sync.platforms.flickr.settings import FlickrCredentials
 from sync.secret_store import SecretStore
 
 MARKER = "3f9c0a7e12ab"
@@ -298,12 +299,14 @@ async def test_the_recorded_url_follows_the_originals_flickr_url(
     photostream = "https://www.flickr.com/photos/dcbuchan"
     store = SecretStore(tmp_path / "state")
     save_token(store, world.consumer.key, world.token())
-    credentials = Credentials(
+    flickr = FlickrCredentials(
         flickr_api_key=world.consumer.key,
         flickr_api_secret=world.consumer.secret,
         flickr_url=f"{photostream}/",
     )
-    settings = Settings(flickr=dataclasses.replace(Settings().flickr, url=world.url))
+    credentials = Credentials({"flickr": flickr})
+    own = dataclasses.replace(Settings().platform("flickr"), url=world.url)
+    settings = Settings(platforms={"flickr": own})
     platform = open_platform("flickr", settings, credentials, store)
     assert isinstance(platform, FlickrPlatform)
     world.platforms.append(platform)
@@ -314,7 +317,8 @@ async def test_the_recorded_url_follows_the_originals_flickr_url(
 def test_a_flickr_url_that_is_no_address_is_named(tmp_path: Path) -> None:
     store = SecretStore(tmp_path / "state")
     save_token(store, "key", FlickrToken("t", "s", "delete", "1@N00", "jane", "Jane"))
-    credentials = Credentials(flickr_api_key="key", flickr_api_secret="x", flickr_url="dcbuchan")
+    flickr = FlickrCredentials(flickr_api_key="key", flickr_api_secret="x", flickr_url="dcbuchan")
+    credentials = Credentials({"flickr": flickr})
     with pytest.raises(SetupError, match="flickr_url is 'dcbuchan': set the IMatch application"):
         open_platform("flickr", Settings(), credentials, store)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from sandbox.flickr_state import build_tags
-from sync.platforms.flickr import marker_tag
+from sync.platforms.flickr.platform import marker_tag
 from sync.published import snapshot
 from tests.platforms.test_flickr_platform import MARKER, World, flickr_server, world
 

@@ -560,7 +560,7 @@ async def test_updating_a_deleted_or_foreign_post_is_a_named_error(
         )
     finally:
         await other.close()
-    assert foreign.error_name == "post of another mastodon account"
+    assert foreign.error_name == "posted by another account"
     await platform.delete(added.ref)
     error = await expect(PermanentError, platform.update(added.ref, make_post(jpeg), False), token)
     assert error.error_name == "post not found on mastodon"
@@ -647,7 +647,7 @@ async def test_another_accounts_posts_are_never_deleted(
     finally:
         await bob.close()
     error = await expect(PermanentError, platform.delete(public.ref), token)
-    assert error.error_name == "post of another mastodon account"
+    assert error.error_name == "posted by another account"
     hidden = await expect(PermanentError, platform.delete(private.ref), token)
     assert hidden.error_name == "post not found on mastodon"
     assert sim.log.count(method="DELETE") == 0

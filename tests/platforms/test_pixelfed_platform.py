@@ -14,7 +14,7 @@ from PIL import Image
 
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.serving import SwappableApp, serve_in_thread
-from sync.config import Credentials, Settings
+from sync.config import Settings
 from sync.photo import Photo
 from sync.platforms.base import (
     AmbiguousError,
@@ -27,13 +27,14 @@ from sync.platforms.base import (
     RemoteRef,
     TransientError,
 )
-from sync.platforms.pixelfed import (
+from sync.platforms.pixelfed.platform import (
     PixelfedConfigError,
     PixelfedPlatform,
     PixelfedPost,
     check_login,
 )
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.pixelfed.render import render_pixelfed
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 
 START = 1_700_000_000.0
 CAPTION = "Lake at dawn & mist\n\nSony A7 | 35 mm\n#lake #nature https://example.org/lake"
@@ -615,7 +616,9 @@ async def test_a_caption_that_strip_tags_would_cut_is_posted_whole(
         headline=headline,
         keywords=("weather|fog",),
     )
-    post = render_pixelfed(photo, Settings(), Credentials(pixelfed_visibility="public")).post
+    post = render_pixelfed(
+        photo, Settings(), PixelfedCredentials(pixelfed_visibility="public")
+    ).post
     outcome = await platform.add(post, MARKER)
     status = sim.state.statuses[outcome.ref.ids["status_id"]]
     # pixelfed ran PHP's strip_tags on it and kept every character.

@@ -85,7 +85,7 @@ def test_fixture_round_trips(sample_library: LibraryInfo) -> None:
 def test_scales_to_thousands_of_photos(tmp_path: Path) -> None:
     info = generate_library(tmp_path, 2000, cases=False, posted_share=0.5)
     db = IMatchDatabase.load(tmp_path)
-    assert info.candidates == {"flickr": 2000, "pixelfed": 2000}
+    assert info.candidates == {"flickr": 2000, "pixelfed": 2000, "mastodon": 2000}
     versions = [f for f in db.files.values() if f.format == "JPEG"]
     assert len(versions) == 2000
     assert all(Path(f.file_name).is_file() for f in versions[:50])

@@ -166,7 +166,7 @@ async def test_startup_shows_a_tab_per_platform_with_counts(
     app = make_app(session=fake_session)
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
-        assert [v.platform for v in screen.views()] == ["flickr", "pixelfed"]
+        assert [v.platform for v in screen.views()] == ["flickr", "pixelfed", "mastodon"]
         assert app.sub_title == "IMatch sandbox"
         flickr = view(app)
         counts = plan_of(flickr).counts()

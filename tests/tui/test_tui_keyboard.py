@@ -313,7 +313,7 @@ async def test_a_pixelfed_update_is_text_only_and_counted_so(world: SandboxWorld
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_text = " ".join(static_text(s) for s in app.screen.query(Static))
-        assert "text only on pixelfed (pixelfed cannot replace the image)" in " ".join(
+        assert "text only on pixelfed and mastodon (they cannot replace the image)" in " ".join(
             help_text.split()
         )
 

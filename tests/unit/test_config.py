@@ -22,10 +22,10 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     assert settings.imatch.url == "http://127.0.0.1:50519"
     assert settings.imatch.chunk_size == 500
     assert settings.categories.root == "Socials"
-    assert settings.enabled_platforms == ("flickr", "pixelfed")
-    assert "headline" in settings.pixelfed.require
-    assert "headline" not in settings.flickr.require
-    assert settings.flickr.concurrency == 2
+    assert settings.enabled_platforms == ("flickr", "pixelfed", "mastodon")
+    assert "headline" in settings.platform("pixelfed").require
+    assert "headline" not in settings.platform("flickr").require
+    assert settings.platform("flickr").concurrency == 2
     assert settings.source is None
 
 
@@ -44,9 +44,11 @@ def test_file_values_and_nested_defaults(tmp_path: Path) -> None:
     assert settings.categories.root == "Web"
     assert settings.categories.update == "_update"
     assert settings.keywords.exclude == ("places|home",)
-    assert settings.enabled_platforms == ("flickr",)
-    assert settings.pixelfed.concurrency == 2
-    assert "headline" in settings.pixelfed.require  # the platform's own default survives
+    assert settings.enabled_platforms == ("flickr", "mastodon")
+    assert settings.platform("pixelfed").concurrency == 2
+    assert (
+        "headline" in settings.platform("pixelfed").require
+    )  # the platform's own default survives
     assert settings.source == path
 
 
@@ -58,7 +60,7 @@ def test_file_values_and_nested_defaults(tmp_path: Path) -> None:
         ("[flickr]\nenabled = 1\n", "flickr.enabled: expected true or false"),
         ("[keywords]\nexclude = 3\n", "keywords.exclude: expected a list"),
         ('[keywords]\nlevels = ["one"]\n', "keywords.levels[0]: expected a whole number"),
-        ("[mastodon]\nenabled = true\n", "unknown key mastodon"),
+        ("[instagram]\nenabled = true\n", "unknown key instagram"),
         # Malformed keyword filters (issue 12): a filter that names nothing would publish
         # everything it was meant to keep private.
         ('[keywords]\nexclude = ["places|home", ""]\n', "keywords.exclude[1]: names no"),
@@ -86,8 +88,8 @@ def test_environment_overrides(tmp_path: Path) -> None:
     assert settings.imatch.url == "http://127.0.0.1:1"
     variables = AppVariables({"pixelfed_token": "from-imatch", "flickr_apikey": "old"})
     creds = credentials(variables, settings, environ={"IMATCH_SOCIALS_PIXELFED_TOKEN": "from-env"})
-    assert creds.pixelfed_token == "from-env"
-    assert creds.flickr_api_key == "old"
+    assert creds.of("pixelfed").pixelfed_token == "from-env"
+    assert creds.of("flickr").flickr_api_key == "old"
 
 
 def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Path) -> None:
@@ -104,7 +106,8 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
             "flickr_url": " https://www.flickr.com/photos/dcbuchan ",
         }
     )
-    creds = credentials(variables, settings, environ={})
+    every = credentials(variables, settings, environ={})
+    creds = every.of("flickr")
     assert creds.flickr_url == "https://www.flickr.com/photos/dcbuchan"
     assert (creds.flickr_api_key, creds.flickr_api_secret) == ("key-1234", "secret-5678")
     assert (creds.flickr_is_public, creds.flickr_is_friend, creds.flickr_is_family) == (
@@ -112,8 +115,8 @@ def test_credentials_from_app_variables_in_both_spellings_and_types(tmp_path: Pa
         False,
         True,
     )
-    assert creds.pixelfed_visibility == "unlisted"
-    assert "key-1234" not in repr(creds)
+    assert every.of("pixelfed").pixelfed_visibility == "unlisted"
+    assert "key-1234" not in repr(every)
     assert "secret-5678" not in repr(creds)
 
 
@@ -206,3 +209,13 @@ def test_the_windows_folders_are_the_ones_readme_and_guide_name(
         text = (root / doc).read_text(encoding="utf-8")
         assert "%LOCALAPPDATA%\\imatch-socials\\imatch-socials" in text, doc
         assert "`%LOCALAPPDATA%\\imatch-socials`" not in text, doc
+
+
+def test_a_mastodon_section_is_a_platform_section(tmp_path: Path) -> None:
+    """Sections come from the registry: `[mastodon]` is read like the others, with its own
+    defaults under what the file sets."""
+    path = write(tmp_path, '[mastodon]\nvisibility = "unlisted"\nconcurrency = 1\n')
+    settings = load_settings(path, environ={})
+    mastodon = settings.platform("mastodon")
+    assert (mastodon.visibility, mastodon.concurrency) == ("unlisted", 1)
+    assert mastodon.rate_per_hour == 3000.0  # Mastodon's own default survives

@@ -8,10 +8,11 @@ import pytest
 
 from imatch.library import Publication
 from imatch.models import CategoryRef, FileInfo
-from sync.config import Credentials, Settings
+from sync.config import Settings
 from sync.photo import build_photos, visible
-from sync.plan import DEFAULT_LIMITS, checks_for
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.plan import checks_for, default_limits
+from sync.platforms.pixelfed.render import render_pixelfed
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rules import MISSING_HEADLINE, MISSING_TITLE, classify
 
 
@@ -72,9 +73,9 @@ def test_an_invisible_title_or_headline_is_missing_and_falls_back_to_the_master(
     assert photo.text_from_master == {"title", "description"}
     assert photo.headline == ""
     settings = Settings()
-    rendered = render_pixelfed(photo, settings, Credentials())
+    rendered = render_pixelfed(photo, settings, PixelfedCredentials())
     verdict = classify(photo, rendered.size, checks_for("pixelfed", settings, None))
     assert verdict.errors == (MISSING_HEADLINE,)
     assert MISSING_TITLE not in verdict.errors
     assert rendered.post.alt_text == ""
-    assert DEFAULT_LIMITS["pixelfed"].max_tags == 60
+    assert default_limits("pixelfed").max_tags == 60

@@ -20,10 +20,12 @@ from hypothesis import strategies as st
 from imatch.models import AttributeRecord
 from sync.config import Credentials, Settings
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
-from sync.plan import DEFAULT_LIMITS, checks_for
+from sync.plan import checks_for, default_limits
 from sync.platforms.base import MediaFile
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed_render import render_pixelfed
+from sync.platforms.flickr.render import render_flickr
+from sync.platforms.flickr.settings import FlickrCredentials
+from sync.platforms.pixelfed.render import render_pixelfed
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import SEPARATOR, camera_info, shooting_info
 from sync.rules import (
     ALT_TEXT_TOO_LONG,
@@ -40,7 +42,9 @@ from sync.rules import (
 )
 
 SETTINGS = Settings()
-CREDENTIALS = Credentials()
+FLICKR_CREDENTIALS = FlickrCredentials()
+PIXELFED_CREDENTIALS = PixelfedCredentials()
+CREDENTIALS = Credentials({"flickr": FLICKR_CREDENTIALS, "pixelfed": PIXELFED_CREDENTIALS})
 FAST = settings(max_examples=200, deadline=None)
 GENRE = "Image Characteristics|Genre|"
 
@@ -110,11 +114,11 @@ def shuffled(photo: Photo, data: st.DataObject) -> Photo:
 @given(photos(), st.data())
 def test_rendering_is_deterministic(photo: Photo, data: st.DataObject) -> None:
     other = shuffled(photo, data)
-    assert render_flickr(photo, SETTINGS, CREDENTIALS) == render_flickr(
-        other, SETTINGS, CREDENTIALS
+    assert render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS) == render_flickr(
+        other, SETTINGS, FLICKR_CREDENTIALS
     )
-    assert render_pixelfed(photo, SETTINGS, CREDENTIALS) == render_pixelfed(
-        other, SETTINGS, CREDENTIALS
+    assert render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS) == render_pixelfed(
+        other, SETTINGS, PIXELFED_CREDENTIALS
     )
 
 
@@ -130,12 +134,12 @@ def no_empty_separators(block: str) -> None:
 def test_no_empty_separators_and_no_bare_hashtags(photo: Photo) -> None:
     no_empty_separators(shooting_info(photo))
     no_empty_separators(camera_info(photo))
-    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    caption = render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS).post.caption
     hashtags = [w for w in caption.split(" ") if w.startswith("#")]
     assert all(len(h.strip()) > 1 and "##" not in h for h in hashtags), hashtags
     assert "\n\n\n" not in caption
     assert not caption.startswith("\n")
-    post = render_flickr(photo, SETTINGS, CREDENTIALS).post
+    post = render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS).post
     assert "\n\n\n" not in post.description
     assert not post.description.startswith("\n")
     assert all(t.strip() and t == " ".join(t.split()) for t in post.tags), post.tags
@@ -146,8 +150,8 @@ def test_no_empty_separators_and_no_bare_hashtags(photo: Photo) -> None:
 @given(photos(), st.sampled_from(("flickr", "pixelfed")))
 def test_a_post_over_a_limit_always_carries_its_error_name(photo: Photo, platform: str) -> None:
     render = render_flickr if platform == "flickr" else render_pixelfed
-    rendered = render(photo, SETTINGS, CREDENTIALS)
-    limits = DEFAULT_LIMITS[platform]
+    rendered = render(photo, SETTINGS, CREDENTIALS.of(platform))
+    limits = default_limits(platform)
     checks = checks_for(platform, SETTINGS, limits)
     verdict = classify(photo, rendered.size, checks)
     if verdict.action not in (Action.ADD, Action.UPDATE, Action.METADATA):
@@ -169,8 +173,8 @@ def test_a_post_over_a_limit_always_carries_its_error_name(photo: Photo, platfor
 @given(photos(), st.sampled_from(("flickr", "pixelfed")))
 def test_classification_is_total_and_follows_the_priorities(photo: Photo, platform: str) -> None:
     render = render_flickr if platform == "flickr" else render_pixelfed
-    size = render(photo, SETTINGS, CREDENTIALS).size
-    checks = checks_for(platform, SETTINGS, DEFAULT_LIMITS[platform])
+    size = render(photo, SETTINGS, CREDENTIALS.of(platform)).size
+    checks = checks_for(platform, SETTINGS, default_limits(platform))
     verdict = classify(photo, size, checks)
     assert verdict.action in set(Action)
     assert list(verdict.errors) == sorted(set(verdict.errors))
@@ -258,8 +262,8 @@ def squashed(text: str) -> str:
 
 
 def published_text(photo: Photo, settings_: Settings) -> str:
-    flickr = render_flickr(photo, settings_, CREDENTIALS).post
-    pixelfed = render_pixelfed(photo, settings_, CREDENTIALS).post
+    flickr = render_flickr(photo, settings_, FLICKR_CREDENTIALS).post
+    pixelfed = render_pixelfed(photo, settings_, PIXELFED_CREDENTIALS).post
     parts = [*flickr.tags, flickr.title, flickr.description, pixelfed.caption, pixelfed.alt_text]
     return "\n".join(parts)
 

@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from sync.config import CategorySettings, Credentials, KeywordSettings, Settings
+from sync.config import CategorySettings, KeywordSettings, Settings
 from sync.photo import Photo
 from sync.platforms.base import MediaFile
-from sync.platforms.flickr_render import render_flickr
-from sync.platforms.pixelfed_render import protect_from_strip_tags, render_pixelfed
+from sync.platforms.flickr.render import render_flickr
+from sync.platforms.flickr.settings import FlickrCredentials
+from sync.platforms.pixelfed.render import protect_from_strip_tags, render_pixelfed
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import aperture_text, hashtag, keyword_terms
 
 SETTINGS = Settings()
-CREDENTIALS = Credentials(flickr_is_public=True, pixelfed_visibility="unlisted")
+FLICKR_CREDENTIALS = FlickrCredentials(flickr_is_public=True)
+PIXELFED_CREDENTIALS = PixelfedCredentials(pixelfed_visibility="unlisted")
 
 
 def example(**changes: object) -> Photo:
@@ -49,7 +52,7 @@ def example(**changes: object) -> Photo:
 
 
 def test_flickr_worked_example() -> None:
-    rendered = render_flickr(example(), SETTINGS, CREDENTIALS)
+    rendered = render_flickr(example(), SETTINGS, FLICKR_CREDENTIALS)
     post = rendered.post
     assert post.title == "Morning fog over the lake"
     assert post.description == (
@@ -70,7 +73,7 @@ def test_flickr_worked_example() -> None:
 
 
 def test_pixelfed_worked_example() -> None:
-    post = render_pixelfed(example(), SETTINGS, CREDENTIALS).post
+    post = render_pixelfed(example(), SETTINGS, PIXELFED_CREDENTIALS).post
     assert post.caption == (
         "Morning fog over the lake -- Mist rising from a still lake, pines on the far shore"
         " (Taken 5 March 2024)\n"
@@ -86,10 +89,10 @@ def test_pixelfed_worked_example() -> None:
 
 def test_circa_date_on_both_platforms() -> None:
     photo = example(circa=True)
-    flickr = render_flickr(photo, SETTINGS, CREDENTIALS).post
+    flickr = render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS).post
     assert flickr.date_granularity == 8
     assert flickr.description.split("\n\n")[2] == "Taken ca. 5 March 2024."
-    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    caption = render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS).post.caption
     assert caption.splitlines()[0].endswith("(Taken ca. 5 March 2024)")
 
 
@@ -106,7 +109,7 @@ def test_circa_date_on_both_platforms() -> None:
 def test_empty_parts_leave_no_separator(
     changes: dict[str, str], shooting: str, camera: str
 ) -> None:
-    description = render_flickr(example(**changes), SETTINGS, CREDENTIALS).post.description
+    description = render_flickr(example(**changes), SETTINGS, FLICKR_CREDENTIALS).post.description
     assert description.endswith(f"{shooting}\n{camera}")
     assert " |  | " not in description
     assert not description.endswith(" |")
@@ -123,9 +126,9 @@ def test_no_headline_no_date_no_camera() -> None:
         model="",
         lens="",
     )
-    flickr = render_flickr(photo, SETTINGS, CREDENTIALS).post
+    flickr = render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS).post
     assert flickr.description == "The lake at dawn, before the wind picked up."
-    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    caption = render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS).post.caption
     assert caption == (
         "Morning fog over the lake\n\n"
         "#lake #landscape #landscapephotography #nature #photography #water"
@@ -134,7 +137,7 @@ def test_no_headline_no_date_no_camera() -> None:
 
 def test_scanner_and_fractal_models_become_sentences() -> None:
     photo = example(model="ScanSnap S1300", lens="")
-    description = render_flickr(photo, SETTINGS, CREDENTIALS).post.description
+    description = render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS).post.description
     assert description.endswith("Digitised from a print with a Fujitsu ScanSnap S1300.")
 
 
@@ -228,7 +231,7 @@ def test_filters_apply_to_keywords_from_categories() -> None:
 
 def test_album_category_without_id_is_a_warning() -> None:
     photo = example(categories={"Socials|flickr|albums|Trips": "   \n"})
-    rendered = render_flickr(photo, SETTINGS, CREDENTIALS)
+    rendered = render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS)
     assert rendered.post.albums == ()
     assert rendered.warnings == (
         "category Socials|flickr|albums|Trips has no flickr id in its description",
@@ -236,11 +239,15 @@ def test_album_category_without_id_is_a_warning() -> None:
 
 
 def test_title_falls_back_to_the_file_name() -> None:
-    assert render_flickr(example(title=""), SETTINGS, CREDENTIALS).post.title == "DSCF0001.jpg"
+    assert (
+        render_flickr(example(title=""), SETTINGS, FLICKR_CREDENTIALS).post.title == "DSCF0001.jpg"
+    )
 
 
 def test_pixelfed_caption_is_protected_from_strip_tags() -> None:
-    post = render_pixelfed(example(headline="I <3 fog, 5 < 6 <b>"), SETTINGS, CREDENTIALS).post
+    post = render_pixelfed(
+        example(headline="I <3 fog, 5 < 6 <b>"), SETTINGS, PIXELFED_CREDENTIALS
+    ).post
     assert post.caption.startswith(
         "Morning fog over the lake -- I \u20393 fog, 5 < 6 \u2039b> (Taken 5 March 2024)"
     )
@@ -253,7 +260,7 @@ def test_flickr_tags_are_counted_after_flickrs_merging() -> None:
     keywords = [f"Bird {n:02d}" for n in range(20)] + [f"bird-{n:02d}" for n in range(20)]
     keywords += [f"tree {n:02d}" for n in range(40)]
     rendered = render_flickr(
-        example(keywords=tuple(keywords), categories={}), SETTINGS, CREDENTIALS
+        example(keywords=tuple(keywords), categories={}), SETTINGS, FLICKR_CREDENTIALS
     )
     assert len(rendered.post.tags) == 60  # what the detail pane shows is what flickr keeps
     assert rendered.size.tags == 61  # and our machine tag
@@ -262,12 +269,12 @@ def test_flickr_tags_are_counted_after_flickrs_merging() -> None:
 def test_pixelfed_counts_the_hashtags_it_would_link() -> None:
     # 64 keywords + `photography` + the genre's two: 67 hashtags in under 500 characters.
     keywords = tuple(chr(97 + n // 26) + chr(97 + n % 26) for n in range(64))
-    rendered = render_pixelfed(example(keywords=keywords), SETTINGS, CREDENTIALS)
+    rendered = render_pixelfed(example(keywords=keywords), SETTINGS, PIXELFED_CREDENTIALS)
     assert len(rendered.post.caption) < 500
     assert rendered.size.tags == 67
     # `#2024` is plain text to pixelfed, and a hashtag over 124 characters is ignored.
     odd = example(keywords=("2024", "x" * 125), categories={})
-    assert render_pixelfed(odd, SETTINGS, CREDENTIALS).size.tags == 1  # photography
+    assert render_pixelfed(odd, SETTINGS, PIXELFED_CREDENTIALS).size.tags == 1  # photography
 
 
 def test_hashtags_keep_only_what_pixelfed_links() -> None:
@@ -279,6 +286,6 @@ def test_a_blank_file_name_as_title_leaves_no_empty_first_line() -> None:
     # Found by hypothesis: a photo without a title whose name was only a line break
     # rendered a caption starting with blank lines.
     photo = example(title="", headline="", date_taken=None, name="\n")
-    caption = render_pixelfed(photo, SETTINGS, CREDENTIALS).post.caption
+    caption = render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS).post.caption
     assert not caption.startswith("\n")
-    assert render_flickr(photo, SETTINGS, CREDENTIALS).post.title == ""
+    assert render_flickr(photo, SETTINGS, FLICKR_CREDENTIALS).post.title == ""

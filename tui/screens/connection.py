@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from sync.plain_words import plain
+from sync.platforms import registry
 
 
 @dataclass(frozen=True)
@@ -56,21 +57,9 @@ def what_to_do(problem: Problem, imatch_url: str) -> list[str]:
             "the address, if you set one).",
             "Then press r to try again, or c to continue without it.",
         ]
-    if problem.where == "flickr" and ("api key" in text or "flickr_api" in text):
-        return [
-            "In IMatch, set the application variables flickr_api_key and flickr_api_secret "
-            "(Edit › Preferences › Application Variables).",
-            "Then press r to read them again, and l to log in.",
-        ]
-    if problem.where == "flickr":
-        return [
-            "Press l to log in to flickr: you get an address to open in a browser; "
-            "approve imatch-socials there and type the code flickr shows.",
-        ]
-    return [
-        "In IMatch, set the application variables pixelfed_url (your instance) and "
-        "pixelfed_token (a personal access token from your pixelfed settings).",
-        "Press r to read them again, then l to check the token.",
+    steps = registry.spec(problem.where).remedies(problem.message)
+    return steps or [
+        f"Set up {problem.where} as imatch-socials doctor describes, then press r to try again.",
     ]
 
 
@@ -86,7 +75,7 @@ class ConnectionScreen(Screen[str]):
             "l",
             "login",
             "Log in",
-            tooltip="Log in to flickr, or check the pixelfed token.",
+            tooltip="Log in to the platform, or check its token.",
             id="connection-login",
         ),
         Binding(

@@ -1,9 +1,8 @@
-"""Logging in from the app: flickr's out-of-band OAuth, or checking the pixelfed token.
+"""Logging in from the app: the platform's login flow from the registry, shown step by step.
 
-flickr: `FlickrLogin.start()` and `finish(code)` block on the network, so they run in
-thread workers; the address to approve is shown, the user types the code flickr shows,
-and the token is saved with `save_token`. pixelfed: `check_login` with the token from
-IMatch's application variables. Workers report through messages only.
+A token check answers at once; an out-of-band login shows the address to approve, then
+asks for the code shown there. The flow runs on the session's thread (its blocking calls
+in worker threads of their own); results come back as messages only.
 """
 
 from __future__ import annotations
@@ -19,11 +18,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from sync.connect import flickr_endpoints
 from sync.plain_words import plain
-from sync.platforms.base import PlatformError, TransientError
-from sync.platforms.flickr_login import FlickrLogin, save_token
-from sync.platforms.pixelfed import check_login
+from sync.platforms import registry
+from sync.platforms.registry import LoginFlow, LoginStep
 from sync.session import SyncSession
 from tui.backend import SessionThread
 
@@ -48,7 +45,7 @@ class LoginScreen(ModalScreen[bool]):
         super().__init__()
         self.platform = platform
         self.backend = backend
-        self.flickr: FlickrLogin | None = None
+        self.flow: LoginFlow | None = None
         self.succeeded = False
 
     @property
@@ -56,13 +53,21 @@ class LoginScreen(ModalScreen[bool]):
         assert self.backend.session is not None
         return self.backend.session
 
+    def _flow(self) -> LoginFlow:
+        if self.flow is None:
+            session = self.session
+            self.flow = registry.spec(self.platform).login(
+                session.settings, session.credentials.of(self.platform), session.store
+            )
+        return self.flow
+
     def compose(self) -> ComposeResult:
-        title = "Log in to flickr" if self.platform == "flickr" else "Check the pixelfed token"
+        flow = self._flow()
         with Vertical(id="login-dialog"):
-            yield Label(title, id="login-title")
+            yield Label(flow.title, id="login-title")
             yield Static("Asking the platform…", id="login-status", markup=False)
             yield Static("", id="login-url", markup=False)
-            yield Input(placeholder="Code shown by flickr, like 123-456-789", id="login-code")
+            yield Input(placeholder=flow.code_prompt, id="login-code")
             with Horizontal(id="login-buttons"):
                 yield Button("Log in", id="login-submit", variant="primary")
                 yield Button("Close", id="login-cancel")
@@ -70,76 +75,18 @@ class LoginScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#login-code", Input).display = False
         self.query_one("#login-submit", Button).display = False
-        if self.platform == "flickr":
-            self.start_flickr()
-        else:
-            self.check_pixelfed()
-
-    # --- flickr --------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
-    def start_flickr(self) -> None:
-        credentials = self.session.credentials
-        if not credentials.flickr_api_key or not credentials.flickr_api_secret:
-            self.post_message(
-                self.Progress(
-                    "flickr needs an API key and secret first: set the IMatch application "
-                    "variables flickr_api_key and flickr_api_secret, then rescan.",
-                    ok=False,
-                )
-            )
-            return
-        login = FlickrLogin(
-            credentials.flickr_api_key,
-            credentials.flickr_api_secret,
-            flickr_endpoints(self.session.settings),
-        )
-        try:
-            url = login.start()
-        except PlatformError as error:
-            self.post_message(
-                self.Progress(f"flickr refused to start the login: {error}", ok=False)
-            )
-            return
-        self.flickr = login
-        self.post_message(
-            self.Progress(
-                "1. Open this address in a browser and approve imatch-socials.\n"
-                "2. Type the code flickr shows below and press enter.",
-                url=url,
-            )
-        )
-
-    @work(thread=True, exclusive=True, group="login", exit_on_error=False)
-    def finish_flickr(self, code: str) -> None:
-        assert self.flickr is not None
-        try:
-            token = self.flickr.finish(code)
-        except PlatformError as error:
-            self.post_message(self.Progress(f"{error}", ok=False))
-            return
-        save_token(self.session.store, self.session.credentials.flickr_api_key, token)
-        self.post_message(
-            self.Progress(f"Logged in to flickr as {token.username} ({token.perms}).", ok=True)
-        )
-
-    # --- pixelfed ------------------------------------------------------------------
+        self.start_login()
 
     @work(exclusive=True, group="login", exit_on_error=False)
-    async def check_pixelfed(self) -> None:
-        credentials = self.session.credentials
-        try:
-            account = await self.backend.submit(
-                check_login(credentials.pixelfed_url, credentials.pixelfed_token)
-            )
-        except TransientError as error:
-            self.post_message(self.Progress(f"Could not check the token: {error}", ok=False))
-            return
-        except (PlatformError, ValueError) as error:
-            self.post_message(self.Progress(f"pixelfed refused the token: {error}", ok=False))
-            return
-        where = account.url or credentials.pixelfed_url
-        self.post_message(self.Progress(f"The token works for {account.name} ({where}).", ok=True))
+    async def start_login(self) -> None:
+        self._said(await self.backend.submit(self._flow().start()))
+
+    @work(exclusive=True, group="login", exit_on_error=False)
+    async def finish_login(self, code: str) -> None:
+        self._said(await self.backend.submit(self._flow().finish(code)))
+
+    def _said(self, step: LoginStep) -> None:
+        self.post_message(self.Progress(step.text, url=step.url, ok=step.ok))
 
     # --- showing progress ------------------------------------------------------------
 
@@ -166,11 +113,11 @@ class LoginScreen(ModalScreen[bool]):
         code = self.query_one("#login-code", Input).value.strip()
         if not code:
             self.query_one("#login-status", Static).update(
-                Text("Type the code flickr shows first.", style="bold red")
+                Text("Type the code shown after approving first.", style="bold red")
             )
             return
         self.query_one("#login-status", Static).update("Checking the code…")
-        self.finish_flickr(code)
+        self.finish_login(code)
 
     @on(Input.Submitted, "#login-code")
     def _code_submitted(self) -> None:

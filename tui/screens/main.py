@@ -159,7 +159,7 @@ class MainScreen(Screen[None]):
             url = ""
             self.post_message(SessionFailed(_problem_text(error), url))
             return
-        names = session.settings.enabled_platforms
+        names = session.taking_part()
         warnings = tuple(session.warnings)
         self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
         try:

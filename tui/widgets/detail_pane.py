@@ -1,6 +1,6 @@
 """The detail pane: exactly what will be posted for the highlighted photo, and its errors.
 
-It shows the rendered post value (`FlickrPost` or `PixelfedPost`) field by field; nothing
+It shows the rendered post value field by field (the platform's rows); nothing
 else is sent, so nothing else is shown as if it were.
 """
 
@@ -20,10 +20,9 @@ from textual.message import Message
 from textual.widgets import Static
 
 from sync.limit_details import limit_detail
-from sync.plan import DEFAULT_LIMITS, TEXT_ONLY, PlanItem, field_changes
+from sync.plan import TEXT_ONLY, PlanItem, default_limits, field_changes
+from sync.platforms import registry
 from sync.platforms.base import Limits
-from sync.platforms.flickr import FlickrPost
-from sync.platforms.pixelfed import PixelfedPost
 from sync.provenance import provenance
 from sync.rules import CHANGED_FILE, Action
 from tui.widgets.fixes import fix_for
@@ -84,52 +83,13 @@ def _or_none(value: str) -> Text:
     return Text(value) if value.strip() else Text("(none)", style="dim italic")
 
 
-def _named(ids: tuple[str, ...], names: dict[str, str]) -> Text:
-    if not ids:
-        return Text("(none)", style="dim italic")
-    return Text("\n".join(f"{names[i]}  ({i})" if i in names else i for i in ids))
-
-
-def _privacy(post: FlickrPost) -> str:
-    if post.is_public:
-        return "public"
-    seen_by = [who for who, on in (("friends", post.is_friend), ("family", post.is_family)) if on]
-    return "private, visible to " + " and ".join(seen_by) if seen_by else "private"
-
-
-def flickr_fields(post: FlickrPost, names: dict[str, str], stacked: bool = False) -> Table:
+def post_fields(item: PlanItem, stacked: bool = False) -> Table:
+    """The platform's own rows for the rendered post (blank values read `(none)`)."""
     table = _fields(stacked)
-    table.add_row("Title", _or_none(post.title))
-    table.add_row("Description", _or_none(post.description))
-    table.add_row("Tags", _or_none(", ".join(post.tags)))
-    taken = post.date_taken.strftime("%Y-%m-%d %H:%M:%S") if post.date_taken else ""
-    if taken and post.date_granularity == 8:
-        taken += " (circa)"
-    table.add_row("Date taken", _or_none(taken))
-    table.add_row("Albums", _named(post.albums, names))
-    table.add_row("Groups", _named(post.groups, names))
-    table.add_row("Privacy", _privacy(post))
+    rows = registry.spec(item.platform).detail_fields(item.rendered.post, item.photo)
+    for label, value in rows:
+        table.add_row(label, _or_none(value))
     return table.table
-
-
-def pixelfed_fields(post: PixelfedPost, stacked: bool = False) -> Table:
-    table = _fields(stacked)
-    table.add_row("Caption", _or_none(post.caption))
-    hashtags = [word for word in post.caption.split() if word.startswith("#")]
-    table.add_row("Hashtags", _or_none(" ".join(hashtags)))
-    table.add_row("Alt text", _or_none(post.alt_text))
-    table.add_row("Visibility", post.visibility)
-    return table.table
-
-
-def album_and_group_names(item: PlanItem) -> dict[str, str]:
-    """Remote id -> IMatch category name, from the photo's `albums|`/`groups|` categories."""
-    names: dict[str, str] = {}
-    for path, description in item.photo.categories.items():
-        first = next((ln.strip() for ln in description.splitlines() if ln.strip()), "")
-        if first and ("|albums|" in path or "|groups|" in path):
-            names[first] = path.rsplit("|", 1)[-1]
-    return names
 
 
 def provenance_table(item: PlanItem, stacked: bool = False) -> Table:
@@ -193,10 +153,8 @@ def describe(
     post: Any = item.rendered.post
     title = "What will be posted" if verdict.action is not Action.DELETE else "The post"
     parts.append(Text(title, style="bold underline"))
-    if isinstance(post, FlickrPost):
-        parts.append(flickr_fields(post, album_and_group_names(item), stacked))
-    elif isinstance(post, PixelfedPost):
-        parts.append(pixelfed_fields(post, stacked))
+    if item.platform:
+        parts.append(post_fields(item, stacked))
     file_table = _fields(stacked)
     file_table.add_row("File", str(post.file.path))
     exists = "" if photo.file_exists else "  (not found on disk)"
@@ -221,9 +179,8 @@ def changes_table(item: PlanItem, stacked: bool = False) -> list[RenderableType]
 
 
 def _limits_of(item: PlanItem) -> Limits:
-    """The platform's default limits, from the kind of post (no instance limits known)."""
-    platform = "pixelfed" if isinstance(item.rendered.post, PixelfedPost) else "flickr"
-    return DEFAULT_LIMITS[platform]
+    """The platform's default limits (no instance limits known)."""
+    return default_limits(item.platform)
 
 
 class DetailPane(VerticalScroll):

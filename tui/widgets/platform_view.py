@@ -307,8 +307,7 @@ class PlatformView(Vertical):
                     plain(state.problem),
                     "\nPress ",
                     ("l", "bold"),
-                    " to log in (flickr) or check the token (pixelfed), then the plan below "
-                    "can run.",
+                    " to log in or check the token, then the plan below can run.",
                 )
             )
             info.add_class("problem")

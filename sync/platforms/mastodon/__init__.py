@@ -1,52 +1,45 @@
 """Mastodon, the third platform: settings, limits, renderer, adapter, login and fix texts.
 
-Everything about Mastodon lives in this package; the core reaches it through these
-names (see the module of each for the details and the Mastodon source it follows).
+Everything about Mastodon lives in this package; the core reaches it through its registry
+entry (`spec`). The names below are imported when first used (PEP 562), so registering
+the platform does not load its adapter.
 """
 
-from sync.platforms.mastodon.connection import open_mastodon
-from sync.platforms.mastodon.detail import detail_fields
-from sync.platforms.mastodon.errors import FIX_TEXTS
-from sync.platforms.mastodon.limits import ServerLimits, default_limits, limits_from_instance
-from sync.platforms.mastodon.platform import MastodonPlatform, check_login
-from sync.platforms.mastodon.post import MastodonPost
-from sync.platforms.mastodon.render import render_mastodon
-from sync.platforms.mastodon.settings import (
-    APP_VARIABLE_NAMES,
-    ATTRIBUTE_SET,
-    NAME,
-    RECORD_KEYS,
-    VISIBILITIES,
-    MastodonConfigError,
-    MastodonCredentials,
-    checked_base_url,
-    credentials_from,
-    default_settings,
-    setup_problem,
-    visibility_problem,
-)
+from __future__ import annotations
 
-__all__ = [
-    "APP_VARIABLE_NAMES",
-    "ATTRIBUTE_SET",
-    "FIX_TEXTS",
-    "NAME",
-    "RECORD_KEYS",
-    "VISIBILITIES",
-    "MastodonConfigError",
-    "MastodonCredentials",
-    "MastodonPlatform",
-    "MastodonPost",
-    "ServerLimits",
-    "check_login",
-    "checked_base_url",
-    "credentials_from",
-    "default_limits",
-    "default_settings",
-    "detail_fields",
-    "limits_from_instance",
-    "open_mastodon",
-    "render_mastodon",
-    "setup_problem",
-    "visibility_problem",
-]
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "open_mastodon": "connection",
+    "detail_fields": "detail",
+    "FIX_TEXTS": "errors",
+    "ServerLimits": "limits",
+    "default_limits": "limits",
+    "limits_from_instance": "limits",
+    "MastodonPlatform": "platform",
+    "check_login": "platform",
+    "MastodonPost": "post",
+    "render_mastodon": "render",
+    "APP_VARIABLE_NAMES": "settings",
+    "ATTRIBUTE_SET": "settings",
+    "NAME": "settings",
+    "RECORD_KEYS": "settings",
+    "VISIBILITIES": "settings",
+    "MastodonConfigError": "settings",
+    "MastodonCredentials": "settings",
+    "checked_base_url": "settings",
+    "credentials_from": "settings",
+    "default_settings": "settings",
+    "setup_problem": "settings",
+    "visibility_problem": "settings",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from sync.platforms.base import (
+    POSTED_BY_ANOTHER_ACCOUNT,
     AmbiguousError,
     AuthError,
     PermanentError,
@@ -39,7 +40,8 @@ UPLOAD_REJECTED = "upload rejected"
 REJECTED = "rejected by mastodon"
 INVALID_VISIBILITY = "invalid visibility"
 NOT_ON_MASTODON = "post not found on mastodon"
-NOT_OURS = "post of another mastodon account"
+NOT_OURS = POSTED_BY_ANOTHER_ACCOUNT
+"""One name on every platform (the core's, with the core's fix text)."""
 RECORD_MISMATCH = "record does not match the post"
 
 ERROR_NAMES = (
@@ -73,8 +75,6 @@ FIX_TEXTS: dict[str, str] = {
     NOT_ON_MASTODON: "The post is no longer on Mastodon, or it was posted from another "
     "account: if you deleted it yourself, remove the photo's mastodon attribute record; if "
     "another account posted it, log in as that account.",
-    NOT_OURS: "The attribute record names a post of another Mastodon account: log in as "
-    "the account that posted it, or remove the record.",
     RECORD_MISMATCH: "The mastodon attribute record's media_id is not the photo of the post "
     "its status_id names: correct or remove the record in IMatch.",
 }

@@ -60,6 +60,9 @@ def limits_from_instance(instance: Mapping[str, Any]) -> ServerLimits:
             media.get("description_limit"), DEFAULT_MAX_ALT_TEXT_CHARS
         ),
         max_tags=None,
+        # A status edit keeps the post's photo (the adapter says so when asked to update
+        # one): the plan says "text only" and the run counts such updates as metadata.
+        replaces_images=False,
     )
     return ServerLimits(limits, _positive_int(media.get("image_matrix_limit"), DEFAULT_MAX_PIXELS))
 

@@ -45,7 +45,7 @@ from sync.platforms.base import (
     RemoteRef,
     _no_checkpoint,
 )
-from sync.platforms.flickr_api import (
+from sync.platforms.flickr.api import (
     DEFAULT_TIMEOUT,
     NEEDS_DELETE,
     FlickrClient,
@@ -53,8 +53,8 @@ from sync.platforms.flickr_api import (
     FlickrEndpoints,
     FlickrToken,
 )
-from sync.platforms.flickr_kept import comparable_text, taken_as_kept
-from sync.platforms.flickr_login import FlickrLogin, load_token, save_token
+from sync.platforms.flickr.kept import comparable_text, taken_as_kept
+from sync.platforms.flickr.login import FlickrLogin, load_token, save_token
 from sync.published import Published, text_fields_differ
 
 __all__ = [
@@ -714,7 +714,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         post: FlickrPost,
         previous: Published | None = None,
     ) -> None:
-        # Compared as flickr keeps them: limited HTML, escaped text (see flickr_kept).
+        # Compared as flickr keeps them: limited HTML, escaped text (see kept).
         title, description = content(info.get("title")), content(info.get("description"))
         if (comparable_text(title), comparable_text(description)) != (
             comparable_text(post.title),

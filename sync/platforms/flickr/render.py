@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sync.config import Credentials, Settings
+from sync.config import Settings
 from sync.photo import Photo
-from sync.platforms.flickr import FlickrPost, unique_tags
+from sync.platforms.flickr.platform import FlickrPost, unique_tags
+from sync.platforms.flickr.settings import FlickrCredentials
 from sync.rendering import (
     PostSize,
     Rendered,
@@ -52,7 +53,7 @@ def _managed(photo: Photo, kind: str, wanted: tuple[str, ...]) -> frozenset[str]
 
 
 def render_flickr(
-    photo: Photo, settings: Settings, credentials: Credentials
+    photo: Photo, settings: Settings, credentials: FlickrCredentials
 ) -> Rendered[FlickrPost]:
     albums, album_warnings = memberships(photo, settings, settings.categories.albums)
     groups, group_warnings = memberships(photo, settings, settings.categories.groups)

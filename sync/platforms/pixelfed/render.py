@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-from sync.config import Credentials, Settings
+from sync.config import Settings
 from sync.photo import Photo
-from sync.platforms.pixelfed import PixelfedPost
+from sync.platforms.pixelfed.platform import PixelfedPost
+from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import (
     PostSize,
     Rendered,
@@ -71,7 +72,7 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
 
 
 def render_pixelfed(
-    photo: Photo, settings: Settings, credentials: Credentials
+    photo: Photo, settings: Settings, credentials: PixelfedCredentials
 ) -> Rendered[PixelfedPost]:
     tags = pixelfed_hashtags(photo, settings)
     post = PixelfedPost(

@@ -46,6 +46,8 @@ SIGNATURE_REFUSED = (
     "not belong to the API key, or the login was made with another key; check "
     "flickr_api_secret in IMatch, then run `imatch-socials login flickr`"
 )
+REJECTED_BY_FLICKR = "rejected by flickr"
+"""The name of a refusal no caller interpreted (never the bare `flickr error`)."""
 TRANSIENT_CODES = frozenset({0, 105, 106, 201})
 """`stat=fail` codes that mean "flickr is not available right now" (201: "Sorry, the
 Flickr API service is not currently available"): flickr answered, so nothing happened."""
@@ -163,7 +165,7 @@ class FlickrCodeError(PermanentError):
     """flickr answered `stat="fail"` with a method-specific code the caller interprets."""
 
     def __init__(self, method: str, code: int, message: str) -> None:
-        super().__init__("flickr error", f"{method}: error {code}: {message}")
+        super().__init__(REJECTED_BY_FLICKR, f"{method}: error {code}: {message}")
         self.method = method
         self.code = code
         self.message = message

@@ -45,7 +45,7 @@ from sync.platforms.base import (
     RemoteRef,
     TransientError,
 )
-from sync.platforms.pixelfed_errors import (
+from sync.platforms.pixelfed.errors import (
     MISSING_PERMISSION,
     DuplicateKeyError,
     InvalidMediaError,
@@ -622,7 +622,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 def comparable_caption(caption: str) -> str:
     """A caption as it is sent, with line ends normalised (rendering protects it from
-    pixelfed's `strip_tags`, see `pixelfed_render`, so pixelfed keeps all of it)."""
+    pixelfed's `strip_tags`, see `render`, so pixelfed keeps all of it)."""
     return _normalise_text(caption)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync.platforms.base import AuthError, PlatformError
-from sync.platforms.flickr_api import (
+from sync.platforms.flickr.api import (
     DEFAULT_TIMEOUT,
     KEY_REFUSED,
     FlickrCodeError,

@@ -1,0 +1,1 @@
+"""pixelfed: settings, limits, renderer, adapter, error classification and login check."""

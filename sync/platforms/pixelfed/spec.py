@@ -1,0 +1,226 @@
+"""pixelfed's registry entry: how the core opens, renders, logs in, checks and shows it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sync import checks
+from sync.checks import Check
+from sync.config import Settings
+from sync.platforms.base import Account, Platform
+from sync.platforms.pixelfed import settings as pixelfed_settings
+from sync.platforms.pixelfed.settings import PixelfedCredentials
+from sync.platforms.registry import (
+    AttributeField,
+    DoctorContext,
+    LoginStep,
+    OpenRequest,
+    PlatformSpec,
+    SetupError,
+)
+
+if TYPE_CHECKING:
+    from sync.photo import Photo
+    from sync.rendering import Rendered
+    from sync.secret_store import SecretStore
+
+NAME = pixelfed_settings.NAME
+
+FIX_TEXTS = {
+    "post not found on pixelfed": "The post no longer exists: remove the attribute "
+    "record so it is added again.",
+    "post not editable": "pixelfed will not let this account edit the post the record "
+    "names (another account's post, a reply or a draft): check the pixelfed record.",
+    "not found on pixelfed": "pixelfed does not know what the record or the upload names "
+    "(deleted, or not this account's): check the pixelfed record, or remove it to post the "
+    "photo anew.",
+    "rejected by pixelfed": "pixelfed refused this post; the log shows its reason. Fix that "
+    "in IMatch, then run again.",
+    "edit limit reached": "pixelfed allows only a few edits of a post: the text was not "
+    "changed. Delete the post (flag it _delete) and add it again to change it.",
+    "post editing disabled": "This pixelfed instance does not allow editing posts: delete the "
+    "post (flag it _delete) and add it again to change it.",
+}
+
+
+def open_pixelfed(request: OpenRequest) -> Platform[Any]:
+    from sync.platforms.pixelfed.platform import PixelfedPlatform
+
+    credentials: PixelfedCredentials = request.credentials
+    if not credentials.pixelfed_url:
+        raise SetupError(
+            "pixelfed needs your instance's address: set the IMatch application variable "
+            "pixelfed_url (e.g. https://pixelfed.social)"
+        )
+    if not credentials.pixelfed_token:
+        raise SetupError(
+            "pixelfed needs a personal access token: set the IMatch application variable "
+            "pixelfed_token"
+        )
+    if credentials.pixelfed_visibility not in ("public", "unlisted", "private"):
+        raise SetupError(
+            f"pixelfed_visibility is {credentials.pixelfed_visibility!r}: use public, "
+            "unlisted or private (pixelfed has no direct posts)"
+        )
+    try:
+        return PixelfedPlatform(
+            credentials.pixelfed_url, credentials.pixelfed_token, rate_limiter=request.limiter
+        )
+    except ValueError as error:
+        raise SetupError(str(error)) from None
+
+
+def render(photo: Photo, settings: Settings, credentials: Any) -> Rendered[Any]:
+    from sync.platforms.pixelfed.render import render_pixelfed
+
+    return render_pixelfed(photo, settings, credentials)
+
+
+class PixelfedLoginFlow:
+    """pixelfed's login is a check of the personal access token in pixelfed_token."""
+
+    title = "Check the pixelfed token"
+    code_prompt = ""
+
+    def __init__(self, settings: Settings, credentials: PixelfedCredentials, store: SecretStore):
+        self.credentials = credentials
+
+    async def start(self) -> LoginStep:
+        from sync.platforms.base import PlatformError, TransientError
+        from sync.platforms.pixelfed.platform import check_login
+
+        url, token = self.credentials.pixelfed_url, self.credentials.pixelfed_token
+        try:
+            account = await check_login(url, token)
+        except TransientError as error:
+            return LoginStep(f"Could not check the token: {error}", ok=False)
+        except (PlatformError, ValueError) as error:
+            text = str(error)
+            if "refused the token" not in text:
+                text = f"pixelfed refused the token: {text}"
+            return LoginStep(text, ok=False)
+        return LoginStep(
+            f"pixelfed: the token works for {account.name} ({account.url or url})", ok=True
+        )
+
+    async def finish(self, code: str) -> LoginStep:
+        return await self.start()
+
+
+def variable_checks(context: DoctorContext) -> list[Check]:
+    return [
+        _url(context),
+        checks.secret_variable(
+            "pixelfed_token",
+            ("pixelfed_token",),
+            context.variables,
+            "a personal access token from your pixelfed instance (scopes read and write)",
+            context.environ,
+        ),
+        _visibility(context),
+    ]
+
+
+def _url(context: DoctorContext) -> Check:
+    from sync.platforms.pixelfed.platform import PixelfedConfigError, checked_base_url
+
+    creds: PixelfedCredentials = context.credentials
+    name = "variable pixelfed_url"
+    if context.environ.get(checks.env_name("pixelfed_url"), "").strip():
+        source = f" (environment variable {checks.env_name('pixelfed_url')})"
+    elif context.settings.url:
+        source = " (config.toml [pixelfed] url)"
+    else:
+        source = ""
+    if not creds.pixelfed_url:
+        return checks.problem(
+            name,
+            "unset: create the IMatch application variable pixelfed_url "
+            f"({checks.VARIABLES_MENU}) holding your instance's address, e.g. "
+            "https://pixelfed.social",
+        )
+    try:
+        checked_base_url(creds.pixelfed_url)
+    except PixelfedConfigError as error:
+        return checks.problem(name, str(error))
+    return checks.ok(name, f"{creds.pixelfed_url}{source}")
+
+
+def _visibility(context: DoctorContext) -> Check:
+    from sync.platforms.pixelfed.platform import VISIBILITIES
+
+    creds: PixelfedCredentials = context.credentials
+    name = "variable pixelfed_visibility"
+    if creds.pixelfed_visibility not in VISIBILITIES:
+        return checks.problem(
+            name,
+            f"{creds.pixelfed_visibility!r} is not a pixelfed visibility: use "
+            f"{', '.join(VISIBILITIES)} (pixelfed has no direct posts)",
+        )
+    if context.settings.visibility:
+        return checks.ok(name, f"{creds.pixelfed_visibility} (config.toml [pixelfed] visibility)")
+    if not context.variables.has("pixelfed_visibility"):
+        return checks.ok(name, "unset: posts are public")
+    return checks.ok(name, creds.pixelfed_visibility)
+
+
+def auth_advice(message: str) -> str:
+    if "refused the token" in message:
+        return (
+            "pixelfed refused the token in pixelfed_token: create a new personal access "
+            "token in pixelfed (Settings > Applications, scopes read and write), put it in "
+            "the IMatch application variable pixelfed_token, then run "
+            "`imatch-socials login pixelfed`"
+        )
+    return message
+
+
+def login_ok_text(account: Account, credentials: Any) -> str:
+    return f"the token works for {account.name} at {credentials.pixelfed_url}"
+
+
+def remedies(message: str) -> list[str]:
+    return [
+        "In IMatch, set the application variables pixelfed_url (your instance) and "
+        "pixelfed_token (a personal access token from your pixelfed settings).",
+        "Press r to read them again, then l to check the token.",
+    ]
+
+
+def detail_fields(post: Any, photo: Photo) -> list[tuple[str, str]]:
+    hashtags = [word for word in post.caption.split() if word.startswith("#")]
+    return [
+        ("Caption", post.caption),
+        ("Hashtags", " ".join(hashtags)),
+        ("Alt text", post.alt_text),
+        ("Visibility", post.visibility),
+    ]
+
+
+SPEC = PlatformSpec(
+    name=NAME,
+    attribute_fields=(
+        AttributeField("posted", "Date", False),
+        AttributeField("media_id", "Text", True),
+        AttributeField("status_id", "Text", True),
+        AttributeField("url", "Hyperlink", True),
+    ),
+    record_keys=pixelfed_settings.RECORD_KEYS,
+    app_variables=pixelfed_settings.APP_VARIABLE_NAMES,
+    default_settings=pixelfed_settings.default_settings,
+    default_limits=pixelfed_settings.default_limits,
+    credentials_from=pixelfed_settings.credentials_from,
+    empty_credentials=PixelfedCredentials,
+    has_credentials=lambda credentials: bool(credentials.complete),
+    open=open_pixelfed,
+    render=render,
+    login=PixelfedLoginFlow,
+    detail_fields=detail_fields,
+    variable_checks=variable_checks,
+    login_ok_text=login_ok_text,
+    auth_advice=auth_advice,
+    remedies=remedies,
+    fix_texts=FIX_TEXTS,
+    login_help="check the token",
+    simulator="sandbox.pixelfed_server",
+)
