@@ -7,6 +7,7 @@ SVGs in tests/tui/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -22,7 +23,11 @@ from sandbox.world import SandboxWorld, sandbox_world
 from tests.tui.test_tui_app import SIZE, make_app, ready, until
 from tui.screens.connection import ConnectionScreen
 
-LIBRARY = Path(tempfile.gettempdir()) / "imatch-socials-tui-snapshot-library"
+# The detail pane shows the file's path, wrapped to the pane's width: its length moves the
+# pane's scrollbar. /tmp, not the temporary folder of the environment ($TMPDIR), which
+# differs from machine to machine and made the 80x24 snapshot fail on a clean clone.
+TEMPORARY_ROOT = Path("/tmp") if os.name == "posix" else Path(tempfile.gettempdir())
+LIBRARY = TEMPORARY_ROOT / "imatch-socials-tui-snapshot-library"
 Compare = Callable[..., bool]
 
 

@@ -1,4 +1,5 @@
-"""The delete confirmation: lists every post that will be deleted; No is the default."""
+"""The delete and repost confirmations: each lists the photos it applies to; No is the
+default."""
 
 from __future__ import annotations
 
@@ -17,7 +18,43 @@ LISTED = 200
 """More than this are summarised: the modal must open instantly at any size."""
 
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+class _ConfirmScreen(ModalScreen[bool]):
+    """Dismisses with True only when the user says Yes; No has the focus."""
+
+    def __init__(self, platform: str, items: list[PlanItem]) -> None:
+        super().__init__()
+        self.platform = platform
+        self.items = items
+
+    def _listing(self) -> Text:
+        text = Text()
+        for item in self.items[:LISTED]:
+            text.append(f"• {item.photo.name}", style="bold")
+            text.append(f"  {item.photo.title or '(no title)'}")
+            note = self._note(item)
+            if note:
+                text.append(f"  ({note})", style="italic dim")
+            text.append("\n")
+        if len(self.items) > LISTED:
+            text.append(f"… and {len(self.items) - LISTED} more", style="italic")
+        text.rstrip()
+        return text
+
+    def _note(self, item: PlanItem) -> str:
+        """What the listing adds after a photo's title (nothing by default)."""
+        return ""
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no-button", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes-button")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ConfirmDeleteScreen(_ConfirmScreen):
     """Dismisses with True only when the user chooses to delete."""
 
     BINDING_GROUP_TITLE = "Delete confirmation"
@@ -33,11 +70,6 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             id="confirm-no",
         ),
     ]
-
-    def __init__(self, platform: str, items: list[PlanItem]) -> None:
-        super().__init__()
-        self.platform = platform
-        self.items = items
 
     def compose(self) -> ComposeResult:
         count = len(self.items)
@@ -60,30 +92,11 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                 yield Button("No, keep them (n)", id="confirm-no-button", variant="primary")
                 yield Button("Yes, delete (y)", id="confirm-yes-button", variant="error")
 
-    def _listing(self) -> Text:
-        text = Text()
-        for item in self.items[:LISTED]:
-            text.append(f"• {item.photo.name}", style="bold")
-            text.append(f"  {item.photo.title or '(no title)'}")
-            if not item.photo.on_platform:
-                text.append("  (never posted: only the flags are cleared)", style="italic dim")
-            text.append("\n")
-        if len(self.items) > LISTED:
-            text.append(f"… and {len(self.items) - LISTED} more", style="italic")
-        text.rstrip()
-        return text
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no-button", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes-button")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def _note(self, item: PlanItem) -> str:
+        return "" if item.photo.on_platform else "never posted: only the flags are cleared"
 
 
-class ConfirmRepostScreen(ModalScreen[bool]):
+class ConfirmRepostScreen(_ConfirmScreen):
     """Changed files on a platform that cannot replace a published image: repost them
     (delete, then add) only when the user says so; No (the default) updates their text."""
 
@@ -105,11 +118,6 @@ class ConfirmRepostScreen(ModalScreen[bool]):
         ),
     ]
 
-    def __init__(self, platform: str, items: list[PlanItem]) -> None:
-        super().__init__()
-        self.platform = platform
-        self.items = items
-
     def compose(self) -> ComposeResult:
         count = len(self.items)
         photos = f"{count} photo{'s' if count != 1 else ''}"
@@ -130,22 +138,3 @@ class ConfirmRepostScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button("No, keep them (n)", id="confirm-no-button", variant="primary")
                 yield Button("Yes, repost (y)", id="confirm-yes-button", variant="error")
-
-    def _listing(self) -> Text:
-        text = Text()
-        for item in self.items[:LISTED]:
-            text.append(f"• {item.photo.name}", style="bold")
-            text.append(f"  {item.photo.title or '(no title)'}\n")
-        if len(self.items) > LISTED:
-            text.append(f"… and {len(self.items) - LISTED} more", style="italic")
-        text.rstrip()
-        return text
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-no-button", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes-button")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)

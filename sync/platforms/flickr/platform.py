@@ -738,19 +738,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             post.date_granularity,
             0,
         ):
-            try:
-                await self._set(
-                    op,
-                    "flickr.photos.setDates",
-                    photo_id=photo_id,
-                    date_taken=format_taken(post.date_taken),
-                    date_taken_granularity=post.date_granularity,
-                )
-            except PermanentError as error:
-                if error.error_name == PHOTO_NOT_FOUND:
-                    raise
-                # A date flickr refuses (e.g. in the future) must not block the rest.
-                op.refused("date", f"date taken not set: {error.detail or error}")
+            await self._set_date_of(op, photo_id, post)
         tags = as_list(info.get("tags", {}).get("tag"))
         ours = [str(t.get("raw", "")) for t in tags if is_our_machine_tag(content(t))]
         theirs = [str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))]
