@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
+from urllib.parse import urlsplit
 
 from sync.published import Published
 
@@ -280,10 +281,11 @@ class RateLimiter:
     _pause_until: float = field(init=False, default=0.0)
     _granted: deque[float] = field(init=False, default_factory=deque)
     _lock: asyncio.Lock | None = field(init=False, default=None)
+    _slept_short: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         self._tokens = float(self.burst)
-        self._updated = self.clock()
+        self._updated = self._now()
         if self.window_limit is None:
             self.window_limit = max(1, int(self.rate_per_hour * self.window / 3600.0))
 
@@ -291,14 +293,22 @@ class RateLimiter:
     def per_second(self) -> float:
         return self.rate_per_hour / 3600.0
 
+    def _now(self) -> float:
+        """The clock, plus whatever a `sleep` that returned early did not wait.
+
+        A wait the limiter asked for counts as waited once `sleep` returns: a sleep that
+        does not wait (a test's, or a loop's clock running behind) cannot make `acquire`
+        ask again and again, spinning on the processor until the real time has passed."""
+        return self.clock() + self._slept_short
+
     def _refill(self) -> None:
-        now = self.clock()
+        now = self._now()
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.per_second)
         self._updated = now
 
     def pause(self, seconds: float) -> None:
         """The platform said 'too many requests': nobody calls for `seconds`."""
-        self._pause_until = max(self._pause_until, self.clock() + seconds)
+        self._pause_until = max(self._pause_until, self._now() + seconds)
 
     def _window_wait(self, now: float) -> float:
         """Seconds until one more call fits in the rolling window."""
@@ -315,7 +325,7 @@ class RateLimiter:
         async with self._lock:
             while True:
                 self._refill()
-                now = self.clock()
+                now = self._now()
                 wait = max(0.0, self._pause_until - now, self._window_wait(now))
                 # The tolerance stops float rounding from turning one wait into thousands.
                 if wait == 0.0 and self._tokens >= 1.0 - 1e-6:
@@ -328,3 +338,26 @@ class RateLimiter:
                     for listener in self.listeners:
                         listener(wait)
                 await self.sleep(wait)
+                self._slept_short += max(0.0, wait - (self._now() - now))
+
+
+def status_url_names(url: str, base_url: str, account: Account, status_id: str) -> bool:
+    """True when `url` is this server's address of `account`'s status `status_id`, as
+    the servers of the Mastodon API write it (`/@<user>/<id>`, or `/p/<user>/<id>`).
+
+    A status that answers "not found" is taken as deleted only when the record's own
+    address shows it was this account's: a wrong record is not forgotten silently."""
+    try:
+        parsed, base = urlsplit(url.strip()), urlsplit(base_url)
+        same_host = (parsed.hostname or "") == (base.hostname or "") != ""
+    except ValueError:
+        return False
+    if not same_host:
+        return False
+    parts = [part for part in parsed.path.split("/") if part]
+    names = {account.name.lower().lstrip("@")}
+    if len(parts) == 3 and parts[0] == "p":
+        return parts[1].lower() in names and parts[2] == status_id
+    if len(parts) == 2 and parts[0].startswith("@"):
+        return parts[0][1:].lower() in names and parts[1] == status_id
+    return False
