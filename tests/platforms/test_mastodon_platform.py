@@ -617,19 +617,52 @@ async def test_a_post_the_user_deleted_on_mastodon_counts_as_deleted(
     assert sim.log.count(method="DELETE") == 0
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["", "{url}/@bob/{id}", "https://elsewhere.example/@alice/{id}", "{url}/@alice/1"],
+    ids=["no url", "another account", "another server", "another status"],
+)
 async def test_a_gone_post_that_cannot_be_shown_to_be_ours_is_an_error(
-    sim: MastodonSimulator, url: str, token: str, jpeg: MediaFile, time_: SimulatedTime
+    sim: MastodonSimulator,
+    url: str,
+    token: str,
+    jpeg: MediaFile,
+    time_: SimulatedTime,
+    address: str,
 ) -> None:
     first = adapter(url, token, time_)
     added = await first.add(make_post(jpeg), MARKER)
     await first.delete(added.ref)  # files destroyed with it
     await first.close()
+    status_id = added.ref.ids["status_id"]
+    record = RemoteRef(added.ref.ids, address.format(url=url, id=status_id))
     later = adapter(url, token, time_)  # a later run: nothing shows it was ours
     try:
-        error = await expect(PermanentError, later.delete(added.ref), token)
+        error = await expect(PermanentError, later.delete(record), token)
     finally:
         await later.close()
     assert error.error_name == "post not found on mastodon"
+
+
+async def test_a_post_deleted_by_a_killed_run_counts_as_deleted_by_its_address(
+    sim: MastodonSimulator, url: str, token: str, jpeg: MediaFile, time_: SimulatedTime
+) -> None:
+    """The run was killed after its DELETE: the post and its media are gone, and the
+    record's url (`/@alice/<id>` on this server) shows the post was this account's."""
+    first = adapter(url, token, time_)
+    added = await first.add(make_post(jpeg), MARKER)
+    await first.delete(added.ref)
+    await first.close()
+    assert added.ref.url.endswith(f"/@alice/{added.ref.ids['status_id']}")
+    later = adapter(url, token, time_)
+    try:
+        await later.delete(added.ref)
+    finally:
+        await later.close()
+    assert (
+        added.ref.ids["status_id"] not in sim.state.statuses
+        or sim.state.statuses[added.ref.ids["status_id"]].removed
+    )
 
 
 async def test_another_accounts_posts_are_never_deleted(

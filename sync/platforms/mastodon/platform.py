@@ -49,6 +49,7 @@ from sync.platforms.base import (
     RateLimiter,
     RemoteRef,
     TransientError,
+    status_url_names,
 )
 from sync.platforms.mastodon.api import DELETE, MEDIA, STATUSES, MastodonAPI, Tally
 from sync.platforms.mastodon.errors import (
@@ -428,7 +429,7 @@ class MastodonPlatform(Platform[MastodonPost]):
         try:
             status = await self._api.object("GET", f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
-            await self._confirm_gone(status_id, media_id, tally)
+            await self._confirm_gone(ref, tally)
             return
         if _account_of(status) != await self._account_id():
             raise PermanentError(NOT_OURS, f"status {status_id}")
@@ -453,9 +454,17 @@ class MastodonPlatform(Platform[MastodonPost]):
         except NotFoundError:
             log.info("mastodon status %s was deleted meanwhile", status_id)
 
-    async def _confirm_gone(self, status_id: str, media_id: str, tally: Tally) -> None:
+    async def _confirm_gone(self, ref: RemoteRef, tally: Tally) -> None:
+        status_id = ref.ids.get("status_id", "").strip()
+        media_id = ref.ids.get("media_id", "").strip()
         if status_id in self._confirmed_own:
             log.info("mastodon status %s is gone (deleted by us)", status_id)
+            return
+        # A run killed after its delete: the post and (delete_media) its media are gone;
+        # the record's own address still shows whose it was.
+        account = self._account or await self.verify_login()
+        if status_url_names(ref.url, self.base_url, account, status_id):
+            log.info("mastodon status %s was already deleted", status_id)
             return
         if media_id and await self._unattached_media(media_id, tally) is not None:
             log.info("mastodon status %s is gone; its media %s is ours", status_id, media_id)

@@ -44,6 +44,7 @@ from sync.platforms.base import (
     RateLimiter,
     RemoteRef,
     TransientError,
+    status_url_names,
 )
 from sync.platforms.pixelfed.errors import (
     MISSING_PERMISSION,
@@ -399,7 +400,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         try:
             status = await self._get_object(f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
-            if _url_names(ref.url, self.base_url, account, status_id):
+            if status_url_names(ref.url, self.base_url, account, status_id):
                 log.info("pixelfed status %s was already deleted", status_id)
                 return
             raise PermanentError(
@@ -663,24 +664,6 @@ def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, A
         if str(attachment.get("id")) == media_id:
             return attachment
     return attachments[0] if attachments else None
-
-
-def _url_names(url: str, base_url: str, account: Account, status_id: str) -> bool:
-    """True when `url` is this instance's address of `account`'s status `status_id`
-    (`/p/<user>/<id>` as pixelfed writes it, or Mastodon's `/@<user>/<id>`)."""
-    try:
-        parsed, base = httpx.URL(url.strip()), httpx.URL(base_url)
-    except httpx.InvalidURL:
-        return False
-    if not url.strip() or parsed.host.lower() != base.host.lower():
-        return False
-    parts = [part for part in parsed.path.split("/") if part]
-    names = {account.name.lower().lstrip("@")}
-    if len(parts) == 3 and parts[0] == "p":
-        return parts[1].lower() in names and parts[2] == status_id
-    if len(parts) == 2 and parts[0].startswith("@"):
-        return parts[0][1:].lower() in names and parts[1] == status_id
-    return False
 
 
 def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
