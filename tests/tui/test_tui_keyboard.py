@@ -7,6 +7,7 @@ every column, filter and essential key on screen, and messages are plain and cou
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -135,6 +136,30 @@ async def test_at_80_columns_enter_opens_the_details_and_escape_closes_them(
         assert app.focused is flickr.table  # i shows it; the arrows still move in the table
         await pilot.press("i")
         assert not flickr.detail.display
+
+
+async def test_a_refreshed_plan_keeps_the_details_where_the_reader_scrolled(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    """The plan refreshed while the details were read: the same photo is shown again and
+    the pane stays where it was (it jumped back to the top, under the reader's eyes)."""
+    app = make_app(session=fake_session)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: flickr.detail.max_scroll_y > 0)
+        await pilot.press("pagedown")
+        await until(pilot, lambda: flickr.detail.scroll_y > 0)
+        scrolled = flickr.detail.scroll_y
+        same = flickr.detail.item
+        assert same is not None
+        flickr.detail.show(dataclasses.replace(same), limits=flickr.detail.limits)
+        await pilot.pause()
+        assert flickr.detail.scroll_y == scrolled
+        other = next(i for i in flickr.state.plan.items if i.photo.id != same.photo.id)
+        flickr.detail.show(other)
+        await until(pilot, lambda: flickr.detail.scroll_y == 0)
 
 
 async def test_l_when_logged_in_says_so(fake_session: Callable[[], FakeSession]) -> None:

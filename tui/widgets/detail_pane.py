@@ -231,9 +231,14 @@ class DetailPane(VerticalScroll):
         failure: str = "",
     ) -> None:
         """Show `item` (`limits`: the platform's; `failure`: why the last run failed it)."""
+        same_photo = (
+            item is not None and self.item is not None and item.photo.id == self.item.photo.id
+        )
         self.item, self.empty, self.limits, self.failure = item, empty, limits, failure
         self._render_body()
-        self.scroll_home(animate=False)
+        # A refreshed plan shows the same photo again: the reader keeps their place.
+        if not same_photo:
+            self.scroll_home(animate=False)
 
     def _render_body(self) -> None:
         self.stacked = self._narrow()
