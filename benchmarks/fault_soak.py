@@ -1,10 +1,10 @@
-"""Fault soak: a full sync of N photos while all three simulators misbehave at random.
+"""Fault soak: a full sync of N photos while every simulator misbehaves at random.
 
     python -m benchmarks.fault_soak [--photos 1000] [--rate 0.05] [--seed 1] [--no-parallel]
 
-Faults, each at about `rate`: HTTP 500 before a request is handled (IMatch, flickr,
-pixelfed), answers dropped after a change was made (flickr, pixelfed: the client sees a
-cut connection), bursts of three 429s with Retry-After (flickr, pixelfed), IMatch
+Faults, each at about `rate`: HTTP 500 before a request is handled (IMatch and every
+platform), answers dropped after a change was made (every platform: the client sees a
+cut connection), bursts of three 429s with Retry-After (every platform), IMatch
 sessions expired after a change (the next call gets 401), and IMatch connections reset
 while the request is being sent (httpx.WriteError).
 
@@ -17,7 +17,7 @@ this process are repeated, faults still on, until one ends with exit 0 (at most
 exactly once on each platform: posted photos that were not flagged for deletion have one
 post and one record, deleted ones none, updated ones carry their new title, and no flag
 is left. Back-off waits of the in-process runs use a fake clock (which also moves
-pixelfed's rate-limit windows); the two processes wait for real.
+pixelfed's and Mastodon's rate-limit windows); the two processes wait for real.
 """
 
 from __future__ import annotations
@@ -45,12 +45,23 @@ import httpx
 from imatch.client import IMatchClient
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.library import generate_library
+from sandbox.mastodon_server import MastodonSimulator
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.retry import RetryPolicy
 from sync.run_lock import RunLock
 from sync.session import UNCONFIRMED
-from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS, records, remote_posts, sync_once
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    PLATFORMS,
+    platform_simulators,
+    post_text,
+    records,
+    remote_key,
+    remote_posts,
+    simulators,
+    sync_once,
+)
 
 Scope = MutableMapping[str, Any]
 ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -124,7 +135,8 @@ class ParallelRound:
 
 
 class FakeTime:
-    """A clock and a sleep that only move when something waits; moves pixelfed's too."""
+    """A clock and a sleep that only move when something waits; moves the clocks of the
+    simulators that count time windows (pixelfed's and Mastodon's) too."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -139,6 +151,7 @@ class FakeTime:
         self.slept += seconds
         if self.world is not None:
             self.world.pixelfed.advance(seconds)
+            self.world.mastodon.advance(seconds)
         await asyncio.sleep(0)
 
 
@@ -163,11 +176,16 @@ class SoakResult:
 
 @contextmanager
 def _with_bursts(rate: float, seed: int) -> Iterator[dict[str, Bursts]]:
-    """Serve flickr and pixelfed behind `Bursts` (installed before the servers start)."""
+    """Serve every platform behind `Bursts` (installed before the servers start)."""
     bursts: dict[str, Bursts] = {}
     originals: list[tuple[type, Any]] = []
     try:
-        for name, cls in (("flickr", FlickrSimulator), ("pixelfed", PixelfedSimulator)):
+        classes = (
+            ("flickr", FlickrSimulator),
+            ("pixelfed", PixelfedSimulator),
+            ("mastodon", MastodonSimulator),
+        )
+        for name, cls in classes:
             # The property may be inherited (PixelfedSimulator's comes from the
             # Mastodon-API core); what the class itself held is put back afterwards.
             original = inspect.getattr_static(cls, "asgi_app")
@@ -210,7 +228,7 @@ def check_final_state(
     """Duplicates (extra posts or records) and photos not in their final state."""
     duplicates, wrong = 0, []
     for platform in PLATFORMS:
-        key = "photo_id" if platform == "flickr" else "status_id"
+        key = remote_key(platform)
         have = records(world, platform)
         posts = remote_posts(world, platform)
         recorded = [r[key] for rs in have.values() for r in rs]
@@ -230,7 +248,7 @@ def check_final_state(
             wrong += [f"{platform}: {f} still in {flag}" for f in left]
         for file_id in changed & set(have):
             post = posts.get(have[file_id][0][key])
-            text = "" if post is None else post.title if platform == "flickr" else post.caption
+            text = "" if post is None else post_text(platform, post)
             if not (text or "").startswith(f"{NEW_TITLE} {file_id}"):
                 wrong += [f"{platform}: {file_id} kept its old title"]
     return duplicates, wrong
@@ -321,7 +339,7 @@ def soak(
                 world.imatch.expire_tokens()
                 expired += 1
 
-        for index, sim in enumerate((world.imatch, world.flickr, world.pixelfed)):
+        for index, sim in enumerate(simulators(world)):
             sim.knobs.seed = seed + index
             sim.knobs.__post_init__()
             sim.knobs.fail_rate = rate
@@ -347,7 +365,7 @@ def soak(
         while (code != 0 or pending) and runs <= max_runs:
             runs += 1
             if runs > max_runs:  # the faults win this time: one clean run finishes the work
-                for sim in (world.imatch, world.flickr, world.pixelfed):
+                for sim in simulators(world):
                     sim.knobs.fail_rate = sim.knobs.drop_rate = 0.0
                 for wrapper in bursts.values():
                     wrapper.rate = 0.0
@@ -361,14 +379,9 @@ def soak(
             )
         seconds = time.perf_counter() - started
         faults = {
-            "5xx": sum(
-                1
-                for s in (world.imatch, world.flickr, world.pixelfed)
-                for r in s.log.records
-                if r.status == 500
-            ),
+            "5xx": sum(1 for s in simulators(world) for r in s.log.records if r.status == 500),
             "dropped answers": sum(
-                1 for s in (world.flickr, world.pixelfed) for r in s.log.records if r.status is None
+                1 for s in platform_simulators(world) for r in s.log.records if r.status is None
             ),
             "429": sum(b.injected for b in bursts.values()),
             "IMatch sessions expired": expired,
@@ -383,7 +396,7 @@ def soak(
 
 
 def _set_fault_rate(world: SandboxWorld, rate: float) -> None:
-    for sim in (world.imatch, world.flickr, world.pixelfed):
+    for sim in simulators(world):
         sim.knobs.fail_rate = rate
         if sim is not world.imatch:
             sim.knobs.drop_rate = rate

@@ -120,6 +120,10 @@ class FakeSession:
     async def connect(self, name: str) -> PlatformState:
         raise UIOnly(f"a UI-only test logged in to {name} again")
 
+    def taking_part(self) -> tuple[str, ...]:
+        """The platforms the real session planned (each gets its tab)."""
+        return tuple(self.captured.states)
+
     def snapshot(self, name: str) -> None:
         """No plan stored from an earlier start: the tab waits for `prepare`."""
         return None

@@ -44,6 +44,30 @@ def remote_posts(world: SandboxWorld, platform: str) -> dict[str, Any]:
     return {s.id: s for s in sim.statuses_of(account)}
 
 
+def platform_simulators(world: SandboxWorld) -> tuple[Any, ...]:
+    """The simulator of every platform (each has `knobs`, `log` and `state`)."""
+    return tuple(getattr(world, platform) for platform in PLATFORMS)
+
+
+def simulators(world: SandboxWorld) -> tuple[Any, ...]:
+    """IMatch's simulator and every platform's."""
+    return (world.imatch, *platform_simulators(world))
+
+
+def post_text(platform: str, post: Any) -> str:
+    """What a live post shows first: flickr's title, pixelfed's caption, Mastodon's text."""
+    if platform == "flickr":
+        return str(post.title)
+    return str(post.text if platform == "mastodon" else post.caption)
+
+
+def edits_of(platform: str, post: Any) -> int:
+    """How often a pixelfed or Mastodon post was edited (each edit shows in its history)."""
+    if platform == "mastodon":
+        return sum(1 for edit in post.edits if edit.counted)
+    return int(post.edit_count)
+
+
 def records(world: SandboxWorld, platform: str) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = {}
     for instance in world.imatch.db.instances.values():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -701,20 +702,22 @@ def write_config(small: SmallWorld, extra: str) -> None:
     [
         ("[instagram]\nurl = 'x'\n", "unknown key instagram"),
         ("[flickr\n", "not valid TOML"),
-        ("concurrency = 'four'\n", "pixelfed.concurrency: expected a whole number"),
+        ("concurrency = 'four'\n", "{last}.concurrency: expected a whole number"),
         ("[keywords]\nlevels = 'all'\n", "keywords.levels: expected a list"),
-        ("max_file_mb = -1\n", "pixelfed.max_file_mb: expected a number of 0 or more"),
+        ("max_file_mb = -1\n", "{last}.max_file_mb: expected a number of 0 or more"),
     ],
     ids=["unknown section", "broken TOML", "wrong type", "text for a list", "negative"],
 )
 def test_malformed_config_is_named_and_nothing_runs(
     small: SmallWorld, capsys: pytest.CaptureFixture[str], extra: str, message: str
 ) -> None:
-    # Appended after the [pixelfed] section, so a bare key lands in it.
+    # Appended after the config's last platform section, so a bare key lands in it.
+    config = (small.home / "config" / "config.toml").read_text(encoding="utf-8")
+    last = re.findall(r"^\[(\w+)\]", config, flags=re.MULTILINE)[-1]
     write_config(small, extra)
     code, summary = sync_once()
     assert code == 2
-    assert message in capsys.readouterr().err
+    assert message.format(last=last) in capsys.readouterr().err
     assert summary["platforms"] == {}
     assert small.mutations() == 0
 

@@ -33,9 +33,12 @@ from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,
     assert_each_post_once,
+    edits_of,
+    post_text,
     records,
     remote_key,
     remote_posts,
+    simulators,
     sync_once,
 )
 
@@ -74,7 +77,7 @@ def kill_after(world: SandboxWorld, changes: int, child: subprocess.Popen[str]) 
             if count == changes:
                 os.kill(child.pid, signal.SIGKILL)
 
-    for sim in (world.imatch, world.flickr, world.pixelfed):
+    for sim in simulators(world):
         sim.knobs.on_mutation = on_mutation
 
 
@@ -107,7 +110,7 @@ def test_killed_run_then_a_clean_run_leaves_every_photo_once(
     kill_after(world, changes, child)
     code = child.wait(timeout=120)
     assert code == -signal.SIGKILL, "the run finished before the kill point"
-    for sim in (world.imatch, world.flickr, world.pixelfed):
+    for sim in simulators(world):
         sim.knobs.on_mutation = None
 
     code, summary = sync_once()
@@ -177,11 +180,7 @@ def flag_one_per_action(world: SandboxWorld, platform: str) -> StepCase:
 
 def steps_of(world: SandboxWorld, counter: list[str]) -> None:
     """Name every change the simulators make, in order, in `counter`."""
-    for name, sim in (
-        ("imatch", world.imatch),
-        ("flickr", world.flickr),
-        ("pixelfed", world.pixelfed),
-    ):
+    for name, sim in zip(("imatch", *PLATFORMS), simulators(world), strict=True):
 
         def count(name: str = name, sim: object = sim) -> None:
             last = sim.log.records[-1] if sim.log.records else None  # type: ignore[attr-defined]
@@ -203,8 +202,7 @@ def check_final_state(world: SandboxWorld, platform: str, case: StepCase, step: 
     assert case.delete not in world.imatch.db.direct_files(root), step
     assert case.before[case.delete] not in remote_posts(world, platform), step
     post = remote_posts(world, platform)[have[case.metadata][0][key]]
-    text = post.title if platform == "flickr" else post.caption
-    assert text.startswith(NEW_TITLE), step
+    assert post_text(platform, post).startswith(NEW_TITLE), step
     if platform == "flickr":
         # A crash after the record of a new photo was written never replaces its image.
         assert world.flickr.photo(have[case.add][0][key]).replace_count == 0, step
@@ -242,7 +240,7 @@ def test_a_kill_at_every_step_of_add_update_metadata_and_delete(
             child = start_child(platform)
             kill_after(world, number, child)
             assert child.wait(timeout=120) == -signal.SIGKILL, f"finished before {step}"
-            for sim in (world.imatch, world.flickr, world.pixelfed):
+            for sim in simulators(world):
                 sim.knobs.on_mutation = None
             code, summary = sync_once(platforms=[platform])
             where = f"killed after change {number} ({step})"
@@ -285,7 +283,7 @@ def test_a_crash_between_the_record_write_and_the_flag_clear_changes_nothing_aga
         if platform == "flickr":
             assert post.replace_count == 0
         else:
-            assert post.edit_count == 0
+            assert edits_of(platform, post) == 0
 
 
 def test_a_crash_after_deleting_a_post_recorded_on_the_master_forgets_that_record(

@@ -96,12 +96,13 @@ def live_posts(world: SandboxWorld, platform: str) -> int:
     """Posts on the simulator, counted without its lock (called from inside a request)."""
     if platform == "flickr":
         return len(world.flickr.state.photos)
-    return sum(1 for s in list(world.pixelfed.state.statuses.values()) if not s.deleted)
+    statuses = getattr(world, platform).state.statuses
+    return sum(1 for s in list(statuses.values()) if not s.deleted)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_imatch_gone_mid_run_stops_it_within_seconds(world: SandboxWorld, platform: str) -> None:
-    sim = world.flickr if platform == "flickr" else world.pixelfed
+    sim = getattr(world, platform)
     stopped_at: list[int] = []
     before = live_posts(world, platform)
 

@@ -19,9 +19,11 @@ from tests.sync_checks import (
     PLATFORMS,
     assert_each_post_once,
     error_categories,
+    platform_simulators,
     records,
     remote_key,
     remote_posts,
+    simulators,
     sync_once,
 )
 
@@ -143,7 +145,7 @@ def test_dry_run_changes_nothing_anywhere(world: SandboxWorld, tmp_path: Path) -
     assert code == 0
     assert summary["platforms"]["flickr"]["status"] == "dry run"
     assert summary["platforms"]["flickr"]["plan"]["add"] == 14
-    for sim in (world.imatch, world.flickr, world.pixelfed):
+    for sim in simulators(world):
         assert sim.knobs.mutations == 0
     assert world.imatch.db.to_fixture() == library
     assert not (tmp_path / "state" / "journal.sqlite").exists()
@@ -175,13 +177,13 @@ def test_one_platform_only(world: SandboxWorld) -> None:
 
 
 def test_faults_everywhere_end_in_the_same_state(world: SandboxWorld) -> None:
-    for sim in (world.flickr, world.pixelfed):
+    for sim in platform_simulators(world):
         sim.knobs.fail_rate = 0.2
         sim.knobs.drop_rate = 0.25
     world.imatch.knobs.fail_rate = 0.05
     world.imatch.expire_tokens()
     sync_once()
-    for sim in (world.imatch, world.flickr, world.pixelfed):
+    for sim in simulators(world):
         sim.knobs.fail_rate = 0.0
         sim.knobs.drop_rate = 0.0
     sync_once()

@@ -639,9 +639,16 @@ def test_seeding_posts_the_librarys_mastodon_records(
     sim: MastodonSimulator, server: tuple[SwappableApp, str], sample_library: LibraryInfo
 ) -> None:
     db = IMatchDatabase.load(sample_library.path)
+    for existing in [i for i in db.instances.values() if i.set_name == "mastodon"]:
+        db.delete_instance(existing.instance_id)  # only this test's three are seeded
     posted = [i for i in db.instances.values() if i.set_name == "pixelfed"][:3]
     for instance in posted:
-        db.add_instance("mastodon", instance.file_id, {"posted": "2024-01-01"})
+        # The library's ids (from before the world existed) are replaced by the server's.
+        db.add_instance(
+            "mastodon",
+            instance.file_id,
+            {"posted": "2024-01-01", "media_id": "old-media", "status_id": "old-status"},
+        )
     sim.settings.media_limit = 2  # lifted while seeding, restored after
     token = seed_mastodon(sim, server[1], db)
     records = [i for i in db.instances.values() if i.set_name == "mastodon"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from sync.error_names import GENERIC_FIX, fix_for, registered
 from sync.rules import ERROR_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _module_name(path: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sync.platforms import registry
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_FREE = [
     *sorted((ROOT / "sync").glob("*.py")),
     *sorted(p for p in (ROOT / "tui").rglob("*") if p.suffix in (".py", ".tcss")),
