@@ -27,6 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.config import Settings
+from sync.error_names import RECORD_INCOMPLETE, UPLOAD_NOT_CONFIRMED, is_permanent
 from sync.events import (
     Listener,
     PhotoDone,
@@ -39,7 +40,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.found_errors import UNCONFIRMED, stamp_of, still_valid
+from sync.found_errors import stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
 from sync.plan import Plan, PlanItem, checks_for, published_now, replaces_images, with_photo
@@ -77,14 +78,6 @@ class _NotStarted(Exception):
 
 class _LeftAlone(Exception):
     """Nothing to do for this photo now, and why (said as a warning, not a failure)."""
-
-
-class _HeldBack(Exception):
-    """Not done, for a reason of this moment (not remembered against the photo)."""
-
-    def __init__(self, error_name: str, detail: str) -> None:
-        super().__init__(f"{error_name}: {detail}")
-        self.error_name = error_name
 
 
 class _Unrecorded(Exception):
@@ -231,9 +224,6 @@ class Engine:
             self.summary.skipped += 1
         except _LeftAlone as left:
             self.summary.warnings.append(f"{photo.name}: {left}")
-        except _HeldBack as held:
-            self._failed_errors.setdefault(photo.id, set()).add(held.error_name)
-            self._fail(item, str(held), held.error_name)
         except _Unrecorded as unrecorded:
             self._stop_for_imatch(unrecorded.error)
             self.summary.unrecorded += 1
@@ -251,9 +241,10 @@ class Engine:
                 self.emit(PlatformLimited(self.name, str(error)))
         except PermanentError as error:
             self._failed_errors.setdefault(photo.id, set()).add(error.error_name)
-            self.store.remember_errors(
-                self.name, photo.id, [error.error_name], stamp_of(item), str(error)
-            )
+            if is_permanent(error.error_name):  # else it is tried again next run
+                self.store.remember_errors(
+                    self.name, photo.id, [error.error_name], stamp_of(item), str(error)
+                )
             self._fail(item, str(error), error.error_name)
         except AuthError as error:
             self._fail(item, str(error))
@@ -352,7 +343,7 @@ class Engine:
             if photo.records:
                 raise _NotStarted  # recorded since it was planned (never a second post)
             if any(i.action == "add" for i in self.journal.open_intents(self.name, photo.id)):
-                raise _HeldBack(UNCONFIRMED, "an earlier upload of it may exist")
+                raise PermanentError(UPLOAD_NOT_CONFIRMED, "an earlier upload of it may exist")
             resume = self.journal.resumable(self.name, photo.id) or None
             clears = self.writeback.change_flags(photo)
             intent = self.journal.begin(self.name, photo.id, "add", clears)
@@ -574,7 +565,7 @@ class Engine:
     def _incomplete(self, photo: Photo) -> PermanentError:
         keys = ", ".join(self.platform.record_keys)
         return PermanentError(
-            "attribute record incomplete",
+            RECORD_INCOMPLETE,
             f"the {self.name} record of {photo.name} lacks {keys}",
         )
 

@@ -1,11 +1,12 @@
 """Errors found while acting: kept between runs until the photo next succeeds or changes.
 
-A platform's refusal of one photo (`upload rejected`, a post not found...) is
-only learnt by trying. The state store keeps it with a stamp of the photo as it was
-(file, flags, records and the rendered post), so that `__errors|<name>` stays exact after
-partial, cancelled and `--only` runs, and an upload the platform refused is not sent
-again until something about the photo changes. Planning uses the same memory in the dry
-run and the real run, so both plan alike.
+A platform's refusal of one photo (`upload rejected`, a post not found...) is only learnt
+by trying. Only names the registry (`sync.error_names`) calls permanent are kept: one
+about the moment (`file not readable`) is tried again next run. The state store keeps
+each with a stamp of the photo as it was (file, flags, records and the rendered post), so
+that `__errors|<name>` stays exact after partial, cancelled and `--only` runs, and an
+upload the platform refused is not sent again until something about the photo changes.
+Planning uses the same memory in the dry run and the real run, so both plan alike.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 
+from sync.error_names import UPLOAD_NOT_CONFIRMED, is_permanent
 from sync.journal import Intent
 from sync.plan import Plan, PlanItem
 from sync.rules import Action, Verdict
 from sync.state_store import FoundError
 
 REFUSED_BEFORE = "refused before: change the photo to try again"
-UNCONFIRMED = "upload not confirmed"
+UNCONFIRMED = UPLOAD_NOT_CONFIRMED
 
 
 def stamp_of(item: PlanItem) -> str:
@@ -35,7 +37,8 @@ def still_valid(
     plan: Plan, remembered: Mapping[int, tuple[FoundError, ...]]
 ) -> tuple[dict[int, set[str]], list[int]]:
     """Remembered error names of the plan's photos that have not changed since, and the
-    files whose memory is obsolete (the photo changed, or is no longer a candidate)."""
+    files whose memory is obsolete (the photo changed, or is no longer a candidate, or
+    nothing remembered is permanent: an older version may have kept such names)."""
     valid: dict[int, set[str]] = {}
     obsolete: list[int] = []
     for file_id, found in remembered.items():
@@ -44,7 +47,7 @@ def still_valid(
             obsolete.append(file_id)
             continue
         stamp = stamp_of(item)
-        names = {error.name for error in found if error.stamp == stamp}
+        names = {e.name for e in found if e.stamp == stamp and is_permanent(e.name)}
         if names:
             valid[file_id] = names
         else:

@@ -7,9 +7,9 @@ the photographer needs to know to fix it.
 
 from __future__ import annotations
 
+from sync.error_names import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, TITLE_TOO_LONG, TOO_MANY_TAGS
 from sync.platforms.base import Limits
 from sync.rendering import PostSize
-from sync.rules import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, TITLE_TOO_LONG, TOO_MANY_TAGS
 
 
 def limit_detail(error_name: str, size: PostSize, limits: Limits) -> str:

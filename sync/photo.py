@@ -25,16 +25,13 @@ from pathlib import Path
 
 from imatch.library import Publication
 from imatch.models import AttributeRecord, FileInfo, RelatedFile
+from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
 from sync.platforms.base import MediaFile
 
 FLAG_UPDATE = "update"
 FLAG_METADATA = "metadata"
 FLAG_DELETE = "delete"
 
-SEVERAL_VERSIONS = "several versions"
-NO_USABLE_VERSION = "no version in an allowed format"
-BOTH_ASSIGNED = "master and version both assigned"
-SHARED_RECORD = "record shared by versions"
 DEFAULT_FORMATS = frozenset({"JPEG"})
 TEXT_FIELDS = ("title", "description", "headline")
 # Characters that show nothing even though they are not whitespace (Hangul fillers,

@@ -22,28 +22,31 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from imatch.models import AttributeRecord
-from sync.photo import BOTH_ASSIGNED as BOTH_ASSIGNED
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, SHARED_RECORD, Photo
-from sync.photo import NO_USABLE_VERSION as NO_USABLE_VERSION
-from sync.photo import SEVERAL_VERSIONS as SEVERAL_VERSIONS
+from sync.error_names import (
+    ALT_TEXT_TOO_LONG,
+    BOTH_ASSIGNED,
+    CAPTION_TOO_LONG,
+    CONFLICT,
+    FILE_NOT_FOUND,
+    FILE_TOO_LARGE,
+    FLAGGED_NOT_PUBLISHED,
+    INVALID_FORMAT,
+    MISSING_DESCRIPTION,
+    MISSING_GENRE,
+    MISSING_HEADLINE,
+    MISSING_KEYWORDS,
+    MISSING_TITLE,
+    NO_USABLE_VERSION,
+    RECORD_INCOMPLETE,
+    RECORDS_ON_RELATIVES,
+    SEVERAL_VERSIONS,
+    SHARED_RECORD,
+    TITLE_TOO_LONG,
+    TOO_MANY_TAGS,
+)
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
 from sync.rendering import PostSize
 
-MISSING_TITLE = "missing title"
-MISSING_DESCRIPTION = "missing description"
-MISSING_HEADLINE = "missing headline"
-MISSING_KEYWORDS = "missing keywords"
-MISSING_GENRE = "missing genre"
-INVALID_FORMAT = "invalid format"
-FILE_TOO_LARGE = "file too large"
-FILE_NOT_FOUND = "file not found"
-CAPTION_TOO_LONG = "caption too long"
-ALT_TEXT_TOO_LONG = "alt text too long"
-TITLE_TOO_LONG = "title too long"
-TOO_MANY_TAGS = "too many tags"
-CONFLICT = "update and delete conflict"
-RECORD_INCOMPLETE = "attribute record incomplete"
-RECORDS_ON_RELATIVES = "records on master and version"
-FLAGGED_NOT_PUBLISHED = "flagged but not published"
 ERROR_NAMES = (
     MISSING_TITLE,
     MISSING_DESCRIPTION,

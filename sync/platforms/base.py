@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
+from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
 from sync.published import Published
 
 # --- errors -------------------------------------------------------------------------------
@@ -64,12 +65,6 @@ class AccountLimited(PlatformError):
     full, too many private photos on a free account): stop that kind of change on this
     platform for the run, with this message. It says nothing about the photo, so it is
     never remembered against it: the next run tries again."""
-
-
-POSTED_BY_ANOTHER_ACCOUNT = "posted by another account"
-"""Error name: a recorded post belongs to another account than the one logged in."""
-RECORD_MISMATCH = "record does not match the post"
-"""Error name: the record's ids name parts of different posts (e.g. edited by hand)."""
 
 
 # --- values -------------------------------------------------------------------------------
@@ -149,6 +144,18 @@ class Outcome:
     unsettled: tuple[str, ...] = ()
     """Published fields (sync/published.py) the platform refused part of: not recorded
     as published, so they show as changed until they are."""
+
+
+async def read_upload(file: MediaFile) -> bytes:
+    """The bytes of the file to upload. A missing file is `file not found`; one that is
+    there but cannot be read now (open in another program, permissions) is `file not
+    readable`, which the next run tries again. The same on every platform."""
+    try:
+        return await asyncio.to_thread(file.path.read_bytes)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise PermanentError(FILE_NOT_FOUND, str(file.path)) from exc
+    except OSError as exc:
+        raise PermanentError(FILE_NOT_READABLE, f"{file.path}: {exc.strerror or exc}") from exc
 
 
 Checkpoint = Callable[[Mapping[str, str]], Awaitable[None]]

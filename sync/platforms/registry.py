@@ -9,7 +9,7 @@ registering a platform costs no start-up time.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from imatch.models import AppVariables
     from sync.checks import Check
     from sync.config import PlatformSettings, Settings
+    from sync.error_names import NamedError
     from sync.photo import Photo
     from sync.platforms.base import Account, Limits, Platform, RateLimiter
     from sync.rendering import Rendered
@@ -112,8 +113,9 @@ class PlatformSpec:
     """The login's refusal, with the way out when it does not say it already."""
     remedies: Callable[[str], list[str]] = lambda message: []
     """What to do about a set-up problem (its message), for the connection screen."""
-    fix_texts: Mapping[str, str] = field(default_factory=dict)
-    """Fix text of every error name the platform can give a photo."""
+    error_names: tuple[NamedError, ...] = ()
+    """Every error name only this platform gives a photo, with its fix text and
+    permanence (names any platform can give are the core's, in `sync.error_names`)."""
     stores_login: bool = False
     """Its login leaves a token in the state folder (the doctor says so)."""
     listed_without_credentials: bool = True
@@ -152,14 +154,6 @@ def names() -> tuple[str, ...]:
 def spec(name: str) -> PlatformSpec:
     """The platform's spec; KeyError for an unknown name."""
     return _loaded()[name]
-
-
-def fix_texts() -> dict[str, str]:
-    """Every platform's fix texts (the core's own are in `sync.error_names`)."""
-    merged: dict[str, str] = {}
-    for each in specs():
-        merged.update(each.fix_texts)
-    return merged
 
 
 def listed(choices: Sequence[str]) -> str:

@@ -12,9 +12,11 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.events import Event, PhotoDone, Progress, RunFinished, Waiting
+from sync.found_errors import stamp_of
+from sync.journal import Journal
 from sync.rules import Action
 from sync.session import SyncSession
-from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, records
+from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, error_categories, records
 
 
 class FakeTime:
@@ -150,3 +152,62 @@ async def test_a_found_upload_is_recorded_even_if_flickr_refuses_part_of_it(
     [record] = records(world, "flickr")[item.file_id]
     same = [p for p in world.flickr.state.photos.values() if p.title == item.photo.title]
     assert [p.id for p in same] == [record["photo_id"]]
+
+
+async def test_a_file_locked_while_uploading_is_tried_again_next_run(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unreadable file (open in another program) is not permanent: the next run tries
+    it again, though the photo did not change in IMatch (same on every platform)."""
+    real_read_bytes = Path.read_bytes
+    locked: set[Path] = set()
+
+    def read_bytes(path: Path) -> bytes:
+        if path in locked:
+            raise PermissionError(13, "used by another process", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        item = state.plan.bucket(Action.ADD)[0]
+        locked.add(item.rendered.post.file.path)
+        summary = await session.run("pixelfed", [item])
+    assert summary.failed == 1
+    assert error_categories(world, "pixelfed").get("file not readable") == {item.file_id}
+
+    locked.clear()
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        again = state.plan.item(item.file_id)
+        assert again is not None
+        assert again.action is Action.ADD
+        summary = await session.run("pixelfed", [again])
+    assert summary.added == 1
+    assert "file not readable" not in error_categories(world, "pixelfed")
+
+
+async def test_only_permanent_errors_hold_an_unchanged_photo_back(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    """What an earlier run (or an older version) remembered is held against the photo
+    only when the registry says the name is permanent."""
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("flickr")
+        assert state.plan is not None
+        unreadable, rejected = state.plan.bucket(Action.ADD)[:2]
+    journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
+    journal.store.remember_errors(
+        "flickr", unreadable.file_id, ["file not readable"], stamp_of(unreadable)
+    )
+    journal.store.remember_errors(
+        "flickr", rejected.file_id, ["upload rejected"], stamp_of(rejected)
+    )
+    journal.close()
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("flickr")
+        assert state.plan is not None
+        assert state.plan.item(unreadable.file_id).action is Action.ADD  # type: ignore[union-attr]
+        assert state.plan.item(rejected.file_id).action is Action.ERROR  # type: ignore[union-attr]

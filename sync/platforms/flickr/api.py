@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # flickrapi and requests cost a tenth of a second to import: 
     import requests
     from flickrapi.exceptions import FlickrError
 
+from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
 from sync.platforms.base import (
     AmbiguousError,
     AuthError,
@@ -35,6 +36,7 @@ from sync.platforms.base import (
     RateLimiter,
     TransientError,
 )
+from sync.platforms.flickr.errors import REJECTED_BY_FLICKR
 
 LOGIN_REFUSED = "flickr refused the login: run `imatch-socials login flickr`"
 NEEDS_DELETE = (
@@ -46,8 +48,6 @@ SIGNATURE_REFUSED = (
     "not belong to the API key, or the login was made with another key; check "
     "flickr_api_secret in IMatch, then run `imatch-socials login flickr`"
 )
-REJECTED_BY_FLICKR = "rejected by flickr"
-"""The name of a refusal no caller interpreted (never the bare `flickr error`)."""
 TRANSIENT_CODES = frozenset({0, 105, 106, 201})
 """`stat=fail` codes that mean "flickr is not available right now" (201: "Sorry, the
 Flickr API service is not currently available"): flickr answered, so nothing happened."""
@@ -240,9 +240,9 @@ def classify(
         kind = type(error).__name__
         return unsure(f"could not reach flickr ({method}: {kind}): {scrub(str(error))}")
     if isinstance(error, FileNotFoundError):
-        return PermanentError("file not found", scrub(str(error.filename or "")))
+        return PermanentError(FILE_NOT_FOUND, scrub(str(error.filename or "")))
     if isinstance(error, (PermissionError, IsADirectoryError)):
-        return PermanentError("file not readable", scrub(str(error.filename or "")))
+        return PermanentError(FILE_NOT_READABLE, scrub(str(error.filename or "")))
     if isinstance(error, OSError):
         return unsure(f"could not reach flickr ({method}: {type(error).__name__})")
     # flickrapi reads `stat` from whatever came back: a proxy's HTML page gives KeyError.

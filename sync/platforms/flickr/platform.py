@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sync.error_names import INVALID_FORMAT, POSTED_BY_ANOTHER_ACCOUNT, UPLOAD_REJECTED
 from sync.platforms.base import (
-    POSTED_BY_ANOTHER_ACCOUNT,
     Account,
     AccountLimited,
     AuthError,
@@ -53,6 +53,7 @@ from sync.platforms.flickr.api import (
     FlickrEndpoints,
     FlickrToken,
 )
+from sync.platforms.flickr.errors import PHOTO_NOT_FOUND, UPDATE_REJECTED
 from sync.platforms.flickr.kept import comparable_text, taken_as_kept
 from sync.platforms.flickr.login import FlickrLogin, load_token, save_token
 from sync.published import Published, text_fields_differ
@@ -75,8 +76,6 @@ MAX_TITLE_CHARS = 255
 SEARCH_PER_PAGE = 500
 SEARCH_MAX_PAGES = 8  # flickr returns at most 4000 search results
 RECENT_UPLOADS_CHECKED = 100
-PHOTO_NOT_FOUND = "photo not found on flickr"
-INVALID_FORMAT = "invalid format"
 REFUSED_FORMATS = frozenset({"WEBP"})
 """Formats flickr answers "Filetype was not recognised" for, whatever the settings say."""
 THROTTLE_RETRY_SECONDS = 3600.0
@@ -266,7 +265,7 @@ class _Operation:
 
 
 def upload_error(error: FlickrCodeError) -> PermanentError:
-    return PermanentError("upload rejected", f"error {error.code}: {error.message}")
+    return PermanentError(UPLOAD_REJECTED, f"error {error.code}: {error.message}")
 
 
 def throttle_text(group: Mapping[str, Any]) -> str:
@@ -777,7 +776,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         except FlickrCodeError as error:
             if error.code == 1:
                 raise PermanentError(PHOTO_NOT_FOUND) from None
-            raise PermanentError("update rejected", error.detail) from None
+            raise PermanentError(UPDATE_REJECTED, error.detail) from None
 
     async def _update_albums(
         self,

@@ -15,6 +15,7 @@ from sync.checks import Check
 from sync.config import Settings
 from sync.platforms.base import Account, Platform
 from sync.platforms.flickr import settings as flickr_settings
+from sync.platforms.flickr.errors import ERRORS
 from sync.platforms.flickr.settings import FlickrCredentials
 from sync.platforms.registry import (
     AttributeField,
@@ -37,17 +38,6 @@ NAME = flickr_settings.NAME
 _ALBUM_ID = re.compile(r"^\d+$")
 _GROUP_ID = re.compile(r"^\d+@N\d+$")
 _FLAGS = ("flickr_is_public", "flickr_is_friend", "flickr_is_family")
-
-FIX_TEXTS = {
-    "photo not found on flickr": "The post no longer exists: remove the attribute "
-    "record so it is added again.",
-    "rejected by flickr": "flickr refused this change; the log and the run's report show "
-    "its reason. Fix that in IMatch (or on flickr), then run again.",
-    "update rejected": "flickr refused the new title, description, tags or date of this "
-    "photo; the log shows why. Correct it in IMatch, then run again.",
-    "file not readable": "The file exists but cannot be read (permissions, or it is open "
-    "in another program): make it readable, then run again.",
-}
 
 
 def endpoints(settings: Settings) -> FlickrEndpoints:
@@ -334,7 +324,7 @@ SPEC = PlatformSpec(
     login_ok_text=login_ok_text,
     auth_advice=auth_advice,
     remedies=remedies,
-    fix_texts=FIX_TEXTS,
+    error_names=ERRORS,
     login_help="log in (an address to approve, then a code)",
     stores_login=True,
     simulator="sandbox.flickr_server",

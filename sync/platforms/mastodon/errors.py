@@ -20,8 +20,19 @@ from typing import Any
 
 import httpx
 
-from sync.platforms.base import (
+from sync.error_names import (
+    ALT_TEXT_TOO_LONG,
+    CAPTION_TOO_LONG,
+    FILE_NOT_FOUND,
+    FILE_NOT_READABLE,
+    FILE_TOO_LARGE,
+    INVALID_VISIBILITY,
     POSTED_BY_ANOTHER_ACCOUNT,
+    RECORD_MISMATCH,
+    UPLOAD_REJECTED,
+    NamedError,
+)
+from sync.platforms.base import (
     AmbiguousError,
     AuthError,
     PermanentError,
@@ -31,24 +42,19 @@ from sync.platforms.base import (
 )
 
 # --- user-facing error names (each becomes `Socials|mastodon|__errors|<name>`) ------------
+# Names every platform can give are the core's (`sync.error_names`, with its fix texts);
+# the ones below them are Mastodon's own.
 
-CAPTION_TOO_LONG = "caption too long"
-ALT_TEXT_TOO_LONG = "alt text too long"
-FILE_TOO_LARGE = "file too large"
-FILE_NOT_FOUND = "file not found"
-UPLOAD_REJECTED = "upload rejected"
 REJECTED = "rejected by mastodon"
-INVALID_VISIBILITY = "invalid visibility"
 NOT_ON_MASTODON = "post not found on mastodon"
 NOT_OURS = POSTED_BY_ANOTHER_ACCOUNT
-"""One name on every platform (the core's, with the core's fix text)."""
-RECORD_MISMATCH = "record does not match the post"
 
 ERROR_NAMES = (
     CAPTION_TOO_LONG,
     ALT_TEXT_TOO_LONG,
     FILE_TOO_LARGE,
     FILE_NOT_FOUND,
+    FILE_NOT_READABLE,
     UPLOAD_REJECTED,
     REJECTED,
     INVALID_VISIBILITY,
@@ -58,26 +64,20 @@ ERROR_NAMES = (
 )
 """Every name the Mastodon adapter can give a photo (each has a fix text below)."""
 
-FIX_TEXTS: dict[str, str] = {
-    CAPTION_TOO_LONG: "Shorten the title, headline or description, or use fewer keywords: "
-    "the post is over the Mastodon server's character limit (links count as 23).",
-    ALT_TEXT_TOO_LONG: "Shorten the headline: it is the alt text, and the Mastodon server "
-    "limits its length.",
-    FILE_TOO_LARGE: "Export a smaller version (fewer pixels or lower quality) and publish "
-    "that: the Mastodon server limits file size and pixel count.",
-    FILE_NOT_FOUND: "The file is missing on disk: relocate it in IMatch or restore it.",
-    UPLOAD_REJECTED: "Mastodon refused or could not process the file: check that it opens "
-    "and is a real image (JPEG, PNG, GIF, WebP, HEIC or AVIF), then change it to try again.",
-    REJECTED: "Mastodon refused the post; the log shows its reason. Fix that in IMatch, "
-    "then run again.",
-    INVALID_VISIBILITY: "Set the IMatch application variable mastodon_visibility (or "
-    "config.toml [mastodon] visibility) to public, unlisted, private or direct.",
-    NOT_ON_MASTODON: "The post is no longer on Mastodon, or it was posted from another "
-    "account: if you deleted it yourself, remove the photo's mastodon attribute record; if "
-    "another account posted it, log in as that account.",
-    RECORD_MISMATCH: "The mastodon attribute record's media_id is not the photo of the post "
-    "its status_id names: correct or remove the record in IMatch.",
-}
+ERRORS: tuple[NamedError, ...] = (
+    NamedError(
+        REJECTED,
+        "Mastodon refused the post; the log shows its reason. Fix that in IMatch, then run again.",
+    ),
+    NamedError(
+        NOT_ON_MASTODON,
+        "The post is no longer on Mastodon, or it was posted from another account: if you "
+        "deleted it yourself, remove the photo's mastodon attribute record; if another "
+        "account posted it, log in as that account.",
+    ),
+)
+"""Mastodon's own names, registered through its spec."""
+FIX_TEXTS: dict[str, str] = {entry.name: entry.fix for entry in ERRORS}
 
 # --- messages for set-up problems (they stop the platform) --------------------------------
 

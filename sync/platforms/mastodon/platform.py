@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from sync.error_names import FILE_TOO_LARGE, INVALID_VISIBILITY, RECORD_MISMATCH
 from sync.platforms.base import (
     Account,
     AmbiguousError,
@@ -49,16 +50,13 @@ from sync.platforms.base import (
     RateLimiter,
     RemoteRef,
     TransientError,
+    read_upload,
     status_url_names,
 )
 from sync.platforms.mastodon.api import DELETE, MEDIA, STATUSES, MastodonAPI, Tally
 from sync.platforms.mastodon.errors import (
-    FILE_NOT_FOUND,
-    FILE_TOO_LARGE,
-    INVALID_VISIBILITY,
     NOT_ON_MASTODON,
     NOT_OURS,
-    RECORD_MISMATCH,
     MediaNotReady,
     MediaUnavailable,
     NotFoundError,
@@ -225,10 +223,7 @@ class MastodonPlatform(Platform[MastodonPost]):
             )
 
     async def _upload(self, post: MastodonPost, tally: Tally) -> dict[str, Any]:
-        try:
-            data = await asyncio.to_thread(post.file.path.read_bytes)
-        except OSError as exc:
-            raise PermanentError(FILE_NOT_FOUND, str(post.file.path)) from exc
+        data = await read_upload(post.file)
         mime = MIME_OF_FORMAT.get(post.file.format.upper(), "application/octet-stream")
         files = {"file": (post.file.path.name, data, mime)}
         fields = {"description": post.alt_text}

@@ -9,7 +9,7 @@ from sync.checks import Check
 from sync.config import Settings
 from sync.platforms.base import Account, Platform
 from sync.platforms.mastodon import settings as mastodon_settings
-from sync.platforms.mastodon.errors import FIX_TEXTS
+from sync.platforms.mastodon.errors import ERRORS
 from sync.platforms.mastodon.limits import default_limits
 from sync.platforms.mastodon.settings import MastodonCredentials
 from sync.platforms.registry import (
@@ -164,7 +164,7 @@ SPEC = PlatformSpec(
     variable_checks=variable_checks,
     login_ok_text=login_ok_text,
     remedies=remedies,
-    fix_texts=FIX_TEXTS,
+    error_names=ERRORS,
     listed_without_credentials=False,
     login_help="check the token",
     simulator="sandbox.mastodon_server",

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from sync.error_names import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, UPLOAD_REJECTED, NamedError
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -38,18 +39,52 @@ MISSING_PERMISSION = (
     "suspended; run `imatch-socials login pixelfed`"
 )
 
-CAPTION_TOO_LONG = "caption too long"
-ALT_TEXT_TOO_LONG = "alt text too long"
-UPLOAD_REJECTED = "upload rejected"
+# --- user-facing error names only pixelfed gives (each `Socials|pixelfed|__errors|<name>`) --
+
 REJECTED = "rejected by pixelfed"
 EDIT_LIMIT_REACHED = "edit limit reached"
 EDITING_DISABLED = "post editing disabled"
+NOT_EDITABLE = "post not editable"
+NOT_FOUND = "not found on pixelfed"
+NOT_ON_PIXELFED = "post not found on pixelfed"
+
+ERRORS: tuple[NamedError, ...] = (
+    NamedError(
+        NOT_ON_PIXELFED,
+        "The post no longer exists: remove the attribute record so it is added again.",
+    ),
+    NamedError(
+        NOT_EDITABLE,
+        "pixelfed will not let this account edit the post the record names (another "
+        "account's post, a reply or a draft): check the pixelfed record.",
+    ),
+    NamedError(
+        NOT_FOUND,
+        "pixelfed does not know what the record or the upload names (deleted, or not this "
+        "account's): check the pixelfed record, or remove it to post the photo anew.",
+    ),
+    NamedError(
+        REJECTED,
+        "pixelfed refused this post; the log shows its reason. Fix that in IMatch, then run again.",
+    ),
+    NamedError(
+        EDIT_LIMIT_REACHED,
+        "pixelfed allows only a few edits of a post: the text was not changed. Delete the "
+        "post (flag it _delete) and add it again to change it.",
+    ),
+    NamedError(
+        EDITING_DISABLED,
+        "This pixelfed instance does not allow editing posts: delete the post (flag it "
+        "_delete) and add it again to change it.",
+    ),
+)
+"""pixelfed's own names (the ones any platform gives are the core's), through its spec."""
+
 ACCOUNT_FULL_MESSAGE = "Account size limit reached."
 ACCOUNT_FULL = (
     "the pixelfed account's storage is full (Account size limit reached.): delete posts or "
     "ask the instance's admin for more space; the photos not uploaded are tried next run"
 )
-NOT_EDITABLE = "post not editable"
 
 DUPLICATE_KEY_MESSAGE = "Duplicate idempotency key."
 INVALID_MEDIA_MESSAGE = "Invalid media_ids"
@@ -72,7 +107,7 @@ class NotFoundError(PermanentError):
     """The record does not exist (or is not ours); what that means depends on the call."""
 
     def __init__(self, detail: str = "") -> None:
-        super().__init__("not found on pixelfed", detail)
+        super().__init__(NOT_FOUND, detail)
 
 
 class DuplicateKeyError(PermanentError):

@@ -18,7 +18,6 @@ as pixelfed stores it), and a post's photo cannot be replaced.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -28,9 +27,8 @@ from typing import Any
 
 import httpx
 
+from sync.error_names import INVALID_VISIBILITY, POSTED_BY_ANOTHER_ACCOUNT, RECORD_MISMATCH
 from sync.platforms.base import (
-    POSTED_BY_ANOTHER_ACCOUNT,
-    RECORD_MISMATCH,
     Account,
     AmbiguousError,
     AuthError,
@@ -44,10 +42,12 @@ from sync.platforms.base import (
     RateLimiter,
     RemoteRef,
     TransientError,
+    read_upload,
     status_url_names,
 )
 from sync.platforms.pixelfed.errors import (
     MISSING_PERMISSION,
+    NOT_ON_PIXELFED,
     DuplicateKeyError,
     InvalidMediaError,
     NotFoundError,
@@ -93,7 +93,6 @@ INACTIVE_ACCOUNT = (
     "pixelfed answered with an empty result: the account has never been active on the "
     "web site; sign in to pixelfed in a browser once, then try again"
 )
-NOT_ON_PIXELFED = "post not found on pixelfed"
 MEDIA_GONE = "the uploaded pixelfed media is gone; the next attempt uploads it again"
 IMAGE_NOT_REPLACED = (
     "the photo was not replaced: pixelfed cannot change the photo of a published post "
@@ -239,10 +238,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         return Outcome(_ref_of(status, media_id), calls=tally.calls)
 
     async def _upload(self, post: PixelfedPost, tally: _Tally) -> str:
-        try:
-            data = await asyncio.to_thread(post.file.path.read_bytes)
-        except OSError as exc:
-            raise PermanentError("file not found", str(post.file.path)) from exc
+        data = await read_upload(post.file)
         mime = MIME_OF_FORMAT.get(post.file.format.upper(), "application/octet-stream")
         files = {"file": (post.file.path.name, data, mime)}
         fields = {"description": post.alt_text}
@@ -585,7 +581,7 @@ def checked_base_url(base_url: str) -> str:
 def check_visibility(visibility: str) -> None:
     if visibility not in VISIBILITIES:
         raise PermanentError(
-            "invalid visibility",
+            INVALID_VISIBILITY,
             f"pixelfed_visibility is {visibility!r}; pixelfed accepts public, unlisted "
             "or private (it has no direct posts)",
         )

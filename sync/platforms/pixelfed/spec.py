@@ -9,6 +9,7 @@ from sync.checks import Check
 from sync.config import Settings
 from sync.platforms.base import Account, Platform
 from sync.platforms.pixelfed import settings as pixelfed_settings
+from sync.platforms.pixelfed.errors import ERRORS
 from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.platforms.registry import (
     AttributeField,
@@ -25,22 +26,6 @@ if TYPE_CHECKING:
     from sync.secret_store import SecretStore
 
 NAME = pixelfed_settings.NAME
-
-FIX_TEXTS = {
-    "post not found on pixelfed": "The post no longer exists: remove the attribute "
-    "record so it is added again.",
-    "post not editable": "pixelfed will not let this account edit the post the record "
-    "names (another account's post, a reply or a draft): check the pixelfed record.",
-    "not found on pixelfed": "pixelfed does not know what the record or the upload names "
-    "(deleted, or not this account's): check the pixelfed record, or remove it to post the "
-    "photo anew.",
-    "rejected by pixelfed": "pixelfed refused this post; the log shows its reason. Fix that "
-    "in IMatch, then run again.",
-    "edit limit reached": "pixelfed allows only a few edits of a post: the text was not "
-    "changed. Delete the post (flag it _delete) and add it again to change it.",
-    "post editing disabled": "This pixelfed instance does not allow editing posts: delete the "
-    "post (flag it _delete) and add it again to change it.",
-}
 
 
 def open_pixelfed(request: OpenRequest) -> Platform[Any]:
@@ -220,7 +205,7 @@ SPEC = PlatformSpec(
     login_ok_text=login_ok_text,
     auth_advice=auth_advice,
     remedies=remedies,
-    fix_texts=FIX_TEXTS,
+    error_names=ERRORS,
     login_help="check the token",
     simulator="sandbox.pixelfed_server",
 )
