@@ -750,3 +750,15 @@ async def test_uploads_are_paced_at_mastodons_30_per_30_minutes(
     # The 30th upload's answer says none remain: the 31st waits for the window's end.
     assert waits == [pytest.approx(START - START % 1800 + 1800 - START)]
     assert all(r.status != 429 for r in sim.log.records)
+
+
+async def test_a_file_that_cannot_be_read_now_is_file_not_readable(
+    sim: MastodonSimulator, platform: MastodonPlatform, tmp_path: Path, token: str
+) -> None:
+    """Not `file not found` (that one is fixed in IMatch): the next run tries it again."""
+    folder = tmp_path / "a folder.jpg"
+    folder.mkdir()
+    post = make_post(MediaFile(folder, 1, "JPEG"))
+    error = await expect(PermanentError, platform.add(post, MARKER), token)
+    assert error.error_name == "file not readable"
+    assert not sim.state.media

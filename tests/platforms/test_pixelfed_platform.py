@@ -629,3 +629,15 @@ async def test_a_caption_that_strip_tags_would_cut_is_posted_whole(
     # Read back, it compares equal: no edit is made.
     await platform.update(outcome.ref, post, replace_image=False)
     assert sim.log.count(method="PUT") == 0
+
+
+async def test_a_file_that_cannot_be_read_now_is_file_not_readable(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, tmp_path: Path, token: str
+) -> None:
+    """Not `file not found` (that one is fixed in IMatch): the next run tries it again."""
+    folder = tmp_path / "a folder.jpg"
+    folder.mkdir()
+    post = make_post(MediaFile(folder, 1, "JPEG"))
+    error = await expect(PermanentError, platform.add(post, MARKER), token)
+    assert error.error_name == "file not readable"
+    assert len(sim.log) == 0
