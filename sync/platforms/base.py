@@ -146,6 +146,36 @@ class Outcome:
     as published, so they show as changed until they are."""
 
 
+@dataclass
+class Tally:
+    """What one operation (connect, add, update, delete) did so far: its remote calls
+    (reported in `Outcome.calls`) and, for an add or update, what went only partly right.
+    Every adapter counts with it; `outcome` makes the operation's `Outcome`."""
+
+    calls: int = 0
+    warnings: list[str] = field(default_factory=list)
+    pending: list[PendingMembership] = field(default_factory=list)
+    kept_image: bool = False
+    unsettled: set[str] = field(default_factory=set)
+    """Published fields the platform refused part of (e.g. flickr's `date`, `albums`)."""
+
+    def outcome(self, ref: RemoteRef) -> Outcome:
+        return Outcome(
+            ref,
+            tuple(self.warnings),
+            self.calls,
+            tuple(self.pending),
+            self.kept_image,
+            tuple(sorted(self.unsettled)),
+        )
+
+    def refused(self, field_name: str, warning: str) -> None:
+        """A part of the post the platform did not take: a warning, and the field is not
+        recorded as published (so it shows as changed until it is)."""
+        self.unsettled.add(field_name)
+        self.warnings.append(warning)
+
+
 async def read_upload(file: MediaFile) -> bytes:
     """The bytes of the file to upload. A missing file is `file not found`; one that is
     there but cannot be read now (open in another program, permissions) is `file not

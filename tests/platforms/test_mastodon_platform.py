@@ -723,7 +723,7 @@ async def test_a_429_is_rate_limited_until_the_reset_and_pauses_that_family(
     elsewhere = adapter(url, token, time_)  # another client used up the window
     await elsewhere.add(make_post(jpeg), "first")
     await elsewhere.close()
-    instance = adapter(url, token, time_, rate_limiter=limiter)
+    instance = adapter(url, token, time_, limiter=limiter)
     try:
         error = await expect(RateLimited, instance.add(make_post(jpeg), MARKER), token)
         assert error.retry_after == pytest.approx(START - START % 1800 + 1800 - sim.now())
@@ -741,7 +741,7 @@ async def test_uploads_are_paced_at_mastodons_30_per_30_minutes(
     waits: list[float] = []
     limiter = RateLimiter(rate_per_hour=1_000_000, burst=1000, clock=time_.clock, sleep=time_.sleep)
     limiter.listeners.append(waits.append)
-    instance = adapter(url, token, time_, rate_limiter=limiter)
+    instance = adapter(url, token, time_, limiter=limiter)
     try:
         for number in range(31):
             await instance.add(make_post(jpeg, caption=f"photo {number}"), f"m{number}")

@@ -503,7 +503,7 @@ async def test_429_with_retry_after_is_rate_limited_and_pauses_the_limiter(
 
     limiter = RateLimiter(rate_per_hour=3600, burst=10, clock=lambda: now[0], sleep=fake_sleep)
     sim.settings.rate_limit_writes = 1
-    adapter = PixelfedPlatform(url, token, rate_limiter=limiter)
+    adapter = PixelfedPlatform(url, token, limiter=limiter)
     try:
         error = await expect(RateLimited, adapter.add(make_post(jpeg), MARKER), token)
     finally:

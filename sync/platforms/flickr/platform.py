@@ -25,7 +25,7 @@ import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ from sync.platforms.base import (
     Platform,
     RateLimiter,
     RemoteRef,
+    Tally,
     _no_checkpoint,
 )
 from sync.platforms.flickr.api import (
@@ -236,34 +237,6 @@ def owner_in_url(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass
-class _Operation:
-    """Remote calls, warnings and pending group adds of one add/update."""
-
-    calls: int = 0
-    warnings: list[str] = field(default_factory=list)
-    pending: list[PendingMembership] = field(default_factory=list)
-    kept_image: bool = False
-    unsettled: set[str] = field(default_factory=set)
-    """Published fields flickr refused part of (`date`, `albums`, `groups`)."""
-
-    def outcome(self, ref: RemoteRef) -> Outcome:
-        return Outcome(
-            ref,
-            tuple(self.warnings),
-            self.calls,
-            tuple(self.pending),
-            self.kept_image,
-            tuple(sorted(self.unsettled)),
-        )
-
-    def refused(self, field_name: str, warning: str) -> None:
-        """A part of the post flickr did not take: a warning, and the field is not
-        recorded as published (so it shows as changed until it is)."""
-        self.unsettled.add(field_name)
-        self.warnings.append(warning)
-
-
 def upload_error(error: FlickrCodeError) -> PermanentError:
     return PermanentError(UPLOAD_REJECTED, f"error {error.code}: {error.message}")
 
@@ -322,9 +295,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         return self.client.limiter
 
     async def _call(
-        self, op: _Operation, method: str, *, write: bool = False, **params: Any
+        self, tally: Tally, method: str, *, write: bool = False, **params: Any
     ) -> dict[str, Any]:
-        op.calls += 1
+        tally.calls += 1
         return await self.client.call(method, write=write, **params)
 
     def photo_page(self, photo_id: str) -> str:
@@ -336,32 +309,32 @@ class FlickrPlatform(Platform[FlickrPost]):
     # --- login and limits ---------------------------------------------------------
 
     async def connect(self) -> Account:
-        op = _Operation()
-        user = (await self._call(op, "flickr.test.login")).get("user", {})
+        tally = Tally()
+        user = (await self._call(tally, "flickr.test.login")).get("user", {})
         nsid = str(user.get("id") or self.token.user_nsid)
         name = content(user.get("username")) or self.token.username
-        if await self._granted_perms(op) != "delete":
+        if await self._granted_perms(tally) != "delete":
             raise AuthError(NEEDS_DELETE)
-        self._limits = await self._read_limits(op)
+        self._limits = await self._read_limits(tally)
         return Account(nsid, name, f"https://www.flickr.com/photos/{nsid}/")
 
-    async def _granted_perms(self, op: _Operation) -> str:
+    async def _granted_perms(self, tally: Tally) -> str:
         """The level flickr says the token has (not token_valid: it deletes tokens, A4)."""
         try:
-            answer = await self._call(op, "flickr.auth.oauth.checkToken")
+            answer = await self._call(tally, "flickr.auth.oauth.checkToken")
         except FlickrCodeError:
             return self.token.perms
         return content(answer.get("oauth", {}).get("perms")) or self.token.perms
 
     async def limits(self) -> Limits:
         if self._limits is None:
-            self._limits = await self._read_limits(_Operation())
+            self._limits = await self._read_limits(Tally())
         return self._limits
 
-    async def _read_limits(self, op: _Operation) -> Limits:
+    async def _read_limits(self, tally: Tally) -> Limits:
         max_bytes = DEFAULT_MAX_UPLOAD_BYTES
         try:
-            person = (await self._call(op, "flickr.people.getLimits")).get("person", {})
+            person = (await self._call(tally, "flickr.people.getLimits")).get("person", {})
             max_bytes = as_int(person.get("photos", {}).get("maxupload"), max_bytes) or max_bytes
         except FlickrCodeError:
             pass
@@ -381,18 +354,18 @@ class FlickrPlatform(Platform[FlickrPost]):
         checkpoint: Checkpoint = _no_checkpoint,
         resume: Mapping[str, str] | None = None,
     ) -> Outcome:
-        op = _Operation()
+        tally = Tally()
         machine_tag = marker_tag(marker)
         photo_id = (resume or {}).get("photo_id", "")
-        if photo_id and not await self._exists(op, photo_id):
+        if photo_id and not await self._exists(tally, photo_id):
             photo_id = ""
         if not photo_id:
-            photo_id = await self._upload(op, post, machine_tag)
+            photo_id = await self._upload(tally, post, machine_tag)
             await checkpoint({"photo_id": photo_id})
-        await self._after_upload(op, photo_id, post)
-        return op.outcome(RemoteRef({"photo_id": photo_id}, self.photo_page(photo_id)))
+        await self._after_upload(tally, photo_id, post)
+        return tally.outcome(RemoteRef({"photo_id": photo_id}, self.photo_page(photo_id)))
 
-    async def _upload(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
+    async def _upload(self, tally: Tally, post: FlickrPost, machine_tag: str) -> str:
         if post.file.format.upper() in REFUSED_FORMATS or post.file.path.suffix.lower() == ".webp":
             raise PermanentError(
                 INVALID_FORMAT,
@@ -400,9 +373,9 @@ class FlickrPlatform(Platform[FlickrPost]):
                 "recognised'); publish a JPEG version instead",
             )
         async with self._upload_turn:
-            return await self._upload_file(op, post, machine_tag)
+            return await self._upload_file(tally, post, machine_tag)
 
-    async def _upload_file(self, op: _Operation, post: FlickrPost, machine_tag: str) -> str:
+    async def _upload_file(self, tally: Tally, post: FlickrPost, machine_tag: str) -> str:
         if self._uploads_refused:
             raise AccountLimited(self._uploads_refused)
         # The machine tag goes first: flickr silently drops tags beyond its limit.
@@ -414,7 +387,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             "is_friend": str(flag(post.is_friend)),
             "is_family": str(flag(post.is_family)),
         }
-        op.calls += 1
+        tally.calls += 1
         try:
             return await self.client.upload(post.file.path, fields)
         except FlickrCodeError as error:
@@ -425,29 +398,29 @@ class FlickrPlatform(Platform[FlickrPost]):
                 raise AccountLimited(self._uploads_refused) from None
             raise upload_error(error) from None
 
-    async def _after_upload(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+    async def _after_upload(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         """Date, albums, groups. The photo exists now: a refusal is a warning. A transient
         failure is raised: the engine tries again, resuming from the photo id."""
         if post.date_taken is not None:
             try:
-                await self._set_dates(op, photo_id, post)
+                await self._set_dates(tally, photo_id, post)
             except PermanentError as error:
-                op.refused("date", f"date taken not set: {error}")
+                tally.refused("date", f"date taken not set: {error}")
         for album in post.albums:
             try:
-                await self._add_to_album(op, photo_id, album)
+                await self._add_to_album(tally, photo_id, album)
             except PermanentError as error:
-                op.refused("albums", f"album {album}: not added: {error}")
+                tally.refused("albums", f"album {album}: not added: {error}")
         for group in post.groups:
             try:
-                await self._add_to_group(op, photo_id, group)
+                await self._add_to_group(tally, photo_id, group)
             except PermanentError as error:
-                op.refused("groups", f"group {group}: not added: {error}")
+                tally.refused("groups", f"group {group}: not added: {error}")
 
-    async def _set_dates(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+    async def _set_dates(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         assert post.date_taken is not None
         await self._call(
-            op,
+            tally,
             "flickr.photos.setDates",
             write=True,
             photo_id=photo_id,
@@ -455,39 +428,39 @@ class FlickrPlatform(Platform[FlickrPost]):
             date_taken_granularity=post.date_granularity,
         )
 
-    async def _add_to_album(self, op: _Operation, photo_id: str, album: str) -> None:
+    async def _add_to_album(self, tally: Tally, photo_id: str, album: str) -> None:
         try:
             await self._call(
-                op, "flickr.photosets.addPhoto", write=True, photoset_id=album, photo_id=photo_id
+                tally, "flickr.photosets.addPhoto", write=True, photoset_id=album, photo_id=photo_id
             )
         except FlickrCodeError as error:
             if error.code == 3:  # already in set
                 return
             reason = {1: "album not found"}.get(error.code, error.message)
-            op.refused("albums", f"album {album}: {reason} (error {error.code})")
+            tally.refused("albums", f"album {album}: {reason} (error {error.code})")
 
-    async def _add_to_group(self, op: _Operation, photo_id: str, group: str) -> None:
+    async def _add_to_group(self, tally: Tally, photo_id: str, group: str) -> None:
         """One group add, with flickr's answers sorted (DESIGN section 4): in the pool
         already = done; queued in a moderated pool = done, pending; throttled = pending,
         worth trying again later; anything else = a warning."""
         until, reason = self._throttled.get(group, (0.0, ""))
         if self._clock() < until:
-            op.pending.append(PendingMembership(group, reason, until - self._clock()))
+            tally.pending.append(PendingMembership(group, reason, until - self._clock()))
             return
         try:
             await self._call(
-                op, "flickr.groups.pools.add", write=True, group_id=group, photo_id=photo_id
+                tally, "flickr.groups.pools.add", write=True, group_id=group, photo_id=photo_id
             )
         except FlickrCodeError as error:
             if error.code == 3:  # already in pool
                 return
             if error.code in (6, 7):  # added to / already in the pending queue
-                op.pending.append(PendingMembership(group, AWAITING_MODERATION))
+                tally.pending.append(PendingMembership(group, AWAITING_MODERATION))
                 return
             if error.code == 5:  # "Photo limit reached": the group's throttle
-                reason = await self._throttle_reason(op, group)
+                reason = await self._throttle_reason(tally, group)
                 self._throttled[group] = (self._clock() + THROTTLE_RETRY_SECONDS, reason)
-                op.pending.append(PendingMembership(group, reason, THROTTLE_RETRY_SECONDS))
+                tally.pending.append(PendingMembership(group, reason, THROTTLE_RETRY_SECONDS))
                 return
             reason = {
                 2: "group not found, or not a member",
@@ -496,12 +469,12 @@ class FlickrPlatform(Platform[FlickrPost]):
                 10: "the group's pool is full",
                 11: "the group's pool is disabled",
             }.get(error.code, error.message)
-            op.refused("groups", f"group {group}: {reason} (error {error.code})")
+            tally.refused("groups", f"group {group}: {reason} (error {error.code})")
 
-    async def _throttle_reason(self, op: _Operation, group: str) -> str:
+    async def _throttle_reason(self, tally: Tally, group: str) -> str:
         """What the group's throttle allows, from flickr.groups.getInfo (best effort)."""
         try:
-            answer = await self._call(op, "flickr.groups.getInfo", group_id=group)
+            answer = await self._call(tally, "flickr.groups.getInfo", group_id=group)
         except PermanentError:
             answer = {}
         return throttle_text(answer.get("group", {}))
@@ -509,19 +482,19 @@ class FlickrPlatform(Platform[FlickrPost]):
     async def add_to_groups(self, ref: RemoteRef, groups: tuple[str, ...]) -> Outcome:
         """Add a published photo to groups an earlier run left pending."""
         photo_id = str(ref.ids.get("photo_id", "")).strip()
-        op = _Operation()
+        tally = Tally()
         for group in groups:
             try:
-                await self._add_to_group(op, photo_id, group)
+                await self._add_to_group(tally, photo_id, group)
             except FlickrCodeError as error:
                 if error.code == 1:
                     raise PermanentError(PHOTO_NOT_FOUND) from None
-                op.refused("groups", f"group {group}: not added: {error.message}")
-        return op.outcome(ref)
+                tally.refused("groups", f"group {group}: not added: {error.message}")
+        return tally.outcome(ref)
 
-    async def _exists(self, op: _Operation, photo_id: str) -> bool:
+    async def _exists(self, tally: Tally, photo_id: str) -> bool:
         try:
-            await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
+            await self._call(tally, "flickr.photos.getInfo", photo_id=photo_id)
         except FlickrCodeError as error:
             if error.code == 1:
                 return False
@@ -548,19 +521,19 @@ class FlickrPlatform(Platform[FlickrPost]):
             raise PermanentError(PHOTO_NOT_FOUND, "no photo id recorded")
         if previous is not None and text_fields_differ(previous, post):
             return await self._update_from_store(ref, photo_id, post, replace_image, previous)
-        op = _Operation()
+        tally = Tally()
         try:
-            answer = await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
+            answer = await self._call(tally, "flickr.photos.getInfo", photo_id=photo_id)
         except FlickrCodeError as error:
             if error.code == 1:
                 raise PermanentError(PHOTO_NOT_FOUND) from None
             raise
         info = answer.get("photo", {})
-        contexts = await self._call(op, "flickr.photos.getAllContexts", photo_id=photo_id)
+        contexts = await self._call(tally, "flickr.photos.getAllContexts", photo_id=photo_id)
 
-        await self._update_fields(op, photo_id, info, post, previous)
+        await self._update_fields(tally, photo_id, info, post, previous)
         if replace_image:
-            await self._replace(op, photo_id, post)
+            await self._replace(tally, photo_id, post)
         # Removed: IMatch manages the album (has a category for it) and, when we know what
         # we set, we set it (a membership the user made by hand stays).
         albums = post.managed_albums
@@ -568,35 +541,37 @@ class FlickrPlatform(Platform[FlickrPost]):
         if previous is not None:
             albums = albums & set(previous.owns("albums"))
             groups = groups & set(previous.owns("groups"))
-        await self._update_albums(op, photo_id, contexts, post.albums, frozenset(albums))
-        await self._update_groups(op, photo_id, contexts, post.groups, frozenset(groups))
+        await self._update_albums(tally, photo_id, contexts, post.albums, frozenset(albums))
+        await self._update_groups(tally, photo_id, contexts, post.groups, frozenset(groups))
         url = page_url_of(info)
-        return op.outcome(
+        return tally.outcome(
             RemoteRef({"photo_id": photo_id}, url or ref.url or self.photo_page(photo_id))
         )
 
-    async def _replace(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+    async def _replace(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         """Replace the image; a free account cannot (replace is for Pro accounts only)."""
-        if await self._account_is_pro(op) is False:
-            op.warnings.append(IMAGE_NOT_REPLACED)
-            op.kept_image = True
+        if await self._account_is_pro(tally) is False:
+            tally.warnings.append(IMAGE_NOT_REPLACED)
+            tally.kept_image = True
             return
-        op.calls += 1
+        tally.calls += 1
         try:
             await self.client.replace(post.file.path, photo_id)
         except FlickrCodeError as error:
             if error.code == 1:  # "Not a pro account"
                 self._is_pro = False
-                op.warnings.append(IMAGE_NOT_REPLACED)
-                op.kept_image = True
+                tally.warnings.append(IMAGE_NOT_REPLACED)
+                tally.kept_image = True
                 return
             raise upload_error(error) from None
 
-    async def _account_is_pro(self, op: _Operation) -> bool | None:
+    async def _account_is_pro(self, tally: Tally) -> bool | None:
         """Whether the account is Pro (flickr.people.getInfo, asked once); None if unknown."""
         if self._is_pro is None:
             try:
-                answer = await self._call(op, "flickr.people.getInfo", user_id=self.token.user_nsid)
+                answer = await self._call(
+                    tally, "flickr.people.getInfo", user_id=self.token.user_nsid
+                )
             except PermanentError:
                 return None
             person = answer.get("person", {})
@@ -613,41 +588,43 @@ class FlickrPlatform(Platform[FlickrPost]):
         previous: Published,
     ) -> Outcome:
         """The fields that differ from what we published, each with its own setter."""
-        op = _Operation()
+        tally = Tally()
         differ = text_fields_differ(previous, post)
         if differ & {"title", "description"}:
             # setMeta sets both (flickr requires both): one call for either.
             await self._set(
-                op,
+                tally,
                 "flickr.photos.setMeta",
                 photo_id=photo_id,
                 title=post.title,
                 description=post.description,
             )
         if "date" in differ and post.date_taken is not None:
-            await self._set_date_of(op, photo_id, post)
+            await self._set_date_of(tally, photo_id, post)
         if "tags" in differ:
-            await self._merge_tags(op, photo_id, post, previous)
+            await self._merge_tags(tally, photo_id, post, previous)
         if "privacy" in differ:
-            await self._set_perms(op, photo_id, post)
+            await self._set_perms(tally, photo_id, post)
         if replace_image:
-            await self._replace(op, photo_id, post)
+            await self._replace(tally, photo_id, post)
         # What we set before stands in for what flickr has: ours no longer named are
         # removed, new ones added; the user's own memberships are not touched.
         if "albums" in differ:
             had = previous.owns("albums")
             await self._update_albums(
-                op, photo_id, {"set": [{"id": a} for a in had]}, post.albums, frozenset(had)
+                tally, photo_id, {"set": [{"id": a} for a in had]}, post.albums, frozenset(had)
             )
         if "groups" in differ:
             had = previous.owns("groups")
             await self._update_groups(
-                op, photo_id, {"pool": [{"id": g} for g in had]}, post.groups, frozenset(had)
+                tally, photo_id, {"pool": [{"id": g} for g in had]}, post.groups, frozenset(had)
             )
-        return op.outcome(RemoteRef({"photo_id": photo_id}, ref.url or self.photo_page(photo_id)))
+        return tally.outcome(
+            RemoteRef({"photo_id": photo_id}, ref.url or self.photo_page(photo_id))
+        )
 
     async def _merge_tags(
-        self, op: _Operation, photo_id: str, post: FlickrPost, previous: Published
+        self, tally: Tally, photo_id: str, post: FlickrPost, previous: Published
     ) -> None:
         """Tags, three ways. Only new tags: one `addTags`. Tags to remove: the photo's tags
         are read, ours that IMatch no longer names are dropped, the rest (the user's own
@@ -660,18 +637,18 @@ class FlickrPlatform(Platform[FlickrPost]):
         if not dropped:
             if added:
                 await self._set(
-                    op, "flickr.photos.addTags", photo_id=photo_id, tags=tag_string(added)
+                    tally, "flickr.photos.addTags", photo_id=photo_id, tags=tag_string(added)
                 )
             return
-        info = await self._info(op, photo_id)
+        info = await self._info(tally, photo_id)
         present = [str(t.get("raw", "")) for t in as_list(info.get("tags", {}).get("tag"))]
         kept = [t for t in present if clean_tag(t) not in dropped or is_our_machine_tag(t)]
         merged = unique_tags([*kept, *wanted])
-        await self._set(op, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string(merged))
+        await self._set(tally, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string(merged))
 
-    async def _info(self, op: _Operation, photo_id: str) -> dict[str, Any]:
+    async def _info(self, tally: Tally, photo_id: str) -> dict[str, Any]:
         try:
-            answer = await self._call(op, "flickr.photos.getInfo", photo_id=photo_id)
+            answer = await self._call(tally, "flickr.photos.getInfo", photo_id=photo_id)
         except FlickrCodeError as error:
             if error.code == 1:
                 raise PermanentError(PHOTO_NOT_FOUND) from None
@@ -679,11 +656,11 @@ class FlickrPlatform(Platform[FlickrPost]):
         info: dict[str, Any] = answer.get("photo", {})
         return info
 
-    async def _set_date_of(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+    async def _set_date_of(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         assert post.date_taken is not None
         try:
             await self._set(
-                op,
+                tally,
                 "flickr.photos.setDates",
                 photo_id=photo_id,
                 date_taken=format_taken(post.date_taken),
@@ -693,11 +670,11 @@ class FlickrPlatform(Platform[FlickrPost]):
             if error.error_name == PHOTO_NOT_FOUND:
                 raise
             # A date flickr refuses (e.g. in the future) must not block the rest.
-            op.refused("date", f"date taken not set: {error.detail or error}")
+            tally.refused("date", f"date taken not set: {error.detail or error}")
 
-    async def _set_perms(self, op: _Operation, photo_id: str, post: FlickrPost) -> None:
+    async def _set_perms(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         await self._set(
-            op,
+            tally,
             "flickr.photos.setPerms",
             photo_id=photo_id,
             is_public=flag(post.is_public),
@@ -707,7 +684,7 @@ class FlickrPlatform(Platform[FlickrPost]):
 
     async def _update_fields(
         self,
-        op: _Operation,
+        tally: Tally,
         photo_id: str,
         info: dict[str, Any],
         post: FlickrPost,
@@ -720,7 +697,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             comparable_text(post.description),
         ):
             await self._set(
-                op,
+                tally,
                 "flickr.photos.setMeta",
                 photo_id=photo_id,
                 title=post.title,
@@ -737,7 +714,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             post.date_granularity,
             0,
         ):
-            await self._set_date_of(op, photo_id, post)
+            await self._set_date_of(tally, photo_id, post)
         tags = as_list(info.get("tags", {}).get("tag"))
         ours = [str(t.get("raw", "")) for t in tags if is_our_machine_tag(content(t))]
         theirs = [str(t.get("raw", "")) for t in tags if not is_our_machine_tag(content(t))]
@@ -750,7 +727,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         if {clean_tag(t) for t in theirs} != {clean_tag(t) for t in wanted}:
             # setTags replaces every tag: our machine tags must ride along (D1).
             await self._set(
-                op, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string([*ours, *wanted])
+                tally, "flickr.photos.setTags", photo_id=photo_id, tags=tag_string([*ours, *wanted])
             )
         visibility = info.get("visibility", {})
         have = tuple(as_int(visibility.get(k)) for k in ("ispublic", "isfriend", "isfamily"))
@@ -762,7 +739,7 @@ class FlickrPlatform(Platform[FlickrPost]):
         )
         if have != want:
             await self._set(
-                op,
+                tally,
                 "flickr.photos.setPerms",
                 photo_id=photo_id,
                 is_public=want[0],
@@ -770,9 +747,9 @@ class FlickrPlatform(Platform[FlickrPost]):
                 is_family=flag(post.is_family),
             )
 
-    async def _set(self, op: _Operation, method: str, **params: Any) -> None:
+    async def _set(self, tally: Tally, method: str, **params: Any) -> None:
         try:
-            await self._call(op, method, write=True, **params)
+            await self._call(tally, method, write=True, **params)
         except FlickrCodeError as error:
             if error.code == 1:
                 raise PermanentError(PHOTO_NOT_FOUND) from None
@@ -780,7 +757,7 @@ class FlickrPlatform(Platform[FlickrPost]):
 
     async def _update_albums(
         self,
-        op: _Operation,
+        tally: Tally,
         photo_id: str,
         contexts: dict[str, Any],
         wanted: tuple[str, ...],
@@ -793,7 +770,7 @@ class FlickrPlatform(Platform[FlickrPost]):
                 continue
             try:
                 await self._call(
-                    op,
+                    tally,
                     "flickr.photosets.removePhoto",
                     write=True,
                     photoset_id=album,
@@ -802,14 +779,14 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 # 1 set gone, 2 photo gone, 3 not in set: nothing left to remove.
                 if error.code not in (1, 2, 3):
-                    op.refused("albums", f"album {album}: not removed: {error.message}")
+                    tally.refused("albums", f"album {album}: not removed: {error.message}")
         for album in wanted:
             if album not in have:
-                await self._add_to_album(op, photo_id, album)
+                await self._add_to_album(tally, photo_id, album)
 
     async def _update_groups(
         self,
-        op: _Operation,
+        tally: Tally,
         photo_id: str,
         contexts: dict[str, Any],
         wanted: tuple[str, ...],
@@ -821,15 +798,19 @@ class FlickrPlatform(Platform[FlickrPost]):
                 continue
             try:
                 await self._call(
-                    op, "flickr.groups.pools.remove", write=True, group_id=group, photo_id=photo_id
+                    tally,
+                    "flickr.groups.pools.remove",
+                    write=True,
+                    group_id=group,
+                    photo_id=photo_id,
                 )
             except FlickrCodeError as error:
                 # 1 group gone, 2 not in pool: nothing left to remove.
                 if error.code not in (1, 2):
-                    op.refused("groups", f"group {group}: not removed: {error.message}")
+                    tally.refused("groups", f"group {group}: not removed: {error.message}")
         for group in wanted:
             if group not in have:
-                await self._add_to_group(op, photo_id, group)
+                await self._add_to_group(tally, photo_id, group)
 
     # --- delete and recovery ------------------------------------------------------
 
@@ -840,9 +821,9 @@ class FlickrPlatform(Platform[FlickrPost]):
         photo_id = str(ref.ids.get("photo_id", "")).strip()
         if not photo_id:
             raise PermanentError(PHOTO_NOT_FOUND, "the record has no photo id")
-        op = _Operation()
+        tally = Tally()
         try:
-            await self._call(op, "flickr.photos.delete", write=True, photo_id=photo_id)
+            await self._call(tally, "flickr.photos.delete", write=True, photo_id=photo_id)
             return
         except FlickrCodeError as error:
             if error.code != 1:
@@ -855,20 +836,22 @@ class FlickrPlatform(Platform[FlickrPost]):
                 f"flickr has no photo {photo_id} of {me}, and the record's url does not say "
                 "whose it was: nothing was forgotten; if it was deleted, remove the record",
             )
-        if not await self._is_logged_in_user(op, owner):
+        if not await self._is_logged_in_user(tally, owner):
             raise PermanentError(
                 POSTED_BY_ANOTHER_ACCOUNT,
                 f"flickr photo {photo_id} was posted by {owner} (the record's url), but you "
                 f"are logged in as {me}: log in as {owner} to delete it; nothing was deleted",
             )
 
-    async def _is_logged_in_user(self, op: _Operation, owner: str) -> bool:
+    async def _is_logged_in_user(self, tally: Tally, owner: str) -> bool:
         """`owner` (from a photo URL) is the logged-in account's NSID or path alias."""
         if owner.lower() == self.token.user_nsid.lower():
             return True
         if self._path_aliases is None:
             try:
-                answer = await self._call(op, "flickr.people.getInfo", user_id=self.token.user_nsid)
+                answer = await self._call(
+                    tally, "flickr.people.getInfo", user_id=self.token.user_nsid
+                )
             except FlickrCodeError:
                 return False
             person = answer.get("person", {})
@@ -880,9 +863,9 @@ class FlickrPlatform(Platform[FlickrPost]):
             self._path_aliases = {alias.lower() for alias in found if alias}
         return owner.lower() in self._path_aliases
 
-    async def _delete(self, op: _Operation, photo_id: str) -> None:
+    async def _delete(self, tally: Tally, photo_id: str) -> None:
         try:
-            await self._call(op, "flickr.photos.delete", write=True, photo_id=photo_id)
+            await self._call(tally, "flickr.photos.delete", write=True, photo_id=photo_id)
         except FlickrCodeError as error:
             if error.code != 1:  # 1: already gone
                 raise
@@ -892,28 +875,28 @@ class FlickrPlatform(Platform[FlickrPost]):
     ) -> RemoteRef | None:
         """The photo carrying our machine tag; duplicates (oldest kept) are deleted."""
         machine_tag = marker_tag(marker)
-        op = _Operation()
-        found = await self._search(op, machine_tag)
+        tally = Tally()
+        found = await self._search(tally, machine_tag)
         if not found:
             # The search index may lag behind an upload (D1): check the newest uploads.
-            found = await self._recent_uploads_with(op, machine_tag)
+            found = await self._recent_uploads_with(tally, machine_tag)
         known_id = str((known or {}).get("photo_id", "")).strip()
-        if not found and known_id and await self._exists(op, known_id):
+        if not found and known_id and await self._exists(tally, known_id):
             found = {known_id: 0}
         if not found:
             return None
         oldest, *duplicates = sorted(found, key=lambda pid: (found[pid], as_int(pid)))
         for duplicate in duplicates:
-            await self._delete(op, duplicate)
+            await self._delete(tally, duplicate)
         return RemoteRef({"photo_id": oldest}, self.photo_page(oldest))
 
-    async def _search(self, op: _Operation, machine_tag: str) -> dict[str, int]:
+    async def _search(self, tally: Tally, machine_tag: str) -> dict[str, int]:
         found: dict[str, int] = {}
         page, pages = 1, 1
         while page <= min(pages, SEARCH_MAX_PAGES):
             photos = (
                 await self._call(
-                    op,
+                    tally,
                     "flickr.photos.search",
                     user_id="me",
                     machine_tags=machine_tag,
@@ -927,10 +910,10 @@ class FlickrPlatform(Platform[FlickrPost]):
             page += 1
         return found
 
-    async def _recent_uploads_with(self, op: _Operation, machine_tag: str) -> dict[str, int]:
+    async def _recent_uploads_with(self, tally: Tally, machine_tag: str) -> dict[str, int]:
         photos = (
             await self._call(
-                op,
+                tally,
                 "flickr.people.getPhotos",
                 user_id="me",
                 extras="machine_tags,date_upload",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,6 +24,7 @@ from sync.platforms.base import (
     PlatformError,
     RateLimited,
     RateLimiter,
+    Tally,
     TransientError,
 )
 from sync.platforms.mastodon.errors import body_of, error_for_answer, reset_seconds
@@ -44,13 +44,6 @@ FAMILY_PACE = {
 """Family -> (calls per hour on average, burst): Mastodon's windows as token buckets."""
 
 
-@dataclass
-class Tally:
-    """Remote calls made by one operation (reported in `Outcome.calls`)."""
-
-    calls: int = 0
-
-
 class MastodonAPI:
     """Authenticated calls to one Mastodon server; only successful answers come back."""
 
@@ -60,23 +53,23 @@ class MastodonAPI:
         token: str,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        rate_limiter: RateLimiter | None = None,
+        limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = checked_base_url(base_url)
         self._wall_clock = wall_clock
-        self._limiter = rate_limiter
+        self._limiter = limiter
         self._families = {
             name: RateLimiter(
                 rate_per_hour=rate,
                 burst=burst,
-                clock=rate_limiter.clock,
-                sleep=rate_limiter.sleep,
-                listeners=rate_limiter.listeners,
+                clock=limiter.clock,
+                sleep=limiter.sleep,
+                listeners=limiter.listeners,
             )
             for name, (rate, burst) in FAMILY_PACE.items()
-            if rate_limiter is not None
+            if limiter is not None
         }
         self._http = httpx.AsyncClient(
             base_url=self.base_url,

@@ -25,5 +25,5 @@ def open_mastodon(
     return MastodonPlatform(
         credentials.mastodon_url,
         credentials.mastodon_token,
-        rate_limiter=limiter or RateLimiter(rate_per_hour=settings.rate_per_hour),
+        limiter=limiter or RateLimiter(rate_per_hour=settings.rate_per_hour),
     )

@@ -49,11 +49,12 @@ from sync.platforms.base import (
     Platform,
     RateLimiter,
     RemoteRef,
+    Tally,
     TransientError,
     read_upload,
     status_url_names,
 )
-from sync.platforms.mastodon.api import DELETE, MEDIA, STATUSES, MastodonAPI, Tally
+from sync.platforms.mastodon.api import DELETE, MEDIA, STATUSES, MastodonAPI
 from sync.platforms.mastodon.errors import (
     NOT_ON_MASTODON,
     NOT_OURS,
@@ -106,7 +107,7 @@ class MastodonPlatform(Platform[MastodonPost]):
         token: str,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        rate_limiter: RateLimiter | None = None,
+        limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -117,7 +118,7 @@ class MastodonPlatform(Platform[MastodonPost]):
             base_url,
             token,
             timeout=timeout,
-            rate_limiter=rate_limiter,
+            limiter=limiter,
             transport=transport,
             wall_clock=wall_clock,
         )
@@ -189,7 +190,7 @@ class MastodonPlatform(Platform[MastodonPost]):
                 # post twice; a media nobody holds is gone, so uploading again is safe.
                 adopted = await self._status_with_media(journaled, tally)
                 if adopted is not None:
-                    return Outcome(adopted, calls=tally.calls)
+                    return tally.outcome(adopted)
             elif (media.get("description") or "") != post.alt_text:
                 media = await self._api.object(
                     "PUT",
@@ -205,7 +206,7 @@ class MastodonPlatform(Platform[MastodonPost]):
         if media.get("url") is None:
             await self._wait_until_processed(media_id, tally)
         status = await self._create_status(post, media_id, marker, tally)
-        return Outcome(_ref_of(status, media_id), calls=tally.calls)
+        return tally.outcome(_ref_of(status, media_id))
 
     async def _check_pixels(self, post: MastodonPost) -> None:
         """Refuse before uploading what Mastodon refuses after (`check_image_dimension`)."""
@@ -331,7 +332,6 @@ class MastodonPlatform(Platform[MastodonPost]):
         media = next((a for a in attachments if str(a.get("id")) == media_id), None)
         source = await self._source(status, tally)
 
-        warnings: list[str] = []
         text_changed = comparable_text(source["text"]) != comparable_text(post.caption)
         alt_changed = media is not None and comparable_text(
             media.get("description")
@@ -339,22 +339,22 @@ class MastodonPlatform(Platform[MastodonPost]):
         if text_changed or alt_changed:
             status = await self._edit(status, source, post, media_id if alt_changed else "", tally)
         if media is None:
-            warnings.append(
+            tally.warnings.append(
                 f"the Mastodon post no longer holds the recorded photo (media {media_id}); "
                 "its alt text was not set"
             )
         if replace_image:
-            warnings.append(IMAGE_NOT_REPLACED)
+            tally.warnings.append(IMAGE_NOT_REPLACED)
         current = status.get("visibility")
         if isinstance(current, str) and current != post.visibility:
-            warnings.append(
+            tally.warnings.append(
                 f"the post stays {current}: Mastodon cannot change a post's visibility by "
                 f"editing; delete and add it again to make it {post.visibility}"
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
         )
-        return Outcome(ref_out, tuple(warnings), tally.calls)
+        return tally.outcome(ref_out)
 
     async def _own_status(self, status_id: str, tally: Tally) -> dict[str, Any]:
         try:

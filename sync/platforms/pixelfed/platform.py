@@ -7,7 +7,7 @@ through that media id (D2), since pixelfed posts carry no hidden marker. The sta
 created with `Idempotency-Key: <marker>`; pixelfed answers a repeated key with 400 and
 no id, which `add` resolves by looking for the status that holds the media.
 
-Pixelfed differences handled here: errors classified by body (see `pixelfed_errors`),
+Pixelfed differences handled here: errors classified by body (see `errors`, `api`),
 no `direct` visibility, an edit replaces the whole caption (so the full text is always
 sent, with the post's media ids, which pixelfed requires when the caption is empty) and is
 capped at about nine per post (so nothing is sent that did not change), an edit of an
@@ -30,7 +30,6 @@ import httpx
 from sync.error_names import INVALID_VISIBILITY, POSTED_BY_ANOTHER_ACCOUNT, RECORD_MISMATCH
 from sync.platforms.base import (
     Account,
-    AmbiguousError,
     AuthError,
     Checkpoint,
     Limits,
@@ -41,10 +40,12 @@ from sync.platforms.base import (
     RateLimited,
     RateLimiter,
     RemoteRef,
+    Tally,
     TransientError,
     read_upload,
     status_url_names,
 )
+from sync.platforms.pixelfed.api import DEFAULT_TIMEOUT_SECONDS, PixelfedAPI
 from sync.platforms.pixelfed.errors import (
     MISSING_PERMISSION,
     NOT_ON_PIXELFED,
@@ -52,15 +53,14 @@ from sync.platforms.pixelfed.errors import (
     InvalidMediaError,
     NotFoundError,
     body_of,
-    error_for_answer,
 )
+from sync.platforms.pixelfed.limits import MIME_OF_FORMAT, limits_from_instance
+from sync.platforms.pixelfed.settings import PixelfedConfigError as PixelfedConfigError
 from sync.published import Published
 
 log = logging.getLogger(__name__)
 
 VISIBILITIES = ("public", "unlisted", "private")
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-DEFAULT_TIMEOUT_SECONDS = 60.0
 STATUS_PAGE_SIZE = 40
 STATUS_PAGES_SCANNED = 10
 """find_by_marker looks at the newest 400 statuses: an interrupted post is recent."""
@@ -72,37 +72,13 @@ seconds cover the time a request takes to reach it."""
 DAILY_UPLOADS = 1250
 DAILY_POSTS = 1000
 """pixelfed's caps per account in any 24 hours (ApiV1Controller mediaUpload, statusCreate)."""
-DEFAULT_MAX_FILE_BYTES = 15_000 * 1024
-DEFAULT_MAX_CAPTION_CHARS = 500
-DEFAULT_MAX_ALT_TEXT_CHARS = 1000
-MAX_LINKED_HASHTAGS = 60
-"""pixelfed links (and indexes) the first 60 hashtags of a caption (Status::MAX_HASHTAGS)."""
-FORMAT_OF_MIME = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/gif": "GIF",
-    "image/webp": "WebP",
-    "image/heic": "HEIC",
-    "image/avif": "AVIF",
-    "image/tiff": "TIFF",
-}
-MIME_OF_FORMAT = {fmt.upper(): mime for mime, fmt in FORMAT_OF_MIME.items()} | {"JPG": "image/jpeg"}
-DEFAULT_FORMATS = frozenset({"JPEG", "PNG", "GIF"})
 
-INACTIVE_ACCOUNT = (
-    "pixelfed answered with an empty result: the account has never been active on the "
-    "web site; sign in to pixelfed in a browser once, then try again"
-)
 MEDIA_GONE = "the uploaded pixelfed media is gone; the next attempt uploads it again"
 IMAGE_NOT_REPLACED = (
     "the photo was not replaced: pixelfed cannot change the photo of a published post "
     "(only its text). To publish the new photo, delete the post (flag it `_delete`) and "
     "add it again"
 )
-
-
-class PixelfedConfigError(ValueError):
-    """A setting that cannot work (e.g. an http:// address of a remote server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +97,6 @@ class PixelfedPost:
 
     def owned(self) -> dict[str, tuple[str, ...]]:
         return {}
-
-
-@dataclass
-class _Tally:
-    """Remote calls made by one operation (reported in `Outcome.calls`)."""
-
-    calls: int = 0
 
 
 async def _ignore_ids(ids: Mapping[str, str]) -> None:
@@ -149,14 +118,15 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         base_url: str,
         token: str,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        rate_limiter: RateLimiter | None = None,
+        limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.base_url = checked_base_url(base_url)
-        self._token = token.strip()
-        self._rate_limiter = rate_limiter
+        self._api = PixelfedAPI(
+            base_url, token, timeout=timeout, limiter=limiter, transport=transport
+        )
+        self.base_url = self._api.base_url
         # Its own pace, on the same clock, announced to the same listeners (visible waits).
-        shared = rate_limiter or RateLimiter()
+        shared = limiter or RateLimiter()
         self._media_limiter = RateLimiter(
             rate_per_hour=MEDIA_UPDATES_PER_WINDOW * 3600.0 / MEDIA_UPDATE_WINDOW_SECONDS,
             burst=MEDIA_UPDATES_PER_WINDOW,
@@ -165,13 +135,6 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             clock=shared.clock,
             sleep=shared.sleep,
             listeners=shared.listeners,
-        )
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {self._token}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            transport=transport,
         )
         self._account: Account | None = None
         self._limits: Limits | None = None
@@ -187,7 +150,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
 
     async def verify_login(self) -> Account:
         """Who the token belongs to (GET verify_credentials). Raises AuthError."""
-        body = await self._get_object("/api/v1/accounts/verify_credentials", _Tally())
+        body = await self._api.get_object("/api/v1/accounts/verify_credentials", Tally())
         account = Account(
             id=str(body["id"]),
             name=str(body.get("acct") or body.get("username") or body["id"]),
@@ -203,12 +166,12 @@ class PixelfedPlatform(Platform[PixelfedPost]):
 
     async def _instance(self) -> dict[str, Any]:
         """v2 reports what is enforced; v1 (env config, cached) only on older servers (C3)."""
-        tally = _Tally()
+        tally = Tally()
         try:
-            return await self._get_object("/api/v2/instance", tally, needs_id=False)
+            return await self._api.get_object("/api/v2/instance", tally, needs_id=False)
         except PermanentError:  # 404 (also NotFoundError) or another refusal of the route
             log.debug("pixelfed has no /api/v2/instance; reading /api/v1/instance")
-        return await self._get_object("/api/v1/instance", tally, needs_id=False)
+        return await self._api.get_object("/api/v1/instance", tally, needs_id=False)
 
     # --- add ----------------------------------------------------------------------------
 
@@ -220,7 +183,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         resume: Mapping[str, str] | None = None,
     ) -> Outcome:
         check_visibility(post.visibility)
-        tally = _Tally()
+        tally = Tally()
         media_id: str | None = None
         journaled = (resume or {}).get("media_id", "").strip()
         if journaled:
@@ -230,20 +193,20 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 # Attached means an earlier attempt did post it: adopt, never post twice.
                 adopted = await self._status_with_media(journaled, tally)
                 if adopted is not None:
-                    return Outcome(adopted, calls=tally.calls)
+                    return tally.outcome(adopted)
         if media_id is None:
             media_id = await self._upload(post, tally)
             await checkpoint({"media_id": media_id})
         status = await self._create_status(post, media_id, marker, tally)
-        return Outcome(_ref_of(status, media_id), calls=tally.calls)
+        return tally.outcome(_ref_of(status, media_id))
 
-    async def _upload(self, post: PixelfedPost, tally: _Tally) -> str:
+    async def _upload(self, post: PixelfedPost, tally: Tally) -> str:
         data = await read_upload(post.file)
         mime = MIME_OF_FORMAT.get(post.file.format.upper(), "application/octet-stream")
         files = {"file": (post.file.path.name, data, mime)}
         fields = {"description": post.alt_text}
         try:
-            body = await self._call_object(
+            body = await self._api.object(
                 "POST", self._media_upload_path, tally, files=files, data=fields
             )
         except NotFoundError:
@@ -251,13 +214,13 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 raise
             # Servers before 0.11.3 have only the v1 upload (C5).
             self._media_upload_path = "/api/v1/media"
-            body = await self._call_object(
+            body = await self._api.object(
                 "POST", self._media_upload_path, tally, files=files, data=fields
             )
         return str(body["id"])
 
     async def _create_status(
-        self, post: PixelfedPost, media_id: str, marker: str, tally: _Tally
+        self, post: PixelfedPost, media_id: str, marker: str, tally: Tally
     ) -> dict[str, Any]:
         try:
             return await self._post_status(post, media_id, marker, tally)
@@ -285,9 +248,9 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             ) from None
 
     async def _post_status(
-        self, post: PixelfedPost, media_id: str, key: str, tally: _Tally
+        self, post: PixelfedPost, media_id: str, key: str, tally: Tally
     ) -> dict[str, Any]:
-        return await self._call_object(
+        return await self._api.object(
             "POST",
             "/api/v1/statuses",
             tally,
@@ -305,16 +268,15 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         previous: Published | None = None,
     ) -> Outcome:
         check_visibility(post.visibility)
-        tally = _Tally()
+        tally = Tally()
         status_id = ref.ids.get("status_id", "").strip()
         if not status_id:
             raise PermanentError(NOT_ON_PIXELFED, "the record has no status id")
         try:
-            status = await self._get_object(f"/api/v1/statuses/{status_id}", tally)
+            status = await self._api.get_object(f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
             raise PermanentError(NOT_ON_PIXELFED) from None
 
-        warnings: list[str] = []
         if caption_of_status(status) != comparable_caption(post.caption):
             status = await self._edit_caption(status, post.caption, tally)
 
@@ -322,28 +284,30 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media = _attachment(attachments, ref.ids.get("media_id", ""))
         media_id = str(media["id"]) if media else ref.ids.get("media_id", "")
         if media is None:
-            warnings.append("the pixelfed post has no photo attached; the alt text was not set")
+            tally.warnings.append(
+                "the pixelfed post has no photo attached; the alt text was not set"
+            )
         elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
             await self._update_alt_text(media_id, post.alt_text, tally)
 
         if replace_image:
-            warnings.append(IMAGE_NOT_REPLACED)
+            tally.warnings.append(IMAGE_NOT_REPLACED)
         current_visibility = status.get("visibility")
         if current_visibility in VISIBILITIES and current_visibility != post.visibility:
-            warnings.append(
+            tally.warnings.append(
                 f"the post stays {current_visibility}: pixelfed cannot change a post's "
                 f"visibility by editing; delete and add it again to make it {post.visibility}"
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
         )
-        return Outcome(ref_out, tuple(warnings), tally.calls)
+        return tally.outcome(ref_out)
 
-    async def _update_alt_text(self, media_id: str, alt_text: str, tally: _Tally) -> None:
+    async def _update_alt_text(self, media_id: str, alt_text: str, tally: Tally) -> None:
         """PUT /api/v1/media/{id}, paced to pixelfed's 10 a minute (a wait, not a failure)."""
         await self._media_limiter.acquire()
         try:
-            await self._call_object(
+            await self._api.object(
                 "PUT", f"/api/v1/media/{media_id}", tally, json={"description": alt_text}
             )
         except RateLimited as error:
@@ -353,7 +317,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             raise RateLimited(str(error), MEDIA_UPDATE_WINDOW_SECONDS) from None
 
     async def _edit_caption(
-        self, status: dict[str, Any], caption: str, tally: _Tally
+        self, status: dict[str, Any], caption: str, tally: Tally
     ) -> dict[str, Any]:
         """One edit with the full caption; CW, sensitivity and media sent as they are (C8).
 
@@ -370,7 +334,9 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         if media_ids:
             body["media_ids"] = media_ids
         try:
-            response = await self._call("PUT", f"/api/v1/statuses/{status['id']}", tally, json=body)
+            response = await self._api.request(
+                "PUT", f"/api/v1/statuses/{status['id']}", tally, json=body
+            )
         except NotFoundError:
             raise PermanentError(NOT_ON_PIXELFED) from None
         edited = body_of(response)
@@ -391,10 +357,10 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media_id = ref.ids.get("media_id", "").strip()
         if not status_id:
             raise PermanentError(NOT_ON_PIXELFED, "the record has no status id")
-        tally = _Tally()
+        tally = Tally()
         account = self._account or await self.verify_login()
         try:
-            status = await self._get_object(f"/api/v1/statuses/{status_id}", tally)
+            status = await self._api.get_object(f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
             if status_url_names(ref.url, self.base_url, account, status_id):
                 log.info("pixelfed status %s was already deleted", status_id)
@@ -433,7 +399,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 "points at another post; correct or remove it in IMatch (nothing was deleted)",
             )
         try:
-            await self._call("DELETE", f"/api/v1/statuses/{status_id}", tally)
+            await self._api.request("DELETE", f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
             log.info("pixelfed status %s was deleted meanwhile", status_id)
 
@@ -448,25 +414,25 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media_id = (known or {}).get("media_id", "").strip()
         if not media_id:
             return None
-        tally = _Tally()
+        tally = Tally()
         if await self._media_is_unattached(media_id, tally):
             return None
         return await self._status_with_media(media_id, tally)
 
-    async def _media_is_unattached(self, media_id: str, tally: _Tally) -> bool:
+    async def _media_is_unattached(self, media_id: str, tally: Tally) -> bool:
         """GET /api/v1/media/{id} only finds the caller's media that no status holds (C6)."""
         try:
-            await self._get_object(f"/api/v1/media/{media_id}", tally)
+            await self._api.get_object(f"/api/v1/media/{media_id}", tally)
         except NotFoundError:
             return False
         return True
 
-    async def _status_with_media(self, media_id: str, tally: _Tally) -> RemoteRef | None:
+    async def _status_with_media(self, media_id: str, tally: Tally) -> RemoteRef | None:
         account_id = (self._account or await self.verify_login()).id
         max_id: str | None = None
         for _ in range(STATUS_PAGES_SCANNED):
             params = {"limit": str(STATUS_PAGE_SIZE)} | ({"max_id": max_id} if max_id else {})
-            page = await self._call_json(
+            page = await self._api.json(
                 "GET", f"/api/v1/accounts/{account_id}/statuses", tally, params=params
             )
             statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
@@ -480,62 +446,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         return None
 
     async def close(self) -> None:
-        await self._http.aclose()
-
-    # --- HTTP ---------------------------------------------------------------------------
-
-    async def _get_object(self, path: str, tally: _Tally, needs_id: bool = True) -> dict[str, Any]:
-        return await self._call_object("GET", path, tally, needs_id=needs_id)
-
-    async def _call_object(
-        self, method: str, path: str, tally: _Tally, needs_id: bool = True, **kwargs: Any
-    ) -> dict[str, Any]:
-        """A call whose answer must be a JSON object (with an `id` unless told otherwise)."""
-        body = await self._call_json(method, path, tally, **kwargs)
-        if body == []:
-            # C1: a never-active account gets 200 `[]` from upload and status create.
-            raise AuthError(INACTIVE_ACCOUNT)
-        if not isinstance(body, dict) or (needs_id and body.get("id") in (None, "")):
-            detail = f"pixelfed answered {method} {path} without the expected data"
-            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
-        return body
-
-    async def _call_json(self, method: str, path: str, tally: _Tally, **kwargs: Any) -> Any:
-        response = await self._call(method, path, tally, **kwargs)
-        body = body_of(response)
-        if body is None:
-            detail = f"pixelfed answered {method} {path} with something that is not JSON"
-            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
-        return body
-
-    async def _call(self, method: str, path: str, tally: _Tally, **kwargs: Any) -> httpx.Response:
-        """One request, classified: returns only successful answers, raises the rest."""
-        changes_something = method != "GET"
-        if self._rate_limiter is not None:
-            await self._rate_limiter.acquire()
-        tally.calls += 1
-        try:
-            response = await self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never left: nothing can have happened, even for a write.
-            raise TransientError(self._unreachable(exc)) from exc
-        except httpx.TimeoutException as exc:
-            detail = f"pixelfed did not answer {method} {path} in time"
-            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
-        except httpx.RequestError as exc:
-            # Every other failure of the exchange: reset, cut off, a broken proxy or answer.
-            detail = f"the connection broke during {method} {path} ({type(exc).__name__})"
-            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
-        log.debug("pixelfed %s %s -> %s", method, path, response.status_code)
-        error = error_for_answer(response, changes_something)
-        if error is None:
-            return response
-        if isinstance(error, RateLimited) and error.retry_after and self._rate_limiter:
-            self._rate_limiter.pause(error.retry_after)
-        raise error
-
-    def _unreachable(self, exc: Exception) -> str:
-        return f"could not reach pixelfed at {self.base_url} ({type(exc).__name__})"
+        await self._api.close()
 
 
 # --- the login check ----------------------------------------------------------------------
@@ -562,22 +473,6 @@ async def check_login(
 # --- values and checks --------------------------------------------------------------------
 
 
-def checked_base_url(base_url: str) -> str:
-    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
-    url = httpx.URL(base_url.strip())
-    if url.scheme not in ("https", "http") or not url.host:
-        raise PixelfedConfigError(
-            f"pixelfed_url must be an https:// address, e.g. https://pixelfed.social "
-            f"(got {base_url!r})"
-        )
-    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
-        raise PixelfedConfigError(
-            f"pixelfed_url {base_url!r} uses plain http: the token would travel unencrypted. "
-            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
-        )
-    return str(url).rstrip("/")
-
-
 def check_visibility(visibility: str) -> None:
     if visibility not in VISIBILITIES:
         raise PermanentError(
@@ -585,27 +480,6 @@ def check_visibility(visibility: str) -> None:
             f"pixelfed_visibility is {visibility!r}; pixelfed accepts public, unlisted "
             "or private (it has no direct posts)",
         )
-
-
-def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
-    """Limits from /api/v2/instance or /api/v1/instance (both carry `configuration`)."""
-    configuration = _mapping(instance.get("configuration"))
-    media = _mapping(configuration.get("media_attachments"))
-    statuses = _mapping(configuration.get("statuses"))
-    mimes = media.get("supported_mime_types")
-    formats = frozenset(
-        FORMAT_OF_MIME[m] for m in (mimes if isinstance(mimes, list) else []) if m in FORMAT_OF_MIME
-    )
-    return Limits(
-        max_file_bytes=_positive_int(media.get("image_size_limit"), DEFAULT_MAX_FILE_BYTES),
-        formats=formats or DEFAULT_FORMATS,
-        max_caption_chars=_positive_int(statuses.get("max_characters"), DEFAULT_MAX_CAPTION_CHARS),
-        max_alt_text_chars=_positive_int(
-            media.get("description_limit"), DEFAULT_MAX_ALT_TEXT_CHARS
-        ),
-        max_tags=MAX_LINKED_HASHTAGS,
-        replaces_images=False,
-    )
 
 
 # --- comparing what is there with what should be -------------------------------------------
@@ -665,15 +539,3 @@ def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, A
 def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
     ids = {"media_id": media_id, "status_id": str(status["id"])}
     return RemoteRef(ids, str(status.get("url") or ""))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _positive_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default

@@ -1,4 +1,4 @@
-"""pixelfed's settings and credentials: the original tool's app variables, defaults, limits.
+"""pixelfed's settings and credentials: the original tool's app variables, defaults, address.
 
 App variables `pixelfed_token`, `pixelfed_url`, `pixelfed_visibility`; the environment
 (`IMATCH_SOCIALS_PIXELFED_TOKEN`, `..._URL`) and config.toml `[pixelfed] url` /
@@ -11,15 +11,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import httpx
+
 from imatch.models import AppVariables
 from sync.config import ENV_PREFIX, PlatformSettings
-from sync.platforms.base import Limits
 
 NAME = "pixelfed"
 RECORD_KEYS = ("media_id", "status_id")
 APP_VARIABLE_NAMES = ("pixelfed_token", "pixelfed_url", "pixelfed_visibility")
-MAX_LINKED_HASHTAGS = 60
-"""pixelfed links at most 60 hashtags of a caption (its Extractor)."""
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,6 @@ def default_settings() -> PlatformSettings:
     )
 
 
-def default_limits() -> Limits:
-    return Limits(
-        max_file_bytes=15_000 * 1024,
-        formats=frozenset({"JPEG", "PNG", "GIF"}),
-        max_caption_chars=500,
-        max_alt_text_chars=1000,
-        max_tags=MAX_LINKED_HASHTAGS,
-        replaces_images=False,
-    )
-
-
 def credentials_from(
     variables: AppVariables, settings: PlatformSettings, environ: Mapping[str, str] | None = None
 ) -> PixelfedCredentials:
@@ -75,3 +64,23 @@ def credentials_from(
         pixelfed_url=env("pixelfed_url") or settings.url or variables.text("pixelfed_url"),
         pixelfed_visibility=settings.visibility or variables.text("pixelfed_visibility", "public"),
     )
+
+
+class PixelfedConfigError(ValueError):
+    """A setting that cannot work (e.g. an http:// address of a remote server)."""
+
+
+def checked_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
+    url = httpx.URL(base_url.strip())
+    if url.scheme not in ("https", "http") or not url.host:
+        raise PixelfedConfigError(
+            f"pixelfed_url must be an https:// address, e.g. https://pixelfed.social "
+            f"(got {base_url!r})"
+        )
+    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
+        raise PixelfedConfigError(
+            f"pixelfed_url {base_url!r} uses plain http: the token would travel unencrypted. "
+            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )
+    return str(url).rstrip("/")

@@ -10,6 +10,7 @@ from sync.config import Settings
 from sync.platforms.base import Account, Platform
 from sync.platforms.pixelfed import settings as pixelfed_settings
 from sync.platforms.pixelfed.errors import ERRORS
+from sync.platforms.pixelfed.limits import default_limits
 from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.platforms.registry import (
     AttributeField,
@@ -49,7 +50,7 @@ def open_pixelfed(request: OpenRequest) -> Platform[Any]:
         )
     try:
         return PixelfedPlatform(
-            credentials.pixelfed_url, credentials.pixelfed_token, rate_limiter=request.limiter
+            credentials.pixelfed_url, credentials.pixelfed_token, limiter=request.limiter
         )
     except ValueError as error:
         raise SetupError(str(error)) from None
@@ -107,7 +108,7 @@ def variable_checks(context: DoctorContext) -> list[Check]:
 
 
 def _url(context: DoctorContext) -> Check:
-    from sync.platforms.pixelfed.platform import PixelfedConfigError, checked_base_url
+    from sync.platforms.pixelfed.settings import PixelfedConfigError, checked_base_url
 
     creds: PixelfedCredentials = context.credentials
     name = "variable pixelfed_url"
@@ -193,7 +194,7 @@ SPEC = PlatformSpec(
     record_keys=pixelfed_settings.RECORD_KEYS,
     app_variables=pixelfed_settings.APP_VARIABLE_NAMES,
     default_settings=pixelfed_settings.default_settings,
-    default_limits=pixelfed_settings.default_limits,
+    default_limits=default_limits,
     credentials_from=pixelfed_settings.credentials_from,
     empty_credentials=PixelfedCredentials,
     has_credentials=lambda credentials: bool(credentials.complete),
