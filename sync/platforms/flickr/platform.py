@@ -56,6 +56,7 @@ from sync.platforms.flickr.api import (
 )
 from sync.platforms.flickr.errors import PHOTO_NOT_FOUND, UPDATE_REJECTED
 from sync.platforms.flickr.kept import comparable_text, taken_as_kept
+from sync.platforms.flickr.limits import REFUSED_FORMATS, account_limits
 from sync.platforms.flickr.login import FlickrLogin, load_token, save_token
 from sync.published import Published, text_fields_differ
 
@@ -71,14 +72,9 @@ __all__ = [
 ]
 
 MACHINE_TAG_NAMESPACE = "imatchsocials"
-DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-MAX_TAGS = 75
-MAX_TITLE_CHARS = 255
 SEARCH_PER_PAGE = 500
 SEARCH_MAX_PAGES = 8  # flickr returns at most 4000 search results
 RECENT_UPLOADS_CHECKED = 100
-REFUSED_FORMATS = frozenset({"WEBP"})
-"""Formats flickr answers "Filetype was not recognised" for, whatever the settings say."""
 THROTTLE_RETRY_SECONDS = 3600.0
 """flickr does not say when a group's throttle window ends; one call an hour per group
 finds out, and the group's count may have been reset long before its mode's window."""
@@ -332,18 +328,13 @@ class FlickrPlatform(Platform[FlickrPost]):
         return self._limits
 
     async def _read_limits(self, tally: Tally) -> Limits:
-        max_bytes = DEFAULT_MAX_UPLOAD_BYTES
+        max_bytes: int | None = None
         try:
             person = (await self._call(tally, "flickr.people.getLimits")).get("person", {})
-            max_bytes = as_int(person.get("photos", {}).get("maxupload"), max_bytes) or max_bytes
+            max_bytes = as_int(person.get("photos", {}).get("maxupload"), 0)
         except FlickrCodeError:
             pass
-        return Limits(
-            max_file_bytes=max_bytes,
-            formats=frozenset(f.upper() for f in self.formats) - REFUSED_FORMATS,
-            max_tags=MAX_TAGS,
-            max_title_chars=MAX_TITLE_CHARS,
-        )
+        return account_limits(max_bytes, self.formats)
 
     # --- add ----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""flickr's settings and credentials: the original tool's app variables, defaults, limits.
+"""flickr's settings and credentials: the original tool's app variables and defaults.
 
 App variables `flickr_api_key` and `flickr_api_secret` (also the original code's
 spellings `flickr_apikey`, `flickr_apisecret`), `flickr_is_public`, `flickr_is_friend`,
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from imatch.models import AppVariables
 from sync.config import ENV_PREFIX, PlatformSettings
-from sync.platforms.base import Limits
 
 NAME = "flickr"
 RECORD_KEYS = ("photo_id",)
@@ -28,7 +27,6 @@ APP_VARIABLE_NAMES = (
     "flickr_is_family",
     "flickr_url",
 )
-MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,15 +51,6 @@ def default_settings() -> PlatformSettings:
     # flickr calls go through one thread anyway; a second photo in flight lets IMatch
     # write-backs overlap with the next flickr call. 3600 calls an hour is flickr's limit.
     return PlatformSettings(concurrency=2, rate_per_hour=3600.0)
-
-
-def default_limits() -> Limits:
-    return Limits(
-        max_file_bytes=200 * MB,
-        formats=frozenset({"JPEG", "PNG", "GIF", "TIFF"}),
-        max_tags=75,
-        max_title_chars=255,
-    )
 
 
 def credentials_from(

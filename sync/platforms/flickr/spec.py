@@ -16,6 +16,7 @@ from sync.config import Settings
 from sync.platforms.base import Account, Platform
 from sync.platforms.flickr import settings as flickr_settings
 from sync.platforms.flickr.errors import ERRORS
+from sync.platforms.flickr.limits import default_limits
 from sync.platforms.flickr.settings import FlickrCredentials
 from sync.platforms.registry import (
     AttributeField,
@@ -311,7 +312,7 @@ SPEC = PlatformSpec(
     record_keys=flickr_settings.RECORD_KEYS,
     app_variables=flickr_settings.APP_VARIABLE_NAMES,
     default_settings=flickr_settings.default_settings,
-    default_limits=flickr_settings.default_limits,
+    default_limits=default_limits,
     credentials_from=flickr_settings.credentials_from,
     empty_credentials=FlickrCredentials,
     has_credentials=lambda credentials: bool(credentials.complete),
