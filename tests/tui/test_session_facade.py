@@ -8,11 +8,22 @@ from typing import Any
 
 import pytest
 
+from sandbox.world import SandboxWorld
 from sync.events import RunSummary
 from sync.rules import Action
 from tests.fake_session import Captured, FakeSession
-from tests.tui.test_tui_app import SIZE, make_app, ready, screen_text, until, view
+from tests.tui.test_tui_app import (
+    SIZE,
+    make_app,
+    ready,
+    screen_text,
+    until,
+    view,
+    world,
+)
 from tui.screens.connection import ConnectionScreen
+
+__all__ = ["world"]  # the sandbox fixture, shared with test_tui_app
 
 
 class BrokenAfterOpen(FakeSession):
@@ -35,6 +46,19 @@ async def test_an_unexpected_error_after_opening_is_shown_not_a_hang(
         assert "Connecting to IMatch" not in text
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_the_connection_screen_shows_the_doctors_checks(world: SandboxWorld) -> None:
+    world.imatch.db.app_variables["pixelfed_token"] = ""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "pixelfed: cannot log in" in screen_text(app))
+        text = " ".join(screen_text(app).split())
+        assert "as imatch-socials doctor checks it" in text
+        assert "OK variable pixelfed_url" in text
+        assert "FIX variable pixelfed_token: unset: create the IMatch application variable" in text
+        await pilot.press("c")
+        await ready(pilot)
 
 
 class BrokenPrepare(FakeSession):
