@@ -126,3 +126,30 @@ def test_the_tui_sentence_is_the_shared_summary_text() -> None:
 
     summary = RunSummary("somewhere", added=2, deleted=1, cleared=1, failed=1, unchanged=4)
     assert summary_sentence(summary) == run_sentence(summary)
+
+
+class BrokenRun(FakeSession):
+    """A run that fails with a bug below the UI."""
+
+    async def run(self, name: str, *args: Any, **kwargs: Any) -> RunSummary:
+        raise RuntimeError("the engine lost its plan")
+
+
+async def test_a_run_stopped_by_a_bug_says_so_and_frees_the_tab(
+    captured_sandbox: Captured, fake_session: Callable[[], FakeSession]
+) -> None:
+    app = make_app(session=lambda: BrokenRun(captured_sandbox))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        flickr = view(app)
+        assert flickr.choose({Action.ADD}).items
+        await pilot.press("a")
+
+        def log() -> str:
+            return "\n".join(flickr.run_panel.log_lines()).replace("\n", "")
+
+        await until(pilot, lambda: "the engine lost its plan" in log())
+        assert "The run stopped: RuntimeError" in log()
+        assert "imatch-socials.log" in log()
+        await until(pilot, lambda: flickr.platform not in app.main_screen.busy)
+        assert not flickr.running
