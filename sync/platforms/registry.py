@@ -110,8 +110,6 @@ class PlatformSpec:
     login_ok_text: Callable[[Account, Any], str] = lambda account, _: f"logged in as {account.name}"
     auth_advice: Callable[[str], str] = lambda message: message
     """The login's refusal, with the way out when it does not say it already."""
-    remedies: Callable[[str], list[str]] = lambda message: []
-    """What to do about a set-up problem (its message), for the connection screen."""
     fix_texts: Mapping[str, str] = field(default_factory=dict)
     """Fix text of every error name the platform can give a photo."""
     stores_login: bool = False

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from sync.plain_words import plain
+from sync.platforms import registry
 from sync.session import ProblemKind, SetupProblem
 
 HEADINGS = {
@@ -51,10 +52,11 @@ def what_to_do(problem: SetupProblem, imatch_url: str) -> list[str]:
         return [*steps, "Then press r to try again, or q to quit."]
     if kind is ProblemKind.UNREACHABLE:
         return [*steps, "Then press r to try again, or c to continue without it."]
+    login = registry.spec(problem.platform).login_help or "log in"
     return [
         *steps,
-        f"Press l to log in to {problem.platform} (or check its token), r to read IMatch "
-        "again once the variables are set, or c to continue without it.",
+        f"Press l to {login}; r reads IMatch again once the variables are set; c "
+        f"continues without {problem.platform}.",
     ]
 
 
