@@ -56,6 +56,8 @@ def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> 
     problem: SetupProblem | None = None
     try:
         code = asyncio.run(_run(options, reporter))
+    except BrokenPipeError:  # the reader went away: the command line ends quietly
+        raise
     except SETUP_ERRORS as error:
         problem = problem_of(error, settings=_settings_or_none())
     if problem is not None:

@@ -28,6 +28,7 @@ from sync.state_db import StateDatabaseError
 log = logging.getLogger(__name__)
 
 DOCTOR = "`imatch-socials doctor` checks the whole set-up and names what to fix"
+FOLDERS = "check that you can write there: `imatch-socials doctor` shows the folders"
 
 
 class ProblemKind(StrEnum):
@@ -142,10 +143,16 @@ def problem_of(
         return SetupProblem(ProblemKind.IMATCH, text, DOCTOR)
     if isinstance(error, RunInProgress):
         return SetupProblem(ProblemKind.RUN_IN_PROGRESS, text, "wait for it to end")
-    if isinstance(error, StateDatabaseError | sqlite3.Error):
-        return SetupProblem(ProblemKind.STATE, text, "`imatch-socials doctor` shows the folder")
+    if isinstance(error, StateDatabaseError):  # its message says what to do
+        return SetupProblem(ProblemKind.STATE, text)
+    if isinstance(error, sqlite3.Error):
+        return SetupProblem(
+            ProblemKind.STATE, text, "`imatch-socials doctor` shows where the state folder is"
+        )
     if platform and isinstance(error, SETUP_ERRORS):
         return platform_problem(platform, error)
+    if isinstance(error, OSError):  # a file or folder of ours: its path is in the message
+        return SetupProblem(ProblemKind.STATE, text, FOLDERS)
     return unexpected(error)
 
 

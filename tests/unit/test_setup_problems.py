@@ -74,3 +74,10 @@ def test_headless_and_the_tui_say_a_run_in_the_same_words(summary: RunSummary) -
     first = out.getvalue().splitlines()[0]
     assert first == f"p: {summary_sentence(summary)}"
     assert summary_sentence(summary) == run_sentence(summary)
+
+
+def test_a_folder_that_cannot_be_written_is_not_called_a_bug() -> None:
+    problem = problem_of(PermissionError(13, "Permission denied", "/home/anna/state"))
+    assert problem.kind is ProblemKind.STATE
+    assert "/home/anna/state" in problem.line()
+    assert "bug" not in problem.line()
