@@ -13,6 +13,7 @@ from sandbox.command_line import account_conditions, add_account_conditions, add
 from sync.config import ConfigError, platform_names
 from sync.headless import ONLY_CHOICES, HeadlessOptions
 from sync.logs import setup_logging
+from sync.setup_problems import problem_of
 
 HEADLESS_ONLY = {
     "platform": "--platform",
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except (IMatchError, ConfigError) as error:
-        print(f"imatch-socials: {error}", file=sys.stderr)
+        print(f"imatch-socials: {problem_of(error).line()}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); nothing more to say.

@@ -27,7 +27,6 @@ from sync.checks import ok as _ok
 from sync.checks import problem as _problem
 from sync.checks import warning as _warning
 from sync.config import (
-    URL_VARIABLE,
     ConfigError,
     Credentials,
     Settings,
@@ -41,6 +40,7 @@ from sync.platforms import registry
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.registry import DoctorContext
 from sync.secret_store import SecretStore
+from sync.setup_problems import imatch_unreachable_remedy, imatch_url_setting
 
 SCRIPT_PATH_VARIABLE = "imatch_to_socials_python_script_path"
 EXECUTABLE_NAMES = ("imatch-socials.exe", "imatch-socials")
@@ -164,19 +164,11 @@ def _configuration(settings: Settings) -> Check:
 async def _imatch(client: IMatchClient, settings: Settings) -> Check:
     name = "IMatch"
     source = settings.source or paths.config_file()
-    setting = f"[imatch] url in {source}"
-    if os.environ.get(URL_VARIABLE, "").strip():
-        setting = f"the environment variable {URL_VARIABLE} (it overrides config.toml)"
     try:
         await client.authenticate()
     except IMatchUnavailable:
-        return _problem(
-            name,
-            f"IMatch is not running at {client.url}: start IMatch (its web services start "
-            f"with it). To check the address, open {client.url}/ in a browser on this "
-            "computer while IMatch runs: if nothing answers, IMatch's web services use "
-            f"another port; set the address they use as {setting}",
-        )
+        remedy = imatch_unreachable_remedy(client.url, imatch_url_setting(settings))
+        return _problem(name, f"IMatch is not running at {client.url}: {remedy}")
     except IMatchAuthError as error:
         return _problem(
             name,

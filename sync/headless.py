@@ -12,15 +12,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from imatch.errors import IMatchError
-from imatch.library import Publication
-from sync.config import ConfigError, load_settings
+from sync.config import Settings, load_settings
+from sync.plan import ScanProgress
 from sync.report import Reporter
 from sync.retry import RetryPolicy
 from sync.rules import Action
-from sync.run_lock import RunInProgress
 from sync.session import PlatformState, SyncSession, imatch_location_warning
-from sync.state_db import StateDatabaseError
+from sync.setup_problems import SETUP_ERRORS, ProblemKind, SetupProblem, problem_of
 
 ONLY_CHOICES = {
     "add": {Action.ADD},
@@ -55,22 +53,26 @@ def parse_only(value: str) -> list[str]:
 
 def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> int:
     reporter = reporter or Reporter(json_mode=options.json)
-    problem = ""
+    problem: SetupProblem | None = None
     try:
         code = asyncio.run(_run(options, reporter))
-    except ConfigError as error:
-        problem = f"configuration: {error}"
-    except IMatchError as error:
-        problem = f"IMatch: {error}"
-    except RunInProgress as error:
-        problem = str(error)
-    except StateDatabaseError as error:
-        problem = f"state: {error}"
-    if problem:
+    except BrokenPipeError:  # the reader went away: the command line ends quietly
+        raise
+    except SETUP_ERRORS as error:
+        problem = problem_of(error, settings=_settings_or_none())
+    if problem is not None:
         reporter.cannot_run(problem)
         code = 2
     reporter.finish(code)
     return code
+
+
+def _settings_or_none() -> Settings | None:
+    """The settings for a problem's remedy (None when they are the problem)."""
+    try:
+        return load_settings()
+    except SETUP_ERRORS:
+        return None
 
 
 async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
@@ -94,18 +96,26 @@ async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
 async def _run_session(
     session: SyncSession, names: list[str], options: HeadlessOptions, reporter: Reporter
 ) -> int:
-    names = names or list(session.taking_part())
-    await asyncio.gather(*(session.connect(name) for name in names))
-    # Planned one after the other, so each platform reads from IMatch only the files
-    # the ones before it did not; then run side by side: each platform keeps its own pace
-    # (its rate limit, its calls in flight), so none waits for another.
+    # Planned one after the other (the session reads each file from IMatch once), then
+    # run side by side: each platform keeps its own pace (its rate limit, its calls in
+    # flight), so none waits for another.
     prepared: dict[str, PlatformState | str] = {}
-    shared: Publication | None = None
-    for name in names:
-        prepared[name] = await _prepare_platform(session, name, options, reporter, shared)
-        state = prepared[name]
-        if isinstance(state, PlatformState) and state.plan is not None:
-            shared = state.plan.publication
+
+    def report(state: PlatformState) -> None:
+        prepared[state.name] = _report_prepared(state, options, reporter)
+
+    def announce(name: str) -> ScanProgress:
+        state = session.platforms.get(name)
+        if state is not None and state.setup is not None and options.dry_run:
+            reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
+        return reporter.scan_progress(name)
+
+    await session.prepare_all(
+        names or None,
+        plan_unconnected=options.dry_run,
+        progress=announce,
+        prepared=report,
+    )
     outcomes = await asyncio.gather(
         *(_run_platform(session, state, options, reporter) for state in prepared.values())
     )
@@ -115,25 +125,25 @@ async def _run_session(
     return 1 if any(o in ("failed", "not run") for o in outcomes) else 0
 
 
-async def _prepare_platform(
-    session: SyncSession,
-    name: str,
-    options: HeadlessOptions,
-    reporter: Reporter,
-    reuse: Publication | None,
+def _report_prepared(
+    state: PlatformState, options: HeadlessOptions, reporter: Reporter
 ) -> PlatformState | str:
     """The platform planned and reported, or the outcome ("not run") when it cannot run."""
-    state = session.platforms[name]  # connected by the caller
-    if state.problem:
-        if not options.dry_run:
-            reporter.problem(name, state.problem)
-            return "not run"
-        reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
-    state = await session.prepare(name, reuse, reporter.scan_progress(name))
+    name = state.name
+    if state.setup is not None and not options.dry_run:
+        reporter.problem(state.setup)
+        return "not run"
     plan = state.plan
     assert plan is not None
     if not plan.publication.exists:
-        reporter.problem(name, f"IMatch has no category {plan.publication.root}")
+        reporter.problem(
+            SetupProblem(
+                ProblemKind.IMATCH,
+                f"IMatch has no category {plan.publication.root}",
+                f"create it and assign the photos to publish on {name} to it",
+                name,
+            )
+        )
         return "not run"
     for warning in state.warnings:
         reporter.say(f"{name}: warning: {warning}")

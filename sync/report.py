@@ -24,6 +24,8 @@ from sync.events import (
 from sync.plan import Plan, PlanItem, ScanProgress, field_changes
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
+from sync.setup_problems import SetupProblem
+from sync.summary_text import run_sentence
 
 PAST = {
     "add": "added",
@@ -53,6 +55,7 @@ class Reporter:
         self._shown_warnings: set[str] = set()
         self.stop_reason = ""
         """Why nothing could run (configuration, IMatch), for the JSON document too."""
+        self.stop_problem: SetupProblem | None = None
 
     def say(self, text: str) -> None:
         self._clear_progress()
@@ -96,14 +99,22 @@ class Reporter:
             print("\r\033[K", end="", file=self.lines)
             self._progress_shown = False
 
-    def cannot_run(self, reason: str) -> None:
-        """Nothing could run: said on the lines and carried by the JSON document."""
-        self.stop_reason = reason
-        self.say(reason)
+    def cannot_run(self, problem: SetupProblem) -> None:
+        """Nothing could run: said (with the remedy) on one line and carried by the JSON
+        document."""
+        self.stop_reason = problem.text
+        self.stop_problem = problem
+        self.say(problem.line())
 
-    def problem(self, platform: str, message: str) -> None:
-        self.say(f"{platform}: cannot run: {message}")
-        self.results[platform] = {"status": "not run", "problem": message}
+    def problem(self, problem: SetupProblem) -> None:
+        """A platform cannot run: why and what to do, on one line."""
+        self.say(f"{problem.platform}: cannot run: {problem.line()}")
+        self.results[problem.platform] = {
+            "status": "not run",
+            "problem": problem.message,
+            "kind": problem.kind.value,
+            "remedy": problem.remedy,
+        }
 
     def plan(self, plan: Plan, dry_run: bool) -> None:
         counts = plan.counts()
@@ -146,29 +157,7 @@ class Reporter:
             }
 
     def summary(self, summary: RunSummary) -> None:
-        parts = [
-            f"{summary.added} added",
-            f"{summary.updated} updated",
-            f"{summary.metadata} metadata updated",
-            f"{summary.deleted} deleted",
-        ]
-        if summary.reposted:
-            parts.append(f"{summary.reposted} reposted as new posts")
-        if summary.cleared:
-            parts.append(f"{summary.cleared} delete flags cleared (never posted)")
-        if summary.adopted:
-            parts.append(f"{summary.adopted} recovered from an interrupted run")
-        if summary.completed:
-            parts.append(f"{summary.completed} changes of an interrupted run recorded")
-        if summary.unrecorded:
-            parts.append(f"{summary.unrecorded} made but not yet recorded in IMatch")
-        parts += [f"{summary.failed} failed", f"{summary.errors} with errors"]
-        if not summary.categories_written:
-            parts[-1] += " (not written to IMatch's __errors categories)"
-        parts.append(f"{summary.unchanged} unchanged")
-        if summary.skipped:
-            parts.append(f"{summary.skipped} not started")
-        self.say(f"{summary.platform}: " + ", ".join(parts))
+        self.say(f"{summary.platform}: {run_sentence(summary)}")
         if summary.limited:
             self.say(
                 f"{summary.platform}: uploads stopped for this run: {summary.limited}; "
@@ -202,6 +191,8 @@ class Reporter:
         self._clear_progress()
         if self.json_mode:
             document: dict[str, Any] = {"exit_code": exit_code, "platforms": self.results}
-            if self.stop_reason:
+            if self.stop_problem is not None:
                 document["problem"] = self.stop_reason
+                document["problem_kind"] = self.stop_problem.kind.value
+                document["remedy"] = self.stop_problem.remedy
             print(json.dumps(document, indent=1), file=self.out, flush=True)

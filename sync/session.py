@@ -1,9 +1,12 @@
 """One working session: IMatch, the enabled platforms, their plans and runs.
 
 Both front ends (the headless command and the TUI) use this and nothing below it:
-`open()` connects to IMatch and reads credentials once; `prepare(name)` logs in to a
-platform, finishes what an interrupted run left open and plans; `run()` executes any
-part of a plan; `rescan(name)` plans again from fresh IMatch data.
+`open()` connects to IMatch and reads credentials once; `prepare_all()` logs in to the
+platforms and plans them one after the other, each reading from IMatch only the files
+the ones before it did not (`prepare(name)` does one: log in, finish what an interrupted
+run left open, plan); `run()` executes any part of a plan (`chosen_items` picks it);
+`rescan(name)` plans again from fresh IMatch data; `reconnect(name)` logs in again. The
+session owns the platforms it opens and alone closes them.
 
 One run at a time: reconciling and running hold the state folder's run lock
 (`sync.run_lock`). Without it a session still shows and plans: `prepare` then leaves
@@ -14,9 +17,10 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +29,9 @@ import httpx
 
 from imatch.client import IMatchClient
 from imatch.library import Publication
+from imatch.models import AppVariables
 from sync import paths
+from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
 from sync.engine import Engine
@@ -44,18 +50,34 @@ from sync.platforms.base import (
     RateLimiter,
     pace_words,
 )
+from sync.platforms.registry import DoctorContext
 from sync.reconcile import Reconciliation
 from sync.retry import RetryPolicy, retrying
+from sync.rules import Action
 from sync.run_lock import RunInProgress, RunLock
 from sync.secret_store import SecretStore
+from sync.setup_problems import (
+    SETUP_ERRORS,
+    ProblemKind,
+    SetupProblem,
+    platform_problem,
+    problem_of,
+    unexpected,
+)
 
 __all__ = [
+    "SETUP_ERRORS",
     "UNCONFIRMED",
     "PlatformState",
+    "ProblemKind",
     "RunInProgress",
+    "SetupProblem",
     "SyncSession",
+    "chosen_items",
     "hold_unconfirmed_adds",
     "imatch_location_warning",
+    "problem_of",
+    "unexpected",
 ]
 
 
@@ -68,8 +90,9 @@ class PlatformState:
     limiter: RateLimiter | None = None
     account: Account | None = None
     limits: Limits | None = None
-    problem: str = ""
-    """Why it cannot run (missing login, refused token...); empty when it can."""
+    setup: SetupProblem | None = None
+    """Why it cannot run (missing login, refused token...), with the remedy; None when
+    it can."""
     plan: Plan | None = None
     reconciliation: Reconciliation = field(default_factory=Reconciliation)
     """What finishing an interrupted run did, not yet reported in a run's summary."""
@@ -80,8 +103,24 @@ class PlatformState:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def problem(self) -> str:
+        """Why it cannot run, in words; empty when it can."""
+        return self.setup.message if self.setup is not None else ""
+
+    @property
     def ready(self) -> bool:
-        return self.platform is not None and not self.problem
+        return self.platform is not None and self.setup is None
+
+
+def chosen_items(
+    plan: Plan, actions: Collection[Action] | None, file_ids: Collection[int] = ()
+) -> list[PlanItem]:
+    """What a run key acts on: the chosen photos in `actions`, else the whole bucket.
+    `actions` None is everything to do; chosen photos then include changed ones whatever
+    `detect_changes` says (the user picked them), a bucket only with `publish`."""
+    if file_ids and actions is None:
+        actions = set(Action) - {Action.UNCHANGED}
+    return plan.select(file_ids or None, actions)
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -144,6 +183,8 @@ class SyncSession:
             max_in_flight=imatch.max_in_flight,
         )
         self.credentials = Credentials()
+        self.variables: AppVariables | None = None
+        """The application variables as read by `open` (for the doctor's checks)."""
         self.warnings = [w for w in (imatch_location_warning(imatch.url),) if w]
         """Session-wide warnings for the front ends to show (e.g. a remote IMatch)."""
         self.journal: Journal | None = None
@@ -161,6 +202,7 @@ class SyncSession:
     async def open(self) -> None:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
         variables = await self.client.app_variables(app_variable_names())
+        self.variables = variables
         self.credentials = credentials(variables, self.settings)
         # A dry run plans from a copy, so it plans exactly as a real run and changes nothing.
         self.journal = Journal.snapshot() if self.dry_run else Journal()
@@ -207,8 +249,70 @@ class SyncSession:
             state.account = await retrying(self.retry, platform.connect)
             state.limits = await retrying(self.retry, platform.limits)
         except (SetupError, PlatformError, ValueError) as error:
-            state.problem = str(error)
+            state.setup = platform_problem(name, error, self._variable_checks(name))
         return state
+
+    def _variable_checks(self, name: str) -> list[Check]:
+        """The doctor's checks of the platform's application variables (none before open)."""
+        if self.variables is None:
+            return []
+        context = DoctorContext(
+            self.variables, self.credentials.of(name), self.settings.platform(name), os.environ
+        )
+        return registry.spec(name).variable_checks(context)
+
+    async def reconnect(self, name: str) -> PlatformState:
+        """Log in again (after a new token) and plan the platform from scratch. The old
+        adapter is closed here, once; the rate limiter is kept (the platform counts calls,
+        not logins)."""
+        await self.connect(name)
+        return await self.prepare(name)
+
+    async def prepare_all(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        plan_unconnected: bool = True,
+        progress: Callable[[str], ScanProgress | None] | None = None,
+        read: Callable[[str], Callable[[PlanSnapshot], None] | None] | None = None,
+        prepared: Callable[[PlatformState], None] | None = None,
+        failed: Callable[[str, SetupProblem], None] | None = None,
+    ) -> dict[str, PlatformState]:
+        """Log in to the platforms side by side, then plan them one after the other, so
+        each reads from IMatch only the files the ones before it did not (and the first
+        is ready sooner than if they shared the time).
+
+        `names`: default, the platforms taking part. `plan_unconnected`: False leaves a
+        platform that cannot log in unplanned (its state has `setup`, no plan).
+        `progress(name)` and `read(name)` give each platform's listeners (see `prepare`).
+        `prepared(state)` hears each platform as soon as it is planned. `failed`: when
+        given, a platform whose planning fails for a reason set-up explains (IMatch gone,
+        the state folder) is handed to it and the next goes on; without, that is raised."""
+        wanted = list(self.taking_part() if names is None else names)
+        await asyncio.gather(*(self.connect(n) for n in wanted if n not in self.platforms))
+        done: dict[str, PlatformState] = {}
+        shared: Publication | None = None
+        for name in wanted:
+            state = self.platforms[name]
+            if state.setup is None or plan_unconnected:
+                try:
+                    state = await self.prepare(
+                        name,
+                        shared,
+                        progress(name) if progress is not None else None,
+                        read(name) if read is not None else None,
+                    )
+                except SETUP_ERRORS as error:
+                    if failed is None:
+                        raise
+                    failed(name, problem_of(error, name, self.settings))
+                    continue
+                if state.plan is not None and state.plan.publication.exists:
+                    shared = state.plan.publication
+            done[name] = state
+            if prepared is not None:
+                prepared(state)
+        return done
 
     async def prepare(
         self,

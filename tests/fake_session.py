@@ -110,6 +110,7 @@ class FakeSession:
         self.warnings = list(warnings)
         self.store = SecretStore()
         self.platforms: dict[str, PlatformState] = {}
+        self.connected: set[str] = set()
 
     async def open(self) -> None:
         return None
@@ -118,7 +119,14 @@ class FakeSession:
         return None
 
     async def connect(self, name: str) -> PlatformState:
-        raise UIOnly(f"a UI-only test logged in to {name} again")
+        """The captured state at the first login; logging in again is for the simulators."""
+        if name in self.connected:
+            raise UIOnly(f"a UI-only test logged in to {name} again")
+        self.connected.add(name)
+        return await self.prepare(name)
+
+    prepare_all = SyncSession.prepare_all
+    """The real façade's loop, over this session's captured states."""
 
     def taking_part(self) -> tuple[str, ...]:
         """The platforms the real session planned (each gets its tab)."""

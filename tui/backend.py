@@ -15,12 +15,11 @@ from concurrent.futures import Future
 from contextlib import suppress
 from typing import Any, TypeVar
 
-from imatch.library import Publication
 from sync.events import Listener, RunSummary
 from sync.plan import PlanItem, ScanProgress
 from sync.plan_snapshot import PlanSnapshot
 from sync.retry import RetryPolicy
-from sync.session import PlatformState, SyncSession
+from sync.session import PlatformState, SetupProblem, SyncSession
 
 T = TypeVar("T")
 SessionFactory = Callable[[], SyncSession]
@@ -72,14 +71,21 @@ class SessionThread:
             raise RuntimeError("the session is not open")
         return self.session
 
-    async def prepare(
+    async def prepare_all(
         self,
-        name: str,
-        reuse: Publication | None = None,
-        progress: ScanProgress | None = None,
-        read: Callable[[PlanSnapshot], None] | None = None,
-    ) -> PlatformState:
-        return await self.submit(self._require().prepare(name, reuse, progress, read))
+        names: Iterable[str],
+        progress: Callable[[str], ScanProgress | None] | None = None,
+        read: Callable[[str], Callable[[PlanSnapshot], None] | None] | None = None,
+        prepared: Callable[[PlatformState], None] | None = None,
+        failed: Callable[[str, SetupProblem], None] | None = None,
+    ) -> dict[str, PlatformState]:
+        """Every platform planned by the session (see `SyncSession.prepare_all`); the
+        listeners are called on the session's thread (post messages from them)."""
+        return await self.submit(
+            self._require().prepare_all(
+                list(names), progress=progress, read=read, prepared=prepared, failed=failed
+            )
+        )
 
     async def snapshots(self, names: Iterable[str]) -> dict[str, PlanSnapshot]:
         """The platforms' last plans as stored (those that have one)."""
@@ -94,16 +100,7 @@ class SessionThread:
 
     async def reconnect(self, name: str) -> PlatformState:
         """Log in again (after a new token) and plan the platform from scratch."""
-        session = self._require()
-
-        async def again() -> PlatformState:
-            old = session.platforms.pop(name, None)
-            if old is not None and old.platform is not None:
-                await old.platform.close()
-            await session.connect(name)
-            return await session.prepare(name)
-
-        return await self.submit(again())
+        return await self.submit(self._require().reconnect(name))
 
     async def baseline(self, name: str) -> int:
         return await self.submit(self._require().baseline(name))

@@ -10,7 +10,7 @@ from textual.message import Message
 
 from sync.events import Event, RunSummary
 from sync.plan_snapshot import PlanSnapshot
-from sync.session import PlatformState
+from sync.session import PlatformState, SetupProblem
 
 
 class SessionOpened(Message):
@@ -27,12 +27,12 @@ class SessionOpened(Message):
 
 
 class SessionFailed(Message):
-    """IMatch could not be reached, or the configuration cannot be used."""
+    """IMatch could not be reached, the configuration cannot be used, or a bug stopped
+    the session before its tabs existed."""
 
-    def __init__(self, problem: str, imatch_url: str = "") -> None:
+    def __init__(self, problem: SetupProblem) -> None:
         super().__init__()
         self.problem = problem
-        self.imatch_url = imatch_url
 
 
 class PlatformReady(Message):

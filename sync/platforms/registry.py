@@ -111,8 +111,6 @@ class PlatformSpec:
     login_ok_text: Callable[[Account, Any], str] = lambda account, _: f"logged in as {account.name}"
     auth_advice: Callable[[str], str] = lambda message: message
     """The login's refusal, with the way out when it does not say it already."""
-    remedies: Callable[[str], list[str]] = lambda message: []
-    """What to do about a set-up problem (its message), for the connection screen."""
     error_names: tuple[NamedError, ...] = ()
     """Every error name only this platform gives a photo, with its fix text and
     permanence (names any platform can give are the core's, in `sync.error_names`)."""

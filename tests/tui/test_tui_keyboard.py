@@ -37,6 +37,7 @@ from tests.tui.test_tui_app import (
     view,
     world,
 )
+from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.login import LoginScreen
@@ -370,3 +371,24 @@ async def test_a_utf16_config_is_a_configuration_problem_not_imatch(
         text = " ".join(static_text(s) for s in screen.query(Static))
         assert "config.toml must be UTF-8" in " ".join(text.split())
         assert "not reachable" not in text
+
+
+@pytest.mark.parametrize("screen_class", [ConfirmDeleteScreen, ConfirmRepostScreen])
+async def test_at_80x24_a_confirmation_shows_its_answers(
+    fake_session: Callable[[], FakeSession], screen_class: type[ConfirmDeleteScreen]
+) -> None:
+    """With a dozen photos listed, Yes and No were below the terminal's last row: a
+    photographer at 80x24 saw a question and no way to answer it."""
+    app = make_app(session=fake_session)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot)
+        items = list(view(app).state.plan.items)[:12]  # type: ignore[union-attr]
+        app.push_screen(screen_class("flickr", items))
+        await until(pilot, lambda: isinstance(app.screen, screen_class))
+        await pilot.pause()
+        for button in ("#confirm-no-button", "#confirm-yes-button"):
+            region = app.screen.query_one(button).region
+            assert region.height > 0, (button, region)
+            assert region.bottom <= SMALL[1], (button, region)
+            widget, _ = app.screen.get_widget_at(region.x + 1, region.y + 1)
+            assert widget is app.screen.query_one(button), button

@@ -116,3 +116,13 @@ def test_imatch_not_reachable(
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=failed)
+
+
+def test_delete_confirmation_at_80x24(world: SandboxWorld, snap_compare: Compare) -> None:
+    """The listing gives up rows so that Yes and No show at 80x24."""
+
+    async def ask(pilot: Pilot[int]) -> None:
+        await ready(pilot)
+        await pilot.press("5", "d")
+
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=ask)

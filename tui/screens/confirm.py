@@ -21,6 +21,10 @@ LISTED = 200
 class _ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only when the user says Yes; No has the focus."""
 
+    # Below 32 rows (80x24 is a first-class size) the listing gives up rows so that Yes
+    # and No always show (app.tcss, "-short").
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+
     def __init__(self, platform: str, items: list[PlanItem]) -> None:
         super().__init__()
         self.platform = platform

@@ -7,7 +7,6 @@ the login from here, `c` continues to the photos without that platform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,30 +18,27 @@ from textual.widgets import Footer, Header, Static
 
 from sync.plain_words import plain
 from sync.platforms import registry
+from sync.session import ProblemKind, SetupProblem
+
+HEADINGS = {
+    ProblemKind.CONFIGURATION: "The configuration cannot be used",
+    ProblemKind.IMATCH: "IMatch is not reachable",
+    ProblemKind.STATE: "The state folder cannot be used",
+    ProblemKind.RUN_IN_PROGRESS: "Another run is in progress",
+    ProblemKind.UNEXPECTED: "Something went wrong (a bug in imatch-socials)",
+}
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing that stops a part of the app."""
-
-    where: str
-    """`IMatch`, `configuration`, or a platform name."""
-    message: str
-
-    @property
-    def is_platform(self) -> bool:
-        return self.where not in ("IMatch", "configuration")
-
-
-def what_to_do(problem: Problem, imatch_url: str) -> list[str]:
-    text = problem.message.lower()
-    if problem.where == "configuration":
+def what_to_do(problem: SetupProblem, imatch_url: str) -> list[str]:
+    """The problem's remedy as steps, and the keys of this screen that act on it."""
+    kind = problem.kind
+    if kind is ProblemKind.CONFIGURATION:
         return [
             "Correct what the line above names: config.toml, or an IMATCH_SOCIALS_… "
             "environment variable.",
             "Then press r to try again.",
         ]
-    if problem.where == "IMatch":
+    if kind is ProblemKind.IMATCH:
         where = imatch_url or "the configured address"
         return [
             "Start IMatch on this computer: its web services start with it.",
@@ -51,16 +47,22 @@ def what_to_do(problem: Problem, imatch_url: str) -> list[str]:
             "[imatch] url in config.toml (imatch-socials doctor shows where it is).",
             "Then press r to try again.",
         ]
-    if "could not reach" in text or "did not answer" in text or "connection" in text:
-        return [
-            f"{problem.where} could not be reached: check the internet connection (and "
-            "the address, if you set one).",
-            "Then press r to try again, or c to continue without it.",
-        ]
-    steps = registry.spec(problem.where).remedies(problem.message)
-    return steps or [
-        f"Set up {problem.where} as imatch-socials doctor describes, then press r to try again.",
+    steps = [_sentence(problem.remedy)] if problem.remedy else []
+    if not problem.is_platform:
+        return [*steps, "Then press r to try again, or q to quit."]
+    if kind is ProblemKind.UNREACHABLE:
+        return [*steps, "Then press r to try again, or c to continue without it."]
+    login = registry.spec(problem.platform).login_help or "log in"
+    return [
+        *steps,
+        f"Press l to {login}; r reads IMatch again once the variables are set; c "
+        f"continues without {problem.platform}.",
     ]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class ConnectionScreen(Screen[str]):
@@ -90,7 +92,7 @@ class ConnectionScreen(Screen[str]):
         ),
     ]
 
-    def __init__(self, problems: list[Problem], imatch_url: str) -> None:
+    def __init__(self, problems: list[SetupProblem], imatch_url: str) -> None:
         super().__init__()
         self.problems = problems
         self.imatch_url = imatch_url
@@ -109,16 +111,21 @@ class ConnectionScreen(Screen[str]):
         names = " and ".join(p.where for p in self.problems)
         return Text(f"{names} cannot be used yet", style="bold")
 
-    def _problem(self, problem: Problem) -> Text:
-        heading = {
-            "IMatch": "IMatch is not reachable",
-            "configuration": "The configuration cannot be used",
-        }.get(problem.where, f"{problem.where}: cannot log in")
+    def _problem(self, problem: SetupProblem) -> Text:
+        heading = HEADINGS.get(problem.kind, f"{problem.where}: cannot log in")
+        if problem.is_platform:
+            heading = f"{problem.platform}: cannot log in"
         message = plain(problem.message)
         text = Text.assemble(("✗ " + heading, "bold red"), "\n", (message, "italic"), "\n")
         text.append("\nWhat to do\n", style="bold")
         for step in what_to_do(problem, self.imatch_url):
             text.append(f"  • {step}\n")
+        if problem.checks:
+            text.append("\nThe set-up, as imatch-socials doctor checks it\n", style="bold")
+            for check in problem.checks:
+                style = "green" if check.ok else ("bold red" if check.blocking else "yellow")
+                text.append(f"  {check.label:<4} ", style=style)
+                text.append(f"{check.name}: {plain(check.detail)}\n")
         return text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -23,14 +23,20 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
+from textual.worker import Worker, WorkerState
 
-from imatch.library import Publication
 from sync.events import Event
 from sync.plain_words import plain
 from sync.plan import PlanItem, ScanProgress, replaces_images
 from sync.plan_snapshot import PlanSnapshot
 from sync.rules import CHANGED_FILE, Action
-from sync.session import PlatformState
+from sync.session import (
+    SETUP_ERRORS,
+    PlatformState,
+    SetupProblem,
+    problem_of,
+    unexpected,
+)
 from tui.backend import CancelSwitch, SessionThread
 from tui.keys import FILTER_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
 from tui.messages import (
@@ -45,7 +51,7 @@ from tui.messages import (
     SnapshotsLoaded,
 )
 from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
-from tui.screens.connection import ConnectionScreen, Problem
+from tui.screens.connection import ConnectionScreen
 from tui.screens.login import LoginScreen
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.footer import SocialsFooter
@@ -104,6 +110,10 @@ class MainScreen(Screen[None]):
         self.waiting_runs: dict[str, str] = {}
         """Run keys pressed while a platform showed its last plan: they act on the plan
         made now, once it is in (platform -> run kind)."""
+        self.session_opened = False
+        """IMatch answered and the tabs exist (else a failure shows the connection screen)."""
+        self.worker_platforms: dict[Worker[None], str] = {}
+        """The platform each running worker works for (to say where a bug stopped it)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -153,29 +163,30 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="session", exit_on_error=False)
     async def open_session(self) -> None:
+        self.session_opened = False
         try:
             session = await self.backend.open()
-        except Exception as error:  # every failure becomes the connection screen
-            url = ""
-            self.post_message(SessionFailed(_problem_text(error), url))
+        except SETUP_ERRORS as error:  # configuration, IMatch: the connection screen
+            self.post_message(SessionFailed(problem_of(error)))
             return
         names = session.taking_part()
         warnings = tuple(session.warnings)
         self.post_message(SessionOpened(session.settings.imatch.url, names, warnings))
-        try:
-            snapshots = await self.backend.snapshots(names)
-        except Exception:  # only a head start: the plans below come all the same
-            snapshots = {}
+        snapshots = await self.backend.snapshots(names)
         if snapshots:
             self.post_message(SnapshotsLoaded(snapshots))
-        # One after the other: the first tab becomes usable sooner than if both platforms
-        # shared the session thread's time, and each platform reads from IMatch only the
-        # files the ones before it did not.
-        shared: Publication | None = None
-        for name in names:
-            state = await self._prepare(name, shared)
-            if state is not None and state.plan is not None and state.plan.publication.exists:
-                shared = state.plan.publication
+
+        def prepared(state: PlatformState) -> None:
+            self.post_message(PlatformReady(state))
+
+        def failed(name: str, problem: SetupProblem) -> None:  # the other platforms go on
+            self.post_message(PlatformScanFailed(name, plain(problem.line())))
+
+        # The session plans one platform after the other: the first tab becomes usable
+        # sooner, and each reads from IMatch only the files the ones before it did not.
+        await self.backend.prepare_all(
+            names, self._progress_of, self._rows_read_of, prepared, failed
+        )
 
     def _progress_of(self, name: str) -> ScanProgress:
         """Reports from the session thread, as messages to this screen."""
@@ -193,36 +204,52 @@ class MainScreen(Screen[None]):
 
         return read
 
-    async def _prepare(self, name: str, reuse: Publication | None) -> PlatformState | None:
-        try:
-            state = await self.backend.prepare(
-                name, reuse, self._progress_of(name), self._rows_read_of(name)
-            )
-        except Exception as error:  # reported on the tab; the other platform goes on
-            self.post_message(PlatformScanFailed(name, _problem_text(error)))
-            return None
-        self.post_message(PlatformReady(state))
-        return state
+    def _for_platform(self, worker: Worker[None], name: str) -> None:
+        self.worker_platforms[worker] = name
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A worker stopped by an error nothing expected (a bug): said where it happened,
+        with the log file, never a screen left waiting."""
+        worker = event.worker
+        if event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self.worker_platforms.pop(worker, None)
+        if event.state is not WorkerState.ERROR or worker.error is None:
+            return
+        problem = unexpected(worker.error)
+        said = plain(problem.line())
+        platform = self.worker_platforms.pop(worker, "")
+        if worker.group == "session":
+            if not self.session_opened:
+                self.post_message(SessionFailed(problem))
+            for name in sorted(self.pending):
+                self.post_message(PlatformScanFailed(name, said))
+        elif worker.group == "run" and platform:
+            self.post_message(RunEnded(platform, None, said))
+            self.busy.discard(platform)
+        elif platform:
+            self.post_message(PlatformScanFailed(platform, said))
+        else:
+            self.notify(said, title="Unexpected error", severity="error", timeout=30)
 
     @on(SessionFailed)
     def _session_failed(self, message: SessionFailed) -> None:
         self.hide_loading()
-        where = "configuration" if message.problem.startswith("configuration") else "IMatch"
-        problem = Problem(where, message.problem)
         url = self.imatch_url or self._configured_url()
-        self.app.push_screen(ConnectionScreen([problem], url), self._after_connection)
+        self.app.push_screen(ConnectionScreen([message.problem], url), self._after_connection)
 
     def _configured_url(self) -> str:
-        try:
-            from sync.config import load_settings
+        from sync.config import load_settings
 
+        try:
             return load_settings().imatch.url
-        except Exception:  # the screen already reports the configuration problem
+        except SETUP_ERRORS:  # the screen already reports the configuration problem
             return ""
 
     @on(SessionOpened)
     async def _session_opened(self, message: SessionOpened) -> None:
         self.imatch_url = message.imatch_url
+        self.session_opened = True
         self.app.sub_title = f"IMatch {self.imatch_label or message.imatch_url}"
         self.show_loading(f"Reading IMatch: {', '.join(message.platforms)}…")
         tabs = self.query_one("#platforms", TabbedContent)
@@ -296,9 +323,9 @@ class MainScreen(Screen[None]):
         if self.pending:
             return
         problems = [
-            Problem(view.platform, view.state.problem)
+            view.state.setup
             for view in self.views()
-            if view.state is not None and view.state.problem
+            if view.state is not None and view.state.setup is not None
         ]
         if problems:
             self.app.push_screen(
@@ -324,7 +351,7 @@ class MainScreen(Screen[None]):
     def check_run_lock(self) -> None:
         try:
             holder = self.backend.lock_holder()
-        except Exception:  # a state folder that cannot be used shows when a run starts
+        except SETUP_ERRORS:  # a state folder that cannot be used shows when a run starts
             holder = ""
         self.post_message(RunLockChecked(holder))
 
@@ -390,15 +417,15 @@ class MainScreen(Screen[None]):
             return
         self.busy.add(name)
         self.refresh_bindings()
-        self.record_baseline(name)
+        self._for_platform(self.record_baseline(name), name)
 
     @work(group="baseline", exit_on_error=False)
     async def record_baseline(self, name: str) -> None:
         view = self.view_of(name)
         try:
             count = await self.backend.baseline(name)
-        except Exception as error:  # nothing was recorded: said on the tab
-            problem = f"Baseline not recorded: {_problem_text(error)}"
+        except SETUP_ERRORS as error:  # nothing was recorded: said on the tab
+            problem = f"Baseline not recorded: {_problem_text(error, name)}"
             if view is not None:
                 view.run_panel.log_line(problem, "bold red")
             self.notify(problem, title=name, severity="error")
@@ -407,8 +434,8 @@ class MainScreen(Screen[None]):
             return
         try:
             state = await self.backend.rescan(name)
-        except Exception as error:  # shown on the tab
-            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+        except SETUP_ERRORS as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error, name)))
             return
         if view is not None:
             view.run_panel.log_line(
@@ -527,14 +554,14 @@ class MainScreen(Screen[None]):
                 continue
             self.busy.add(view.platform)
             view.run_panel.status("Reading IMatch…")
-            self.rescan(view.platform)
+            self._for_platform(self.rescan(view.platform), view.platform)
 
     @work(group="rescan", exit_on_error=False)
     async def rescan(self, name: str) -> None:
         try:
             state = await self.backend.rescan(name, self._progress_of(name))
-        except Exception as error:  # shown on the tab
-            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+        except SETUP_ERRORS as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error, name)))
             return
         self.post_message(PlatformReady(state, rescanned=True))
 
@@ -571,7 +598,7 @@ class MainScreen(Screen[None]):
                 view = self.view_of(platform)
                 if view is not None:
                     view.run_panel.log_line(f"Logged in: connecting to {platform} again")
-                self.reconnect(platform)
+                self._for_platform(self.reconnect(platform), platform)
 
         self.app.push_screen(LoginScreen(platform, self.backend), after)
 
@@ -579,8 +606,8 @@ class MainScreen(Screen[None]):
     async def reconnect(self, name: str) -> None:
         try:
             state = await self.backend.reconnect(name)
-        except Exception as error:  # shown on the tab
-            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+        except SETUP_ERRORS as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error, name)))
             return
         self.post_message(PlatformReady(state))
 
@@ -673,7 +700,7 @@ class MainScreen(Screen[None]):
         self.busy.add(name)
         view.begin_run(kind, items)
         self.refresh_bindings()
-        self.run_platform(name, items, switch, repost)
+        self._for_platform(self.run_platform(name, items, switch, repost), name)
 
     @work(group="run", exit_on_error=False)
     async def run_platform(
@@ -684,15 +711,15 @@ class MainScreen(Screen[None]):
 
         try:
             summary = await self.backend.run(name, items, emit, switch, repost)
-        except Exception as error:  # the tab shows why the run stopped
-            self.post_message(RunEnded(name, None, _problem_text(error)))
+        except SETUP_ERRORS as error:  # the tab shows why the run stopped
+            self.post_message(RunEnded(name, None, _problem_text(error, name)))
         else:
             self.post_message(RunEnded(name, summary))
         try:
             # No progress here: the run panel keeps saying how the run went.
             state = await self.backend.rescan(name)
-        except Exception as error:  # shown on the tab
-            self.post_message(PlatformScanFailed(name, _problem_text(error)))
+        except SETUP_ERRORS as error:  # shown on the tab
+            self.post_message(PlatformScanFailed(name, _problem_text(error, name)))
             return
         self.post_message(PlatformReady(state, rescanned=True))
 
@@ -735,10 +762,6 @@ class MainScreen(Screen[None]):
             self.app.exit()
 
 
-def _problem_text(error: BaseException) -> str:
-    from sync.config import ConfigError
-
-    if isinstance(error, ConfigError):
-        return f"configuration: {error}"
-    text = plain(str(error).strip())
-    return text or type(error).__name__
+def _problem_text(error: BaseException, platform: str) -> str:
+    """An expected error (IMatch gone, the state folder...) in one line, with its remedy."""
+    return plain(problem_of(error, platform).line())

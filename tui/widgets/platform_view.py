@@ -32,7 +32,8 @@ from sync.plain_words import plain
 from sync.plan import PlanItem
 from sync.plan_snapshot import PlanRow, PlanSnapshot
 from sync.rules import Action
-from sync.session import PlatformState
+from sync.session import PlatformState, chosen_items
+from sync.summary_text import run_sentence
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
 from tui.widgets.photo_table import PhotoTable, TableRow, action_cell
@@ -68,34 +69,8 @@ class Chosen:
 
 
 def summary_sentence(summary: RunSummary) -> str:
-    parts = [
-        f"{count} {label}"
-        for count, label in (
-            (summary.added, "added"),
-            (summary.updated, "updated"),
-            (summary.metadata, "metadata updated"),
-            (summary.deleted, "deleted"),
-            (summary.cleared, "delete flags cleared"),
-            (summary.adopted, "recovered"),
-            (summary.completed, "interrupted changes recorded"),
-            (summary.unrecorded, "made but not yet recorded in IMatch"),
-            (summary.failed, "failed"),
-            (summary.skipped, "not started"),
-        )
-        if count
-    ]
-    if summary.errors and summary.categories_written:
-        parts.append(f"{summary.errors} with errors listed in IMatch")
-    elif summary.errors:
-        parts.append(f"{summary.errors} with errors (not listed in IMatch this time)")
-    outcome = ", ".join(parts) or "nothing changed"
-    if summary.stopped:
-        return f"Stopped: {plain(summary.stopped)}. {outcome}."
-    if summary.limited:
-        return f"Uploads stopped: {plain(summary.limited)}. {outcome}."
-    if summary.cancelled:
-        return f"Cancelled: {outcome}."
-    return f"Done: {outcome}."
+    """The run's summary, in the words the headless report uses."""
+    return run_sentence(summary)
 
 
 def as_of(taken: float, now: float | None = None) -> str:
@@ -484,18 +459,9 @@ class PlatformView(Vertical):
     def choose(self, actions: set[Action] | None) -> Chosen:
         """The selected photos in `actions` (None: everything to do), else the bucket;
         always from the plan made now, never from a snapshot."""
-        wanted = actions if actions is not None else set(Action) - {Action.UNCHANGED}
         plan = self.state.plan if self.state is not None else None
-        if actions is None and not self.selected and plan is not None:
-            # Changed photos run with the rest only with `detect_changes = "publish"`;
-            # selected, they run whatever the setting.
-            wanted = plan.default_actions()
-        items = plan.items if plan is not None else []
-        bucket = [item for item in items if item.action in wanted]
-        if not self.selected:
-            return Chosen(bucket, from_selection=False)
-        chosen = [item for item in bucket if item.file_id in self.selected]
-        return Chosen(chosen, from_selection=True)
+        chosen = chosen_items(plan, actions, self.selected) if plan is not None else []
+        return Chosen(chosen, from_selection=bool(self.selected))
 
     # --- a run -----------------------------------------------------------------------
 

@@ -250,21 +250,6 @@ def login_ok_text(account: Account, credentials: Any) -> str:
     return f"logged in as {account.name} with delete permission"
 
 
-def remedies(message: str) -> list[str]:
-    """What to do about a set-up problem, for the connection screen."""
-    text = message.lower()
-    if "api key" in text or "flickr_api" in text:
-        return [
-            "In IMatch, set the application variables flickr_api_key and flickr_api_secret "
-            "(Edit › Preferences › Application Variables).",
-            "Then press r to read them again, and l to log in.",
-        ]
-    return [
-        "Press l to log in to flickr: you get an address to open in a browser; "
-        "approve imatch-socials there and type the code flickr shows.",
-    ]
-
-
 def _privacy(post: Any) -> str:
     if post.is_public:
         return "public"
@@ -324,7 +309,6 @@ SPEC = PlatformSpec(
     category_checks=category_checks,
     login_ok_text=login_ok_text,
     auth_advice=auth_advice,
-    remedies=remedies,
     error_names=ERRORS,
     login_help="log in (an address to approve, then a code)",
     stores_login=True,

@@ -127,15 +127,6 @@ def login_ok_text(account: Account, credentials: Any) -> str:
     return f"the token works for {account.name} at {credentials.mastodon_url}"
 
 
-def remedies(message: str) -> list[str]:
-    return [
-        "In IMatch, set the application variables mastodon_url (your server) and "
-        "mastodon_token (an access token: Preferences > Development > New application, "
-        "scopes read and write).",
-        "Press r to read them again, then l to check the token.",
-    ]
-
-
 def detail_fields(post: Any, photo: Photo) -> list[tuple[str, str]]:
     from sync.platforms.mastodon.detail import detail_fields as rows
 
@@ -163,7 +154,6 @@ SPEC = PlatformSpec(
     detail_fields=detail_fields,
     variable_checks=variable_checks,
     login_ok_text=login_ok_text,
-    remedies=remedies,
     error_names=ERRORS,
     listed_without_credentials=False,
     login_help="check the token",

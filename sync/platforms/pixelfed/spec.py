@@ -165,14 +165,6 @@ def login_ok_text(account: Account, credentials: Any) -> str:
     return f"the token works for {account.name} at {credentials.pixelfed_url}"
 
 
-def remedies(message: str) -> list[str]:
-    return [
-        "In IMatch, set the application variables pixelfed_url (your instance) and "
-        "pixelfed_token (a personal access token from your pixelfed settings).",
-        "Press r to read them again, then l to check the token.",
-    ]
-
-
 def detail_fields(post: Any, photo: Photo) -> list[tuple[str, str]]:
     hashtags = [word for word in post.caption.split() if word.startswith("#")]
     return [
@@ -205,7 +197,6 @@ SPEC = PlatformSpec(
     variable_checks=variable_checks,
     login_ok_text=login_ok_text,
     auth_advice=auth_advice,
-    remedies=remedies,
     error_names=ERRORS,
     login_help="check the token",
     simulator="sandbox.pixelfed_server",
