@@ -23,7 +23,7 @@ class _ConfirmScreen(ModalScreen[bool]):
 
     # Below 32 rows (80x24 is a first-class size) the listing gives up rows so that Yes
     # and No always show (app.tcss, "-short").
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
     def __init__(self, platform: str, items: list[PlanItem]) -> None:
         super().__init__()
