@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -189,8 +190,7 @@ def build_photo(
         FLAG_METADATA: pub.flag(file_id, pub.layout.metadata),
         FLAG_DELETE: pub.flag(file_id, pub.layout.delete),
     }
-    path = Path(upload.file_name) if upload.file_name else Path(upload.name)
-    fingerprint = _fingerprint(path) if upload.file_name else ""
+    media, fingerprint = _media_file(pub, upload)
     relatives = pub.relatives(file_id)
     texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
     direct_relatives = tuple(r for r in relatives if r in pub.direct)
@@ -204,8 +204,8 @@ def build_photo(
         names.setdefault(relative, info.name if info else _related_name(versions, relative))
     return Photo(
         id=file_id,
-        name=file.name or path.name,
-        file=MediaFile(path=path, size=upload.size, format=upload.format),
+        name=file.name or media.path.name,
+        file=media,
         file_exists=bool(fingerprint),
         fingerprint=fingerprint,
         master_id=master.id if master else None,
@@ -215,7 +215,7 @@ def build_photo(
         title=texts["title"][0],
         description=texts["description"][0],
         headline=texts["headline"][0],
-        text_from_master=frozenset(key for key, (_, borrowed) in texts.items() if borrowed),
+        text_from_master=_one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
         keywords=_keywords(source),
         date_taken=source.date_time,
         circa=bool(visible(source.text("circa_date_created"))),
@@ -227,7 +227,7 @@ def build_photo(
         model=visible(source.text("model")),
         lens=visible(source.text("lens")),
         categories=categories,
-        flags=frozenset(name for name, on in flags.items() if on),
+        flags=_one_copy(name for name, on in flags.items() if on),
         direct=file_id in pub.direct,
         records=_records(pub, file_id, relatives),
         relatives=relatives,
@@ -236,10 +236,34 @@ def build_photo(
         relation_errors=relation_errors,
         relation_note=relation_note,
         managed=managed if managed is not None else managed_ids(pub),
-        current_errors=frozenset(
+        current_errors=_one_copy(
             path[len(errors_prefix) :] for path in categories if path.startswith(errors_prefix)
         ),
     )
+
+
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _one_copy(names: Iterable[str]) -> frozenset[str]:
+    """One object per distinct set of flags or error names for all photos (there are a
+    handful of them; each empty set alone would cost 200 bytes per photo)."""
+    found = frozenset(names)
+    return _SETS.setdefault(found, found)
+
+
+def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
+    """The file to upload and its fingerprint, made and `stat`ed once per file for all the
+    platforms of a scan (`Publication.shared`)."""
+    key = ("media", upload.id, upload.file_name, upload.name, upload.size, upload.format)
+    known = pub.shared.get(key)
+    if known is not None:
+        return known  # type: ignore[return-value]
+    path = Path(upload.file_name) if upload.file_name else Path(upload.name)
+    fingerprint = _fingerprint(path) if upload.file_name else ""
+    made = (MediaFile(path=path, size=upload.size, format=upload.format), fingerprint)
+    pub.shared[key] = made
+    return made
 
 
 def _upload_file(
@@ -353,7 +377,7 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(part.strip() for part in value.split(";") if visible(part))
+        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if visible(part))
     return tuple(dict.fromkeys(keywords))
 
 

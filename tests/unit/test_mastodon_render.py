@@ -244,3 +244,16 @@ def test_the_renderer_counts_as_the_simulated_server_does(text: str) -> None:
     from sandbox.mastodon_text import status_length
 
     assert countable_length(text) == status_length(text, "")
+
+
+def test_counting_plain_ascii_takes_a_short_cut_with_the_same_answer() -> None:
+    import random
+
+    from sync.platforms.mastodon import text
+
+    pieces = ["a", " ", "\r\n", "\r", "\n", "#tag", "x" * 30, "\t", "~"]
+    chooser = random.Random(17)
+    for _ in range(200):
+        sample = "".join(chooser.choice(pieces) for _ in range(chooser.randrange(0, 40)))
+        assert text.grapheme_count(sample) == text._grapheme_count_by_character(sample)
+    assert text.grapheme_count("e\u0301\r\n") == 2  # not ASCII: the long way

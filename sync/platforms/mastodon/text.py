@@ -44,6 +44,12 @@ def _url_replacement(url: str, url_chars: int) -> str:
 
 def grapheme_count(text: str) -> int:
     """User-perceived characters (see the module docstring for the approximation)."""
+    if text.isascii():  # of the joining rules only CR LF applies to ASCII
+        return len(text) - text.count("\r\n")
+    return _grapheme_count_by_character(text)
+
+
+def _grapheme_count_by_character(text: str) -> int:
     count = 0
     previous = ""
     regional_run = 0

@@ -1,0 +1,71 @@
+"""What a scan keeps in memory (issue 17): one copy of text that repeats, no empty
+values, and one file object and one `stat` per file for all the platforms of a scan."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from imatch.client import IMatchClient
+from imatch.library import read_publication
+from sync.photo import build_photos
+
+
+async def test_file_values_keep_only_what_is_set_and_repeated_text_once(
+    imatch: IMatchClient,
+) -> None:
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    files = list(pub.files.values())
+    assert all(value not in ("", ()) for info in files for value in info.values.values())
+    assert any(info.text("headline") == "" for info in files), "some files have no headline"
+    makes = [info.values["make"] for info in files if info.text("make") == "FUJIFILM"]
+    assert len(makes) > 1
+    assert all(make is makes[0] for make in makes)  # one string, not one per file
+    formats = [info.format for info in files if info.format == "JPEG"]
+    assert all(f is formats[0] for f in formats)
+    refs = [ref for refs in pub.categories.values() for ref in refs]
+    by_path: dict[str, object] = {}
+    for ref in refs:
+        assert by_path.setdefault(ref.path, ref) is ref  # one CategoryRef per category
+
+
+async def test_platforms_share_each_file_and_stat_it_once(
+    imatch: IMatchClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flickr = await read_publication(imatch, "Socials|flickr", "flickr")
+    pixelfed = await read_publication(imatch, "Socials|pixelfed", "pixelfed", reuse=flickr)
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        stats.append(str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    flickr_photos = {p.id: p for p in build_photos(flickr)}
+    looked_at_for_flickr = set(stats)
+    pixelfed_photos = {p.id: p for p in build_photos(pixelfed)}
+    both = set(flickr_photos) & set(pixelfed_photos)
+    assert both
+    for file_id in both:
+        assert flickr_photos[file_id].file is pixelfed_photos[file_id].file
+        assert flickr_photos[file_id].fingerprint == pixelfed_photos[file_id].fingerprint
+    assert len(stats) == len(set(stats)), "each file is looked at once per scan"
+    # A new scan (no reuse) looks at the files again: an edited file must be seen.
+    again = await read_publication(imatch, "Socials|flickr", "flickr")
+    stats.clear()
+    build_photos(again)
+    assert sorted(stats) == sorted(looked_at_for_flickr)
+
+
+async def test_sets_that_repeat_across_photos_are_one_object(imatch: IMatchClient) -> None:
+    photos = build_photos(await read_publication(imatch, "Socials|flickr", "flickr"))
+    for field in ("flags", "text_from_master", "current_errors"):
+        seen: dict[frozenset[str], frozenset[str]] = {}
+        for photo in photos:
+            value = getattr(photo, field)
+            assert seen.setdefault(value, value) is value, field
+    keywords = [k for photo in photos for k in photo.keywords]
+    by_text: dict[str, str] = {}
+    assert all(by_text.setdefault(k, k) is k for k in keywords)
