@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 
 from imatch.library import Publication
 from imatch.models import AttributeRecord, FileInfo, RelatedFile
@@ -99,7 +100,8 @@ class Photo:
     direct_relatives: tuple[int, ...] = ()
     """Relatives that are themselves directly in `Socials|<platform>`."""
     names: Mapping[int, str] = field(default_factory=dict)
-    """File id -> file name, for the file, its relatives and the uploaded file."""
+    """File id -> file name, for the file, its relatives and the uploaded file; empty for
+    a photo of one file named `name` (use `name_of`)."""
     relation_errors: tuple[str, ...] = ()
     """What the master/version relations make impossible (several versions, ...)."""
     relation_note: str = ""
@@ -121,6 +123,12 @@ class Photo:
     def record_holders(self) -> tuple[int, ...]:
         """Every file whose records say whether this photo is on the platform."""
         return (self.id, *self.relatives)
+
+    def name_of(self, file_id: int) -> str:
+        """The name of the photo's file or of one of its relatives ("" when unknown)."""
+        if self.names:
+            return self.names.get(file_id, "")
+        return self.name if file_id == self.id else ""
 
     def has_flag(self, flag: str) -> bool:
         return flag in self.flags
@@ -198,10 +206,13 @@ def build_photo(
     if layout is Layout.MASTER and both_direct and not relation_errors:
         relation_errors = (BOTH_ASSIGNED,)
         relation_note = f"{upload.name} is in Socials too: keep one of the two"
-    names = {file_id: file.name, upload.id: upload.name}
-    for relative in relatives:
-        info = pub.files.get(relative)
-        names.setdefault(relative, info.name if info else _related_name(versions, relative))
+    names: Mapping[int, str] = NO_NAMES
+    if relatives or upload.id != file_id or not file.name:
+        # Most photos are one file named like the photo: they need no mapping of their own.
+        names = {file_id: file.name, upload.id: upload.name}
+        for relative in relatives:
+            info = pub.files.get(relative)
+            names.setdefault(relative, info.name if info else _related_name(versions, relative))
     return Photo(
         id=file_id,
         name=file.name or media.path.name,
@@ -242,6 +253,7 @@ def build_photo(
     )
 
 
+NO_NAMES: Mapping[int, str] = MappingProxyType({})
 _SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
@@ -255,14 +267,16 @@ def _one_copy(names: Iterable[str]) -> frozenset[str]:
 def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
     """The file to upload and its fingerprint, made and `stat`ed once per file for all the
     platforms of a scan (`Publication.shared`)."""
-    key = ("media", upload.id, upload.file_name, upload.name, upload.size, upload.format)
-    known = pub.shared.get(key)
-    if known is not None:
-        return known  # type: ignore[return-value]
-    path = Path(upload.file_name) if upload.file_name else Path(upload.name)
+    known = pub.shared.get(upload.id)
+    path_text = upload.file_name or upload.name
+    if isinstance(known, tuple):
+        media, fingerprint = known
+        if (str(media.path), media.size, media.format) == (path_text, upload.size, upload.format):
+            return media, fingerprint
+    path = Path(path_text)
     fingerprint = _fingerprint(path) if upload.file_name else ""
     made = (MediaFile(path=path, size=upload.size, format=upload.format), fingerprint)
-    pub.shared[key] = made
+    pub.shared[upload.id] = made
     return made
 
 

@@ -69,3 +69,20 @@ async def test_sets_that_repeat_across_photos_are_one_object(imatch: IMatchClien
     keywords = [k for photo in photos for k in photo.keywords]
     by_text: dict[str, str] = {}
     assert all(by_text.setdefault(k, k) is k for k in keywords)
+
+
+async def test_a_photo_of_one_file_keeps_no_names_of_its_own_yet_names_every_file(
+    imatch: IMatchClient,
+) -> None:
+    from sync.provenance import provenance
+
+    photos = build_photos(await read_publication(imatch, "Socials|flickr", "flickr"))
+    single = [p for p in photos if not p.relatives and p.upload_id == p.id]
+    assert single
+    assert all(not p.names and p.name_of(p.id) == p.name for p in single)
+    assert all(p.name_of(p.id + 10**9) == "" for p in single)
+    related = [p for p in photos if p.relatives]
+    assert related
+    for photo in related:
+        assert all(photo.name_of(r) == photo.names[r] for r in photo.relatives)
+        assert provenance(photo).metadata  # names the master or the file itself
