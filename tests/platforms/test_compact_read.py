@@ -86,3 +86,27 @@ async def test_a_photo_of_one_file_keeps_no_names_of_its_own_yet_names_every_fil
     for photo in related:
         assert all(photo.name_of(r) == photo.names[r] for r in photo.relatives)
         assert provenance(photo).metadata  # names the master or the file itself
+
+
+@pytest.mark.parametrize("platform", ["flickr", "pixelfed", "mastodon"])
+async def test_a_plan_renders_a_post_again_only_when_asked_and_the_same_as_before(
+    imatch: IMatchClient, platform: str
+) -> None:
+    from sync.config import Credentials, Settings
+    from sync.platforms import registry
+    from sync.plan import make_plan
+
+    settings, credentials = Settings(), Credentials()
+    pub = await read_publication(imatch, f"Socials|{platform}", platform)
+    plan = make_plan(platform, pub, settings, credentials, None)
+    assert plan.items
+    # Nothing rendered is kept for photos nobody has looked at...
+    assert all(item.kept_rendering is None for item in plan.items)
+    render = registry.spec(platform).render
+    for item in plan.items:
+        eager = render(item.photo, settings, credentials.of(platform))
+        # ...and what is made when asked is what planning measured and rendered.
+        assert item.rendered == eager
+        assert item.rendered.size == eager.size
+        assert item.rendered is item.rendered  # made once, then the same post
+    assert all(item.kept_rendering is not None for item in plan.items)
