@@ -93,8 +93,8 @@ async def test_a_plan_renders_a_post_again_only_when_asked_and_the_same_as_befor
     imatch: IMatchClient, platform: str
 ) -> None:
     from sync.config import Credentials, Settings
-    from sync.platforms import registry
     from sync.plan import make_plan
+    from sync.platforms import registry
 
     settings, credentials = Settings(), Credentials()
     pub = await read_publication(imatch, f"Socials|{platform}", platform)
