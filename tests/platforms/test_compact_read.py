@@ -110,3 +110,27 @@ async def test_a_plan_renders_a_post_again_only_when_asked_and_the_same_as_befor
         assert item.rendered.size == eager.size
         assert item.rendered is item.rendered  # made once, then the same post
     assert all(item.kept_rendering is not None for item in plan.items)
+
+
+async def test_a_dry_run_in_words_holds_no_row_per_photo_yet_shows_the_json_rows(
+    imatch: IMatchClient,
+) -> None:
+    import io
+
+    from sync.config import Credentials, Settings
+    from sync.plan import make_plan
+    from sync.report import Reporter
+
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    plan = make_plan("flickr", pub, Settings(), Credentials(), None)
+    in_words = Reporter(io.StringIO(), json_mode=False)
+    in_words.plan(plan, dry_run=True)
+    as_json = Reporter(io.StringIO(), json_mode=True)
+    as_json.plan(plan, dry_run=True)
+    rows = in_words.results["flickr"]["photos"]
+    assert not isinstance(rows, list)  # made when read, not held for every photo
+    assert isinstance(as_json.results["flickr"]["photos"], list)
+    assert list(rows) == as_json.results["flickr"]["photos"]
+    assert len(rows) == len(plan.items)
+    assert rows[-1] == as_json.results["flickr"]["photos"][-1]
+    assert rows[1:3] == as_json.results["flickr"]["photos"][1:3]
