@@ -200,6 +200,17 @@ def build_photo(
     }
     media, fingerprint = _media_file(pub, upload)
     relatives = pub.relatives(file_id)
+    # The same file planned for another platform of this scan: what depends on the file
+    # alone (its keywords, categories, names) is that photo's, one copy for all platforms.
+    earlier = _built(pub).get(file_id)
+    if earlier is not None and not (
+        earlier.master_id == (master.id if master else None)
+        and earlier.upload_id == upload.id
+        and earlier.relatives == relatives
+    ):
+        earlier = None
+    if earlier is not None:
+        relatives = earlier.relatives
     texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
     direct_relatives = tuple(r for r in relatives if r in pub.direct)
     both_direct = file_id in pub.direct and upload.id in pub.direct
@@ -207,13 +218,15 @@ def build_photo(
         relation_errors = (BOTH_ASSIGNED,)
         relation_note = f"{upload.name} is in Socials too: keep one of the two"
     names: Mapping[int, str] = NO_NAMES
-    if relatives or upload.id != file_id or not file.name:
+    if earlier is not None:
+        names = earlier.names
+    elif relatives or upload.id != file_id or not file.name:
         # Most photos are one file named like the photo: they need no mapping of their own.
         names = {file_id: file.name, upload.id: upload.name}
         for relative in relatives:
             info = pub.files.get(relative)
             names.setdefault(relative, info.name if info else _related_name(versions, relative))
-    return Photo(
+    photo = Photo(
         id=file_id,
         name=file.name or media.path.name,
         file=media,
@@ -227,7 +240,7 @@ def build_photo(
         description=texts["description"][0],
         headline=texts["headline"][0],
         text_from_master=_one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
-        keywords=_keywords(source),
+        keywords=earlier.keywords if earlier is not None else _keywords(source),
         date_taken=source.date_time,
         circa=bool(visible(source.text("circa_date_created"))),
         iso=visible(source.text("iso")),
@@ -237,7 +250,9 @@ def build_photo(
         make=visible(source.text("make")),
         model=visible(source.text("model")),
         lens=visible(source.text("lens")),
-        categories=categories,
+        categories=earlier.categories
+        if earlier is not None and earlier.categories == categories
+        else categories,
         flags=_one_copy(name for name, on in flags.items() if on),
         direct=file_id in pub.direct,
         records=_records(pub, file_id, relatives),
@@ -251,6 +266,8 @@ def build_photo(
             path[len(errors_prefix) :] for path in categories if path.startswith(errors_prefix)
         ),
     )
+    _built(pub)[file_id] = photo
+    return photo
 
 
 NO_NAMES: Mapping[int, str] = MappingProxyType({})
@@ -264,20 +281,25 @@ def _one_copy(names: Iterable[str]) -> frozenset[str]:
     return _SETS.setdefault(found, found)
 
 
+def _built(pub: Publication) -> dict[int, Photo]:
+    """The last photo built for each file in this scan (`Publication.shared`)."""
+    return pub.shared.setdefault("photos", {})  # type: ignore[return-value]
+
+
 def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
     """The file to upload and its fingerprint, made and `stat`ed once per file for all the
     platforms of a scan (`Publication.shared`)."""
-    known = pub.shared.get(upload.id)
+    made: dict[int, tuple[str, MediaFile, str]] = pub.shared.setdefault("media", {})  # type: ignore[assignment]
     path_text = upload.file_name or upload.name
-    if isinstance(known, tuple):
-        media, fingerprint = known
-        if (str(media.path), media.size, media.format) == (path_text, upload.size, upload.format):
+    known = made.get(upload.id)
+    if known is not None:
+        text, media, fingerprint = known
+        if (text, media.size, media.format) == (path_text, upload.size, upload.format):
             return media, fingerprint
-    path = Path(path_text)
-    fingerprint = _fingerprint(path) if upload.file_name else ""
-    made = (MediaFile(path=path, size=upload.size, format=upload.format), fingerprint)
-    pub.shared[upload.id] = made
-    return made
+    media = MediaFile(path=Path(path_text), size=upload.size, format=upload.format)
+    fingerprint = _fingerprint(media.path) if upload.file_name else ""
+    made[upload.id] = (path_text, media, fingerprint)
+    return media, fingerprint
 
 
 def _upload_file(

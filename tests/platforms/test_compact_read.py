@@ -134,3 +134,25 @@ async def test_a_dry_run_in_words_holds_no_row_per_photo_yet_shows_the_json_rows
     assert len(rows) == len(plan.items)
     assert rows[-1] == as_json.results["flickr"]["photos"][-1]
     assert rows[1:3] == as_json.results["flickr"]["photos"][1:3]
+
+
+async def test_what_depends_on_the_file_alone_is_one_copy_for_all_platforms(
+    imatch: IMatchClient,
+) -> None:
+    flickr = await read_publication(imatch, "Socials|flickr", "flickr")
+    flickr_photos = {p.id: p for p in build_photos(flickr)}
+    reused = await read_publication(imatch, "Socials|pixelfed", "pixelfed", reuse=flickr)
+    fresh = await read_publication(imatch, "Socials|pixelfed", "pixelfed")
+    # Photos built with what another platform built are the photos built afresh...
+    assert build_photos(reused) == build_photos(fresh)
+    shared_ids = set(flickr_photos) & set(reused.candidates)
+    assert shared_ids
+    # ...holding that platform's keywords, categories and names, not copies of them.
+    for photo in build_photos(reused):
+        if photo.id not in shared_ids:
+            continue
+        earlier = flickr_photos[photo.id]
+        assert photo.keywords is earlier.keywords
+        assert photo.categories is earlier.categories
+        assert photo.names is earlier.names
+        assert photo.relatives is earlier.relatives
