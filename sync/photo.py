@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from imatch.library import Publication
 from imatch.models import AttributeRecord, FileInfo, RelatedFile
@@ -189,7 +190,6 @@ def build_photo(
         layout = Layout.MASTER
     else:
         layout = Layout.SINGLE
-    source = master or file
     upload, relation_errors, relation_note = _upload_file(pub, file, versions, formats)
     categories = _categories(pub, file_id, master)
     errors_prefix = f"{pub.root}|{pub.layout.errors}|"
@@ -211,7 +211,6 @@ def build_photo(
         earlier = None
     if earlier is not None:
         relatives = earlier.relatives
-    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
     direct_relatives = tuple(r for r in relatives if r in pub.direct)
     both_direct = file_id in pub.direct and upload.id in pub.direct
     if layout is Layout.MASTER and both_direct and not relation_errors:
@@ -236,20 +235,7 @@ def build_photo(
         is_master=layout is Layout.MASTER,
         upload_id=upload.id,
         layout=layout,
-        title=texts["title"][0],
-        description=texts["description"][0],
-        headline=texts["headline"][0],
-        text_from_master=_one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
-        keywords=earlier.keywords if earlier is not None else _keywords(source),
-        date_taken=source.date_time,
-        circa=bool(visible(source.text("circa_date_created"))),
-        iso=visible(source.text("iso")),
-        shutter_speed=visible(source.text("shutter_speed")),
-        aperture=visible(source.text("aperture")),
-        focal_length=visible(source.text("focal_length")),
-        make=visible(source.text("make")),
-        model=visible(source.text("model")),
-        lens=visible(source.text("lens")),
+        **(_file_fields(file, master) if earlier is None else _copied_file_fields(earlier)),
         categories=earlier.categories
         if earlier is not None and earlier.categories == categories
         else categories,
@@ -279,6 +265,38 @@ def _one_copy(names: Iterable[str]) -> frozenset[str]:
     handful of them; each empty set alone would cost 200 bytes per photo)."""
     found = frozenset(names)
     return _SETS.setdefault(found, found)
+
+
+FILE_FIELDS = (
+    "title", "description", "headline", "text_from_master", "keywords", "date_taken",
+    "circa", "iso", "shutter_speed", "aperture", "focal_length", "make", "model", "lens",
+)  # fmt: skip
+"""What a photo takes from its file and master alone, the same on every platform."""
+
+
+def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
+    source = master or file
+    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
+    return {
+        "title": texts["title"][0],
+        "description": texts["description"][0],
+        "headline": texts["headline"][0],
+        "text_from_master": _one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
+        "keywords": _keywords(source),
+        "date_taken": source.date_time,
+        "circa": bool(visible(source.text("circa_date_created"))),
+        "iso": visible(source.text("iso")),
+        "shutter_speed": visible(source.text("shutter_speed")),
+        "aperture": visible(source.text("aperture")),
+        "focal_length": visible(source.text("focal_length")),
+        "make": visible(source.text("make")),
+        "model": visible(source.text("model")),
+        "lens": visible(source.text("lens")),
+    }
+
+
+def _copied_file_fields(earlier: Photo) -> dict[str, Any]:
+    return {name: getattr(earlier, name) for name in FILE_FIELDS}
 
 
 def _built(pub: Publication) -> dict[int, Photo]:
