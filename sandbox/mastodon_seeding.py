@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
+from sandbox.in_process import call_in_process
 from sandbox.mastodon_server import MastodonSimulator
 
 SEEDED_TEXT = "Posted before this run"
@@ -35,9 +36,12 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
         setattr(sim.settings, name, None)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     try:
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+
+        async def post_all(http: httpx.AsyncClient) -> None:
             for instance in instances:
-                _post(http, db, instance, visibility)
+                await _post(http, db, instance, visibility)
+
+        call_in_process(sim.asgi_app, url, headers, post_all)
     finally:
         for name, value in saved.items():
             setattr(sim.settings, name, value)
@@ -48,17 +52,17 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
     return token
 
 
-def _post(
-    http: httpx.Client, db: IMatchDatabase, instance: SimAttributeInstance, visibility: str
+async def _post(
+    http: httpx.AsyncClient, db: IMatchDatabase, instance: SimAttributeInstance, visibility: str
 ) -> None:
-    media = http.post(
+    media = await http.post(
         "/api/v1/media",
         files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
         data={"description": SEEDED_TEXT},
     )
     media.raise_for_status()
     media_id = str(media.json()["id"])
-    status = http.post(
+    status = await http.post(
         "/api/v1/statuses",
         json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
     )

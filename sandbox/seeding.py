@@ -15,6 +15,7 @@ import httpx
 
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
+from sandbox.in_process import call_in_process
 from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP
 from sandbox.pixelfed_server import PixelfedSimulator
 
@@ -153,16 +154,17 @@ def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
     over_caps = any(cap is not None and len(instances) >= cap for cap in caps)
     if over_caps:
         settings.daily_media_cap = settings.daily_status_cap = None
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+
+    async def post_all(http: httpx.AsyncClient) -> None:
         for instance in instances:
-            media = http.post(
+            media = await http.post(
                 "/api/v1/media",
                 files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
                 data={"description": SEEDED_TEXT},
             )
             media.raise_for_status()
             media_id = str(media.json()["id"])
-            status = http.post(
+            status = await http.post(
                 "/api/v1/statuses",
                 json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
             )
@@ -170,6 +172,8 @@ def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
             instance.values["media_id"] = media_id
             instance.values["status_id"] = str(status.json()["id"])
             instance.values["url"] = str(status.json().get("url", ""))
+
+    call_in_process(sim.asgi_app, url, headers, post_all)
     if over_caps:
         settings.daily_media_cap, settings.daily_status_cap = caps
         sim.advance(24 * 3600 + 1)

@@ -27,6 +27,29 @@ from tests.fake_session import Captured, FakeSession, capture
 
 TESTS = Path(__file__).resolve().parent
 LAYERS = ("unit", "platforms", "sandbox", "tui", "e2e")
+MEMORY_FOLDER = Path("/dev/shm")
+MEMORY_NEEDED = 2 * 1024**3
+
+
+def _temporary_files_in_memory() -> None:
+    """Tests' temporary files (tmp_path, the sandbox's libraries, state databases of the
+    child processes) go to memory when the machine has it and the caller chose no
+    folder: the state database syncs every journal write to disk, as it must for real
+    use, and on disk those waits were a good part of the suite's time. Set here, when
+    pytest loads this file, before any temporary folder is made; workers and child
+    processes inherit it."""
+    if os.environ.get("TMPDIR") or not os.access(MEMORY_FOLDER, os.W_OK):
+        return
+    space = os.statvfs(MEMORY_FOLDER)
+    if space.f_bavail * space.f_frsize < MEMORY_NEEDED:  # e.g. a container's 64 MB
+        return
+    folder = MEMORY_FOLDER / "imatch-socials-tests"
+    folder.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+_temporary_files_in_memory()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import threading
 from typing import Any
 
 from sandbox.world import SandboxWorld
@@ -19,6 +23,9 @@ NO_RATE_LIMITS = {
     "pixelfed": {"rate_per_hour": 3_600_000},
     "mastodon": {"rate_per_hour": 3_600_000},
 }
+
+ONE_AT_A_TIME = {p: {**NO_RATE_LIMITS[p], "concurrency": 1} for p in PLATFORMS}
+"""No client-side limits, and one photo at a time: changes happen in a fixed order."""
 
 
 async def _no_sleep(seconds: float) -> None:
@@ -100,3 +107,20 @@ def error_categories(world: SandboxWorld, platform: str) -> dict[str, set[int]]:
         for c in world.imatch.db.categories.values()
         if c.path.startswith(prefix) and c.direct
     }
+
+
+def kill_after(world: SandboxWorld, changes: int, child: subprocess.Popen[str]) -> None:
+    """SIGKILL `child` right after the `changes`-th change on any simulator (before the
+    answer is sent: the change happened, the child never hears of it)."""
+    lock = threading.Lock()
+    count = 0
+
+    def on_mutation() -> None:
+        nonlocal count
+        with lock:
+            count += 1
+            if count == changes:
+                os.kill(child.pid, signal.SIGKILL)
+
+    for sim in simulators(world):
+        sim.knobs.on_mutation = on_mutation

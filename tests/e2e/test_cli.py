@@ -34,10 +34,9 @@ def test_demo_headless_runs_without_a_terminal() -> None:
     first, second = result.stdout.split("== Second run ==")
     assert "FAILED add" in first
     assert "FAILED add" not in second
-    assert "flickr: added" in first
-    assert "pixelfed: added" in first
-    assert "flickr: nothing left to do" in second
-    assert "pixelfed: nothing left to do" in second
+    for platform in ("flickr", "pixelfed", "mastodon"):
+        assert f"{platform}: added" in first
+        assert f"{platform}: nothing left to do" in second
     assert "Traceback" not in result.stderr
 
 

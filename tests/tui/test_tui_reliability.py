@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +58,10 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
     async with app.run_test(size=SIZE) as pilot:
         screen = await ready(pilot)
         assert all(screen.check_action(a, ()) for a in RUN_ACTIONS)
-        world.pixelfed.knobs.latency = 0.25  # the headless run takes a few seconds
+        # The headless run holds the lock, stopped at its first pixelfed change until the
+        # checks are done (the pixelfed simulator answers nothing meanwhile).
+        gate = threading.Event()
+        world.pixelfed.knobs.on_mutation = lambda: gate.wait(timeout=60) and None
         headless = start_headless("pixelfed")
         try:
             await until(pilot, lambda: MESSAGE in screen_text(app), seconds=30)
@@ -71,6 +75,8 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
             assert world.flickr.knobs.mutations == flickr_changes
             assert not view(app).running
         finally:
+            world.pixelfed.knobs.on_mutation = None
+            gate.set()
             assert exit_code(headless) in (0, 1)  # the demo library has a bad file
         await until(pilot, lambda: screen.check_action("add", ()) is True, seconds=15)
         assert MESSAGE not in screen_text(app)
