@@ -149,6 +149,7 @@ class Reporter:
                 f"{plan.platform}` records it (no {plan.platform} call)"
             )
         if dry_run:
+            lines = []
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
@@ -156,8 +157,11 @@ class Reporter:
                 if item.action is Action.CHANGED:
                     detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
-                self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
-                self.say(f"            {one_line(provenance(item.photo))}")
+                line = f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}"
+                lines.append(line.rstrip())
+                lines.append(f"            {one_line(provenance(item.photo))}")
+            if lines:  # one write, not two flushed writes per photo
+                self.say("\n".join(lines))
             rows = PhotoRows(plan)
             self.results[plan.platform] = {
                 "status": "dry run",
