@@ -23,7 +23,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from imatch.library import Publication
@@ -256,7 +255,9 @@ def build_photo(
     return photo
 
 
-NO_NAMES: Mapping[int, str] = MappingProxyType({})
+NO_NAMES: Mapping[int, str] = {}
+"""The names of a photo of one file named like itself (never changed: photos are read-only;
+a plain dict, so plans can be copied and pickled)."""
 _SETS: dict[frozenset[str], frozenset[str]] = {}
 
 

@@ -156,3 +156,17 @@ async def test_what_depends_on_the_file_alone_is_one_copy_for_all_platforms(
         assert photo.categories is earlier.categories
         assert photo.names is earlier.names
         assert photo.relatives is earlier.relatives
+
+
+async def test_a_compact_plan_can_be_copied_and_pickled(imatch: IMatchClient) -> None:
+    import copy
+    import pickle
+
+    from sync.config import Credentials, Settings
+    from sync.plan import make_plan
+
+    pub = await read_publication(imatch, "Socials|mastodon", "mastodon")
+    plan = make_plan("mastodon", pub, Settings(), Credentials(), None)
+    copied = copy.deepcopy(plan)
+    assert [i.rendered for i in copied.items] == [i.rendered for i in plan.items]
+    assert pickle.loads(pickle.dumps(plan.items[0].photo)) == plan.items[0].photo
