@@ -1,13 +1,16 @@
 """CPU time and peak memory of `imatch-socials --headless --dry-run`, this code against another.
 
     python -m benchmarks.dry_run_cost [--photos 10000] [--repeat 3] [--base DIR]
+        [--platform flickr --platform pixelfed]
 
 The sandbox (IMatch with a generated library of `--photos` photos on both platforms, and
 the platforms' simulators) runs in its own process. The dry run is started as a user
 would, in a new process, once with this checkout's code and, side by side in the same
 run, with the code in `--base` (e.g. `git archive <commit> | tar -x -C DIR`), both on the
 same interpreter and packages. Each child's own CPU time (user + system) and peak
-resident size come from `wait4`, so the sandbox's work is not counted.
+resident size come from `wait4`, so the sandbox's work is not counted. `--platform`
+(repeatable) plans only those platforms in both: code from before Mastodon plans two
+platforms where this code plans three, so compare them on the same two.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 
-def dry_run(code: Path, home: Path) -> tuple[float, float]:
+def dry_run(code: Path, home: Path, platforms: list[str]) -> tuple[float, float]:
     """CPU seconds and peak MB of one dry run with the code in `code`."""
     environment = {**os.environ, "IMATCH_SOCIALS_HOME": str(home), "PYTHONPATH": str(code)}
     command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
+    for name in platforms:
+        command += ["--platform", name]
     child = subprocess.Popen(
         command, cwd=code, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -46,19 +51,21 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--base", type=Path, help="another checkout to compare with")
+    parser.add_argument("--platform", action="append", default=[], help="plan only these")
     args = parser.parse_args()
     codes = {"this": HERE} | ({"base": args.base.resolve()} if args.base else {})
     library = library_of(args.photos, posted_share=0.0)
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
-    print(f"machine: {machine()}; {args.photos:,} photos; before: {load_average()}")
+    planned = ", ".join(args.platform) or "every platform configured"
+    print(f"machine: {machine()}; {args.photos:,} photos ({planned}); before: {load_average()}")
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
         with sandbox_with_home(library, home, 0.0):
             for code in codes.values():  # warm the simulator and the file cache
-                dry_run(code, home)
+                dry_run(code, home, args.platform)
             for _ in range(args.repeat):
                 for name, code in codes.items():
-                    figures[name].append(dry_run(code, home))
+                    figures[name].append(dry_run(code, home, args.platform))
     for name, runs in figures.items():
         cpu = sorted(run[0] for run in runs)
         peak = sorted(run[1] for run in runs)

@@ -14,6 +14,7 @@ import getpass
 import json
 import logging
 import random
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -87,6 +88,7 @@ class IMatchClient:
             limits=httpx.Limits(max_connections=max(1, max_in_flight)),
         )
         self._app_variables: dict[str, AppValue | None] = {}
+        self._category_refs: dict[tuple[str, str], CategoryRef] = {}
 
     async def __aenter__(self) -> IMatchClient:
         return self
@@ -99,6 +101,15 @@ class IMatchClient:
 
     def __repr__(self) -> str:
         return f"IMatchClient(url={self.url!r}, user={self.user!r})"
+
+    def _category_ref(self, path: str, description: str) -> CategoryRef:
+        """One object per category for every file in it (a library has far fewer
+        categories than assignments)."""
+        key = (path, description)
+        ref = self._category_refs.get(key)
+        if ref is None:
+            ref = self._category_refs[key] = CategoryRef(_shared(path), _shared(description))
+        return ref
 
     # --- transport ----------------------------------------------------------------------
 
@@ -277,7 +288,7 @@ class IMatchClient:
             body = await self.call("GET", "/v1/files/categories", params)
             return {
                 _int(entry, "id"): [
-                    CategoryRef(_str(c, "path"), _str(c, "description"))
+                    self._category_ref(_str(c, "path"), _str(c, "description"))
                     for c in _list(entry, "categories")
                 ]
                 for entry in _list(body, "files")
@@ -530,27 +541,42 @@ def _date_time(text: str) -> datetime | None:
         return None
 
 
+SHARED_TEXT_CHARS = 100
+"""Texts up to this long are kept once however many files hold them (camera, lens,
+format, keywords, category paths repeat across tens of thousands of files)."""
+
+
+def _shared(text: str) -> str:
+    return sys.intern(text) if len(text) <= SHARED_TEXT_CHARS else text
+
+
 def _tag_value(value: Any) -> TagValue:
     if type(value) is str:
-        return value
+        return _shared(value)
     if isinstance(value, list):
-        return tuple(str(v) for v in value if v is not None)
+        return tuple([_shared(str(v)) for v in value if v is not None])
     if value is None:
         return ""
-    return str(value)
+    return _shared(str(value))
 
 
 def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
+    # Only values that are set are kept: `text()` and `items()` read a missing one as empty.
+    values = {}
+    for key in value_keys:
+        value = _tag_value(entry.get(key))
+        if value:
+            values[key] = value
     return FileInfo(
         id=_int(entry, "id"),
         file_name=_str(entry, "fileName"),
         name=_str(entry, "name"),
-        format=_str(entry, "format"),
+        format=_shared(_str(entry, "format")),
         size=_int(entry, "size", 0),
         width=_int(entry, "width", 0),
         height=_int(entry, "height", 0),
         date_time=_date_time(_str(entry, "dateTime")),
-        values={key: _tag_value(entry.get(key)) for key in value_keys},
+        values=values,
     )
 
 

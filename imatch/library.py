@@ -82,6 +82,9 @@ class Publication:
     """`albums`, `groups`, `__errors` (by layout name) with their children, when present."""
     requests: int = 0
     """IMatch requests this read made."""
+    shared: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    """What turning this read into photos worked out once per file (the file to upload,
+    its `stat`), shared with the publications of the same scan that reuse this one."""
 
     def flag(self, file_id: int, name: str) -> bool:
         return file_id in self.flagged.get(name, frozenset())
@@ -208,6 +211,7 @@ async def read_publication(
         records={k: tuple(v) for k, v in records.items()},
         subtrees=subtrees,
         requests=client.requests_made - before,
+        shared=reuse.shared if reuse is not None else {},
     )
 
 

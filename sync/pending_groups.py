@@ -187,7 +187,12 @@ class PendingGroups:
         item = self._by_post.get(id(post))
         if item is None or item.rendered.post is not post:
             # The plan's list may have changed (reconciliation replaces items): re-index.
-            self._by_post = {id(i.rendered.post): i for i in self.plan.items}
+            # Only items already rendered can have made the post (no rendering for all).
+            self._by_post = {
+                id(i.kept_rendering.post): i
+                for i in self.plan.items
+                if i.kept_rendering is not None
+            }
             item = self._by_post.get(id(post))
         return item if item is not None and item.rendered.post is post else None
 

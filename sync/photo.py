@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from imatch.library import Publication
 from imatch.models import AttributeRecord, FileInfo, RelatedFile
@@ -95,7 +97,8 @@ class Photo:
     direct_relatives: tuple[int, ...] = ()
     """Relatives that are themselves directly in `Socials|<platform>`."""
     names: Mapping[int, str] = field(default_factory=dict)
-    """File id -> file name, for the file, its relatives and the uploaded file."""
+    """File id -> file name, for the file, its relatives and the uploaded file; empty for
+    a photo of one file named `name` (use `name_of`)."""
     relation_errors: tuple[str, ...] = ()
     """What the master/version relations make impossible (several versions, ...)."""
     relation_note: str = ""
@@ -117,6 +120,12 @@ class Photo:
     def record_holders(self) -> tuple[int, ...]:
         """Every file whose records say whether this photo is on the platform."""
         return (self.id, *self.relatives)
+
+    def name_of(self, file_id: int) -> str:
+        """The name of the photo's file or of one of its relatives ("" when unknown)."""
+        if self.names:
+            return self.names.get(file_id, "")
+        return self.name if file_id == self.id else ""
 
     def has_flag(self, flag: str) -> bool:
         return flag in self.flags
@@ -177,7 +186,6 @@ def build_photo(
         layout = Layout.MASTER
     else:
         layout = Layout.SINGLE
-    source = master or file
     upload, relation_errors, relation_note = _upload_file(pub, file, versions, formats)
     categories = _categories(pub, file_id, master)
     errors_prefix = f"{pub.root}|{pub.layout.errors}|"
@@ -186,45 +194,48 @@ def build_photo(
         FLAG_METADATA: pub.flag(file_id, pub.layout.metadata),
         FLAG_DELETE: pub.flag(file_id, pub.layout.delete),
     }
-    path = Path(upload.file_name) if upload.file_name else Path(upload.name)
-    fingerprint = _fingerprint(path) if upload.file_name else ""
+    media, fingerprint = _media_file(pub, upload)
     relatives = pub.relatives(file_id)
-    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
+    # The same file planned for another platform of this scan: what depends on the file
+    # alone (its keywords, categories, names) is that photo's, one copy for all platforms.
+    earlier = _built(pub).get(file_id)
+    if earlier is not None and not (
+        earlier.master_id == (master.id if master else None)
+        and earlier.upload_id == upload.id
+        and earlier.relatives == relatives
+    ):
+        earlier = None
+    if earlier is not None:
+        relatives = earlier.relatives
     direct_relatives = tuple(r for r in relatives if r in pub.direct)
     both_direct = file_id in pub.direct and upload.id in pub.direct
     if layout is Layout.MASTER and both_direct and not relation_errors:
         relation_errors = (BOTH_ASSIGNED,)
         relation_note = f"{upload.name} is in Socials too: keep one of the two"
-    names = {file_id: file.name, upload.id: upload.name}
-    for relative in relatives:
-        info = pub.files.get(relative)
-        names.setdefault(relative, info.name if info else _related_name(versions, relative))
-    return Photo(
+    names: Mapping[int, str] = NO_NAMES
+    if earlier is not None:
+        names = earlier.names
+    elif relatives or upload.id != file_id or not file.name:
+        # Most photos are one file named like the photo: they need no mapping of their own.
+        names = {file_id: file.name, upload.id: upload.name}
+        for relative in relatives:
+            info = pub.files.get(relative)
+            names.setdefault(relative, info.name if info else _related_name(versions, relative))
+    photo = Photo(
         id=file_id,
-        name=file.name or path.name,
-        file=MediaFile(path=path, size=upload.size, format=upload.format),
+        name=file.name or media.path.name,
+        file=media,
         file_exists=bool(fingerprint),
         fingerprint=fingerprint,
         master_id=master.id if master else None,
         is_master=layout is Layout.MASTER,
         upload_id=upload.id,
         layout=layout,
-        title=texts["title"][0],
-        description=texts["description"][0],
-        headline=texts["headline"][0],
-        text_from_master=frozenset(key for key, (_, borrowed) in texts.items() if borrowed),
-        keywords=_keywords(source),
-        date_taken=source.date_time,
-        circa=bool(visible(source.text("circa_date_created"))),
-        iso=visible(source.text("iso")),
-        shutter_speed=visible(source.text("shutter_speed")),
-        aperture=visible(source.text("aperture")),
-        focal_length=visible(source.text("focal_length")),
-        make=visible(source.text("make")),
-        model=visible(source.text("model")),
-        lens=visible(source.text("lens")),
-        categories=categories,
-        flags=frozenset(name for name, on in flags.items() if on),
+        **(_file_fields(file, master) if earlier is None else _copied_file_fields(earlier)),
+        categories=earlier.categories
+        if earlier is not None and earlier.categories == categories
+        else categories,
+        flags=_one_copy(name for name, on in flags.items() if on),
         direct=file_id in pub.direct,
         records=_records(pub, file_id, relatives),
         relatives=relatives,
@@ -233,10 +244,78 @@ def build_photo(
         relation_errors=relation_errors,
         relation_note=relation_note,
         managed=managed if managed is not None else managed_ids(pub),
-        current_errors=frozenset(
+        current_errors=_one_copy(
             path[len(errors_prefix) :] for path in categories if path.startswith(errors_prefix)
         ),
     )
+    _built(pub)[file_id] = photo
+    return photo
+
+
+NO_NAMES: Mapping[int, str] = {}
+"""The names of a photo of one file named like itself (never changed: photos are read-only;
+a plain dict, so plans can be copied and pickled)."""
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _one_copy(names: Iterable[str]) -> frozenset[str]:
+    """One object per distinct set of flags or error names for all photos (there are a
+    handful of them; each empty set alone would cost 200 bytes per photo)."""
+    found = frozenset(names)
+    return _SETS.setdefault(found, found)
+
+
+FILE_FIELDS = (
+    "title", "description", "headline", "text_from_master", "keywords", "date_taken",
+    "circa", "iso", "shutter_speed", "aperture", "focal_length", "make", "model", "lens",
+)  # fmt: skip
+"""What a photo takes from its file and master alone, the same on every platform."""
+
+
+def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
+    source = master or file
+    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
+    return {
+        "title": texts["title"][0],
+        "description": texts["description"][0],
+        "headline": texts["headline"][0],
+        "text_from_master": _one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
+        "keywords": _keywords(source),
+        "date_taken": source.date_time,
+        "circa": bool(visible(source.text("circa_date_created"))),
+        "iso": visible(source.text("iso")),
+        "shutter_speed": visible(source.text("shutter_speed")),
+        "aperture": visible(source.text("aperture")),
+        "focal_length": visible(source.text("focal_length")),
+        "make": visible(source.text("make")),
+        "model": visible(source.text("model")),
+        "lens": visible(source.text("lens")),
+    }
+
+
+def _copied_file_fields(earlier: Photo) -> dict[str, Any]:
+    return {name: getattr(earlier, name) for name in FILE_FIELDS}
+
+
+def _built(pub: Publication) -> dict[int, Photo]:
+    """The last photo built for each file in this scan (`Publication.shared`)."""
+    return pub.shared.setdefault("photos", {})  # type: ignore[return-value]
+
+
+def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
+    """The file to upload and its fingerprint, made and `stat`ed once per file for all the
+    platforms of a scan (`Publication.shared`)."""
+    made: dict[int, tuple[str, MediaFile, str]] = pub.shared.setdefault("media", {})  # type: ignore[assignment]
+    path_text = upload.file_name or upload.name
+    known = made.get(upload.id)
+    if known is not None:
+        text, media, fingerprint = known
+        if (text, media.size, media.format) == (path_text, upload.size, upload.format):
+            return media, fingerprint
+    media = MediaFile(path=Path(path_text), size=upload.size, format=upload.format)
+    fingerprint = _fingerprint(media.path) if upload.file_name else ""
+    made[upload.id] = (path_text, media, fingerprint)
+    return media, fingerprint
 
 
 def _upload_file(
@@ -350,7 +429,7 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(part.strip() for part in value.split(";") if visible(part))
+        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if visible(part))
     return tuple(dict.fromkeys(keywords))
 
 

@@ -44,15 +44,33 @@ def text_only_note(platform: str) -> str:
     return f"{TEXT_ONLY}: {platform} cannot replace the image"
 
 
+Renderer = Callable[[Photo], Rendered[Any]]
+"""The platform's renderer with the settings and credentials the plan was made with."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     photo: Photo
     verdict: Verdict
-    rendered: Rendered[Any]
+    kept_rendering: Rendered[Any] | None
+    """The rendering once made (see `rendered`); None until then when `renderer` is set."""
     previous: Published | None = None
     """What was last published of the photo (the state store), when known."""
     platform: str = ""
     """The platform the item is planned for (which renderer made `rendered`)."""
+    renderer: Renderer | None = field(default=None, compare=False, repr=False)
+    """Makes the rendering again when it is asked for: a plan keeps only what its
+    verdicts need (the post's size) of the thousands of photos nobody looks at."""
+
+    @property
+    def rendered(self) -> Rendered[Any]:
+        """The post for this photo, made when first asked for and then kept (the engine,
+        the detail pane and group adds rely on getting the same post object each time)."""
+        rendering = self.kept_rendering
+        if rendering is None and self.renderer is not None:
+            rendering = self.renderer(self.photo)
+            object.__setattr__(self, "kept_rendering", rendering)
+        return rendering  # type: ignore[return-value]
 
     @property
     def action(self) -> Action:
@@ -188,6 +206,7 @@ def make_plan(
     detect = settings.platform(platform).detect_changes
     render = registry.spec(platform).render
     own_credentials = credentials.of(platform)
+    renderer: Renderer = functools.partial(_render_again, render, settings, own_credentials)
     refused = refused or {}
     published = published or {}
     items: list[PlanItem] = []
@@ -205,7 +224,9 @@ def make_plan(
             verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
-        items.append(PlanItem(photo, verdict, rendered, previous, platform))
+        # The post is made again when it is shown or acted on: kept for every photo it
+        # was most of a plan's memory, and most photos are never looked at.
+        items.append(PlanItem(photo, verdict, None, previous, platform, renderer))
     if progress is not None:
         progress("planning", len(items), len(photos))
     unrecorded = any(
@@ -220,6 +241,15 @@ def make_plan(
         published=published,
         baseline_missing=detect != "off" and unrecorded,
     )
+
+
+def _render_again(
+    render: Callable[[Photo, Settings, Any], Rendered[Any]],
+    settings: Settings,
+    credentials: Any,
+    photo: Photo,
+) -> Rendered[Any]:
+    return render(photo, settings, credentials)
 
 
 def _changed_verdict(

@@ -36,7 +36,7 @@ def provenance(photo: Photo) -> Provenance:
 def _name(photo: Photo, file_id: int | None) -> str:
     if file_id is None:
         return "?"
-    return photo.names.get(file_id) or str(file_id)
+    return photo.name_of(file_id) or str(file_id)
 
 
 def _upload(photo: Photo) -> str:

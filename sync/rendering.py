@@ -142,14 +142,14 @@ def sorted_unique(terms: Iterable[str]) -> list[str]:
 def unique_sorted(normalized_terms: Iterable[str]) -> list[str]:
     """`sorted_unique` for terms already normalized (see `_normalized`): the hot path of
     planning, where every term comes from a cache that normalized it once."""
+    # Sorted by the term, then (stable) by its case-folded form: the order of sorting by
+    # (casefold, term), with C-level keys.
+    ordered = sorted(set(normalized_terms))
+    ordered.sort(key=str.casefold)
     unique: dict[str, str] = {}
-    for term in sorted(set(normalized_terms), key=_case_insensitive):
+    for term in ordered:
         unique.setdefault(term.casefold(), term)
     return list(unique.values())
-
-
-def _case_insensitive(term: str) -> tuple[str, str]:
-    return (term.casefold(), term)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import Any, TextIO, overload
 
 from sync.events import (
     Event,
@@ -42,6 +43,38 @@ def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
     if item.action is not Action.CHANGED:
         return {}
     return {name: {"was": was, "now": now} for name, was, now in field_changes(item)}
+
+
+class PhotoRows(Sequence[dict[str, Any]]):
+    """A dry run's row for each photo of a plan, made when read: only `--json` prints
+    them, and at 50,000 photos a row each was the largest thing a dry run held."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+
+    def __len__(self) -> int:
+        return len(self._plan.items)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._row(item) for item in self._plan.items[index]]
+        return self._row(self._plan.items[index])
+
+    def _row(self, item: PlanItem) -> dict[str, Any]:
+        return {
+            "id": item.file_id,
+            "name": item.photo.name,
+            "title": item.photo.title,
+            "action": item.action.value,
+            "errors": list(item.verdict.errors),
+            "note": item.verdict.note,
+            "changed": changes(self._plan, item),
+            **provenance_fields(provenance(item.photo)),
+        }
 
 
 class Reporter:
@@ -127,33 +160,25 @@ class Reporter:
                 f"{plan.platform}` records it (no {plan.platform} call)"
             )
         if dry_run:
-            found = [provenance(item.photo) for item in plan.items]
-            for item, origin in zip(plan.items, found, strict=True):
+            lines = []
+            for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
                 detail = ", ".join(item.verdict.errors) or item.verdict.note
                 if item.action is Action.CHANGED:
                     detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
-                self.say(f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}".rstrip())
-                self.say(f"            {one_line(origin)}")
+                line = f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}"
+                lines.append(line.rstrip())
+                lines.append(f"            {one_line(provenance(item.photo))}")
+            if lines:  # one write, not two flushed writes per photo
+                self.say("\n".join(lines))
+            rows = PhotoRows(plan)
             self.results[plan.platform] = {
                 "status": "dry run",
                 "plan": counts,
                 "baseline_missing": plan.baseline_missing,
-                "photos": [
-                    {
-                        "id": item.file_id,
-                        "name": item.photo.name,
-                        "title": item.photo.title,
-                        "action": item.action.value,
-                        "errors": list(item.verdict.errors),
-                        "note": item.verdict.note,
-                        "changed": changes(plan, item),
-                        **provenance_fields(origin),
-                    }
-                    for item, origin in zip(plan.items, found, strict=True)
-                ],
+                "photos": list(rows) if self.json_mode else rows,
             }
 
     def summary(self, summary: RunSummary) -> None:

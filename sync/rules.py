@@ -142,13 +142,13 @@ def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
             # A stray flag never publishes anything.
             if changing:
                 return Verdict(Action.ERROR, (FLAGGED_NOT_PUBLISHED,), NOTE_FLAGGED)
-            return Verdict(Action.UNCHANGED)
+            return _PLAIN_VERDICTS[Action.UNCHANGED]
         return _verdict(Action.ADD, upload_errors(photo, size, checks), photo.relation_note)
     if photo.has_flag(FLAG_UPDATE):
         return _verdict(Action.UPDATE, upload_errors(photo, size, checks), photo.relation_note)
     if photo.has_flag(FLAG_METADATA):
         return _verdict(Action.METADATA, content_errors(photo, size, checks))
-    return Verdict(Action.UNCHANGED)
+    return _PLAIN_VERDICTS[Action.UNCHANGED]
 
 
 def classify_changed(
@@ -165,10 +165,14 @@ def classify_changed(
     return Verdict(Action.CHANGED, changed=changed)
 
 
+_PLAIN_VERDICTS = {action: Verdict(action) for action in Action}
+"""One verdict object per action without errors or notes, shared by all photos."""
+
+
 def _verdict(action: Action, errors: list[str], note: str = "") -> Verdict:
     if errors:
         return Verdict(Action.ERROR, tuple(sorted(set(errors))), note)
-    return Verdict(action)
+    return _PLAIN_VERDICTS[action]
 
 
 def upload_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:

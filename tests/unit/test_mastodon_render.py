@@ -244,3 +244,29 @@ def test_the_renderer_counts_as_the_simulated_server_does(text: str) -> None:
     from sandbox.mastodon_text import status_length
 
     assert countable_length(text) == status_length(text, "")
+
+
+def test_counting_plain_ascii_takes_a_short_cut_with_the_same_answer() -> None:
+    import random
+
+    from sync.platforms.mastodon import text
+
+    pieces = ["a", " ", "\r\n", "\r", "\n", "#tag", "x" * 30, "\t", "~"]
+    chooser = random.Random(17)
+    for _ in range(200):
+        sample = "".join(chooser.choice(pieces) for _ in range(chooser.randrange(0, 40)))
+        assert text.grapheme_count(sample) == text._grapheme_count_by_character(sample)
+    assert text.grapheme_count("e\u0301\r\n") == 2  # not ASCII: the long way
+
+
+def test_text_without_urls_or_mentions_is_counted_as_with_the_replacements() -> None:
+    from sync.platforms.mastodon import text
+
+    def the_long_way(sample: str) -> int:
+        counted = text._URL.sub(lambda m: text._url_replacement(m.group(0), 23), sample)
+        counted = text._MENTION.sub(lambda m: f"@{m.group(1)}", counted)
+        return text.grapheme_count(counted)
+
+    samples = ["Fog #lake", "a@b", "see https://example.org/x.", "HTTP://A.B", "caf\u00e9 ://"]
+    for sample in samples:
+        assert text.countable_length(sample) == the_long_way(sample)

@@ -15,6 +15,7 @@ write (accents, emoji, flags); exotic scripts may count one or two clusters high
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -32,6 +33,8 @@ _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
 
 def countable_length(text: str, url_chars: int = URL_CHARS) -> int:
     """The length Mastodon checks against `max_characters`."""
+    if "://" not in text and "@" not in text:  # no URL, no mention: nothing to replace
+        return grapheme_count(text)
     counted = _URL.sub(lambda match: _url_replacement(match.group(0), url_chars), text)
     counted = _MENTION.sub(lambda match: f"@{match.group(1)}", counted)
     return grapheme_count(counted)
@@ -44,6 +47,12 @@ def _url_replacement(url: str, url_chars: int) -> str:
 
 def grapheme_count(text: str) -> int:
     """User-perceived characters (see the module docstring for the approximation)."""
+    if text.isascii():  # of the joining rules only CR LF applies to ASCII
+        return len(text) - text.count("\r\n")
+    return _grapheme_count_by_character(text)
+
+
+def _grapheme_count_by_character(text: str) -> int:
     count = 0
     previous = ""
     regional_run = 0
@@ -69,6 +78,7 @@ def grapheme_count(text: str) -> int:
     return count
 
 
+@functools.lru_cache(maxsize=65536)
 def is_hashtag(name: str) -> bool:
     """Whether Mastodon links `#name` as a hashtag (it needs a letter)."""
     return (

@@ -1,0 +1,172 @@
+"""What a scan keeps in memory (issue 17): one copy of text that repeats, no empty
+values, and one file object and one `stat` per file for all the platforms of a scan."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from imatch.client import IMatchClient
+from imatch.library import read_publication
+from sync.photo import build_photos
+
+
+async def test_file_values_keep_only_what_is_set_and_repeated_text_once(
+    imatch: IMatchClient,
+) -> None:
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    files = list(pub.files.values())
+    assert all(value not in ("", ()) for info in files for value in info.values.values())
+    assert any(info.text("headline") == "" for info in files), "some files have no headline"
+    makes = [info.values["make"] for info in files if info.text("make") == "FUJIFILM"]
+    assert len(makes) > 1
+    assert all(make is makes[0] for make in makes)  # one string, not one per file
+    formats = [info.format for info in files if info.format == "JPEG"]
+    assert all(f is formats[0] for f in formats)
+    refs = [ref for refs in pub.categories.values() for ref in refs]
+    by_path: dict[str, object] = {}
+    for ref in refs:
+        assert by_path.setdefault(ref.path, ref) is ref  # one CategoryRef per category
+
+
+async def test_platforms_share_each_file_and_stat_it_once(
+    imatch: IMatchClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flickr = await read_publication(imatch, "Socials|flickr", "flickr")
+    pixelfed = await read_publication(imatch, "Socials|pixelfed", "pixelfed", reuse=flickr)
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        stats.append(str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    flickr_photos = {p.id: p for p in build_photos(flickr)}
+    looked_at_for_flickr = set(stats)
+    pixelfed_photos = {p.id: p for p in build_photos(pixelfed)}
+    both = set(flickr_photos) & set(pixelfed_photos)
+    assert both
+    for file_id in both:
+        assert flickr_photos[file_id].file is pixelfed_photos[file_id].file
+        assert flickr_photos[file_id].fingerprint == pixelfed_photos[file_id].fingerprint
+    assert len(stats) == len(set(stats)), "each file is looked at once per scan"
+    # A new scan (no reuse) looks at the files again: an edited file must be seen.
+    again = await read_publication(imatch, "Socials|flickr", "flickr")
+    stats.clear()
+    build_photos(again)
+    assert sorted(stats) == sorted(looked_at_for_flickr)
+
+
+async def test_sets_that_repeat_across_photos_are_one_object(imatch: IMatchClient) -> None:
+    photos = build_photos(await read_publication(imatch, "Socials|flickr", "flickr"))
+    for field in ("flags", "text_from_master", "current_errors"):
+        seen: dict[frozenset[str], frozenset[str]] = {}
+        for photo in photos:
+            value = getattr(photo, field)
+            assert seen.setdefault(value, value) is value, field
+    keywords = [k for photo in photos for k in photo.keywords]
+    by_text: dict[str, str] = {}
+    assert all(by_text.setdefault(k, k) is k for k in keywords)
+
+
+async def test_a_photo_of_one_file_keeps_no_names_of_its_own_yet_names_every_file(
+    imatch: IMatchClient,
+) -> None:
+    from sync.provenance import provenance
+
+    photos = build_photos(await read_publication(imatch, "Socials|flickr", "flickr"))
+    single = [p for p in photos if not p.relatives and p.upload_id == p.id]
+    assert single
+    assert all(not p.names and p.name_of(p.id) == p.name for p in single)
+    assert all(p.name_of(p.id + 10**9) == "" for p in single)
+    related = [p for p in photos if p.relatives]
+    assert related
+    for photo in related:
+        assert all(photo.name_of(r) == photo.names[r] for r in photo.relatives)
+        assert provenance(photo).metadata  # names the master or the file itself
+
+
+@pytest.mark.parametrize("platform", ["flickr", "pixelfed", "mastodon"])
+async def test_a_plan_renders_a_post_again_only_when_asked_and_the_same_as_before(
+    imatch: IMatchClient, platform: str
+) -> None:
+    from sync.config import Credentials, Settings
+    from sync.plan import make_plan
+    from sync.platforms import registry
+
+    settings, credentials = Settings(), Credentials()
+    pub = await read_publication(imatch, f"Socials|{platform}", platform)
+    plan = make_plan(platform, pub, settings, credentials, None)
+    assert plan.items
+    # Nothing rendered is kept for photos nobody has looked at...
+    assert all(item.kept_rendering is None for item in plan.items)
+    render = registry.spec(platform).render
+    for item in plan.items:
+        eager = render(item.photo, settings, credentials.of(platform))
+        # ...and what is made when asked is what planning measured and rendered.
+        assert item.rendered == eager
+        assert item.rendered.size == eager.size
+        assert item.rendered is item.rendered  # made once, then the same post
+    assert all(item.kept_rendering is not None for item in plan.items)
+
+
+async def test_a_dry_run_in_words_holds_no_row_per_photo_yet_shows_the_json_rows(
+    imatch: IMatchClient,
+) -> None:
+    import io
+
+    from sync.config import Credentials, Settings
+    from sync.plan import make_plan
+    from sync.report import Reporter
+
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    plan = make_plan("flickr", pub, Settings(), Credentials(), None)
+    in_words = Reporter(io.StringIO(), json_mode=False)
+    in_words.plan(plan, dry_run=True)
+    as_json = Reporter(io.StringIO(), json_mode=True)
+    as_json.plan(plan, dry_run=True)
+    rows = in_words.results["flickr"]["photos"]
+    assert not isinstance(rows, list)  # made when read, not held for every photo
+    assert isinstance(as_json.results["flickr"]["photos"], list)
+    assert list(rows) == as_json.results["flickr"]["photos"]
+    assert len(rows) == len(plan.items)
+    assert rows[-1] == as_json.results["flickr"]["photos"][-1]
+    assert rows[1:3] == as_json.results["flickr"]["photos"][1:3]
+
+
+async def test_what_depends_on_the_file_alone_is_one_copy_for_all_platforms(
+    imatch: IMatchClient,
+) -> None:
+    flickr = await read_publication(imatch, "Socials|flickr", "flickr")
+    flickr_photos = {p.id: p for p in build_photos(flickr)}
+    reused = await read_publication(imatch, "Socials|pixelfed", "pixelfed", reuse=flickr)
+    fresh = await read_publication(imatch, "Socials|pixelfed", "pixelfed")
+    # Photos built with what another platform built are the photos built afresh...
+    assert build_photos(reused) == build_photos(fresh)
+    shared_ids = set(flickr_photos) & set(reused.candidates)
+    assert shared_ids
+    # ...holding that platform's keywords, categories and names, not copies of them.
+    for photo in build_photos(reused):
+        if photo.id not in shared_ids:
+            continue
+        earlier = flickr_photos[photo.id]
+        assert photo.keywords is earlier.keywords
+        assert photo.categories is earlier.categories
+        assert photo.names is earlier.names
+        assert photo.relatives is earlier.relatives
+
+
+async def test_a_compact_plan_can_be_copied_and_pickled(imatch: IMatchClient) -> None:
+    import copy
+    import pickle
+
+    from sync.config import Credentials, Settings
+    from sync.plan import make_plan
+
+    pub = await read_publication(imatch, "Socials|mastodon", "mastodon")
+    plan = make_plan("mastodon", pub, Settings(), Credentials(), None)
+    copied = copy.deepcopy(plan)
+    assert [i.rendered for i in copied.items] == [i.rendered for i in plan.items]
+    assert pickle.loads(pickle.dumps(plan.items[0].photo)) == plan.items[0].photo
