@@ -183,7 +183,7 @@ def platform_problem(
     failing = [c for c in checks if c.blocking and not c.ok]
     if failing:
         first = failing[0]
-        remedy = f"{first.name}: {first.detail}"
+        remedy = f"{first.name}: {first.detail}" if _adds_to(text, first.detail) else ""
         return SetupProblem(ProblemKind.SETUP, text, remedy, platform, tuple(checks))
     if isinstance(error, TransientError):
         remedy = "check the internet connection (and the address, if you set one), then try again"
@@ -195,3 +195,14 @@ def platform_problem(
     if isinstance(error, SetupError):  # its message says what to set up
         return SetupProblem(ProblemKind.SETUP, text, "", platform, tuple(checks))
     return SetupProblem(ProblemKind.LOGIN, text, DOCTOR, platform, tuple(checks))
+
+
+def _words(text: str) -> set[str]:
+    return {word.strip(".,:;()'\"").lower() for word in text.split()} - {""}
+
+
+def _adds_to(message: str, detail: str) -> bool:
+    """Whether a doctor's check says more than the message it would follow: one that
+    only says the problem again, in other words, is left out of the line."""
+    said = _words(detail)
+    return bool(said) and len(said - _words(message)) > len(said) // 4

@@ -8,13 +8,14 @@ import io
 import pytest
 
 from imatch.errors import IMatchError, IMatchUnavailable
+from sync.checks import VARIABLES_MENU, Check
 from sync.config import ConfigError
 from sync.events import RunSummary
 from sync.platforms.base import AuthError, TransientError
 from sync.platforms.registry import SetupError
 from sync.report import Reporter
 from sync.run_lock import RunInProgress
-from sync.setup_problems import ProblemKind, problem_of
+from sync.setup_problems import ProblemKind, platform_problem, problem_of
 from sync.state_db import StateDatabaseError
 from sync.summary_text import run_sentence
 from tui.widgets.platform_view import summary_sentence
@@ -81,3 +82,41 @@ def test_a_folder_that_cannot_be_written_is_not_called_a_bug() -> None:
     assert problem.kind is ProblemKind.STATE
     assert "/home/anna/state" in problem.line()
     assert "bug" not in problem.line()
+
+
+@pytest.mark.parametrize(
+    ("message", "detail"),
+    [
+        (
+            "mastodon_visibility is 'everyone': use public, unlisted, private or direct",
+            "mastodon_visibility is 'everyone': use public, unlisted, private or direct",
+        ),
+        (
+            "pixelfed_visibility is 'friends': use public, unlisted or private "
+            "(pixelfed has no direct posts)",
+            "'friends' is not a pixelfed visibility: use public, unlisted, private "
+            "(pixelfed has no direct posts)",
+        ),
+    ],
+    ids=["the same words", "the same words in another order"],
+)
+def test_a_doctor_check_that_says_the_problem_again_is_not_its_remedy(
+    message: str, detail: str
+) -> None:
+    """The headless line said the problem twice: "...: variable x: <the same again>"."""
+    check = Check(message.split(" ")[0], False, detail, True)
+    line = platform_problem("mastodon", SetupError(message), [check]).line()
+    assert line.count("use public") == 1, line
+
+
+def test_a_doctor_check_that_adds_what_to_do_is_the_remedy() -> None:
+    check = Check(
+        "variable mastodon_token",
+        False,
+        f"missing: create it in {VARIABLES_MENU} with your access token",
+        True,
+    )
+    line = platform_problem("mastodon", SetupError("no Mastodon token"), [check]).line()
+    assert line.endswith(
+        f"variable mastodon_token: missing: create it in {VARIABLES_MENU} with your access token"
+    )
