@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
+from sandbox.imatch_db import IMatchDatabase
 from sandbox.in_process import call_in_process
 from sandbox.mastodon_server import MastodonSimulator
+from sandbox.seeding import post_seeded_status, seeded_instances
 
-SEEDED_TEXT = "Posted before this run"
 LIFTED_LIMITS = ("media_limit", "statuses_limit", "per_token_limit", "per_user_limit")
 
 
@@ -23,13 +23,7 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
     token. The app variables `mastodon_url` and `mastodon_token` are set to match."""
     _, token = sim.create_account_with_token("demo")
     visibility = str(db.app_variables.get("mastodon_visibility", "public")) or "public"
-    # A record left without its ids (typed in by hand) stays as it is.
-    instances = [
-        i
-        for i in db.instances.values()
-        if i.set_name == "mastodon"
-        and any(str(i.values.get(key, "")).strip() for key in ("media_id", "status_id"))
-    ]
+    instances = seeded_instances(db, "mastodon")
     # A library's posts were made over months: lift the rate limits while seeding.
     saved = {name: getattr(sim.settings, name) for name in LIFTED_LIMITS}
     for name in LIFTED_LIMITS:
@@ -39,7 +33,8 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
 
         async def post_all(http: httpx.AsyncClient) -> None:
             for instance in instances:
-                await _post(http, db, instance, visibility)
+                image = _file_bytes(db, instance.file_id)
+                await post_seeded_status(http, instance, image, visibility)
 
         call_in_process(sim.asgi_app, url, headers, post_all)
     finally:
@@ -50,26 +45,6 @@ def seed_mastodon(sim: MastodonSimulator, url: str, db: IMatchDatabase) -> str:
     db.app_variables["mastodon_url"] = url
     db.app_variables["mastodon_token"] = token
     return token
-
-
-async def _post(
-    http: httpx.AsyncClient, db: IMatchDatabase, instance: SimAttributeInstance, visibility: str
-) -> None:
-    media = await http.post(
-        "/api/v1/media",
-        files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
-        data={"description": SEEDED_TEXT},
-    )
-    media.raise_for_status()
-    media_id = str(media.json()["id"])
-    status = await http.post(
-        "/api/v1/statuses",
-        json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
-    )
-    status.raise_for_status()
-    instance.values["media_id"] = media_id
-    instance.values["status_id"] = str(status.json()["id"])
-    instance.values["url"] = str(status.json().get("url", ""))
 
 
 def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:

@@ -44,7 +44,7 @@ class FlickrLogin:
     fullname: str
 
 
-def _instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInstance]:
+def seeded_instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInstance]:
     """The records to create posts for; a record left without its ids (typed in by hand)
     stays as it is."""
     return [
@@ -95,7 +95,7 @@ def seed_flickr(
             sim.add_photo(user, title=f"Private photo {number + 1}", is_public=False)
         db.app_variables["flickr_is_public"] = 0
     photo_ids = []
-    for instance in _instances(db, "flickr"):
+    for instance in seeded_instances(db, "flickr"):
         photo = sim.add_photo(user, _file_bytes(db, instance.file_id), title=SEEDED_TEXT)
         instance.values["photo_id"] = photo.id
         instance.values["url"] = f"https://www.flickr.com/photos/{user.nsid}/{photo.id}/"
@@ -130,7 +130,7 @@ def seed_flickr(
 def _crowd_groups(db: IMatchDatabase) -> None:
     """Put the library's first new photos (in Socials|flickr, no flickr record, not meant
     to be refused) in the throttled and the moderated group."""
-    recorded = {i.file_id for i in _instances(db, "flickr")}
+    recorded = {i.file_id for i in seeded_instances(db, "flickr")}
     new = [
         file_id
         for file_id in sorted(db.direct_files("Socials|flickr"))
@@ -141,12 +141,34 @@ def _crowd_groups(db: IMatchDatabase) -> None:
     db.assign(f"Socials|flickr|groups|{MODERATED_GROUP}", new[:MODERATED_GROUP_PHOTOS])
 
 
+async def post_seeded_status(
+    http: httpx.AsyncClient, instance: SimAttributeInstance, image: bytes, visibility: str
+) -> None:
+    """Post one record's photo through a Mastodon-API server (pixelfed's or Mastodon's) and
+    write the ids and address the server gave into the record."""
+    media = await http.post(
+        "/api/v1/media",
+        files={"file": ("photo.jpg", image, "image/jpeg")},
+        data={"description": SEEDED_TEXT},
+    )
+    media.raise_for_status()
+    media_id = str(media.json()["id"])
+    status = await http.post(
+        "/api/v1/statuses",
+        json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
+    )
+    status.raise_for_status()
+    instance.values["media_id"] = media_id
+    instance.values["status_id"] = str(status.json()["id"])
+    instance.values["url"] = str(status.json().get("url", ""))
+
+
 def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
     """An account and token, and the library's posted photos as statuses; returns the token."""
     _, token = sim.create_account_with_token("demo")
     visibility = str(db.app_variables.get("pixelfed_visibility", "public"))
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    instances = list(_instances(db, "pixelfed"))
+    instances = list(seeded_instances(db, "pixelfed"))
     settings = sim.settings
     caps = (settings.daily_media_cap, settings.daily_status_cap)
     # A big library's posts were made over many days: lift pixelfed's daily caps while
@@ -157,21 +179,7 @@ def seed_pixelfed(sim: PixelfedSimulator, url: str, db: IMatchDatabase) -> str:
 
     async def post_all(http: httpx.AsyncClient) -> None:
         for instance in instances:
-            media = await http.post(
-                "/api/v1/media",
-                files={"file": ("photo.jpg", _file_bytes(db, instance.file_id), "image/jpeg")},
-                data={"description": SEEDED_TEXT},
-            )
-            media.raise_for_status()
-            media_id = str(media.json()["id"])
-            status = await http.post(
-                "/api/v1/statuses",
-                json={"status": SEEDED_TEXT, "media_ids": [media_id], "visibility": visibility},
-            )
-            status.raise_for_status()
-            instance.values["media_id"] = media_id
-            instance.values["status_id"] = str(status.json()["id"])
-            instance.values["url"] = str(status.json().get("url", ""))
+            await post_seeded_status(http, instance, _file_bytes(db, instance.file_id), visibility)
 
     call_in_process(sim.asgi_app, url, headers, post_all)
     if over_caps:
