@@ -46,7 +46,7 @@ def remote_posts(world: SandboxWorld, platform: str) -> dict[str, Any]:
     """Live posts on a simulator: flickr photo id, or pixelfed/Mastodon status id -> the post."""
     if platform == "flickr":
         return dict(world.flickr.state.photos)
-    sim = world.mastodon if platform == "mastodon" else world.pixelfed
+    sim = getattr(world, platform)
     account = next(iter(sim.state.accounts))
     return {s.id: s for s in sim.statuses_of(account)}
 
