@@ -56,6 +56,12 @@ class PermanentError(PlatformError):
         self.detail = detail
 
 
+def uncertain(detail: str, changes_something: bool) -> TransientError:
+    """A failed call whose effect is unknown: AmbiguousError for one that may have
+    changed something (a write), TransientError for a read (retrying it is harmless)."""
+    return AmbiguousError(detail) if changes_something else TransientError(detail)
+
+
 class AuthError(PlatformError):
     """The login is missing, refused, expired or lacks permission: stop this platform."""
 
