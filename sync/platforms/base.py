@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
@@ -404,3 +404,15 @@ def status_url_names(url: str, base_url: str, account: Account, status_id: str) 
     if len(parts) == 2 and parts[0].startswith("@"):
         return parts[0][1:].lower() in names and parts[1] == status_id
     return False
+
+
+def holds_media(status: Mapping[str, Any], media_id: str) -> bool:
+    """True when a status entity of the Mastodon API lists `media_id` among its media."""
+    attached = status.get("media_attachments") or []
+    return any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached)
+
+
+def status_ref(status: Mapping[str, Any], media_id: str) -> RemoteRef:
+    """The record of a status entity of the Mastodon API that holds `media_id`."""
+    ids = {"media_id": media_id, "status_id": str(status["id"])}
+    return RemoteRef(ids, str(status.get("url") or ""))

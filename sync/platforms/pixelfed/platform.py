@@ -42,7 +42,9 @@ from sync.platforms.base import (
     RemoteRef,
     Tally,
     TransientError,
+    holds_media,
     read_upload,
+    status_ref,
     status_url_names,
 )
 from sync.platforms.pixelfed.api import DEFAULT_TIMEOUT_SECONDS, PixelfedAPI
@@ -198,7 +200,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             media_id = await self._upload(post, tally)
             await checkpoint({"media_id": media_id})
         status = await self._create_status(post, media_id, marker, tally)
-        return tally.outcome(_ref_of(status, media_id))
+        return tally.outcome(status_ref(status, media_id))
 
     async def _upload(self, post: PixelfedPost, tally: Tally) -> str:
         data = await read_upload(post.file)
@@ -389,10 +391,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 f"status {status_id} was posted by {who}, but you are logged in as "
                 f"{account.name}: log in as {who} to delete it (nothing was deleted)",
             )
-        attached = [
-            str(a.get("id")) for a in status.get("media_attachments") or [] if isinstance(a, dict)
-        ]
-        if media_id not in attached:
+        if not holds_media(status, media_id):
             raise PermanentError(
                 RECORD_MISMATCH,
                 f"status {status_id} does not hold the recorded media {media_id}: the record "
@@ -437,9 +436,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             )
             statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
             for status in statuses:
-                attached = status.get("media_attachments") or []
-                if any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached):
-                    return _ref_of(status, media_id)
+                if holds_media(status, media_id):
+                    return status_ref(status, media_id)
             if len(statuses) < STATUS_PAGE_SIZE:
                 return None
             max_id = str(statuses[-1].get("id"))
@@ -534,8 +532,3 @@ def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, A
         if str(attachment.get("id")) == media_id:
             return attachment
     return attachments[0] if attachments else None
-
-
-def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
-    ids = {"media_id": media_id, "status_id": str(status["id"])}
-    return RemoteRef(ids, str(status.get("url") or ""))
