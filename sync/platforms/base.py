@@ -384,6 +384,13 @@ class RateLimiter:
                 self._slept_short += max(0.0, wait - (self._now() - now))
 
 
+def plain_lines(text: str) -> str:
+    """`text` with its line ends normalised to `\n`, trailing spaces dropped and the
+    whole stripped: how every platform compares a text it keeps with ours."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
 def status_url_names(url: str, base_url: str, account: Account, status_id: str) -> bool:
     """True when `url` is this server's address of `account`'s status `status_id`, as
     the servers of the Mastodon API write it (`/@<user>/<id>`, or `/p/<user>/<id>`).

@@ -52,6 +52,7 @@ from sync.platforms.base import (
     Tally,
     TransientError,
     holds_media,
+    plain_lines,
     read_upload,
     status_ref,
     status_url_names,
@@ -552,10 +553,7 @@ _PARAGRAPH_BREAK = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 
 def comparable_text(text: Any) -> str:
     """Text with line ends normalised and trailing spaces dropped, for comparing."""
-    if not isinstance(text, str):
-        return ""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return plain_lines(text) if isinstance(text, str) else ""
 
 
 def text_of_content(content: str) -> str:

@@ -43,6 +43,7 @@ from sync.platforms.base import (
     Tally,
     TransientError,
     holds_media,
+    plain_lines,
     read_upload,
     status_ref,
     status_url_names,
@@ -492,7 +493,7 @@ _WHITESPACE = re.compile(r"\s+")
 def comparable_caption(caption: str) -> str:
     """A caption as it is sent, with line ends normalised (rendering protects it from
     pixelfed's `strip_tags`, see `render`, so pixelfed keeps all of it)."""
-    return _normalise_text(caption)
+    return plain_lines(caption)
 
 
 def caption_of_status(status: Mapping[str, Any]) -> str:
@@ -503,10 +504,10 @@ def caption_of_status(status: Mapping[str, Any]) -> str:
     caption went through HTML Purifier, so `&`, `<`, `>` come back as entities in both.
     """
     if isinstance(status.get("content_text"), str):
-        return _normalise_text(html.unescape(status["content_text"]))
+        return plain_lines(html.unescape(status["content_text"]))
     rendered = str(status.get("content") or status.get("text") or "")
     text = _PARAGRAPH_BREAK.sub("\n\n", _LINE_BREAK.sub("\n", rendered))
-    return _normalise_text(html.unescape(_TAG.sub("", text)))
+    return plain_lines(html.unescape(_TAG.sub("", text)))
 
 
 def comparable_alt_text(text: Any) -> str:
@@ -520,11 +521,6 @@ def comparable_alt_text(text: Any) -> str:
     if not isinstance(text, str):
         return ""
     return _WHITESPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
-
-
-def _normalise_text(text: str) -> str:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, Any] | None:
