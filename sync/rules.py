@@ -45,6 +45,7 @@ from sync.error_names import (
     TOO_MANY_TAGS,
 )
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from sync.published import FILE
 from sync.rendering import PostSize
 
 ERROR_NAMES = (
@@ -70,8 +71,8 @@ ERROR_NAMES = (
     SHARED_RECORD,
 )
 """Every error name planning can give a photo."""
-CHANGED_FILE = "file"
-"""The changed-field name of the uploaded file (sync/published.py `FILE`)."""
+CHANGED_FILE = FILE
+"""The changed-field name of the uploaded file."""
 RECORD_ERRORS = frozenset({RECORD_INCOMPLETE, RECORDS_ON_RELATIVES, SHARED_RECORD})
 """Errors that leave it unknown which post the photo is: nothing may act on it."""
 NOTE_CLEARED = "never posted: flags cleared, nothing uploaded"

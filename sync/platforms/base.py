@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
@@ -54,6 +54,12 @@ class PermanentError(PlatformError):
         super().__init__(f"{error_name}: {detail}" if detail else error_name)
         self.error_name = error_name
         self.detail = detail
+
+
+def uncertain(detail: str, changes_something: bool) -> TransientError:
+    """A failed call whose effect is unknown: AmbiguousError for one that may have
+    changed something (a write), TransientError for a read (retrying it is harmless)."""
+    return AmbiguousError(detail) if changes_something else TransientError(detail)
 
 
 class AuthError(PlatformError):
@@ -378,6 +384,13 @@ class RateLimiter:
                 self._slept_short += max(0.0, wait - (self._now() - now))
 
 
+def plain_lines(text: str) -> str:
+    """`text` with its line ends normalised to `\n`, trailing spaces dropped and the
+    whole stripped: how every platform compares a text it keeps with ours."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
 def status_url_names(url: str, base_url: str, account: Account, status_id: str) -> bool:
     """True when `url` is this server's address of `account`'s status `status_id`, as
     the servers of the Mastodon API write it (`/@<user>/<id>`, or `/p/<user>/<id>`).
@@ -398,3 +411,15 @@ def status_url_names(url: str, base_url: str, account: Account, status_id: str) 
     if len(parts) == 2 and parts[0].startswith("@"):
         return parts[0][1:].lower() in names and parts[1] == status_id
     return False
+
+
+def holds_media(status: Mapping[str, Any], media_id: str) -> bool:
+    """True when a status entity of the Mastodon API lists `media_id` among its media."""
+    attached = status.get("media_attachments") or []
+    return any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached)
+
+
+def status_ref(status: Mapping[str, Any], media_id: str) -> RemoteRef:
+    """The record of a status entity of the Mastodon API that holds `media_id`."""
+    ids = {"media_id": media_id, "status_id": str(status["id"])}
+    return RemoteRef(ids, str(status.get("url") or ""))

@@ -12,6 +12,8 @@ import html
 import re
 from datetime import datetime
 
+from sync.platforms.base import plain_lines
+
 MONTH_GRANULARITY = 4
 YEAR_GRANULARITY = 6
 CIRCA_GRANULARITY = 8
@@ -23,9 +25,7 @@ def comparable_text(text: str) -> str:
     """A title or description reduced to what a reader sees: markup removed (flickr keeps
     some and drops the rest; which it keeps is not documented), entities read, line ends
     and trailing spaces normalised. Both sides of a comparison go through this."""
-    plain = html.unescape(_MARKUP.sub("", text))
-    lines = plain.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return plain_lines(html.unescape(_MARKUP.sub("", text)))
 
 
 def taken_as_kept(moment: datetime, granularity: int) -> datetime:

@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 
 from sync.platforms.base import (
-    AmbiguousError,
     PlatformError,
     RateLimited,
     RateLimiter,
     Tally,
     TransientError,
+    uncertain,
 )
 from sync.platforms.mastodon.errors import body_of, error_for_answer, reset_seconds
 from sync.platforms.mastodon.settings import checked_base_url
@@ -147,9 +147,9 @@ class MastodonAPI:
     @staticmethod
     def _lost(method: str, path: str, detail: str, changes_something: bool) -> PlatformError:
         text = f"Mastodon {method} {path}: {detail}"
-        return AmbiguousError(text) if changes_something else TransientError(text)
+        return uncertain(text, changes_something)
 
     @staticmethod
     def _unexpected(method: str, path: str, detail: str) -> PlatformError:
         text = f"Mastodon answered {method} {path} {detail}"
-        return AmbiguousError(text) if method != "GET" else TransientError(text)
+        return uncertain(text, method != "GET")

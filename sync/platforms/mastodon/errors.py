@@ -33,12 +33,12 @@ from sync.error_names import (
     NamedError,
 )
 from sync.platforms.base import (
-    AmbiguousError,
     AuthError,
     PermanentError,
     PlatformError,
     RateLimited,
     TransientError,
+    uncertain,
 )
 
 # --- user-facing error names (each becomes `Socials|mastodon|__errors|<name>`) ------------
@@ -172,7 +172,7 @@ def error_for_answer(
     if status < 500:
         return PermanentError(REJECTED, message or f"HTTP {status}")
     detail = f"Mastodon answered HTTP {status}" + (f": {message}" if message else "")
-    return AmbiguousError(detail) if changes_something else TransientError(detail)
+    return uncertain(detail, changes_something)
 
 
 def retry_after_seconds(

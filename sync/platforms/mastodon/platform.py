@@ -51,7 +51,10 @@ from sync.platforms.base import (
     RemoteRef,
     Tally,
     TransientError,
+    holds_media,
+    plain_lines,
     read_upload,
+    status_ref,
     status_url_names,
 )
 from sync.platforms.mastodon.api import DELETE, MEDIA, STATUSES, MastodonAPI
@@ -206,7 +209,7 @@ class MastodonPlatform(Platform[MastodonPost]):
         if media.get("url") is None:
             await self._wait_until_processed(media_id, tally)
         status = await self._create_status(post, media_id, marker, tally)
-        return tally.outcome(_ref_of(status, media_id))
+        return tally.outcome(status_ref(status, media_id))
 
     async def _check_pixels(self, post: MastodonPost) -> None:
         """Refuse before uploading what Mastodon refuses after (`check_image_dimension`)."""
@@ -428,10 +431,7 @@ class MastodonPlatform(Platform[MastodonPost]):
             return
         if _account_of(status) != await self._account_id():
             raise PermanentError(NOT_OURS, f"status {status_id}")
-        held = {
-            str(a.get("id")) for a in status.get("media_attachments") or [] if isinstance(a, dict)
-        }
-        if media_id not in held:
+        if not holds_media(status, media_id):
             raise PermanentError(
                 RECORD_MISMATCH, f"status {status_id} does not hold media {media_id or '(none)'}"
             )
@@ -502,9 +502,8 @@ class MastodonPlatform(Platform[MastodonPost]):
             )
             statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
             for status in statuses:
-                attached = status.get("media_attachments") or []
-                if any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached):
-                    return _ref_of(status, media_id)
+                if holds_media(status, media_id):
+                    return status_ref(status, media_id)
             if len(statuses) < STATUS_PAGE_SIZE:
                 return None
             min_id = max((str(s.get("id")) for s in statuses), key=_id_order)
@@ -554,10 +553,7 @@ _PARAGRAPH_BREAK = re.compile(r"</p>\s*<p[^>]*>", re.IGNORECASE)
 
 def comparable_text(text: Any) -> str:
     """Text with line ends normalised and trailing spaces dropped, for comparing."""
-    if not isinstance(text, str):
-        return ""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return plain_lines(text) if isinstance(text, str) else ""
 
 
 def text_of_content(content: str) -> str:
@@ -590,8 +586,3 @@ def _account_of(status: Mapping[str, Any]) -> str:
 def _id_order(status_id: str) -> tuple[int, str]:
     """Snowflake ids compare as numbers (longer is larger), ULID-like ids as text."""
     return (len(status_id), status_id)
-
-
-def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
-    ids = {"media_id": media_id, "status_id": str(status["id"])}
-    return RemoteRef(ids, str(status.get("url") or ""))

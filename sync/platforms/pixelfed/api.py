@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 
 from sync.platforms.base import (
-    AmbiguousError,
     AuthError,
     RateLimited,
     RateLimiter,
     Tally,
     TransientError,
+    uncertain,
 )
 from sync.platforms.pixelfed.errors import body_of, error_for_answer
 from sync.platforms.pixelfed.settings import checked_base_url
@@ -73,7 +73,7 @@ class PixelfedAPI:
             raise AuthError(INACTIVE_ACCOUNT)
         if not isinstance(body, dict) or (needs_id and body.get("id") in (None, "")):
             detail = f"pixelfed answered {method} {path} without the expected data"
-            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
+            raise uncertain(detail, method != "GET")
         return body
 
     async def json(self, method: str, path: str, tally: Tally, **kwargs: Any) -> Any:
@@ -81,7 +81,7 @@ class PixelfedAPI:
         body = body_of(response)
         if body is None:
             detail = f"pixelfed answered {method} {path} with something that is not JSON"
-            raise AmbiguousError(detail) if method != "GET" else TransientError(detail)
+            raise uncertain(detail, method != "GET")
         return body
 
     async def request(self, method: str, path: str, tally: Tally, **kwargs: Any) -> httpx.Response:
@@ -97,11 +97,11 @@ class PixelfedAPI:
             raise TransientError(self._unreachable(exc)) from exc
         except httpx.TimeoutException as exc:
             detail = f"pixelfed did not answer {method} {path} in time"
-            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
+            raise uncertain(detail, changes_something) from exc
         except httpx.RequestError as exc:
             # Every other failure of the exchange: reset, cut off, a broken proxy or answer.
             detail = f"the connection broke during {method} {path} ({type(exc).__name__})"
-            raise AmbiguousError(detail) if changes_something else TransientError(detail) from exc
+            raise uncertain(detail, changes_something) from exc
         log.debug("pixelfed %s %s -> %s", method, path, response.status_code)
         error = error_for_answer(response, changes_something)
         if error is None:

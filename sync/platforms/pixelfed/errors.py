@@ -19,12 +19,11 @@ import httpx
 from sync.error_names import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, UPLOAD_REJECTED, NamedError
 from sync.platforms.base import (
     AccountLimited,
-    AmbiguousError,
     AuthError,
     PermanentError,
     PlatformError,
     RateLimited,
-    TransientError,
+    uncertain,
 )
 
 TOKEN_REFUSED = (
@@ -184,7 +183,7 @@ def error_for_answer(response: httpx.Response, changes_something: bool) -> Platf
     if status < 500:
         return PermanentError(REJECTED, message or f"HTTP {status}")
     detail = f"pixelfed answered HTTP {status}" + (f": {message}" if message else "")
-    return AmbiguousError(detail) if changes_something else TransientError(detail)
+    return uncertain(detail, changes_something)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

@@ -42,7 +42,10 @@ from sync.platforms.base import (
     RemoteRef,
     Tally,
     TransientError,
+    holds_media,
+    plain_lines,
     read_upload,
+    status_ref,
     status_url_names,
 )
 from sync.platforms.pixelfed.api import DEFAULT_TIMEOUT_SECONDS, PixelfedAPI
@@ -198,7 +201,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             media_id = await self._upload(post, tally)
             await checkpoint({"media_id": media_id})
         status = await self._create_status(post, media_id, marker, tally)
-        return tally.outcome(_ref_of(status, media_id))
+        return tally.outcome(status_ref(status, media_id))
 
     async def _upload(self, post: PixelfedPost, tally: Tally) -> str:
         data = await read_upload(post.file)
@@ -389,10 +392,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 f"status {status_id} was posted by {who}, but you are logged in as "
                 f"{account.name}: log in as {who} to delete it (nothing was deleted)",
             )
-        attached = [
-            str(a.get("id")) for a in status.get("media_attachments") or [] if isinstance(a, dict)
-        ]
-        if media_id not in attached:
+        if not holds_media(status, media_id):
             raise PermanentError(
                 RECORD_MISMATCH,
                 f"status {status_id} does not hold the recorded media {media_id}: the record "
@@ -437,9 +437,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             )
             statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
             for status in statuses:
-                attached = status.get("media_attachments") or []
-                if any(isinstance(a, dict) and str(a.get("id")) == media_id for a in attached):
-                    return _ref_of(status, media_id)
+                if holds_media(status, media_id):
+                    return status_ref(status, media_id)
             if len(statuses) < STATUS_PAGE_SIZE:
                 return None
             max_id = str(statuses[-1].get("id"))
@@ -494,7 +493,7 @@ _WHITESPACE = re.compile(r"\s+")
 def comparable_caption(caption: str) -> str:
     """A caption as it is sent, with line ends normalised (rendering protects it from
     pixelfed's `strip_tags`, see `render`, so pixelfed keeps all of it)."""
-    return _normalise_text(caption)
+    return plain_lines(caption)
 
 
 def caption_of_status(status: Mapping[str, Any]) -> str:
@@ -505,10 +504,10 @@ def caption_of_status(status: Mapping[str, Any]) -> str:
     caption went through HTML Purifier, so `&`, `<`, `>` come back as entities in both.
     """
     if isinstance(status.get("content_text"), str):
-        return _normalise_text(html.unescape(status["content_text"]))
+        return plain_lines(html.unescape(status["content_text"]))
     rendered = str(status.get("content") or status.get("text") or "")
     text = _PARAGRAPH_BREAK.sub("\n\n", _LINE_BREAK.sub("\n", rendered))
-    return _normalise_text(html.unescape(_TAG.sub("", text)))
+    return plain_lines(html.unescape(_TAG.sub("", text)))
 
 
 def comparable_alt_text(text: Any) -> str:
@@ -524,18 +523,8 @@ def comparable_alt_text(text: Any) -> str:
     return _WHITESPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
 
 
-def _normalise_text(text: str) -> str:
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
-
-
 def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, Any] | None:
     for attachment in attachments:
         if str(attachment.get("id")) == media_id:
             return attachment
     return attachments[0] if attachments else None
-
-
-def _ref_of(status: Mapping[str, Any], media_id: str) -> RemoteRef:
-    ids = {"media_id": media_id, "status_id": str(status["id"])}
-    return RemoteRef(ids, str(status.get("url") or ""))

@@ -30,7 +30,7 @@ NAME = pixelfed_settings.NAME
 
 
 def open_pixelfed(request: OpenRequest) -> Platform[Any]:
-    from sync.platforms.pixelfed.platform import PixelfedPlatform
+    from sync.platforms.pixelfed.platform import VISIBILITIES, PixelfedPlatform
 
     credentials: PixelfedCredentials = request.credentials
     if not credentials.pixelfed_url:
@@ -43,7 +43,7 @@ def open_pixelfed(request: OpenRequest) -> Platform[Any]:
             "pixelfed needs a personal access token: set the IMatch application variable "
             "pixelfed_token"
         )
-    if credentials.pixelfed_visibility not in ("public", "unlisted", "private"):
+    if credentials.pixelfed_visibility not in VISIBILITIES:
         raise SetupError(
             f"pixelfed_visibility is {credentials.pixelfed_visibility!r}: use public, "
             "unlisted or private (pixelfed has no direct posts)"
