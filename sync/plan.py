@@ -176,9 +176,6 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
     )
 
 
-REFUSED_BEFORE = "refused before: change the file to try again"
-
-
 def replaces_images(platform: str, limits: Limits | None) -> bool:
     """Whether an update can replace the published image (else it sends the text only)."""
     return (limits or default_limits(platform)).replaces_images
@@ -190,16 +187,14 @@ def make_plan(
     settings: Settings,
     credentials: Credentials,
     limits: Limits | None,
-    refused: Mapping[int, tuple[str, str]] | None = None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
 ) -> Plan:
     """Classify and render every candidate.
 
-    `refused` (from the journal) holds uploads the platform refused: while the file is
-    unchanged the photo keeps that error instead of being uploaded again. `published`
-    (from the state store) is what was last published of each photo: a posted photo
-    whose post or file differs from it is `changed` (unless `detect_changes = "off"`).
+    `published` (from the state store) is what was last published of each photo: a
+    posted photo whose post or file differs from it is `changed` (unless
+    `detect_changes = "off"`).
     """
     checks = checks_for(platform, settings, limits)
     text_only = not replaces_images(platform, limits)
@@ -207,7 +202,6 @@ def make_plan(
     render = registry.spec(platform).render
     own_credentials = credentials.of(platform)
     renderer: Renderer = functools.partial(_render_again, render, settings, own_credentials)
-    refused = refused or {}
     published = published or {}
     items: list[PlanItem] = []
     photos = build_photos(publication, checks.formats)
@@ -219,9 +213,6 @@ def make_plan(
         previous = published.get(photo.id)
         if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
             verdict = _changed_verdict(photo, rendered, previous, checks, not text_only)
-        earlier = refused.get(photo.id)
-        if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
-            verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
         # The post is made again when it is shown or acted on: kept for every photo it
@@ -273,7 +264,6 @@ async def read_plan(
     settings: Settings,
     credentials: Credentials,
     limits: Limits | None,
-    refused: Mapping[int, tuple[str, str]] | None = None,
     reuse: Publication | None = None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
@@ -289,9 +279,7 @@ async def read_plan(
     )
     if on_read is not None:
         on_read(publication)
-    return make_plan(
-        platform, publication, settings, credentials, limits, refused, progress, published
-    )
+    return make_plan(platform, publication, settings, credentials, limits, progress, published)
 
 
 def is_posted(item: PlanItem) -> bool:
