@@ -106,8 +106,6 @@ class Plan:
     publish_changes: bool = False
     """`detect_changes = "publish"`: changed photos run with everything else to do
     (otherwise they are shown, and run only when chosen)."""
-    published: Mapping[int, Published] = field(default_factory=dict, repr=False)
-    """What was last published of each photo (the state store), as the plan was made."""
     baseline_missing: bool = False
     """Posted photos without a record of what was published, and no baseline recorded
     (the session clears it once the platform has a baseline)."""
@@ -229,7 +227,6 @@ def make_plan(
         publication,
         items,
         publish_changes=detect == "publish",
-        published=published,
         baseline_missing=detect != "off" and unrecorded,
     )
 
