@@ -287,12 +287,23 @@ def is_posted(item: PlanItem) -> bool:
     return not (set(item.verdict.errors) & RECORD_ERRORS)
 
 
-def published_now(item: PlanItem, source: str = "run", unsettled: Iterable[str] = ()) -> Published:
+def published_now(
+    item: PlanItem,
+    source: str = "run",
+    unsettled: Iterable[str] = (),
+    kept_file: Published | None = None,
+) -> Published:
     """What publishing the item's post and file leaves on the platform; `unsettled`
-    fields the platform refused keep what was published before (or nothing)."""
+    fields the platform refused keep what was published before (or nothing).
+    `kept_file`: the image published is still that one (only the text was sent): its
+    fingerprint and picture digest are kept, and the file is not read."""
     photo = item.photo
-    image = image_digest(photo.file.path) if photo.fingerprint else ""
-    published = snapshot(item.rendered.post, photo.fingerprint, source, image)
+    if kept_file is not None:
+        fingerprint, image = kept_file.fingerprint, kept_file.image
+    else:
+        fingerprint = photo.fingerprint
+        image = image_digest(photo.file.path) if fingerprint else ""
+    published = snapshot(item.rendered.post, fingerprint, source, image)
     refused = set(unsettled)
     if not refused:
         return published
