@@ -485,12 +485,9 @@ class Engine:
         await self._recorded(outcome, self.writeback.clear(photo.id, clears))
         self.journal.done(intent)
         replaced = replace and self.replaces_images and not outcome.kept_image
-        published = published_now(item, unsettled=outcome.unsettled)
-        if not replaced and previous is not None and previous.fingerprint:
-            # The image published is still the old one: only the text changed.
-            published = dataclasses.replace(
-                published, fingerprint=previous.fingerprint, image=previous.image
-            )
+        # Not replaced: the image published is still the old one, only the text changed.
+        kept = previous if not replaced and previous is not None and previous.fingerprint else None
+        published = published_now(item, unsettled=outcome.unsettled, kept_file=kept)
         self.store.remember_published(self.name, photo.id, published)
         if (item.action is Action.UPDATE and self.replaces_images) or (
             item.action is Action.CHANGED and replaced

@@ -106,8 +106,6 @@ class Plan:
     publish_changes: bool = False
     """`detect_changes = "publish"`: changed photos run with everything else to do
     (otherwise they are shown, and run only when chosen)."""
-    published: Mapping[int, Published] = field(default_factory=dict, repr=False)
-    """What was last published of each photo (the state store), as the plan was made."""
     baseline_missing: bool = False
     """Posted photos without a record of what was published, and no baseline recorded
     (the session clears it once the platform has a baseline)."""
@@ -176,9 +174,6 @@ def checks_for(platform: str, settings: Settings, limits: Limits | None) -> Chec
     )
 
 
-REFUSED_BEFORE = "refused before: change the file to try again"
-
-
 def replaces_images(platform: str, limits: Limits | None) -> bool:
     """Whether an update can replace the published image (else it sends the text only)."""
     return (limits or default_limits(platform)).replaces_images
@@ -190,16 +185,14 @@ def make_plan(
     settings: Settings,
     credentials: Credentials,
     limits: Limits | None,
-    refused: Mapping[int, tuple[str, str]] | None = None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
 ) -> Plan:
     """Classify and render every candidate.
 
-    `refused` (from the journal) holds uploads the platform refused: while the file is
-    unchanged the photo keeps that error instead of being uploaded again. `published`
-    (from the state store) is what was last published of each photo: a posted photo
-    whose post or file differs from it is `changed` (unless `detect_changes = "off"`).
+    `published` (from the state store) is what was last published of each photo: a
+    posted photo whose post or file differs from it is `changed` (unless
+    `detect_changes = "off"`).
     """
     checks = checks_for(platform, settings, limits)
     text_only = not replaces_images(platform, limits)
@@ -207,7 +200,6 @@ def make_plan(
     render = registry.spec(platform).render
     own_credentials = credentials.of(platform)
     renderer: Renderer = functools.partial(_render_again, render, settings, own_credentials)
-    refused = refused or {}
     published = published or {}
     items: list[PlanItem] = []
     photos = build_photos(publication, checks.formats)
@@ -219,9 +211,6 @@ def make_plan(
         previous = published.get(photo.id)
         if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
             verdict = _changed_verdict(photo, rendered, previous, checks, not text_only)
-        earlier = refused.get(photo.id)
-        if verdict.action is Action.ADD and earlier and earlier[1] == photo.fingerprint:
-            verdict = Verdict(Action.ERROR, (earlier[0],), REFUSED_BEFORE)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
         # The post is made again when it is shown or acted on: kept for every photo it
@@ -238,7 +227,6 @@ def make_plan(
         publication,
         items,
         publish_changes=detect == "publish",
-        published=published,
         baseline_missing=detect != "off" and unrecorded,
     )
 
@@ -273,7 +261,6 @@ async def read_plan(
     settings: Settings,
     credentials: Credentials,
     limits: Limits | None,
-    refused: Mapping[int, tuple[str, str]] | None = None,
     reuse: Publication | None = None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
@@ -289,9 +276,7 @@ async def read_plan(
     )
     if on_read is not None:
         on_read(publication)
-    return make_plan(
-        platform, publication, settings, credentials, limits, refused, progress, published
-    )
+    return make_plan(platform, publication, settings, credentials, limits, progress, published)
 
 
 def is_posted(item: PlanItem) -> bool:
@@ -302,12 +287,23 @@ def is_posted(item: PlanItem) -> bool:
     return not (set(item.verdict.errors) & RECORD_ERRORS)
 
 
-def published_now(item: PlanItem, source: str = "run", unsettled: Iterable[str] = ()) -> Published:
+def published_now(
+    item: PlanItem,
+    source: str = "run",
+    unsettled: Iterable[str] = (),
+    kept_file: Published | None = None,
+) -> Published:
     """What publishing the item's post and file leaves on the platform; `unsettled`
-    fields the platform refused keep what was published before (or nothing)."""
+    fields the platform refused keep what was published before (or nothing).
+    `kept_file`: the image published is still that one (only the text was sent): its
+    fingerprint and picture digest are kept, and the file is not read."""
     photo = item.photo
-    image = image_digest(photo.file.path) if photo.fingerprint else ""
-    published = snapshot(item.rendered.post, photo.fingerprint, source, image)
+    if kept_file is not None:
+        fingerprint, image = kept_file.fingerprint, kept_file.image
+    else:
+        fingerprint = photo.fingerprint
+        image = image_digest(photo.file.path) if fingerprint else ""
+    published = snapshot(item.rendered.post, fingerprint, source, image)
     refused = set(unsettled)
     if not refused:
         return published

@@ -391,7 +391,6 @@ class SyncSession:
             self.settings,
             self.credentials,
             state.limits,
-            None,
             reuse,
             progress,
             published,
