@@ -37,7 +37,7 @@ PAST = {
 }
 
 
-def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
+def changes(item: PlanItem) -> dict[str, dict[str, str]]:
     """For a `changed` photo: each field that differs, as it was published and as it
     would be now (the file by its fingerprint)."""
     if item.action is not Action.CHANGED:
@@ -72,7 +72,7 @@ class PhotoRows(Sequence[dict[str, Any]]):
             "action": item.action.value,
             "errors": list(item.verdict.errors),
             "note": item.verdict.note,
-            "changed": changes(self._plan, item),
+            "changed": changes(item),
             **provenance_fields(provenance(item.photo)),
         }
 
