@@ -54,12 +54,14 @@ def parse_only(value: str) -> list[str]:
 def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> int:
     reporter = reporter or Reporter(json_mode=options.json)
     problem: SetupProblem | None = None
+    settings: Settings | None = None  # for a problem's remedy (None when they are the problem)
     try:
-        code = asyncio.run(_run(options, reporter))
+        settings = load_settings()
+        code = asyncio.run(_run(settings, options, reporter))
     except BrokenPipeError:  # the reader went away: the command line ends quietly
         raise
     except SETUP_ERRORS as error:
-        problem = problem_of(error, settings=_settings_or_none())
+        problem = problem_of(error, settings=settings)
     if problem is not None:
         reporter.cannot_run(problem)
         code = 2
@@ -67,16 +69,7 @@ def run_headless(options: HeadlessOptions, reporter: Reporter | None = None) -> 
     return code
 
 
-def _settings_or_none() -> Settings | None:
-    """The settings for a problem's remedy (None when they are the problem)."""
-    try:
-        return load_settings()
-    except SETUP_ERRORS:
-        return None
-
-
-async def _run(options: HeadlessOptions, reporter: Reporter) -> int:
-    settings = load_settings()
+async def _run(settings: Settings, options: HeadlessOptions, reporter: Reporter) -> int:
     names = list(options.platforms)
     for name in names:
         settings.platform(name)  # unknown names fail here, before anything runs

@@ -37,7 +37,7 @@ PAST = {
 }
 
 
-def changes(plan: Plan, item: PlanItem) -> dict[str, dict[str, str]]:
+def changes(item: PlanItem) -> dict[str, dict[str, str]]:
     """For a `changed` photo: each field that differs, as it was published and as it
     would be now (the file by its fingerprint)."""
     if item.action is not Action.CHANGED:
@@ -72,7 +72,7 @@ class PhotoRows(Sequence[dict[str, Any]]):
             "action": item.action.value,
             "errors": list(item.verdict.errors),
             "note": item.verdict.note,
-            "changed": changes(self._plan, item),
+            "changed": changes(item),
             **provenance_fields(provenance(item.photo)),
         }
 
@@ -86,9 +86,8 @@ class Reporter:
         self.results: dict[str, dict[str, Any]] = {}
         self._progress_shown = False
         self._shown_warnings: set[str] = set()
-        self.stop_reason = ""
-        """Why nothing could run (configuration, IMatch), for the JSON document too."""
         self.stop_problem: SetupProblem | None = None
+        """Why nothing could run (configuration, IMatch), for the JSON document too."""
 
     def say(self, text: str) -> None:
         self._clear_progress()
@@ -135,7 +134,6 @@ class Reporter:
     def cannot_run(self, problem: SetupProblem) -> None:
         """Nothing could run: said (with the remedy) on one line and carried by the JSON
         document."""
-        self.stop_reason = problem.text
         self.stop_problem = problem
         self.say(problem.line())
 
@@ -217,7 +215,7 @@ class Reporter:
         if self.json_mode:
             document: dict[str, Any] = {"exit_code": exit_code, "platforms": self.results}
             if self.stop_problem is not None:
-                document["problem"] = self.stop_reason
+                document["problem"] = self.stop_problem.text
                 document["problem_kind"] = self.stop_problem.kind.value
                 document["remedy"] = self.stop_problem.remedy
             print(json.dumps(document, indent=1), file=self.out, flush=True)

@@ -112,9 +112,9 @@ class ConnectionScreen(Screen[str]):
         return Text(f"{names} cannot be used yet", style="bold")
 
     def _problem(self, problem: SetupProblem) -> Text:
-        heading = HEADINGS.get(problem.kind, f"{problem.where}: cannot log in")
-        if problem.is_platform:
-            heading = f"{problem.platform}: cannot log in"
+        heading = f"{problem.where}: cannot log in"
+        if not problem.is_platform:
+            heading = HEADINGS.get(problem.kind, heading)
         message = plain(problem.message)
         text = Text.assemble(("✗ " + heading, "bold red"), "\n", (message, "italic"), "\n")
         text.append("\nWhat to do\n", style="bold")

@@ -27,9 +27,9 @@ from textual.worker import Worker, WorkerState
 
 from sync.events import Event
 from sync.plain_words import plain
-from sync.plan import PlanItem, ScanProgress, replaces_images
+from sync.plan import PlanItem, ScanProgress
 from sync.plan_snapshot import PlanSnapshot
-from sync.rules import CHANGED_FILE, Action
+from sync.rules import Action
 from sync.session import (
     SETUP_ERRORS,
     PlatformState,
@@ -53,7 +53,7 @@ from tui.messages import (
 from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen
 from tui.screens.login import LoginScreen
-from tui.widgets.detail_pane import DetailPane
+from tui.widgets.detail_pane import DetailPane, asks_repost
 from tui.widgets.footer import SocialsFooter
 from tui.widgets.platform_view import PlatformView
 from tui.widgets.run_panel import Clock
@@ -661,13 +661,7 @@ class MainScreen(Screen[None]):
     def ask_repost(self, view: PlatformView, kind: str, items: list[PlanItem]) -> None:
         """Changed files the platform cannot replace are reposted only when confirmed."""
         limits = view.state.limits if view.state is not None else None
-        reposts = [
-            item
-            for item in items
-            if item.action is Action.CHANGED
-            and CHANGED_FILE in item.verdict.changed
-            and not replaces_images(view.platform, limits)
-        ]
+        reposts = [item for item in items if asks_repost(item, limits)]
         if not reposts:
             self.start_run(view, kind, items)
             return

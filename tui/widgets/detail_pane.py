@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from sync.limit_details import limit_detail
-from sync.plan import TEXT_ONLY, PlanItem, default_limits, field_changes
+from sync.plan import TEXT_ONLY, PlanItem, default_limits, field_changes, replaces_images
 from sync.platforms import registry
 from sync.platforms.base import Limits
 from sync.provenance import provenance
@@ -120,11 +120,7 @@ def describe(
         sentence = Text(f"This photo {ACTION_SENTENCES[verdict.action]}.")
         if verdict.note:
             sentence.append(f" {verdict.note}.", style="italic")
-        if (
-            verdict.action is Action.CHANGED
-            and CHANGED_FILE in verdict.changed
-            and not (limits or _limits_of(item)).replaces_images
-        ):
+        if asks_repost(item, limits):
             sentence.append(
                 " Its file changed, and this platform cannot replace a published image: "
                 "a run asks before reposting it (the old post, its likes and comments go)."
@@ -176,6 +172,16 @@ def changes_table(item: PlanItem, stacked: bool = False) -> list[RenderableType]
     parts.append(table.table)
     parts.append(Text())
     return parts
+
+
+def asks_repost(item: PlanItem, limits: Limits | None) -> bool:
+    """A changed file on a platform that cannot replace a published image: a run asks
+    before reposting it (`limits`: the platform's; None, its defaults)."""
+    return (
+        item.action is Action.CHANGED
+        and CHANGED_FILE in item.verdict.changed
+        and not replaces_images(item.platform, limits)
+    )
 
 
 def _limits_of(item: PlanItem) -> Limits:

@@ -214,10 +214,9 @@ class PlatformView(Vertical):
         self.selected &= self.by_id.keys()
         self.filter_bar.set_counts(plan.counts() if plan else {})
         self.show_info(state)
-        if visible and over_snapshot and self._update_in_place():
-            pass
-        elif visible:
-            self.rebuild()
+        if visible:
+            if not (over_snapshot and self._update_in_place()):
+                self.rebuild()
         else:
             self.table_stale = True
             self.show_selection_count()
