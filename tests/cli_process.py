@@ -1,0 +1,218 @@
+"""Start `python -m sync.cli …` as a real child process without paying for its imports.
+
+Each test worker keeps one server process that has imported the command's modules once
+(`tests/cli_fork_server.py`). Asked for a command, it forks: the child is a separate
+process with its own pid, standard streams, environment and working folder; it runs
+`sync.cli.main` as `python -m sync.cli` would, exits with the same code, and dies of a
+real SIGKILL. What it skips is Python's start-up and about 0.4 s of imports per child
+(hundreds of children in the suite).
+
+Where the interpreter's own start-up is part of what a test checks (a console code page
+through PYTHONIOENCODING, the locale, a terminal), the command is started the ordinary
+way, so the answer is the same either way.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "sync.cli"]
+# Read by the interpreter when it starts (or by the locale): a forked child would keep
+# the server's values, so a command whose environment differs here starts the usual way.
+START_UP_VARIABLES = ("PYTHON", "LC_", "LANG")
+HEADER = struct.Struct("!I")
+NUMBER = struct.Struct("!i")
+
+_server: _ForkServer | None = None
+_server_lock = threading.Lock()
+
+
+def _start_up_settings(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(START_UP_VARIABLES)}
+
+
+class _ForkServer:
+    """The server process of this test worker and the address it listens on."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="imatch-socials-forks-")
+        self.address = os.path.join(self.folder, "server")
+        self.environment = dict(os.environ)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.cli_fork_server", self.address],
+            stdin=subprocess.PIPE,  # the server ends when this worker goes away
+            stdout=subprocess.PIPE,
+            stderr=None,
+            cwd=REPOSITORY,
+        )
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline()
+        if ready.strip() != b"ready":
+            raise RuntimeError(f"the fork server did not start: {ready!r}")
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(10)
+        for name in os.listdir(self.folder):
+            os.unlink(os.path.join(self.folder, name))
+        os.rmdir(self.folder)
+
+    def can_start(self, env: Mapping[str, str], streams: Sequence[int]) -> bool:
+        if _start_up_settings(env) != _start_up_settings(self.environment):
+            return False
+        return not any(os.isatty(fd) for fd in streams)
+
+
+def _fork_server() -> _ForkServer:
+    global _server
+    with _server_lock:
+        if _server is None or _server.process.poll() is not None:
+            _server = _ForkServer()
+        return _server
+
+
+class CliProcess:
+    """A running `imatch-socials` command: the part of `subprocess.Popen` tests use."""
+
+    def __init__(self, connection: socket.socket, pid: int) -> None:
+        self._connection = connection
+        self.pid = pid
+        self.returncode: int | None = None
+        self.args = [*CLI]
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is not None:
+            return self.returncode
+        self._connection.settimeout(timeout)
+        try:
+            data = _receive(self._connection, NUMBER.size)
+        except (TimeoutError, BlockingIOError):  # BlockingIOError: timeout 0
+            raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
+        self._connection.close()
+        self.returncode = NUMBER.unpack(data)[0]
+        return self.returncode
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                return self.wait(0)
+            except subprocess.TimeoutExpired:
+                return None
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, 9)
+
+    def terminate(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, 15)
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise RuntimeError("the fork server went away")
+        data += chunk
+    return data
+
+
+def _stream(target: int | IO[Any] | None, default: int) -> tuple[int, IO[Any] | None]:
+    """The file descriptor to give the child, and a file this side opened for it."""
+    if target is None:
+        return default, None
+    if target == subprocess.DEVNULL:
+        opened = open(os.devnull, "r+b")  # noqa: SIM115 (closed once the child has it)
+        return opened.fileno(), opened
+    if isinstance(target, int):
+        return target, None
+    return target.fileno(), None
+
+
+ChildProcess = CliProcess | subprocess.Popen[bytes]
+"""A started command: forked by the server, or started the usual way."""
+
+
+def start_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    stdin: int | IO[Any] | None = subprocess.DEVNULL,
+    stdout: int | IO[Any] | None = subprocess.DEVNULL,
+    stderr: int | IO[Any] | None = subprocess.DEVNULL,
+) -> ChildProcess:
+    """`python -m sync.cli *args` in a child process (forked, or started as usual when
+    the environment changes how Python starts). Streams: DEVNULL, None (this process's)
+    or an open file; not PIPE (use `run_cli` to read the output)."""
+    environment = dict(os.environ if env is None else env)
+    opened: list[IO[Any]] = []
+    fds = []
+    for target, default in ((stdin, 0), (stdout, 1), (stderr, 2)):
+        fd, file = _stream(target, default)
+        fds.append(fd)
+        if file is not None:
+            opened.append(file)
+    try:
+        server = _fork_server()
+        if not server.can_start(environment, fds):
+            return subprocess.Popen(
+                [*CLI, *args], stdin=fds[0], stdout=fds[1], stderr=fds[2], env=environment
+            )
+        request = json.dumps({"argv": list(args), "env": environment, "cwd": os.getcwd()}).encode(
+            "utf-8"
+        )
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(server.address)
+        socket.send_fds(connection, [HEADER.pack(len(request))], fds)
+        connection.sendall(request)
+        pid = NUMBER.unpack(_receive(connection, NUMBER.size))[0]
+        return CliProcess(connection, pid)
+    finally:
+        for file in opened:
+            file.close()
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    text: bool = True,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+) -> subprocess.CompletedProcess[Any]:
+    """Run the command to its end and capture what it printed, like
+    `subprocess.run(..., capture_output=True)` with standard input from /dev/null."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = start_cli(*args, env=env, stdout=out, stderr=err)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise
+        printed: list[Any] = []
+        for file in (out, err):
+            file.seek(0)
+            data = file.read()
+            if text:  # universal newlines, as subprocess.run(text=True) reads them
+                decoded = data.decode(encoding, errors)
+                printed.append(decoded.replace("\r\n", "\n").replace("\r", "\n"))
+            else:
+                printed.append(data)
+    return subprocess.CompletedProcess([*CLI, *args], code, printed[0], printed[1])
