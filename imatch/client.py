@@ -40,6 +40,7 @@ from imatch.models import (
     TagValue,
 )
 from imatch.redaction import protect_loggers
+from imatch.tls import default_tls_context
 
 DEFAULT_URL = "http://127.0.0.1:50519"
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
@@ -85,6 +86,7 @@ class IMatchClient:
             base_url=self.url,
             timeout=httpx.Timeout(timeout),
             transport=transport,
+            verify=default_tls_context(),
             limits=httpx.Limits(max_connections=max(1, max_in_flight)),
         )
         self._app_variables: dict[str, AppValue | None] = {}

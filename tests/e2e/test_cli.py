@@ -16,14 +16,13 @@ from imatch.client import IMatchClient
 from imatch.library import read_publication
 from sandbox.library import LibraryInfo
 from sync.report import Reporter
+from tests.cli_process import run_cli as forked_cli
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
-    )
+    return forked_cli(*args)
 
 
 def test_demo_headless_runs_without_a_terminal() -> None:
