@@ -70,6 +70,7 @@ class IMatchClient:
         retries: int = 3,
         retry_delay: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -78,6 +79,8 @@ class IMatchClient:
         self.chunk_size = chunk_size
         self.retries = retries
         self.retry_delay = retry_delay
+        self._sleep = sleep
+        """How the client waits between retries (a caller's fake clock in tests)."""
         self.requests_made = 0
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
@@ -184,7 +187,7 @@ class IMatchClient:
                         raise IMatchUnavailable(self.url) from None
                     raise IMatchNotAnswering(self.url, endpoint, error.kind) from None
                 _log.warning("IMatch %s: %s; retrying", endpoint, error.kind)
-            await asyncio.sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
+            await self._sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
     async def ping(self) -> None:
