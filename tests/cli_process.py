@@ -9,7 +9,8 @@ real SIGKILL. What it skips is Python's start-up and about 0.4 s of imports per 
 
 Where the interpreter's own start-up is part of what a test checks (a console code page
 through PYTHONIOENCODING, the locale, a terminal), the command is started the ordinary
-way, so the answer is the same either way.
+way, so the answer is the same either way; so it is everywhere with TESTS_SPAWN_CLI=1,
+and where Linux's pidfd is missing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ CLI = [sys.executable, "-m", "sync.cli"]
 # Read by the interpreter when it starts (or by the locale): a forked child would keep
 # the server's values, so a command whose environment differs here starts the usual way.
 START_UP_VARIABLES = ("PYTHON", "LC_", "LANG")
+# Forking needs Linux's pidfd (the server waits on its children with it); set
+# TESTS_SPAWN_CLI=1 to start every command the usual way (e.g. to compare).
+FORKING = hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
 HEADER = struct.Struct("!I")
 NUMBER = struct.Struct("!i")
 
@@ -169,8 +173,8 @@ def start_cli(
         if file is not None:
             opened.append(file)
     try:
-        server = _fork_server()
-        if not server.can_start(environment, fds):
+        server = _fork_server() if FORKING and not os.environ.get("TESTS_SPAWN_CLI") else None
+        if server is None or not server.can_start(environment, fds):
             return subprocess.Popen(
                 [*CLI, *args], stdin=fds[0], stdout=fds[1], stderr=fds[2], env=environment
             )
