@@ -16,8 +16,11 @@ and where Linux's pidfd is missing.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -77,6 +80,8 @@ class _ForkServer:
         os.rmdir(self.folder)
 
     def can_start(self, env: Mapping[str, str], streams: Sequence[int]) -> bool:
+        """Whether a forked child starts as a new interpreter would (the same start-up
+        settings, and no terminal among its streams)."""
         if _start_up_settings(env) != _start_up_settings(self.environment):
             return False
         return not any(os.isatty(fd) for fd in streams)
@@ -93,11 +98,40 @@ def _fork_server() -> _ForkServer:
 class CliProcess:
     """A running `imatch-socials` command: the part of `subprocess.Popen` tests use."""
 
-    def __init__(self, connection: socket.socket, pid: int) -> None:
+    def __init__(
+        self, connection: socket.socket, pid: int, pipes: Sequence[IO[Any] | None]
+    ) -> None:
         self._connection = connection
         self.pid = pid
         self.returncode: int | None = None
         self.args = [*CLI]
+        self.stdin, self.stdout, self.stderr = pipes
+
+    def communicate(
+        self, input: str | bytes | None = None, timeout: float | None = None
+    ) -> tuple[Any, Any]:
+        """As `Popen.communicate`: send `input`, read both outputs to their end, wait."""
+        read: dict[str, Any] = {}
+
+        def drain(name: str, stream: IO[Any]) -> None:
+            with stream:
+                read[name] = stream.read()
+
+        readers = [
+            threading.Thread(target=drain, args=(name, stream), daemon=True)
+            for name, stream in (("out", self.stdout), ("err", self.stderr))
+            if stream is not None
+        ]
+        for reader in readers:
+            reader.start()
+        if self.stdin is not None:
+            with contextlib.suppress(BrokenPipeError), self.stdin:
+                if input:
+                    self.stdin.write(input)
+        self.wait(timeout)
+        for reader in readers:
+            reader.join(timeout)
+        return read.get("out"), read.get("err")
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is not None:
@@ -119,13 +153,15 @@ class CliProcess:
                 return None
         return self.returncode
 
-    def kill(self) -> None:
+    def send_signal(self, number: int) -> None:
         if self.returncode is None:
-            os.kill(self.pid, 9)
+            os.kill(self.pid, number)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
 
     def terminate(self) -> None:
-        if self.returncode is None:
-            os.kill(self.pid, 15)
+        self.send_signal(signal.SIGTERM)
 
 
 def _receive(connection: socket.socket, size: int) -> bytes:
@@ -138,19 +174,42 @@ def _receive(connection: socket.socket, size: int) -> bytes:
     return data
 
 
-def _stream(target: int | IO[Any] | None, default: int) -> tuple[int, IO[Any] | None]:
-    """The file descriptor to give the child, and a file this side opened for it."""
+def _stream(
+    target: int | IO[Any] | None, default: int, text: bool
+) -> tuple[int, IO[Any] | None, IO[Any] | None]:
+    """The file descriptor to give the child, a file this side opened for it (closed
+    once the child has it), and this side's end of a PIPE."""
     if target is None:
-        return default, None
+        return default, None, None
     if target == subprocess.DEVNULL:
-        opened = open(os.devnull, "r+b")  # noqa: SIM115 (closed once the child has it)
-        return opened.fileno(), opened
+        opened = open(os.devnull, "r+b")  # noqa: SIM115
+        return opened.fileno(), opened, None
+    if target == subprocess.PIPE:
+        read, write = os.pipe()
+        child, mine, mode = (read, write, "wb") if default == 0 else (write, read, "rb")
+        theirs: IO[Any] = open(child, "rb" if default == 0 else "wb", buffering=0)  # noqa: SIM115
+        ours: IO[Any] = open(mine, mode)  # noqa: SIM115
+        if text:  # as Popen(text=True): UTF-8 here, universal newlines when read
+            ours = io.TextIOWrapper(ours, encoding="utf-8", write_through=default == 0)
+        return child, theirs, ours
     if isinstance(target, int):
-        return target, None
-    return target.fileno(), None
+        return target, None, None
+    return target.fileno(), None, None
 
 
-ChildProcess = CliProcess | subprocess.Popen[bytes]
+def _terminals(streams: Sequence[int | IO[Any] | None]) -> list[int]:
+    """The descriptors among the streams that could be a terminal (this process's own
+    when a stream is None)."""
+    fds = []
+    for number, target in enumerate(streams):
+        if target is None:
+            fds.append(number)
+        elif not isinstance(target, int):
+            fds.append(target.fileno())
+    return fds
+
+
+ChildProcess = CliProcess | subprocess.Popen[Any]
 """A started command: forked by the server, or started the usual way."""
 
 
@@ -160,24 +219,27 @@ def start_cli(
     stdin: int | IO[Any] | None = subprocess.DEVNULL,
     stdout: int | IO[Any] | None = subprocess.DEVNULL,
     stderr: int | IO[Any] | None = subprocess.DEVNULL,
+    text: bool = False,
 ) -> ChildProcess:
     """`python -m sync.cli *args` in a child process (forked, or started as usual when
-    the environment changes how Python starts). Streams: DEVNULL, None (this process's)
-    or an open file; not PIPE (use `run_cli` to read the output)."""
+    the environment changes how Python starts). Streams as for `subprocess.Popen`:
+    DEVNULL, PIPE, None (this process's) or an open file; `text` for the PIPEs."""
     environment = dict(os.environ if env is None else env)
+    streams = (stdin, stdout, stderr)
+    server = _fork_server() if FORKING and not os.environ.get("TESTS_SPAWN_CLI") else None
+    if server is None or not server.can_start(environment, _terminals(streams)):
+        return subprocess.Popen(
+            [*CLI, *args], stdin=stdin, stdout=stdout, stderr=stderr, env=environment, text=text
+        )
     opened: list[IO[Any]] = []
-    fds = []
-    for target, default in ((stdin, 0), (stdout, 1), (stderr, 2)):
-        fd, file = _stream(target, default)
+    fds, pipes = [], []
+    for target, default in zip(streams, (0, 1, 2), strict=True):
+        fd, file, pipe = _stream(target, default, text)
         fds.append(fd)
+        pipes.append(pipe)
         if file is not None:
             opened.append(file)
     try:
-        server = _fork_server() if FORKING and not os.environ.get("TESTS_SPAWN_CLI") else None
-        if server is None or not server.can_start(environment, fds):
-            return subprocess.Popen(
-                [*CLI, *args], stdin=fds[0], stdout=fds[1], stderr=fds[2], env=environment
-            )
         request = json.dumps({"argv": list(args), "env": environment, "cwd": os.getcwd()}).encode(
             "utf-8"
         )
@@ -186,7 +248,7 @@ def start_cli(
         socket.send_fds(connection, [HEADER.pack(len(request))], fds)
         connection.sendall(request)
         pid = NUMBER.unpack(_receive(connection, NUMBER.size))[0]
-        return CliProcess(connection, pid)
+        return CliProcess(connection, pid, pipes)
     finally:
         for file in opened:
             file.close()
