@@ -5,7 +5,8 @@ Each test worker keeps one server process that has imported the command's module
 process with its own pid, standard streams, environment and working folder; it runs
 `sync.cli.main` as `python -m sync.cli` would, exits with the same code, and dies of a
 real SIGKILL. What it skips is Python's start-up and about 0.4 s of imports per child
-(hundreds of children in the suite).
+(hundreds of children in the suite). In `ps` a forked command still shows the server's
+command line (`python -m tests.cli_fork_server …`).
 
 Where the interpreter's own start-up is part of what a test checks (a console code page
 through PYTHONIOENCODING, the locale, a terminal), the command is started the ordinary
