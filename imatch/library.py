@@ -86,6 +86,14 @@ class Publication:
     """What turning this read into photos worked out once per file (the file to upload,
     its `stat`), shared with the publications of the same scan that reuse this one."""
 
+    def outline(self) -> Publication:
+        """What is left of the read once its photos are built: the root, the category
+        layout and subtrees (write-back, group adds), none of the files. A plan keeps
+        this, so a platform's plan does not hold every file as IMatch sent it."""
+        return Publication(
+            self.root, self.exists, self.layout, subtrees=self.subtrees, requests=self.requests
+        )
+
     def flag(self, file_id: int, name: str) -> bool:
         return file_id in self.flagged.get(name, frozenset())
 

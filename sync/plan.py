@@ -102,6 +102,7 @@ class PlanItem:
 class Plan:
     platform: str
     publication: Publication
+    """The read's outline (root, layout, subtrees: `Publication.outline`), not its files."""
     items: list[PlanItem] = field(default_factory=list)
     publish_changes: bool = False
     """`detect_changes = "publish"`: changed photos run with everything else to do
@@ -224,7 +225,7 @@ def make_plan(
     )
     return Plan(
         platform,
-        publication,
+        publication.outline(),  # the files as read are not needed once the photos are built
         items,
         publish_changes=detect == "publish",
         baseline_missing=detect != "off" and unrecorded,
