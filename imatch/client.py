@@ -210,7 +210,10 @@ class IMatchClient:
             self.requests_made += 1
             try:
                 if method == "GET":
-                    response = await self._http.get(with_query(endpoint, params), **extra)
+                    # Whole, so httpx checks the long URL once, not once more to join it
+                    # to the base address.
+                    url = self.url + with_query(endpoint, params)
+                    response = await self._http.get(url, **extra)
                 elif endpoint == "/v1/authenticate":
                     # Real clients send authenticate's parameters in the query string.
                     response = await self._http.post(endpoint, params=dict(params), **extra)
@@ -563,9 +566,13 @@ def _tag_value(value: Any) -> TagValue:
 def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
     # Only values that are set are kept: `text()` and `items()` read a missing one as empty.
     values = {}
+    get = entry.get
     for key in value_keys:
-        value = _tag_value(entry.get(key))
-        if value:
+        value = get(key)
+        if type(value) is str:  # most values: a short cut past `_tag_value`
+            if value:
+                values[key] = sys.intern(value) if len(value) <= SHARED_TEXT_CHARS else value
+        elif value is not None and (value := _tag_value(value)):
             values[key] = value
     return FileInfo(
         id=_int(entry, "id"),

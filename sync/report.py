@@ -29,6 +29,8 @@ from sync.rules import Action
 from sync.setup_problems import SetupProblem
 from sync.summary_text import run_sentence
 
+LISTING_BLOCK = 2000
+"""Lines of a dry run's listing written at once."""
 PAST = {
     "add": "added",
     "update": "updated",
@@ -167,7 +169,7 @@ class Reporter:
                 f"{plan.platform}` records it (no {plan.platform} call)"
             )
         if dry_run:
-            lines = []
+            lines: list[str] = []
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
@@ -178,7 +180,12 @@ class Reporter:
                 line = f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}"
                 lines.append(line.rstrip())
                 lines.append(f"            {one_line(provenance(item.photo))}")
-            if lines:  # one write, not two flushed writes per photo
+                # A write per block of photos, not two flushed writes per photo, nor the
+                # listing of 50,000 photos held whole (20 MB at its peak).
+                if len(lines) >= LISTING_BLOCK:
+                    self.say("\n".join(lines))
+                    lines.clear()
+            if lines:
                 self.say("\n".join(lines))
             rows = PhotoRows(plan)
             self.results[plan.platform] = {

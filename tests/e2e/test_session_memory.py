@@ -119,3 +119,60 @@ def test_the_whole_read_is_let_go_once_the_last_platform_is_planned(
         assert plan.publication.root.endswith(plan.platform)
         assert not plan.publication.files
         assert not plan.publication.candidates
+
+
+def test_a_long_dry_run_listing_is_written_in_blocks_not_held_whole(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sync.report
+
+    def listing(block: int) -> tuple[str, list[str]]:
+        monkeypatch.setattr(sync.report, "LISTING_BLOCK", block)
+        writes: list[str] = []
+
+        class Counting(io.StringIO):
+            def write(self, text: str) -> int:
+                writes.append(text)
+                return super().write(text)
+
+        out = Counting()
+        code = run_headless(
+            HeadlessOptions(
+                platforms=["flickr"],
+                dry_run=True,
+                retry=RetryPolicy(base_delay=0, sleep=_no_sleep),
+            ),
+            Reporter(out, json_mode=False),
+        )
+        assert code == 0
+        return out.getvalue(), writes
+
+    whole, _ = listing(10_000)
+    blocks, writes = listing(4)
+    assert blocks == whole  # the same text...
+    listed = [w for w in writes if w.startswith("  ")]
+    assert len(listed) > 1  # ...written in several blocks
+    assert all(w.count("\n") < 4 for w in listed)
+
+
+def test_a_scan_makes_no_full_collector_pass_and_leaves_the_collector_as_it_was(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    during: list[tuple[int, int, int]] = []
+    read_publication = sync.plan.read_publication
+
+    async def watched(*args: Any, **kwargs: Any) -> Publication:
+        during.append(gc.get_threshold())
+        return await read_publication(*args, **kwargs)
+
+    monkeypatch.setattr(sync.plan, "read_publication", watched)
+    before = gc.get_threshold()
+
+    async def prepare() -> None:
+        async with SyncSession(dry_run=True, retry=RetryPolicy(sleep=_no_sleep)) as session:
+            await session.prepare_all()
+
+    asyncio.run(prepare())
+    assert len(during) == len(PLATFORMS)
+    assert all(t[:2] == before[:2] and t[2] == sync.plan.NEVER for t in during)
+    assert gc.get_threshold() == before
