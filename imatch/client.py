@@ -565,7 +565,7 @@ def _tag_value(value: Any) -> TagValue:
 
 def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
     # Only values that are set are kept: `text()` and `items()` read a missing one as empty.
-    values = {}
+    values: dict[str, TagValue] = {}
     get = entry.get
     for key in value_keys:
         value = get(key)
