@@ -176,3 +176,24 @@ def test_a_scan_makes_no_full_collector_pass_and_leaves_the_collector_as_it_was(
     assert len(during) == len(PLATFORMS)
     assert all(t[:2] == before[:2] and t[2] == sync.plan.NEVER for t in during)
     assert gc.get_threshold() == before
+
+
+def test_a_headless_start_imports_neither_httpx_command_line_nor_importlib_metadata() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sync.cli, sync.headless, sync.session, httpx\n"
+        "client = httpx.AsyncClient()\n"  # httpx works as before
+        "unwanted = ('rich', 'click', 'pygments', 'importlib.metadata')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(unwanted)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    version = subprocess.run(
+        [sys.executable, "-m", "sync.cli", "--version"], capture_output=True, text=True
+    )
+    assert version.returncode == 0
+    assert version.stdout.startswith("imatch-socials ")
