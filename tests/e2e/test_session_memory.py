@@ -197,3 +197,24 @@ def test_a_headless_start_imports_neither_httpx_command_line_nor_importlib_metad
     )
     assert version.returncode == 0
     assert version.stdout.startswith("imatch-socials ")
+
+
+def test_a_planned_photo_keeps_its_file_location_as_text_and_makes_the_path_when_asked(
+    world: SandboxWorld,
+) -> None:
+    from pathlib import Path
+
+    async def prepare() -> list[Plan | None]:
+        async with SyncSession(dry_run=True, retry=RetryPolicy(sleep=_no_sleep)) as session:
+            states = await session.prepare_all(["flickr"])
+            return [state.plan for state in states.values()]
+
+    [plan] = asyncio.run(prepare())
+    assert plan is not None
+    files = [item.photo.file for item in plan.items]
+    assert files
+    for file in files:
+        assert type(file.location) is str  # no `Path` (and its parsed parts) per photo
+        assert isinstance(file.path, Path)
+        assert str(file.path) == str(Path(file.location))
+    assert any(file.path.is_file() for file in files)
