@@ -38,6 +38,7 @@ from imatch.models import (
     FileInfo,
     RelatedFile,
     TagValue,
+    Values,
 )
 from imatch.redaction import protect_loggers
 
@@ -586,15 +587,18 @@ def _tag_value(value: Any) -> TagValue:
 
 def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
     # Only values that are set are kept: `text()` and `items()` read a missing one as empty.
-    values: dict[str, TagValue] = {}
+    names: list[str] = []
+    values: list[TagValue] = []
     get = entry.get
     for key in value_keys:
         value = get(key)
         if type(value) is str:  # most values: a short cut past `_tag_value`
             if value:
-                values[key] = sys.intern(value) if len(value) <= SHARED_TEXT_CHARS else value
+                names.append(key)
+                values.append(sys.intern(value) if len(value) <= SHARED_TEXT_CHARS else value)
         elif value is not None and (value := _tag_value(value)):
-            values[key] = value
+            names.append(key)
+            values.append(value)
     return FileInfo(
         id=_int(entry, "id"),
         file_name=_str(entry, "fileName"),
@@ -604,7 +608,7 @@ def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
         width=_int(entry, "width", 0),
         height=_int(entry, "height", 0),
         date_time=_date_time(_str(entry, "dateTime")),
-        values=values,
+        values=Values(tuple(names), tuple(values)),
     )
 
 
