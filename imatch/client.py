@@ -41,6 +41,7 @@ from imatch.models import (
     Values,
 )
 from imatch.redaction import protect_loggers
+from imatch.tls import tls_context
 
 DEFAULT_URL = "http://127.0.0.1:50519"
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
@@ -87,6 +88,7 @@ class IMatchClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             limits=httpx.Limits(max_connections=max(1, max_in_flight)),
+            verify=tls_context(),
         )
         self._app_variables: dict[str, AppValue | None] = {}
         self._category_refs: dict[tuple[str, str], CategoryRef] = {}

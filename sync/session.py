@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,7 +34,6 @@ from sync import paths
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
-from sync.engine import Engine
 from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
@@ -64,6 +63,9 @@ from sync.setup_problems import (
     problem_of,
     unexpected,
 )
+
+if TYPE_CHECKING:
+    from sync.engine import Engine
 
 __all__ = [
     "SETUP_ERRORS",
@@ -439,6 +441,8 @@ class SyncSession:
         platform: Platform[Any] | None = None,
         repost: bool = False,
     ) -> Engine:
+        from sync.engine import Engine  # only to reconcile or run: a dry run needs none
+
         assert state.platform is not None
         assert self.journal is not None
         return Engine(

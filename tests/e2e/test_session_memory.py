@@ -178,7 +178,7 @@ def test_a_scan_makes_no_full_collector_pass_and_leaves_the_collector_as_it_was(
     assert gc.get_threshold() == before
 
 
-def test_a_headless_start_imports_neither_httpx_command_line_nor_importlib_metadata() -> None:
+def test_a_headless_start_imports_no_command_line_tools_nor_what_only_a_run_needs() -> None:
     import subprocess
     import sys
 
@@ -186,7 +186,8 @@ def test_a_headless_start_imports_neither_httpx_command_line_nor_importlib_metad
         "import sys\n"
         "import sync.cli, sync.headless, sync.session, httpx\n"
         "client = httpx.AsyncClient()\n"  # httpx works as before
-        "unwanted = ('rich', 'click', 'pygments', 'importlib.metadata')\n"
+        "unwanted = ('rich', 'click', 'pygments', 'importlib.metadata', 'sync.engine', "
+        "'filelock')\n"
         "print(sorted(m for m in sys.modules if m.startswith(unwanted)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -218,3 +219,33 @@ def test_a_planned_photo_keeps_its_file_location_as_text_and_makes_the_path_when
         assert isinstance(file.path, Path)
         assert str(file.path) == str(Path(file.location))
     assert any(file.path.is_file() for file in files)
+
+
+def test_every_http_client_shares_one_verified_tls_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ssl
+
+    import httpx
+
+    from imatch.client import IMatchClient
+    from sync.platforms.mastodon.api import MastodonAPI
+    from sync.platforms.pixelfed.api import PixelfedAPI
+
+    contexts: list[object] = []
+    real_client = httpx.AsyncClient
+
+    def recording(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
+        contexts.append(kwargs.get("verify", True))
+        return real_client(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "AsyncClient", recording)
+    IMatchClient("http://127.0.0.1:50519")
+    PixelfedAPI("https://pixelfed.example", "token")
+    MastodonAPI("https://mastodon.example", "token")
+    assert len(contexts) == 3
+    first = contexts[0]
+    assert isinstance(first, ssl.SSLContext)  # made once, not once per client...
+    assert all(context is first for context in contexts)
+    assert first.verify_mode is ssl.CERT_REQUIRED  # ...and certificates are checked
+    assert first.check_hostname
