@@ -265,6 +265,13 @@ def headless_process(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def still_holding(lock: RunLock, pid: int) -> bool:
+    """Whether process `pid` holds the run lock now (it removes its holder file as it
+    releases the lock)."""
+    holder = lock.holder()
+    return holder is not None and holder.pid == pid
+
+
 def two_processes_at_once(
     state: Path, platform: str = PARALLEL_PLATFORM, timeout: float = 1800.0
 ) -> ParallelRound:
@@ -289,7 +296,9 @@ def two_processes_at_once(
             problem = str(json.loads(stdout).get("problem", ""))
         if other.returncode == 2 and problem.startswith("another run is in progress"):
             result.turned_away += 1
-        elif running.poll() is None:
+        elif running.poll() is None and still_holding(lock, running.pid):
+            # Not when the first has released the lock and is only exiting (a loaded
+            # machine can take a moment there): the other then rightly ran after it.
             result.misbehaved.append(f"exit {other.returncode}: {problem or stdout[-200:]}")
     if running.poll() is None:
         running.kill()

@@ -41,7 +41,7 @@ from imatch.models import (
     Values,
 )
 from imatch.redaction import protect_loggers
-from imatch.tls import tls_context
+from imatch.tls import default_tls_context
 
 DEFAULT_URL = "http://127.0.0.1:50519"
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
@@ -71,6 +71,7 @@ class IMatchClient:
         retries: int = 3,
         retry_delay: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
@@ -79,6 +80,8 @@ class IMatchClient:
         self.chunk_size = chunk_size
         self.retries = retries
         self.retry_delay = retry_delay
+        self._sleep = sleep
+        """How the client waits between retries (a caller's fake clock in tests)."""
         self.requests_made = 0
         self._token: str | None = None
         self._auth_lock = asyncio.Lock()
@@ -87,8 +90,8 @@ class IMatchClient:
             base_url=self.url,
             timeout=httpx.Timeout(timeout),
             transport=transport,
+            verify=default_tls_context(),
             limits=httpx.Limits(max_connections=max(1, max_in_flight)),
-            verify=tls_context(),
         )
         self._app_variables: dict[str, AppValue | None] = {}
         self._category_refs: dict[tuple[str, str], CategoryRef] = {}
@@ -185,7 +188,7 @@ class IMatchClient:
                         raise IMatchUnavailable(self.url) from None
                     raise IMatchNotAnswering(self.url, endpoint, error.kind) from None
                 _log.warning("IMatch %s: %s; retrying", endpoint, error.kind)
-            await asyncio.sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
+            await self._sleep(self.retry_delay * (2**number) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
     async def ping(self) -> None:

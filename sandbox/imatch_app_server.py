@@ -44,6 +44,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from imatch.tls import default_tls_context
 from sandbox.serving import ServerThread, stopped_by_sigterm
 from sync.imatch_app_files import app_source
 
@@ -183,7 +184,9 @@ class IMatchAppServer:
             params = dict(request.query_params)
         else:
             params = {k: str(v) for k, v in (await request.form()).items()}
-        async with httpx.AsyncClient(base_url=self.imatch_url, timeout=30.0) as client:
+        async with httpx.AsyncClient(
+            base_url=self.imatch_url, timeout=30.0, verify=default_tls_context()
+        ) as client:
             for _ in range(2):
                 if self._token is None:
                     self._token = await self._authenticate(client)

@@ -15,6 +15,8 @@ import uvicorn
 from starlette.requests import ClientDisconnect
 
 LOOPBACK = "127.0.0.1"
+SHUTDOWN_POLL = 0.002
+"""How often a stopping server looks whether its connections have closed (seconds)."""
 
 
 def bind_loopback(port: int = 0) -> socket.socket:
@@ -74,6 +76,26 @@ class _PromptServer(uvicorn.Server):
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 0.1)
             should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's shutdown, which sleeps a fixed 0.1 s before it looks whether the
+        # connections have closed, then looks again every 0.1 s: here it looks every
+        # few milliseconds (an idle keep-alive connection closes at once). Like uvicorn,
+        # it waits for every request in progress to be answered (its state has no event
+        # to wait on).
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        state = self.server_state
+        while (state.connections or state.tasks) and not self.force_exit:  # noqa: ASYNC110
+            await asyncio.sleep(SHUTDOWN_POLL)
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
 
     def wake(self) -> None:
         """Called from another thread after setting `should_exit`."""

@@ -183,6 +183,7 @@ class SyncSession:
             timeout=imatch.timeout,
             chunk_size=imatch.chunk_size,
             max_in_flight=imatch.max_in_flight,
+            sleep=self.retry.sleep,  # every wait of a run goes through its policy
         )
         self.credentials = Credentials()
         self.variables: AppVariables | None = None

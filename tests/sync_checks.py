@@ -6,7 +6,6 @@ import io
 import json
 import os
 import signal
-import subprocess
 import threading
 from typing import Any
 
@@ -14,6 +13,7 @@ from sandbox.world import SandboxWorld
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
 from sync.report import Reporter
+from tests.cli_process import ChildProcess
 
 PLATFORMS = ("flickr", "pixelfed", "mastodon")
 # The client-side limits (flickr 3600 calls an hour, bursts of 60) would make long tests
@@ -109,7 +109,7 @@ def error_categories(world: SandboxWorld, platform: str) -> dict[str, set[int]]:
     }
 
 
-def kill_after(world: SandboxWorld, changes: int, child: subprocess.Popen[str]) -> None:
+def kill_after(world: SandboxWorld, changes: int, child: ChildProcess) -> None:
     """SIGKILL `child` right after the `changes`-th change on any simulator (before the
     answer is sent: the change happened, the child never hears of it)."""
     lock = threading.Lock()

@@ -16,14 +16,14 @@ from imatch.client import IMatchClient
 from imatch.library import read_publication
 from sandbox.library import LibraryInfo
 from sync.report import Reporter
+from tests.cli_process import run_cli as forked_cli
+from tests.cli_process import start_cli
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120
-    )
+    return forked_cli(*args)
 
 
 def test_demo_headless_runs_without_a_terminal() -> None:
@@ -56,10 +56,8 @@ async def read_flickr(url: str) -> int:
 
 def test_sandbox_serves_until_stopped(sample_library: LibraryInfo) -> None:
     sample_candidates = sample_library.candidates["flickr"]
-    child = subprocess.Popen(
-        [*CLI, "sandbox", "--imatch-port", "0", "--photos", "5"],
-        stdout=subprocess.PIPE,
-        text=True,
+    child = start_cli(
+        "sandbox", "--imatch-port", "0", "--photos", "5", stdout=subprocess.PIPE, text=True
     )
     try:
         assert child.stdout is not None
@@ -127,8 +125,11 @@ def test_sandbox_stopped_with_sigterm_removes_its_generated_library(
 ) -> None:
     temp = tmp_path / "temp"
     temp.mkdir()
-    child = subprocess.Popen(
-        [*CLI, "sandbox", "--imatch-port", "0", *extra],
+    child = start_cli(
+        "sandbox",
+        "--imatch-port",
+        "0",
+        *extra,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

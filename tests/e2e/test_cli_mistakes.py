@@ -20,6 +20,7 @@ import pytest
 from sandbox.library import LibraryInfo
 from sandbox.world import sandbox_world
 from sync.config import ENV_PREFIX
+from tests.cli_process import run_cli
 from tests.sync_checks import NO_RATE_LIMITS
 
 CLI = [sys.executable, "-m", "sync.cli"]
@@ -43,16 +44,8 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
 def run(
     *args: str, env: Mapping[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=dict(env),
-        timeout=timeout,
-        encoding="utf-8",
-        errors="replace",
-    )
+    """The command in a child process (forked with its modules loaded: tests/cli_process.py)."""
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

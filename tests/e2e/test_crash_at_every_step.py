@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
+from tests.cli_process import ChildProcess, start_cli
 from tests.sync_checks import (
     ONE_AT_A_TIME,
     PLATFORMS,
@@ -50,14 +49,9 @@ class StepCase:
     """Remote id of each posted photo before the run."""
 
 
-def start_child(platform: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "--headless", "--platform", platform],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
+def start_child(platform: str) -> ChildProcess:
+    """`imatch-socials --headless --platform <platform>` in a child process."""
+    return start_cli("--headless", "--platform", platform)
 
 
 def flag_one_per_action(world: SandboxWorld, platform: str) -> StepCase:

@@ -13,10 +13,7 @@ on the master. The run of one photo per action cut at every single change it mak
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import load_settings
 from sync.journal import Journal
+from tests.cli_process import start_cli
 from tests.e2e.test_layouts import move_assignments, original_library
 from tests.sync_checks import (
     NO_RATE_LIMITS,
@@ -81,13 +79,7 @@ def test_killed_run_then_a_clean_run_leaves_every_photo_once(
     world: SandboxWorld, changes: int
 ) -> None:
     wanted = expected_posts(world)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "--headless", "--json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
+    child = start_cli("--headless", "--json")
     kill_after(world, changes, child)
     code = child.wait(timeout=120)
     assert code == -signal.SIGKILL, "the run finished before the kill point"

@@ -7,8 +7,6 @@ before diagnosing, and asserts the exact guidance the user gets.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from sync.doctor import Check, diagnose, exit_code, run_doctor
 from sync.platforms.flickr.api import FlickrToken
 from sync.platforms.flickr.login import save_token
 from sync.secret_store import SecretStore
+from tests.cli_process import run_cli
 
 SECRETS = ("demo-flickr-key", "demo-flickr-secret")
 
@@ -298,13 +297,10 @@ async def test_broken_configuration(world: SandboxWorld) -> None:
 
 def test_cli_doctor_exit_code_and_platform_choice(world: SandboxWorld) -> None:
     del world.imatch.db.app_variables["pixelfed_token"]
-    command = [sys.executable, "-m", "sync.cli", "doctor"]
-    run = subprocess.run(
-        [*command, "--platform", "flickr"], capture_output=True, text=True, timeout=60
-    )
+    run = run_cli("doctor", "--platform", "flickr", timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "pixelfed" not in run.stdout
-    run = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    run = run_cli("doctor", timeout=60)
     assert run.returncode == 2
     assert "FIX   variable pixelfed_token" in run.stdout
     assert "2 problems (FIX) block a sync" in run.stdout

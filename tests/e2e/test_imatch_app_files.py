@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from sync.imatch_app_files import app_source, program_folder
+from tests.cli_process import run_cli
 
-CLI = [sys.executable, "-m", "sync.cli", "imatch-app"]
 APP_FILES = {"index.html", "app.js", "app.css", "app.json", "README.md"}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
-    )
+    return run_cli("imatch-app", *args, timeout=60)
 
 
 def test_it_says_where_the_app_is_and_what_to_set() -> None:

@@ -9,6 +9,7 @@ never claims the error categories were written. The next run records what was ma
 from __future__ import annotations
 
 import functools
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.retry import RetryPolicy
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,
@@ -132,3 +134,25 @@ def test_imatch_gone_mid_run_stops_it_within_seconds(world: SandboxWorld, platfo
     assert code == 0, summary
     assert len(records(world, platform)) == PHOTOS
     assert_each_post_once(world)
+
+
+def test_the_waits_between_imatch_retries_use_the_runs_retry_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every wait of a run goes through its RetryPolicy (tests fake it): IMatch's short
+    retries too, so a run against an IMatch that is not running waits no real second."""
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    monkeypatch.setenv("IMATCH_SOCIALS_IMATCH_URL", down)
+    code, summary = sync_once(retry=RetryPolicy(attempts=2, base_delay=0.0, sleep=record))
+    assert code == 2
+    assert "IMatch is not running" in summary["problem"]
+    assert len(waits) == 3, waits  # IMatch's three short retries, none of them real
+    assert all(wait > 0 for wait in waits), waits

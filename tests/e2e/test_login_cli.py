@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from tests.cli_process import ChildProcess, run_cli, start_cli
 from tests.sync_checks import NO_RATE_LIMITS
 
 CLI = [sys.executable, "-m", "sync.cli"]
@@ -42,14 +42,14 @@ def approve_in_browser(world: SandboxWorld, url: str) -> str:
     return code.group(1)
 
 
-def start_login(platform: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*CLI, "login", platform],
+def start_login(platform: str) -> ChildProcess:
+    return start_cli(
+        "login",
+        platform,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ.copy(),
     )
 
 
@@ -69,12 +69,7 @@ def test_flickr_login_stores_a_private_token_that_syncs(
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     for secret in (world.flickr_login.api_secret, *world.flickr.state.access_tokens):
         assert secret not in out + err
-    dry = subprocess.run(
-        [*CLI, "--headless", "--dry-run", "--platform", "flickr"],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-    )
+    dry = run_cli("--headless", "--dry-run", "--platform", "flickr")
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "not connected" not in dry.stdout
 

@@ -23,6 +23,7 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync import paths
 from sync.run_lock import RunInProgress, RunLock
+from tests.cli_process import ChildProcess, start_cli
 from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS, assert_each_post_once, records
 
 NEW_PHOTOS = 20
@@ -39,22 +40,15 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWo
         yield world
 
 
-def headless(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "--headless", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=os.environ.copy(),
-    )
+def headless(*args: str) -> ChildProcess:
+    return start_cli("--headless", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_two_headless_processes_at_once_post_every_photo_once(world: SandboxWorld) -> None:
     world.imatch.knobs.latency = 0.03  # a run takes seconds: the two would overlap
     runs = [headless("--json"), headless("--json")]
     outputs = [run.communicate(timeout=180) for run in runs]
-    codes = [run.returncode for run in runs]
+    codes = [run.wait() for run in runs]  # ended: communicate waited
     assert sorted(codes) in ([0, 2], [1, 2]), (codes, outputs)
     loser = codes.index(2)
     winner = 1 - loser

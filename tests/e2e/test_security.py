@@ -9,8 +9,6 @@ import logging.handlers
 import os
 import socket
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from sync.logs import setup_logging
 from sync.platforms.pixelfed.platform import PixelfedPlatform
 from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.session import imatch_location_warning
+from tests.cli_process import run_cli
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
 
 CANARY_KEY = "canarykey5f3a9e0c71d2b84e"
@@ -161,14 +160,7 @@ def test_state_and_log_files_are_private_after_a_real_run(
     world: SandboxWorld, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    run = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "--headless"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=os.environ.copy(),
-        check=False,
-    )
+    run = run_cli("--headless")
     assert run.returncode in (0, 1), run.stderr
     for folder in (home / "state", home / "logs"):
         modes = private_modes(folder)

@@ -219,33 +219,3 @@ def test_a_planned_photo_keeps_its_file_location_as_text_and_makes_the_path_when
         assert isinstance(file.path, Path)
         assert str(file.path) == str(Path(file.location))
     assert any(file.path.is_file() for file in files)
-
-
-def test_every_http_client_shares_one_verified_tls_context(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import ssl
-
-    import httpx
-
-    from imatch.client import IMatchClient
-    from sync.platforms.mastodon.api import MastodonAPI
-    from sync.platforms.pixelfed.api import PixelfedAPI
-
-    contexts: list[object] = []
-    real_client = httpx.AsyncClient
-
-    def recording(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
-        contexts.append(kwargs.get("verify", True))
-        return real_client(*args, **kwargs)
-
-    monkeypatch.setattr(httpx, "AsyncClient", recording)
-    IMatchClient("http://127.0.0.1:50519")
-    PixelfedAPI("https://pixelfed.example", "token")
-    MastodonAPI("https://mastodon.example", "token")
-    assert len(contexts) == 3
-    first = contexts[0]
-    assert isinstance(first, ssl.SSLContext)  # made once, not once per client...
-    assert all(context is first for context in contexts)
-    assert first.verify_mode is ssl.CERT_REQUIRED  # ...and certificates are checked
-    assert first.check_hostname

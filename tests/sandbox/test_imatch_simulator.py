@@ -7,13 +7,14 @@ import json
 import httpx
 import pytest
 
+from imatch.tls import default_tls_context
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import LibraryInfo
 
 
 @pytest.fixture
 def http(imatch_url: str) -> httpx.Client:
-    with httpx.Client(base_url=imatch_url) as client:
+    with httpx.Client(verify=default_tls_context(), base_url=imatch_url) as client:
         yield client  # type: ignore[misc]
 
 

@@ -17,6 +17,7 @@ from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from imatch.tls import default_tls_context
 from sandbox.faults import ASGIApp, FaultKnobs, Receive, Scope, Send
 from sandbox.mastodon_api.answers import error_answer
 from sandbox.mastodon_api.paging import PageRequest, page_of
@@ -275,7 +276,7 @@ def tiny() -> TinySimulator:
 @pytest.fixture
 async def tiny_client(tiny: TinySimulator) -> AsyncIterator[httpx.AsyncClient]:
     with serve_in_thread(tiny.asgi_app) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+        async with httpx.AsyncClient(verify=default_tls_context(), base_url=url, timeout=5) as http:
             yield http
 
 
@@ -396,7 +397,9 @@ def sim_url(sim: Simulator) -> Iterator[str]:
 
 @pytest.fixture
 async def client(sim_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim_url, headers=JSON, timeout=5) as http:
+    async with httpx.AsyncClient(
+        verify=default_tls_context(), base_url=sim_url, headers=JSON, timeout=5
+    ) as http:
         yield http
 
 
@@ -450,7 +453,9 @@ async def test_each_servers_vacuum_removes_unattached_media_at_its_own_age(
     )
     _, token = sim.create_account_with_token("alice")
     with serve_in_thread(sim.asgi_app) as url:
-        async with httpx.AsyncClient(base_url=url, headers=JSON, timeout=5) as http:
+        async with httpx.AsyncClient(
+            verify=default_tls_context(), base_url=url, headers=JSON, timeout=5
+        ) as http:
             media_id, status = await upload_and_post(http, token, "k")
             assert status.status_code == 200
             loose = await http.post(
@@ -472,7 +477,9 @@ async def test_pixelfed_remembers_an_idempotency_key_for_the_time_set_when_it_wa
     sim = PixelfedSimulator(clock=lambda: START)
     _, token = sim.create_account_with_token("alice")
     with serve_in_thread(sim.asgi_app) as url:
-        async with httpx.AsyncClient(base_url=url, headers=JSON, timeout=5) as http:
+        async with httpx.AsyncClient(
+            verify=default_tls_context(), base_url=url, headers=JSON, timeout=5
+        ) as http:
             _, first = await upload_and_post(http, token, "same")
             assert first.status_code == 200
             sim.settings.idempotency_window_seconds = 60
@@ -504,7 +511,9 @@ async def test_mastodon_refuses_a_broken_image_that_pixelfed_takes() -> None:
     for sim in (MastodonSimulator(clock=lambda: START), PixelfedSimulator(clock=lambda: START)):
         _, token = sim.create_account_with_token("alice")
         with serve_in_thread(sim.asgi_app) as url:
-            async with httpx.AsyncClient(base_url=url, headers=JSON, timeout=5) as http:
+            async with httpx.AsyncClient(
+                verify=default_tls_context(), base_url=url, headers=JSON, timeout=5
+            ) as http:
                 answer = await http.post(
                     "/api/v1/media",
                     headers={"Authorization": f"Bearer {token}"},
@@ -525,7 +534,9 @@ async def test_deleting_a_media_and_a_posts_source_are_mastodons_alone() -> None
     for sim in (PixelfedSimulator(clock=lambda: START), MastodonSimulator(clock=lambda: START)):
         _, token = sim.create_account_with_token("alice")
         with serve_in_thread(sim.asgi_app) as url:
-            async with httpx.AsyncClient(base_url=url, headers=JSON, timeout=5) as http:
+            async with httpx.AsyncClient(
+                verify=default_tls_context(), base_url=url, headers=JSON, timeout=5
+            ) as http:
                 media_id, status = await upload_and_post(http, token, "k")
                 status_id = status.json()["id"]
                 auth = {"Authorization": f"Bearer {token}"}

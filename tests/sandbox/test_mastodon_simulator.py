@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from imatch.tls import default_tls_context
 from sandbox.imatch_db import IMatchDatabase
 from sandbox.library import LibraryInfo
 from sandbox.mastodon_seeding import seed_mastodon
@@ -42,7 +43,10 @@ async def client(
     server: tuple[SwappableApp, str], sim: MastodonSimulator
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
-        base_url=server[1], headers={"Accept": "application/json"}, timeout=5
+        verify=default_tls_context(),
+        base_url=server[1],
+        headers={"Accept": "application/json"},
+        timeout=5,
     ) as http:
         yield http
 

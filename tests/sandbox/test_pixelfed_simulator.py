@@ -10,6 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from imatch.tls import default_tls_context
 from sandbox.faults import FaultKnobs
 from sandbox.pixelfed_server import PixelfedSettings, PixelfedSimulator
 from sandbox.serving import serve_in_thread
@@ -40,7 +41,9 @@ def base_url(sim: PixelfedSimulator) -> Iterator[str]:
 
 @pytest.fixture
 async def client(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=base_url, headers=JSON, timeout=5) as http:
+    async with httpx.AsyncClient(
+        verify=default_tls_context(), base_url=base_url, headers=JSON, timeout=5
+    ) as http:
         yield http
 
 
@@ -898,7 +901,9 @@ async def test_a_v1_upload_marks_the_account_active_but_answers_the_first_one_em
 async def test_the_landing_page_is_where_a_form_without_json_is_sent_back(
     base_url: str, token: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=base_url, follow_redirects=False) as browser:
+    async with httpx.AsyncClient(
+        verify=default_tls_context(), base_url=base_url, follow_redirects=False
+    ) as browser:
         refused = await browser.post(
             "/api/v1/statuses",
             headers={"Accept": "text/html", **auth(token)},
