@@ -1,11 +1,11 @@
-"""What holds memory (and CPU) after every platform is planned, as a headless dry run plans.
+"""What holds memory (and CPU) after every platform is planned, as the TUI plans.
 
     python -m benchmarks.scan_memory [--photos 10000] [--top 25] [--no-trace]
 
 The sandbox (IMatch with a generated library of `--photos` photos on every platform, and
 the platforms' simulators) runs in its own process. This process plans every platform as
-`--headless --dry-run` does (one after the other, each reusing what the ones before
-read), then prints the lines of code whose allocations are still alive, largest first
+the TUI does (one after the other, each reusing what the ones before read, every plan
+kept), then prints the lines of code whose allocations are still alive, largest first
 (tracemalloc), with the traced total, the peak resident size and the CPU seconds. With
 `--no-trace` only the last two are measured (tracemalloc slows planning about 4x and
 adds its own memory to the resident size).
@@ -31,11 +31,10 @@ async def plan_everything(top: int, trace: bool) -> None:
     session = SyncSession(load_settings(), dry_run=True)
     async with session:
         names = list(session.taking_part())
-        await asyncio.gather(*(session.connect(name) for name in names))
-        shared = None
-        for name in names:
-            state = await session.prepare(name, shared)
-            shared = state.plan.publication if state.plan is not None else None
+        # One after the other, each reusing what the ones before read (the session's own
+        # loop); every plan is kept, as the TUI keeps them (a headless dry run lets each
+        # go once it is listed).
+        await session.prepare_all(names)
         gc.collect()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"platforms: {', '.join(names)}; peak resident MB {peak:.1f}")

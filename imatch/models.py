@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 TagValue = str | tuple[str, ...]
+
+
+class Values(Mapping[str, "TagValue"]):
+    """A file's tag and variable values that are set, as two tuples: the names (one tuple
+    for every file with the same names set) and the values. Read like a dict; less than
+    half a dict's size, which at 90,000 files read for 50,000 photos is 10 MB."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: tuple[str, ...], values: tuple[TagValue, ...]) -> None:
+        self._names = _NAME_SETS.setdefault(names, names)
+        self._values = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self._values[self._names.index(key)]
+        except ValueError:
+            return default
+
+    def __getitem__(self, key: str) -> TagValue:
+        try:
+            return self._values[self._names.index(key)]
+        except ValueError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+_NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""One tuple per distinct set of value names (a handful in a library)."""
 
 
 @dataclass(frozen=True, slots=True)

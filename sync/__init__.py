@@ -2,3 +2,5 @@
 
 Nothing in this package imports textual.
 """
+
+import imatch  # noqa: F401  (first: it keeps httpx from importing its command-line tool)

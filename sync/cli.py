@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
@@ -32,10 +31,25 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def version() -> str:
+    from importlib import metadata  # 0.05 s to import: only when the version is asked for
+
     try:
         return metadata.version("imatch-socials")
     except metadata.PackageNotFoundError:  # running from a source folder never installed
         return "unknown"
+
+
+class VersionAction(argparse.Action):
+    """`--version`, as argparse's own, with the version looked up only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, argparse.SUPPRESS, nargs=0, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"imatch-socials {version()}")
+        parser.exit()
 
 
 def _add_run_flags(parser: argparse.ArgumentParser, prefix: str = "") -> None:
@@ -97,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="imatch-socials",
         description=f"Publish photos from IMatch to {_listed()} and keep them in step.",
     )
-    parser.add_argument("--version", action="version", version=f"imatch-socials {version()}")
+    parser.add_argument("--version", action=VersionAction)
     _add_run_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -91,11 +91,14 @@ async def _run_session(
 ) -> int:
     # Planned one after the other (the session reads each file from IMatch once), then
     # run side by side: each platform keeps its own pace (its rate limit, its calls in
-    # flight), so none waits for another.
+    # flight), so none waits for another. A plan is released once listed (dry run) or
+    # once its run is summed up.
     prepared: dict[str, PlatformState | str] = {}
 
     def report(state: PlatformState) -> None:
         prepared[state.name] = _report_prepared(state, options, reporter)
+        if options.dry_run:  # listed: its photos go before the next platform's are built
+            session.release(state.name)
 
     def announce(name: str) -> ScanProgress:
         state = session.platforms.get(name)
@@ -169,5 +172,6 @@ async def _run_platform(
         repost=options.repost_changed_files,
     )
     reporter.summary(summary)
+    session.release(name)
     unfinished = summary.failed or summary.stopped or summary.limited or summary.unrecorded
     return "failed" if unfinished else "ok"

@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sync.engine import RetryPolicy, retrying
 from sync.events import RunSummary
 from sync.plan import Plan, PlanItem
 from sync.platforms.base import (
@@ -38,6 +37,7 @@ from sync.platforms.base import (
     _no_checkpoint,
 )
 from sync.published import Published
+from sync.retry import RetryPolicy, retrying
 from sync.rules import Action
 from sync.state_store import PendingGroup, StateStore
 

@@ -312,8 +312,8 @@ def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
         text, media, fingerprint = known
         if (text, media.size, media.format) == (path_text, upload.size, upload.format):
             return media, fingerprint
-    media = MediaFile(path=Path(path_text), size=upload.size, format=upload.format)
-    fingerprint = _fingerprint(media.path) if upload.file_name else ""
+    media = MediaFile(path_text, upload.size, upload.format)
+    fingerprint = _fingerprint(path_text) if upload.file_name else ""
     made[upload.id] = (path_text, media, fingerprint)
     return media, fingerprint
 
@@ -406,7 +406,7 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def _fingerprint(path: Path) -> str:
+def _fingerprint(path: str | Path) -> str:
     try:
         status = os.stat(path)
     except OSError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, TextIO, overload
@@ -28,6 +29,8 @@ from sync.rules import Action
 from sync.setup_problems import SetupProblem
 from sync.summary_text import run_sentence
 
+LISTING_BLOCK = 2000
+"""Lines of a dry run's listing written at once."""
 PAST = {
     "add": "added",
     "update": "updated",
@@ -47,13 +50,21 @@ def changes(item: PlanItem) -> dict[str, dict[str, str]]:
 
 class PhotoRows(Sequence[dict[str, Any]]):
     """A dry run's row for each photo of a plan, made when read: only `--json` prints
-    them, and at 50,000 photos a row each was the largest thing a dry run held."""
+    them, and at 50,000 photos a row each was the largest thing a dry run held.
+
+    The plan is held weakly: a headless dry run releases each platform's plan once it is
+    listed, and these rows must not keep it (they are then empty)."""
 
     def __init__(self, plan: Plan) -> None:
-        self._plan = plan
+        self._plan = weakref.ref(plan)
+
+    @property
+    def _items(self) -> list[PlanItem]:
+        plan = self._plan()
+        return plan.items if plan is not None else []
 
     def __len__(self) -> int:
-        return len(self._plan.items)
+        return len(self._items)
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -61,8 +72,8 @@ class PhotoRows(Sequence[dict[str, Any]]):
     def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(index, slice):
-            return [self._row(item) for item in self._plan.items[index]]
-        return self._row(self._plan.items[index])
+            return [self._row(item) for item in self._items[index]]
+        return self._row(self._items[index])
 
     def _row(self, item: PlanItem) -> dict[str, Any]:
         return {
@@ -158,7 +169,7 @@ class Reporter:
                 f"{plan.platform}` records it (no {plan.platform} call)"
             )
         if dry_run:
-            lines = []
+            lines: list[str] = []
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
@@ -169,7 +180,12 @@ class Reporter:
                 line = f"  {item.action.value:<9} {item.photo.name}  {title}  {detail}"
                 lines.append(line.rstrip())
                 lines.append(f"            {one_line(provenance(item.photo))}")
-            if lines:  # one write, not two flushed writes per photo
+                # A write per block of photos, not two flushed writes per photo, nor the
+                # listing of 50,000 photos held whole (20 MB at its peak).
+                if len(lines) >= LISTING_BLOCK:
+                    self.say("\n".join(lines))
+                    lines.clear()
+            if lines:
                 self.say("\n".join(lines))
             rows = PhotoRows(plan)
             self.results[plan.platform] = {

@@ -19,10 +19,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import filelock
+from typing import TYPE_CHECKING
 
 from sync.state_db import PRIVATE_FILE, make_private_file, make_private_folder
+
+if TYPE_CHECKING:
+    import filelock
 
 LOCK_FILE = "run.lock"
 HOLDER_FILE = "run-holder.json"
@@ -89,6 +91,8 @@ class RunLock:
 
     def _lock(self) -> filelock.FileLock:
         if self._file_lock is None:
+            import filelock  # when a lock is first taken: a dry run takes none
+
             make_private_folder(self.folder)
             make_private_file(self.path)
             self._file_lock = filelock.FileLock(
@@ -103,6 +107,8 @@ class RunLock:
             if self._depth:
                 self._depth += 1
                 return
+            import filelock
+
             try:
                 self._lock().acquire(timeout=self.grace if timeout is None else timeout)
             except filelock.Timeout:

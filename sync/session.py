@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,7 +34,6 @@ from sync import paths
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
-from sync.engine import Engine
 from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
@@ -64,6 +63,9 @@ from sync.setup_problems import (
     problem_of,
     unexpected,
 )
+
+if TYPE_CHECKING:
+    from sync.engine import Engine
 
 __all__ = [
     "SETUP_ERRORS",
@@ -292,28 +294,41 @@ class SyncSession:
         wanted = list(self.taking_part() if names is None else names)
         await asyncio.gather(*(self.connect(n) for n in wanted if n not in self.platforms))
         done: dict[str, PlatformState] = {}
+        # The last read, whole, for the next platform to reuse; the plans keep only its
+        # outline, so the files as IMatch sent them go once the last platform is planned.
         shared: Publication | None = None
         for name in wanted:
             state = self.platforms[name]
             if state.setup is None or plan_unconnected:
+                heard: list[Publication] = []
                 try:
                     state = await self.prepare(
                         name,
                         shared,
                         progress(name) if progress is not None else None,
                         read(name) if read is not None else None,
+                        heard.append,
                     )
                 except SETUP_ERRORS as error:
                     if failed is None:
                         raise
                     failed(name, problem_of(error, name, self.settings))
                     continue
-                if state.plan is not None and state.plan.publication.exists:
-                    shared = state.plan.publication
+                if heard and heard[0].exists:
+                    shared = heard[0]
+                del heard
             done[name] = state
             if prepared is not None:
                 prepared(state)
         return done
+
+    def release(self, name: str) -> None:
+        """Forget the platform's plan once nothing needs it any more (a dry run's, once it
+        is listed; a run's, once its summary is given): its photos and items are most of
+        what a session holds. `prepare` or `rescan` makes a new one."""
+        state = self.platforms.get(name)
+        if state is not None:
+            state.plan = None
 
     async def prepare(
         self,
@@ -321,15 +336,20 @@ class SyncSession:
         reuse: Publication | None = None,
         progress: ScanProgress | None = None,
         read: Callable[[PlanSnapshot], None] | None = None,
+        heard: Callable[[Publication], None] | None = None,
     ) -> PlatformState:
         """Connect, finish interrupted work (not in a dry run) and plan one platform.
 
         `reuse`: the publication another platform prepared moments ago in the same scan;
         the files both hold are then read from IMatch once (see `read_publication`).
         `progress` hears how reading and planning advance; `read` gets the photos' rows
-        as read from IMatch, without actions, before they are planned (to show at once)."""
+        as read from IMatch, without actions, before they are planned (to show at once).
+        `heard` gets the whole read, for the next platform to reuse: the plan keeps only
+        its outline (`Publication.outline`)."""
         state = self.platforms.get(name) or await self.connect(name)
-        state.plan = await self._plan(name, state, reuse, progress, hold_back=False, read=read)
+        state.plan = await self._plan(
+            name, state, reuse, progress, hold_back=False, read=read, heard=heard
+        )
         if state.ready and not self.dry_run and state.plan.publication.exists:
             try:
                 with self.run_lock.hold():
@@ -379,10 +399,14 @@ class SyncSession:
         progress: ScanProgress | None = None,
         hold_back: bool = True,
         read: Callable[[PlanSnapshot], None] | None = None,
+        heard: Callable[[Publication], None] | None = None,
     ) -> Plan:
+        """`read` gets the rows as read (see `prepare`), `heard` the whole read."""
         published = self.journal.store.published(name) if self.journal is not None else {}
 
         def tell(publication: Publication) -> None:
+            if heard is not None:
+                heard(publication)
             if read is not None and publication.exists:
                 read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
 
@@ -395,7 +419,7 @@ class SyncSession:
             reuse,
             progress,
             published,
-            tell if read is not None else None,
+            tell if read is not None or heard is not None else None,
         )
         if self.journal is not None and self.journal.store.baseline_time(name) is not None:
             plan.baseline_missing = False
@@ -418,6 +442,8 @@ class SyncSession:
         platform: Platform[Any] | None = None,
         repost: bool = False,
     ) -> Engine:
+        from sync.engine import Engine  # only to reconcile or run: a dry run needs none
+
         assert state.platform is not None
         assert self.journal is not None
         return Engine(

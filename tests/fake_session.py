@@ -142,6 +142,7 @@ class FakeSession:
         reuse: Any = None,
         progress: ScanProgress | None = None,
         read: Any = None,
+        heard: Any = None,
     ) -> PlatformState:
         # A copy per session: nothing a test does to one plan reaches the next test.
         captured = self.captured.states[name]

@@ -30,6 +30,34 @@ async def test_file_values_keep_only_what_is_set_and_repeated_text_once(
         assert by_path.setdefault(ref.path, ref) is ref  # one CategoryRef per category
 
 
+async def test_file_values_are_two_tuples_read_like_a_dict_with_one_tuple_of_names(
+    imatch: IMatchClient,
+) -> None:
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    files = [info for info in pub.files.values() if info.values]
+    assert files
+    for info in files:
+        values = info.values
+        assert not isinstance(values, dict)  # no dict (and its table) per file...
+        as_dict = dict(values.items())  # ...yet read like one
+        assert values == as_dict
+        assert len(values) == len(as_dict)
+        assert list(values) == list(as_dict)
+        for key, value in as_dict.items():
+            assert values[key] is value
+            assert values.get(key) is value
+        assert values.get("no such value") is None
+        assert "no such value" not in values
+        with pytest.raises(KeyError):
+            values["no such value"]
+    # Files with the same values set share one tuple of their names.
+    names: dict[tuple[str, ...], object] = {}
+    for info in files:
+        key = tuple(info.values)
+        assert names.setdefault(key, info.values._names) is info.values._names  # type: ignore[attr-defined]
+    assert len(names) < len(files)
+
+
 async def test_platforms_share_each_file_and_stat_it_once(
     imatch: IMatchClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

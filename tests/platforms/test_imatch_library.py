@@ -119,6 +119,30 @@ async def test_a_second_platform_reuses_what_the_first_read(
     assert not read_reusing & set(flickr.files)
 
 
+async def test_a_platform_with_the_same_photos_shares_the_first_read_and_reads_its_records(
+    imatch: IMatchClient, imatch_sim: IMatchSimulator, sample_library: LibraryInfo
+) -> None:
+    import dataclasses
+
+    # The same candidates (flickr's root) with another platform's attribute set: what
+    # two platforms publishing the same photos look like.
+    first = await read_publication(imatch, "Socials|flickr", "flickr")
+    fresh = await read_publication(imatch, "Socials|flickr", "pixelfed")
+    imatch_sim.log.clear()
+    reused = await read_publication(imatch, "Socials|flickr", "pixelfed", reuse=first)
+    assert dataclasses.replace(reused, requests=0) == dataclasses.replace(fresh, requests=0)
+    assert reused.records != first.records  # its own records...
+    assert reused.records
+    # ...and the first read's files, categories and relations, not copies of them.
+    assert reused.files is first.files
+    assert reused.categories is first.categories
+    assert reused.masters is first.masters
+    assert reused.versions is first.versions
+    assert not imatch_sim.log.matching("/v1/files")
+    assert not imatch_sim.log.matching("/v1/files/categories")
+    assert reused.requests == len(imatch_sim.log)
+
+
 async def test_progress_counts_up_to_every_candidate_as_answers_arrive(imatch_url: str) -> None:
     reports: list[tuple[int, int]] = []
     async with IMatchClient(imatch_url, user="tester", retry_delay=0, chunk_size=7) as client:

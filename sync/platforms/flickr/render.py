@@ -35,9 +35,10 @@ def memberships(photo: Photo, settings: Settings, kind: str) -> tuple[tuple[str,
     prefix = f"{settings.categories.root}|flickr|{kind}|"
     ids: list[str] = []
     warnings: list[str] = []
-    for path, description in sorted(photo.categories.items()):
-        if not path.startswith(prefix):
-            continue
+    # Filtered, then sorted: most photos are in no album or group.
+    for path, description in sorted(
+        item for item in photo.categories.items() if item[0].startswith(prefix)
+    ):
         remote_id = first_line(description)
         if remote_id:
             ids.append(remote_id)

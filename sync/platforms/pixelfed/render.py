@@ -39,6 +39,8 @@ def protect_from_strip_tags(text: str) -> str:
     """`text` with every `<` that PHP's strip_tags would read as the start of a tag (any
     `<` not followed by whitespace, the last character included) replaced by a look-alike;
     a `<` before whitespace is left alone, strip_tags keeps it."""
+    if "<" not in text:  # most captions: no need for the pattern
+        return text
     return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
 
 
