@@ -52,14 +52,17 @@ def make_app(
     timer: Callable[[], float] = time.monotonic,
     session: Callable[[], Any] | None = None,
 ) -> SocialsApp:
-    """The real app with retries that do not wait and a clock that does not move
-    (`timer` is what rate limits and back-off measure waits with). `session`: another
-    session factory, e.g. the `fake_session` fixture for tests that only look."""
-    return SocialsApp(
-        session or (lambda: SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer))),
-        clock=lambda: FIXED_NOW,
-        imatch_label="sandbox",
-    )
+    """The real app with retries that do not wait (the platforms' and IMatch's) and a
+    clock that does not move (`timer` is what rate limits and back-off measure waits
+    with). `session`: another session factory, e.g. the `fake_session` fixture for tests
+    that only look."""
+
+    def real_session() -> SyncSession:
+        real = SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer))
+        real.client.retry_delay = 0  # IMatch's few quick retries do not wait either
+        return real
+
+    return SocialsApp(session or real_session, clock=lambda: FIXED_NOW, imatch_label="sandbox")
 
 
 def flickr_candidates(world: SandboxWorld) -> int:
@@ -408,7 +411,10 @@ async def test_rescan_reads_imatch_again(world: SandboxWorld) -> None:
 
 
 async def test_escape_cancels_after_the_photo_in_progress(world: SandboxWorld) -> None:
-    world.flickr.knobs.latency = 0.15
+    # flickr holds its answer to the first upload until escape has been pressed: the
+    # photo is then surely in progress (a gate, not a latency the machine could outrun).
+    escape_pressed = threading.Event()
+    world.flickr.knobs.on_mutation = lambda: escape_pressed.wait(timeout=30) and None
     app = make_app()
     before = len(world.flickr.state.photos)
     async with app.run_test(size=SIZE) as pilot:
@@ -418,6 +424,7 @@ async def test_escape_cancels_after_the_photo_in_progress(world: SandboxWorld) -
         await pilot.press("a")
         await until(pilot, lambda: "running" in flickr.row_states.values())
         await pilot.press("escape")
+        escape_pressed.set()
         await settle(pilot)
         added = len(world.flickr.state.photos) - before
         assert 1 <= added < adds
