@@ -62,7 +62,11 @@ def make_app(
         real.client.retry_delay = 0  # IMatch's few quick retries do not wait either
         return real
 
-    return SocialsApp(session or real_session, clock=lambda: FIXED_NOW, imatch_label="sandbox")
+    app = SocialsApp(session or real_session, clock=lambda: FIXED_NOW, imatch_label="sandbox")
+    # Textual's own setting (TEXTUAL_ANIMATIONS=none): the tab underline jumps instead of
+    # sliding for 0.3 s, which Pilot waits for after every key; where things end is the same.
+    app.animation_level = "none"
+    return app
 
 
 def flickr_candidates(world: SandboxWorld) -> int:
