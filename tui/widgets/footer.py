@@ -73,8 +73,12 @@ class SocialsFooter(Footer):
         await self.recompose()
 
     def _keys_wanted(self) -> object:
-        """Everything `compose` reads: the screen's active bindings as shown, whether a
-        login is needed, and the palette key's place."""
+        """Everything `compose` reads: the screen's bindings the footer shows (a focused
+        widget's hidden ones, e.g. the table's arrows, change nothing), whether a login
+        is needed, and the palette key."""
+        palette = self.app.COMMAND_PALETTE_BINDING
+        active = self.screen.active_bindings
+        ids = {binding.action: binding.id for _, binding, _, _ in active.values()}  # as compose
         bindings = tuple(
             (
                 binding.key,
@@ -82,13 +86,14 @@ class SocialsFooter(Footer):
                 binding.action,
                 binding.description,
                 binding.show,
-                binding.id,
+                ids.get(binding.action),
                 binding.group,
                 binding.tooltip,
                 enabled,
                 tooltip,
             )
-            for _, binding, enabled, tooltip in self.screen.active_bindings.values()
+            for key, (_, binding, enabled, tooltip) in active.items()
+            if binding.show or key == palette
         )
         needs_login = bool(getattr(self.screen, "needs_login", False))
         return (bindings, needs_login, self.show_command_palette, self.compact)
