@@ -110,6 +110,24 @@ class PlatformSettings:
     file differs from what was published (see DETECT_CHANGES)."""
 
 
+def setting_source(
+    platform: str,
+    key: str,
+    settings: PlatformSettings,
+    environ: Mapping[str, str],
+    *,
+    environment_wins: bool = False,
+) -> str:
+    """Where a platform's `key` (`url`, `visibility`) was set, named as the user would look
+    for it: the environment variable, config.toml's section, or the app variable."""
+    variable = f"{platform}_{key}"
+    if environment_wins and environ.get(f"{ENV_PREFIX}{variable.upper()}", "").strip():
+        return f"environment variable {ENV_PREFIX}{variable.upper()}"
+    if str(getattr(settings, key, "")).strip():
+        return f"config.toml [{platform}] {key}"
+    return variable
+
+
 def platform_names() -> tuple[str, ...]:
     """The registered platforms (imported here lazily: their packages import this module)."""
     from sync.platforms import registry

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from imatch.models import AppVariables
-from sync.config import ENV_PREFIX, PlatformSettings
+from sync.config import ENV_PREFIX, PlatformSettings, setting_source
 
 NAME = "mastodon"
 ATTRIBUTE_SET = "mastodon"
@@ -44,6 +44,9 @@ class MastodonCredentials:
     mastodon_token: str = field(default="", repr=False)
     mastodon_url: str = ""
     mastodon_visibility: str = DEFAULT_VISIBILITY
+    url_setting: str = field(default="mastodon_url", compare=False)
+    """Where the address was set (config.toml, the environment or the app variable)."""
+    visibility_setting: str = field(default="mastodon_visibility", compare=False)
 
     @property
     def complete(self) -> bool:
@@ -77,34 +80,37 @@ def credentials_from(
         mastodon_visibility=(
             settings.visibility.strip() or variables.text("mastodon_visibility", DEFAULT_VISIBILITY)
         ).lower(),
+        url_setting=setting_source(NAME, "url", settings, environ, environment_wins=True),
+        visibility_setting=setting_source(NAME, "visibility", settings, environ),
     )
 
 
-def checked_base_url(base_url: str) -> str:
-    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
+def checked_base_url(base_url: str, setting: str = "mastodon_url") -> str:
+    """`base_url` without a trailing slash; refuses plain http to anything but loopback.
+    `setting` names where the address was set, for the message."""
     try:
         url = httpx.URL(base_url.strip())
     except httpx.InvalidURL:
         url = httpx.URL("")
     if url.scheme not in ("https", "http") or not url.host:
         raise MastodonConfigError(
-            "mastodon_url must be your Mastodon server's https:// address, e.g. "
+            f"{setting} must be your Mastodon server's https:// address, e.g. "
             f"https://mastodon.social (got {base_url!r})"
         )
     if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
         raise MastodonConfigError(
-            f"mastodon_url {base_url!r} uses plain http: the token would travel unencrypted. "
+            f"{setting} {base_url!r} uses plain http: the token would travel unencrypted. "
             "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
         )
     return str(url).rstrip("/")
 
 
-def visibility_problem(visibility: str) -> str | None:
-    """Why `visibility` cannot be used, or None when it can."""
+def visibility_problem(visibility: str, setting: str = "mastodon_visibility") -> str | None:
+    """Why `visibility` cannot be used, or None when it can; `setting` names where it was set."""
     if visibility in VISIBILITIES:
         return None
     return (
-        f"mastodon_visibility is {visibility!r}: use public, unlisted, private (followers "
+        f"{setting} is {visibility!r}: use public, unlisted, private (followers "
         "only) or direct (only the accounts the post mentions, so nobody else)"
     )
 
@@ -117,7 +123,7 @@ def setup_problem(credentials: MastodonCredentials) -> str | None:
             "mastodon_url (e.g. https://mastodon.social)"
         )
     try:
-        checked_base_url(credentials.mastodon_url)
+        checked_base_url(credentials.mastodon_url, credentials.url_setting)
     except MastodonConfigError as error:
         return str(error)
     if not credentials.mastodon_token.strip():
@@ -126,4 +132,4 @@ def setup_problem(credentials: MastodonCredentials) -> str | None:
             "Development > New application, scopes read and write) and put it in the IMatch "
             "application variable mastodon_token"
         )
-    return visibility_problem(credentials.mastodon_visibility)
+    return visibility_problem(credentials.mastodon_visibility, credentials.visibility_setting)

@@ -98,7 +98,7 @@ def variable_checks(context: DoctorContext) -> list[Check]:
         )
     else:
         try:
-            checked_base_url(creds.mastodon_url)
+            checked_base_url(creds.mastodon_url, creds.url_setting)
             found.append(checks.ok(name, creds.mastodon_url))
         except MastodonConfigError as error:
             found.append(checks.problem(name, str(error)))
@@ -112,7 +112,7 @@ def variable_checks(context: DoctorContext) -> list[Check]:
             context.environ,
         )
     )
-    problem = visibility_problem(creds.mastodon_visibility)
+    problem = visibility_problem(creds.mastodon_visibility, creds.visibility_setting)
     name = "variable mastodon_visibility"
     if problem is not None:
         found.append(checks.problem(name, problem))

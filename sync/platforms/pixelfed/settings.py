@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from imatch.models import AppVariables
-from sync.config import ENV_PREFIX, PlatformSettings
+from sync.config import ENV_PREFIX, PlatformSettings, setting_source
 
 NAME = "pixelfed"
 RECORD_KEYS = ("media_id", "status_id")
@@ -29,6 +29,9 @@ class PixelfedCredentials:
     pixelfed_token: str = field(default="", repr=False)
     pixelfed_url: str = ""
     pixelfed_visibility: str = "public"
+    url_setting: str = field(default="pixelfed_url", compare=False)
+    """Where the address was set (config.toml, the environment or the app variable)."""
+    visibility_setting: str = field(default="pixelfed_visibility", compare=False)
 
     @property
     def complete(self) -> bool:
@@ -62,7 +65,11 @@ def credentials_from(
     return PixelfedCredentials(
         pixelfed_token=env("pixelfed_token") or variables.text("pixelfed_token"),
         pixelfed_url=env("pixelfed_url") or settings.url or variables.text("pixelfed_url"),
-        pixelfed_visibility=settings.visibility or variables.text("pixelfed_visibility", "public"),
+        pixelfed_visibility=(
+            settings.visibility.strip() or variables.text("pixelfed_visibility", "public")
+        ).lower(),
+        url_setting=setting_source(NAME, "url", settings, environ, environment_wins=True),
+        visibility_setting=setting_source(NAME, "visibility", settings, environ),
     )
 
 
@@ -70,17 +77,18 @@ class PixelfedConfigError(ValueError):
     """A setting that cannot work (e.g. an http:// address of a remote server)."""
 
 
-def checked_base_url(base_url: str) -> str:
-    """`base_url` without a trailing slash; refuses plain http to anything but loopback."""
+def checked_base_url(base_url: str, setting: str = "pixelfed_url") -> str:
+    """`base_url` without a trailing slash; refuses plain http to anything but loopback.
+    `setting` names where the address was set, for the message."""
     url = httpx.URL(base_url.strip())
     if url.scheme not in ("https", "http") or not url.host:
         raise PixelfedConfigError(
-            f"pixelfed_url must be an https:// address, e.g. https://pixelfed.social "
+            f"{setting} must be an https:// address, e.g. https://pixelfed.social "
             f"(got {base_url!r})"
         )
     if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
         raise PixelfedConfigError(
-            f"pixelfed_url {base_url!r} uses plain http: the token would travel unencrypted. "
+            f"{setting} {base_url!r} uses plain http: the token would travel unencrypted. "
             "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
         )
     return str(url).rstrip("/")

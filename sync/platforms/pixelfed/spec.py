@@ -31,6 +31,7 @@ NAME = pixelfed_settings.NAME
 
 def open_pixelfed(request: OpenRequest) -> Platform[Any]:
     from sync.platforms.pixelfed.platform import VISIBILITIES, PixelfedPlatform
+    from sync.platforms.pixelfed.settings import checked_base_url
 
     credentials: PixelfedCredentials = request.credentials
     if not credentials.pixelfed_url:
@@ -45,10 +46,11 @@ def open_pixelfed(request: OpenRequest) -> Platform[Any]:
         )
     if credentials.pixelfed_visibility not in VISIBILITIES:
         raise SetupError(
-            f"pixelfed_visibility is {credentials.pixelfed_visibility!r}: use public, "
-            "unlisted or private (pixelfed has no direct posts)"
+            f"{credentials.visibility_setting} is {credentials.pixelfed_visibility!r}: use "
+            "public, unlisted or private (pixelfed has no direct posts)"
         )
     try:
+        checked_base_url(credentials.pixelfed_url, credentials.url_setting)
         return PixelfedPlatform(
             credentials.pixelfed_url, credentials.pixelfed_token, limiter=request.limiter
         )
@@ -112,12 +114,7 @@ def _url(context: DoctorContext) -> Check:
 
     creds: PixelfedCredentials = context.credentials
     name = "variable pixelfed_url"
-    if context.environ.get(checks.env_name("pixelfed_url"), "").strip():
-        source = f" (environment variable {checks.env_name('pixelfed_url')})"
-    elif context.settings.url:
-        source = " (config.toml [pixelfed] url)"
-    else:
-        source = ""
+    source = "" if creds.url_setting == "pixelfed_url" else f" ({creds.url_setting})"
     if not creds.pixelfed_url:
         return checks.problem(
             name,
@@ -126,7 +123,7 @@ def _url(context: DoctorContext) -> Check:
             "https://pixelfed.social",
         )
     try:
-        checked_base_url(creds.pixelfed_url)
+        checked_base_url(creds.pixelfed_url, creds.url_setting)
     except PixelfedConfigError as error:
         return checks.problem(name, str(error))
     return checks.ok(name, f"{creds.pixelfed_url}{source}")

@@ -1,0 +1,93 @@
+"""A setting that cannot work is named where the user wrote it: config.toml, the
+environment or the IMatch application variable (whichever the value came from)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.library import generate_library
+from sandbox.world import SandboxWorld, sandbox_world
+from sync.headless import HeadlessOptions, run_headless
+from sync.report import Reporter
+from tests.sync_checks import NO_RATE_LIMITS
+
+SERVER_PLATFORMS = ("pixelfed", "mastodon")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("library")
+    generate_library(path, 2, cases=False, posted_share=0.0, seed=5)
+    return path
+
+
+@pytest.fixture
+def world(library: Path) -> Iterator[SandboxWorld]:
+    with sandbox_world(library) as world:
+        yield world
+
+
+def configure(world: SandboxWorld, home: Path, platform: str, **config: object) -> None:
+    world.configure_home(home, {**NO_RATE_LIMITS, platform: {**NO_RATE_LIMITS[platform], **config}})
+
+
+def cannot_run_line(world: SandboxWorld, home: Path, platform: str, **config: object) -> str:
+    configure(world, home, platform, **config)
+    out, lines = io.StringIO(), io.StringIO()
+    reporter = Reporter(out, json_mode=False)
+    reporter.lines = lines
+    run_headless(HeadlessOptions(platforms=[platform]), reporter)
+    said = [line for line in lines.getvalue().splitlines() if "cannot run" in line]
+    assert len(said) == 1, lines.getvalue()
+    return said[0]
+
+
+@pytest.mark.parametrize("platform", SERVER_PLATFORMS)
+def test_a_bad_visibility_in_config_toml_is_named_as_config_toml(
+    platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    line = cannot_run_line(world, tmp_path, platform, visibility="everyone")
+    assert f"config.toml [{platform}] visibility" in line, line
+    assert f"{platform}_visibility" not in line, line
+
+
+@pytest.mark.parametrize("platform", SERVER_PLATFORMS)
+def test_a_visibility_in_capitals_is_accepted(
+    platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    world.configure_home(
+        tmp_path,
+        {**NO_RATE_LIMITS, platform: {**NO_RATE_LIMITS[platform], "visibility": "Unlisted"}},
+    )
+    out = io.StringIO()
+    reporter = Reporter(out, json_mode=False)
+    reporter.lines = io.StringIO()
+    run_headless(HeadlessOptions(platforms=[platform]), reporter)
+    assert "cannot run" not in reporter.lines.getvalue(), reporter.lines.getvalue()
+
+
+@pytest.mark.parametrize("platform", SERVER_PLATFORMS)
+def test_a_plain_http_address_from_the_environment_names_the_environment_variable(
+    platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    variable = f"IMATCH_SOCIALS_{platform.upper()}_URL"
+    monkeypatch.setenv(variable, "http://photos.example.org")
+    line = cannot_run_line(world, tmp_path, platform)
+    assert variable in line, line
+    assert "plain http" in line, line
+
+
+@pytest.mark.parametrize("platform", SERVER_PLATFORMS)
+def test_a_bad_address_in_config_toml_is_named_as_config_toml(
+    platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    line = cannot_run_line(world, tmp_path, platform, url="photos.example.org")
+    assert f"config.toml [{platform}] url" in line, line
