@@ -35,6 +35,17 @@ class UIOnly(AssertionError):
     """A test on the fake session reached for something only the simulators can do."""
 
 
+REFUSED: list[str] = []
+"""What fake sessions refused in this process: the TUI turns an error in a worker into a
+message on screen, so `UIOnly` alone would not fail the test; tests/tui/conftest.py
+checks that this stays empty."""
+
+
+def _refuse(what: str) -> UIOnly:
+    REFUSED.append(what)
+    return UIOnly(what)
+
+
 class OfflinePlatform:
     """What a captured state holds as its platform: there, so the tab can run, but any
     call to it fails the test (nothing behind it answers)."""
@@ -121,7 +132,7 @@ class FakeSession:
     async def connect(self, name: str) -> PlatformState:
         """The captured state at the first login; logging in again is for the simulators."""
         if name in self.connected:
-            raise UIOnly(f"a UI-only test logged in to {name} again")
+            raise _refuse(f"a UI-only test logged in to {name} again")
         self.connected.add(name)
         return await self.prepare(name)
 
@@ -156,7 +167,7 @@ class FakeSession:
         return state
 
     async def rescan(self, name: str, progress: ScanProgress | None = None) -> PlatformState:
-        raise UIOnly(f"a UI-only test rescanned {name}: use the `world` fixture")
+        raise _refuse(f"a UI-only test rescanned {name}: use the `world` fixture")
 
     async def run(
         self,
@@ -166,10 +177,10 @@ class FakeSession:
         cancel: asyncio.Event | None = None,
         repost: bool = False,
     ) -> RunSummary:
-        raise UIOnly(f"a UI-only test ran {name}: use the `world` fixture")
+        raise _refuse(f"a UI-only test ran {name}: use the `world` fixture")
 
     async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
-        raise UIOnly(f"a UI-only test recorded a baseline of {name}: use the `world` fixture")
+        raise _refuse(f"a UI-only test recorded a baseline of {name}: use the `world` fixture")
 
     def lock_holder(self) -> str:
         return ""

@@ -392,3 +392,31 @@ async def test_at_80x24_a_confirmation_shows_its_answers(
             assert region.bottom <= SMALL[1], (button, region)
             widget, _ = app.screen.get_widget_at(region.x + 1, region.y + 1)
             assert widget is app.screen.query_one(button), button
+
+
+async def test_the_footer_is_built_again_only_when_its_keys_change(
+    fake_session: Callable[[], FakeSession],
+) -> None:
+    """Textual's footer built all its keys again on every focus change (a dozen times per
+    start, most of the CPU of a key press); now the same keys stay, and a real change
+    (another run holds the lock: the run keys are disabled) still shows."""
+    app = make_app(session=fake_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        before = list(app.screen.query(FooterKey))
+        await pilot.press("tab")  # the details
+        assert isinstance(app.focused, DetailPane)
+        await pilot.press("shift+tab", "down", "down")  # back to the table, another photo
+        await pilot.pause()
+        assert list(app.screen.query(FooterKey)) == before  # the very same widgets
+        assert not any(key.has_class("-disabled") for key in before if key.action == "add")
+
+        def add_disabled() -> bool:
+            return any(k.action == "add" and k.has_class("-disabled") for k in footer_keys())
+
+        def footer_keys() -> list[FooterKey]:
+            return list(app.screen.query(FooterKey))
+
+        app.main_screen.locked_by = "another run (pid 1)"  # the run keys show, disabled
+        app.main_screen.refresh_bindings()
+        await until(pilot, add_disabled)

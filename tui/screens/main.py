@@ -94,6 +94,9 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.backend = backend
         self.clock = clock
+        self._views: dict[str, PlatformView] = {}
+        """Each platform's view, in the order of the tabs (mounted ones only)."""
+        self._tabs: TabbedContent | None = None
         self.imatch_label = imatch_label
         self.imatch_url = ""
         self.busy: set[str] = set()
@@ -141,19 +144,23 @@ class MainScreen(Screen[None]):
 
     # --- views -----------------------------------------------------------------------
 
+    # The views are kept by platform rather than looked up in the DOM: `current` is asked
+    # for every key binding each time the footer or a key checks them, and a query walks
+    # every widget of the screen.
+
     def views(self) -> list[PlatformView]:
-        return list(self.query(PlatformView))
+        return list(self._views.values())
 
     def view_of(self, platform: str) -> PlatformView | None:
-        found = self.query(f"#view-{platform}")
-        return found.first(PlatformView) if found else None
+        return self._views.get(platform)
 
     @property
     def current(self) -> PlatformView | None:
-        tabs = self.query_one("#platforms", TabbedContent)
-        if not tabs.active:
+        if self._tabs is None:
+            self._tabs = self.query_one("#platforms", TabbedContent)
+        if not self._tabs.active:
             return None
-        return self.view_of(tabs.active.removeprefix("tab-"))
+        return self.view_of(self._tabs.active.removeprefix("tab-"))
 
     # --- starting: open the session, prepare every platform --------------------------
 
@@ -253,9 +260,12 @@ class MainScreen(Screen[None]):
         self.app.sub_title = f"IMatch {self.imatch_label or message.imatch_url}"
         self.show_loading(f"Reading IMatch: {', '.join(message.platforms)}…")
         tabs = self.query_one("#platforms", TabbedContent)
+        self._views = {}
         await tabs.clear_panes()
         for name in message.platforms:
-            await tabs.add_pane(TabPane(name, PlatformView(name, self.clock), id=f"tab-{name}"))
+            view = PlatformView(name, self.clock)
+            await tabs.add_pane(TabPane(name, view, id=f"tab-{name}"))
+            self._views[name] = view
         self.pending = set(message.platforms)
         self.busy = set(message.platforms)
         self.hide_loading()

@@ -237,6 +237,9 @@ class DetailPane(VerticalScroll):
         failure: str = "",
     ) -> None:
         """Show `item` (`limits`: the platform's; `failure`: why the last run failed it)."""
+        shown = (self.empty, self.limits, self.failure)
+        if item is self.item and (empty, limits, failure) == shown:
+            return  # already shown: the table's highlight and the plan's rebuild both ask
         same_photo = (
             item is not None and self.item is not None and item.photo.id == self.item.photo.id
         )

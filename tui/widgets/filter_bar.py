@@ -7,7 +7,7 @@ cut: each item (`2 Add 10`) stays whole on one line.
 from __future__ import annotations
 
 from textual import events
-from textual.content import Content
+from textual.content import Content, Span
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -37,6 +37,8 @@ class FilterBar(Static, can_focus=False):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._label: tuple[str, tuple[Span, ...]] | None = None
+        """The label last given to the widget: its text and styles."""
         self.counts: dict[str, int] = {}
         self.query_text = ""
         self.selected = 0
@@ -80,4 +82,11 @@ class FilterBar(Static, can_focus=False):
                 used = 0
             used += length + (1 if lines[-1] else 0)
             lines[-1].append(item)
-        self.update(Content("\n").join(Content(" ").join(line) for line in lines))
+        label = Content("\n").join(Content(" ").join(line) for line in lines)
+        # Each key asks for the label (a filter, a selection): an update lays the screen
+        # out again, so only a label that changed is given to the widget. (Content's ==
+        # compares the text alone; the chosen filter differs only in its style.)
+        shown = (label.plain, tuple(label.spans))
+        if shown != self._label:
+            self._label = shown
+            self.update(label)

@@ -165,9 +165,16 @@ class PhotoTable(DataTable[str | Text]):
     class ColumnsNoLongerFit(Message):
         """The table's width changed enough for another column layout: fill it again."""
 
+        def __init__(self, first_layout: bool) -> None:
+            super().__init__()
+            self.first_layout = first_layout
+            """The table got its first size (it was filled before it had one): no
+            terminal is being resized, so there is nothing to wait for."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.columns_shown: Columns = ()
+        self._had_a_size = False
 
     def on_mount(self) -> None:
         self._set_columns(DEFAULT_COLUMNS)
@@ -185,8 +192,10 @@ class PhotoTable(DataTable[str | Text]):
         return column_layout(self.size.width - SCROLLBAR)
 
     def on_resize(self, event: events.Resize) -> None:
+        first_layout = not self._had_a_size
+        self._had_a_size = self._had_a_size or bool(self.size.width)
         if self.fitting_layout() != self.columns_shown:
-            self.post_message(self.ColumnsNoLongerFit())
+            self.post_message(self.ColumnsNoLongerFit(first_layout))
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # Textual measures every cell of every new row even when no column is sized by

@@ -381,11 +381,17 @@ class PlatformView(Vertical):
 
     @on(PhotoTable.ColumnsNoLongerFit)
     def _columns_no_longer_fit(self, event: PhotoTable.ColumnsNoLongerFit) -> None:
-        """Fill the table again for its new width, once the terminal stops resizing."""
+        """Fill the table again for its new width, once the terminal stops resizing (at
+        once when the table was filled before it had a size: the first paint then shows
+        the columns that fit, not a sideways-scrolling table for a moment)."""
         event.stop()
         if self._refit is not None:
             self._refit.stop()
-        self._refit = self.set_timer(0.15, self._refit_columns)
+            self._refit = None
+        if event.first_layout:
+            self._refit_columns()
+        else:
+            self._refit = self.set_timer(0.15, self._refit_columns)
 
     def _refit_columns(self) -> None:
         self._refit = None
