@@ -13,12 +13,14 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.widget import Widget
 
 from tui.backend import SessionFactory, SessionThread, default_session
 from tui.commands import SocialsCommands
 from tui.keys import APP_BINDINGS, HELP_GROUPS
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.widgets.calm_loading import CalmLoadingIndicator
 
 
 class SocialsApp(App[int]):
@@ -45,6 +47,11 @@ class SocialsApp(App[int]):
         self.backend = SessionThread(session_factory)
         self.clock = clock
         self.imatch_label = imatch_label
+
+    def get_loading_widget(self) -> Widget:
+        """The spinner of a widget whose `loading` is set (the photo table while it is
+        planned): the calm one, so reading IMatch is not slowed by its redraws."""
+        return CalmLoadingIndicator()
 
     def notify(
         self,

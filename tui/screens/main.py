@@ -53,6 +53,7 @@ from tui.messages import (
 from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen
 from tui.screens.login import LoginScreen
+from tui.widgets.calm_loading import CalmLoadingIndicator
 from tui.widgets.detail_pane import DetailPane, asks_repost
 from tui.widgets.footer import SocialsFooter
 from tui.widgets.platform_view import PlatformView
@@ -135,7 +136,7 @@ class MainScreen(Screen[None]):
         box.display = True
         self.query_one("#loading-text", Label).update(text)
         if not box.query(LoadingIndicator):
-            box.mount(LoadingIndicator(), before=0)
+            box.mount(CalmLoadingIndicator(), before=0)
 
     def hide_loading(self) -> None:
         box = self.query_one("#loading", Vertical)
