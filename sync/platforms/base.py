@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,10 +23,42 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
+
 from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
 from sync.published import Published
 
 # --- errors -------------------------------------------------------------------------------
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# A name (IDNA-encoded when it has other letters), an IPv4 or an IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
+
+
+def checked_server_url(address: str, setting: str, what: str) -> str:
+    """A server's address (`what`, e.g. "an https:// address, e.g. https://pixelfed.social")
+    without a trailing slash. ValueError naming `setting` (where the address was set) when
+    it is no server address, or plain http to anything but this computer (the token would
+    travel unencrypted)."""
+    try:
+        url = httpx.URL(address.strip())
+        port = url.port
+    except (httpx.InvalidURL, ValueError):
+        url, port = httpx.URL(""), None
+    host = url.raw_host.decode("ascii", "replace")
+    if (
+        url.scheme not in ("https", "http")
+        or not _HOST.fullmatch(host)
+        or not (port is None or 0 < port < 65536)
+    ):
+        raise ValueError(f"{setting} must be {what} (got {address!r})")
+    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"{setting} {address!r} uses plain http: the token would travel unencrypted. "
+            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )
+    return str(url).rstrip("/")
 
 
 class PlatformError(Exception):

@@ -91,3 +91,20 @@ def test_a_bad_address_in_config_toml_is_named_as_config_toml(
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
     line = cannot_run_line(world, tmp_path, platform, url="photos.example.org")
     assert f"config.toml [{platform}] url" in line, line
+
+
+@pytest.mark.parametrize(
+    "address", ["https://exa mple.org", "https://[oops", "https://photos.example.org:99999"]
+)
+@pytest.mark.parametrize("platform", SERVER_PLATFORMS)
+def test_an_address_that_is_no_server_is_refused_before_any_call(
+    platform: str,
+    address: str,
+    world: SandboxWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
+    line = cannot_run_line(world, tmp_path, platform, url=address)
+    assert f"config.toml [{platform}] url must be" in line, line
+    assert repr(address) in line, line

@@ -13,10 +13,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from imatch.models import AppVariables
 from sync.config import ENV_PREFIX, PlatformSettings, setting_source
+from sync.platforms.base import checked_server_url
 
 NAME = "mastodon"
 ATTRIBUTE_SET = "mastodon"
@@ -24,7 +23,6 @@ RECORD_KEYS = ("media_id", "status_id")
 APP_VARIABLE_NAMES = ("mastodon_token", "mastodon_url", "mastodon_visibility")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 DEFAULT_VISIBILITY = "public"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 # 300 calls per 5 minutes per token is Mastodon's API limit (3600 an hour); staying at
 # 3000 leaves room for the reads a run makes around its writes.
@@ -86,23 +84,16 @@ def credentials_from(
 
 
 def checked_base_url(base_url: str, setting: str = "mastodon_url") -> str:
-    """`base_url` without a trailing slash; refuses plain http to anything but loopback.
-    `setting` names where the address was set, for the message."""
+    """`base_url` without a trailing slash; refuses an address that is no server and plain
+    http to anything but loopback. `setting` names where the address was set."""
     try:
-        url = httpx.URL(base_url.strip())
-    except httpx.InvalidURL:
-        url = httpx.URL("")
-    if url.scheme not in ("https", "http") or not url.host:
-        raise MastodonConfigError(
-            f"{setting} must be your Mastodon server's https:// address, e.g. "
-            f"https://mastodon.social (got {base_url!r})"
+        return checked_server_url(
+            base_url,
+            setting,
+            "your Mastodon server's https:// address, e.g. https://mastodon.social",
         )
-    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
-        raise MastodonConfigError(
-            f"{setting} {base_url!r} uses plain http: the token would travel unencrypted. "
-            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
-        )
-    return str(url).rstrip("/")
+    except ValueError as error:
+        raise MastodonConfigError(str(error)) from None
 
 
 def visibility_problem(visibility: str, setting: str = "mastodon_visibility") -> str | None:

@@ -11,15 +11,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import httpx
-
 from imatch.models import AppVariables
 from sync.config import ENV_PREFIX, PlatformSettings, setting_source
+from sync.platforms.base import checked_server_url
 
 NAME = "pixelfed"
 RECORD_KEYS = ("media_id", "status_id")
 APP_VARIABLE_NAMES = ("pixelfed_token", "pixelfed_url", "pixelfed_visibility")
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,11 @@ class PixelfedConfigError(ValueError):
 
 
 def checked_base_url(base_url: str, setting: str = "pixelfed_url") -> str:
-    """`base_url` without a trailing slash; refuses plain http to anything but loopback.
-    `setting` names where the address was set, for the message."""
-    url = httpx.URL(base_url.strip())
-    if url.scheme not in ("https", "http") or not url.host:
-        raise PixelfedConfigError(
-            f"{setting} must be an https:// address, e.g. https://pixelfed.social "
-            f"(got {base_url!r})"
+    """`base_url` without a trailing slash; refuses an address that is no server and plain
+    http to anything but loopback. `setting` names where the address was set."""
+    try:
+        return checked_server_url(
+            base_url, setting, "an https:// address, e.g. https://pixelfed.social"
         )
-    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
-        raise PixelfedConfigError(
-            f"{setting} {base_url!r} uses plain http: the token would travel unencrypted. "
-            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
-        )
-    return str(url).rstrip("/")
+    except ValueError as error:
+        raise PixelfedConfigError(str(error)) from None
