@@ -311,17 +311,15 @@ class IMatchClient:
         self, ids: Iterable[int], kind: str, on_chunk: ChunkListener | None = None
     ) -> dict[int, list[list[RelatedFile]]]:
         """Relation groups of each file: `kind` is `versions` or `masters`."""
-        if kind not in ("versions", "masters"):
-            raise ValueError("kind must be 'versions' or 'masters'")
+        _check_relation_kind(kind)
 
         async def run(chunk: list[int]) -> dict[int, list[list[RelatedFile]]]:
-            body = await self.call("GET", "/v1/files/relations", {"id": _ids(chunk), "type": kind})
             return {
                 _int(entry, "id"): [
                     [_related_file(f) for f in _list(group, "files")]
                     for group in _list(entry, kind)
                 ]
-                for entry in _list(body, "files")
+                for entry in await self._relation_entries(chunk, kind)
             }
 
         return _merge(await self._chunked(ids, run, on_chunk))
@@ -331,19 +329,22 @@ class IMatchClient:
     ) -> dict[int, tuple[int, ...]]:
         """`relations`, as the ids of each file's related files (in order, once each),
         for the files that have any: at 50,000 files, what a scan keeps of its masters."""
-        if kind not in ("versions", "masters"):
-            raise ValueError("kind must be 'versions' or 'masters'")
+        _check_relation_kind(kind)
 
         async def run(chunk: list[int]) -> dict[int, tuple[int, ...]]:
-            body = await self.call("GET", "/v1/files/relations", {"id": _ids(chunk), "type": kind})
             found = {}
-            for entry in _list(body, "files"):
+            for entry in await self._relation_entries(chunk, kind):
                 related = [_int(f, "id") for g in _list(entry, kind) for f in _list(g, "files")]
                 if related:
                     found[_int(entry, "id")] = tuple(dict.fromkeys(related))
             return found
 
         return _merge(await self._chunked(ids, run, on_chunk))
+
+    async def _relation_entries(self, chunk: list[int], kind: str) -> list[dict[str, Any]]:
+        """One chunk's `/v1/files/relations` answer: an entry per file."""
+        body = await self.call("GET", "/v1/files/relations", {"id": _ids(chunk), "type": kind})
+        return _list(body, "files")
 
     # --- categories ---------------------------------------------------------------------
 
@@ -519,6 +520,11 @@ def _merge(parts: Iterable[dict[int, T]]) -> dict[int, T]:
     for part in parts:
         merged.update(part)
     return merged
+
+
+def _check_relation_kind(kind: str) -> None:
+    if kind not in ("versions", "masters"):
+        raise ValueError("kind must be 'versions' or 'masters'")
 
 
 def _list(body: Any, key: str) -> list[dict[str, Any]]:

@@ -205,8 +205,7 @@ async def read_publication(
                 versions[file_id] = reuse.versions[file_id]
     # Relatives: masters (metadata source of a version in Socials) and versions (the file
     # uploaded for a master in Socials). Their records count for the candidate.
-    master_ids = sorted({m for ids in masters.values() for m in ids} - candidate_set)
-    version_ids = sorted({v.id for vs in versions.values() for v in vs} - candidate_set)
+    master_ids, version_ids = _relatives(masters, versions, candidate_set)
     relative_ids = sorted(set(master_ids) | set(version_ids))
     if reuse is not None:
         for file_id in relative_ids:
@@ -246,14 +245,23 @@ async def _records_only(
     several platforms, the usual case): its files, categories and relations are then
     that read's, the same mappings, not copies (20 MB at 50,000 photos); only the
     records (and the category tree, read before) are its own."""
-    candidates = set(reuse.candidates)
-    relatives = {m for ids in reuse.masters.values() for m in ids}
-    relatives |= {v.id for vs in reuse.versions.values() for v in vs}
+    master_ids, version_ids = _relatives(reuse.masters, reuse.versions, set(reuse.candidates))
     records, relative_records = await asyncio.gather(
         client.attributes(attribute_set, reuse.candidates, tell),
-        client.attributes(attribute_set, sorted(relatives - candidates)),
+        client.attributes(attribute_set, sorted(set(master_ids) | set(version_ids))),
     )
     return {k: tuple(v) for k, v in {**records, **relative_records}.items()}
+
+
+def _relatives(
+    masters: Mapping[int, tuple[int, ...]],
+    versions: Mapping[int, tuple[RelatedFile, ...]],
+    candidates: set[int],
+) -> tuple[list[int], list[int]]:
+    """The masters and the versions of the candidates that are not candidates themselves."""
+    master_ids = sorted({m for ids in masters.values() for m in ids} - candidates)
+    version_ids = sorted({v.id for vs in versions.values() for v in vs} - candidates)
+    return master_ids, version_ids
 
 
 def _copy_known(
