@@ -42,6 +42,7 @@ from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, re
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms import registry
 from sync.platforms.base import (
+    LOOPBACK_HOSTS,
     Account,
     Limits,
     Platform,
@@ -123,9 +124,6 @@ def chosen_items(
     if file_ids and actions is None:
         actions = set(Action) - {Action.UNCHANGED}
     return plan.select(file_ids or None, actions)
-
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def imatch_location_warning(url: str) -> str:

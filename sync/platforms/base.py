@@ -31,36 +31,6 @@ from sync.published import Published
 # --- errors -------------------------------------------------------------------------------
 
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
-# A name (IDNA-encoded when it has other letters), an IPv4 or an IPv6 address.
-_HOST = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
-
-
-def checked_server_url(address: str, setting: str, what: str) -> str:
-    """A server's address (`what`, e.g. "an https:// address, e.g. https://pixelfed.social")
-    without a trailing slash. ValueError naming `setting` (where the address was set) when
-    it is no server address, or plain http to anything but this computer (the token would
-    travel unencrypted)."""
-    try:
-        url = httpx.URL(address.strip())
-        port = url.port
-    except (httpx.InvalidURL, ValueError):
-        url, port = httpx.URL(""), None
-    host = url.raw_host.decode("ascii", "replace")
-    if (
-        url.scheme not in ("https", "http")
-        or not _HOST.fullmatch(host)
-        or not (port is None or 0 < port < 65536)
-    ):
-        raise ValueError(f"{setting} must be {what} (got {address!r})")
-    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
-        raise ValueError(
-            f"{setting} {address!r} uses plain http: the token would travel unencrypted. "
-            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
-        )
-    return str(url).rstrip("/")
-
-
 class PlatformError(Exception):
     """Base of every platform failure. Messages never contain tokens or secrets."""
 
@@ -105,6 +75,39 @@ class AccountLimited(PlatformError):
     full, too many private photos on a free account): stop that kind of change on this
     platform for the run, with this message. It says nothing about the photo, so it is
     never remembered against it: the next run tries again."""
+
+
+# --- addresses ----------------------------------------------------------------------------
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+# A name (IDNA-encoded when it has other letters), an IPv4 or an IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9.-]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
+
+
+def checked_server_url(address: str, setting: str, what: str) -> str:
+    """A server's address (`what`, e.g. "an https:// address, e.g. https://pixelfed.social")
+    without a trailing slash. ValueError naming `setting` (where the address was set) when
+    it is no server address, or plain http to anything but this computer (the token would
+    travel unencrypted)."""
+    try:
+        url = httpx.URL(address.strip())
+        port = url.port
+    except (httpx.InvalidURL, ValueError):
+        url, port = httpx.URL(""), None
+    host = url.raw_host.decode("ascii", "replace")
+    if (
+        url.scheme not in ("https", "http")
+        or not _HOST.fullmatch(host)
+        or not (port is None or 0 < port < 65536)
+    ):
+        raise ValueError(f"{setting} must be {what} (got {address!r})")
+    if url.scheme == "http" and url.host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"{setting} {address!r} uses plain http: the token would travel unencrypted. "
+            "Use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)"
+        )
+    return str(url).rstrip("/")
 
 
 # --- values -------------------------------------------------------------------------------
