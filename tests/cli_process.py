@@ -23,7 +23,6 @@ import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from tests.cli_fork_server import HEADER, NUMBER, receive
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "sync.cli"]
@@ -40,8 +41,6 @@ START_UP_VARIABLES = ("PYTHON", "LC_", "LANG")
 # Forking needs Linux's pidfd (the server waits on its children with it); set
 # TESTS_SPAWN_CLI=1 to start every command the usual way (e.g. to compare).
 FORKING = hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
-HEADER = struct.Struct("!I")
-NUMBER = struct.Struct("!i")
 
 _server: _ForkServer | None = None
 _server_lock = threading.Lock()
@@ -139,7 +138,7 @@ class CliProcess:
             return self.returncode
         self._connection.settimeout(timeout)
         try:
-            data = _receive(self._connection, NUMBER.size)
+            data = receive(self._connection, NUMBER.size)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: timeout 0
             raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
         self._connection.close()
@@ -163,16 +162,6 @@ class CliProcess:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
-
-
-def _receive(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise RuntimeError("the fork server went away")
-        data += chunk
-    return data
 
 
 def _stream(
@@ -248,7 +237,7 @@ def start_cli(
         connection.connect(server.address)
         socket.send_fds(connection, [HEADER.pack(len(request))], fds)
         connection.sendall(request)
-        pid = NUMBER.unpack(_receive(connection, NUMBER.size))[0]
+        pid = NUMBER.unpack(receive(connection, NUMBER.size))[0]
         return CliProcess(connection, pid, pipes)
     finally:
         for file in opened:
