@@ -100,7 +100,7 @@ def run_command(argv: list[str], env: dict[str, str], cwd: str) -> int:
     return code
 
 
-def _child(connection: socket.socket, fds: list[int], request: dict[str, Any]) -> None:
+def _child(fds: list[int], request: dict[str, Any]) -> None:
     code = 1
     try:
         for target, fd in enumerate(fds):
@@ -143,7 +143,7 @@ def _start(connection: socket.socket, selector: selectors.BaseSelector) -> None:
         request = json.loads(receive(connection, HEADER.unpack(header)[0]))
         pid = os.fork()
         if pid == 0:
-            _child(connection, fds, request)
+            _child(fds, request)
     finally:
         for fd in fds:
             os.close(fd)

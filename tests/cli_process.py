@@ -146,12 +146,10 @@ class CliProcess:
         return self.returncode
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                return self.wait(0)
-            except subprocess.TimeoutExpired:
-                return None
-        return self.returncode
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def send_signal(self, number: int) -> None:
         if self.returncode is None:
