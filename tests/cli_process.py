@@ -46,6 +46,11 @@ _server: _ForkServer | None = None
 _server_lock = threading.Lock()
 
 
+def forking() -> bool:
+    """Whether commands are forked by the server (else started the usual way)."""
+    return FORKING and not os.environ.get("TESTS_SPAWN_CLI")
+
+
 def _start_up_settings(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith(START_UP_VARIABLES)}
 
@@ -214,7 +219,7 @@ def start_cli(
     DEVNULL, PIPE, None (this process's) or an open file; `text` for the PIPEs."""
     environment = dict(os.environ if env is None else env)
     streams = (stdin, stdout, stderr)
-    server = _fork_server() if FORKING and not os.environ.get("TESTS_SPAWN_CLI") else None
+    server = _fork_server() if forking() else None
     if server is None or not server.can_start(environment, _terminals(streams)):
         return subprocess.Popen(
             [*CLI, *args], stdin=stdin, stdout=stdout, stderr=stderr, env=environment, text=text
