@@ -13,11 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_process import CLI, CliProcess, forking, run_cli, start_cli
-
-
-def environment(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMATCH_SOCIALS_")}
-    return {**env, "IMATCH_SOCIALS_HOME": str(home), **extra}
+from tests.e2e.test_cli_mistakes import environment
 
 
 @pytest.mark.parametrize(
