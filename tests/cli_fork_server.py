@@ -129,7 +129,7 @@ def serve(address: str) -> None:
                     return
             elif key.data == "accept":
                 connection, _ = listener.accept()
-                with contextlib.suppress(OSError, ValueError, ConnectionError):
+                with contextlib.suppress(OSError, ValueError):  # ConnectionError is an OSError
                     _start(connection, selector)
             else:
                 _report(key.data, selector)
