@@ -21,6 +21,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,9 +81,7 @@ class _ForkServer:
             assert self.process.stdin is not None
             self.process.stdin.close()
             self.process.wait(10)
-        for name in os.listdir(self.folder):
-            os.unlink(os.path.join(self.folder, name))
-        os.rmdir(self.folder)
+        shutil.rmtree(self.folder)
 
     def can_start(self, env: Mapping[str, str], streams: Sequence[int]) -> bool:
         """Whether a forked child starts as a new interpreter would (the same start-up
