@@ -51,12 +51,13 @@ def preload() -> None:
         importlib.import_module(module.name)
 
 
-def _receive(connection: socket.socket, size: int) -> bytes:
+def receive(connection: socket.socket, size: int) -> bytes:
+    """Exactly `size` bytes (both sides of the protocol read with it)."""
     data = b""
     while len(data) < size:
         chunk = connection.recv(size - len(data))
         if not chunk:
-            raise ConnectionError("the client went away")
+            raise ConnectionError("the other side went away")
         data += chunk
     return data
 
@@ -99,7 +100,7 @@ def run_command(argv: list[str], env: dict[str, str], cwd: str) -> int:
     return code
 
 
-def _child(connection: socket.socket, fds: list[int], request: dict[str, Any]) -> None:
+def _child(fds: list[int], request: dict[str, Any]) -> None:
     code = 1
     try:
         for target, fd in enumerate(fds):
@@ -128,7 +129,7 @@ def serve(address: str) -> None:
                     return
             elif key.data == "accept":
                 connection, _ = listener.accept()
-                with contextlib.suppress(OSError, ValueError, ConnectionError):
+                with contextlib.suppress(OSError, ValueError):  # ConnectionError is an OSError
                     _start(connection, selector)
             else:
                 _report(key.data, selector)
@@ -138,11 +139,11 @@ def _start(connection: socket.socket, selector: selectors.BaseSelector) -> None:
     header, fds, _, _ = socket.recv_fds(connection, HEADER.size, 3)
     try:
         if len(header) < HEADER.size:
-            header += _receive(connection, HEADER.size - len(header))
-        request = json.loads(_receive(connection, HEADER.unpack(header)[0]))
+            header += receive(connection, HEADER.size - len(header))
+        request = json.loads(receive(connection, HEADER.unpack(header)[0]))
         pid = os.fork()
         if pid == 0:
-            _child(connection, fds, request)
+            _child(fds, request)
     finally:
         for fd in fds:
             os.close(fd)

@@ -21,9 +21,9 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from tests.cli_fork_server import HEADER, NUMBER, receive
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "sync.cli"]
@@ -40,11 +42,14 @@ START_UP_VARIABLES = ("PYTHON", "LC_", "LANG")
 # Forking needs Linux's pidfd (the server waits on its children with it); set
 # TESTS_SPAWN_CLI=1 to start every command the usual way (e.g. to compare).
 FORKING = hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
-HEADER = struct.Struct("!I")
-NUMBER = struct.Struct("!i")
 
 _server: _ForkServer | None = None
 _server_lock = threading.Lock()
+
+
+def forking() -> bool:
+    """Whether commands are forked by the server (else started the usual way)."""
+    return FORKING and not os.environ.get("TESTS_SPAWN_CLI")
 
 
 def _start_up_settings(env: Mapping[str, str]) -> dict[str, str]:
@@ -76,9 +81,7 @@ class _ForkServer:
             assert self.process.stdin is not None
             self.process.stdin.close()
             self.process.wait(10)
-        for name in os.listdir(self.folder):
-            os.unlink(os.path.join(self.folder, name))
-        os.rmdir(self.folder)
+        shutil.rmtree(self.folder)
 
     def can_start(self, env: Mapping[str, str], streams: Sequence[int]) -> bool:
         """Whether a forked child starts as a new interpreter would (the same start-up
@@ -139,7 +142,7 @@ class CliProcess:
             return self.returncode
         self._connection.settimeout(timeout)
         try:
-            data = _receive(self._connection, NUMBER.size)
+            data = receive(self._connection, NUMBER.size)
         except (TimeoutError, BlockingIOError):  # BlockingIOError: timeout 0
             raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
         self._connection.close()
@@ -147,12 +150,10 @@ class CliProcess:
         return self.returncode
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            try:
-                return self.wait(0)
-            except subprocess.TimeoutExpired:
-                return None
-        return self.returncode
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def send_signal(self, number: int) -> None:
         if self.returncode is None:
@@ -163,16 +164,6 @@ class CliProcess:
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
-
-
-def _receive(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise RuntimeError("the fork server went away")
-        data += chunk
-    return data
 
 
 def _stream(
@@ -227,7 +218,7 @@ def start_cli(
     DEVNULL, PIPE, None (this process's) or an open file; `text` for the PIPEs."""
     environment = dict(os.environ if env is None else env)
     streams = (stdin, stdout, stderr)
-    server = _fork_server() if FORKING and not os.environ.get("TESTS_SPAWN_CLI") else None
+    server = _fork_server() if forking() else None
     if server is None or not server.can_start(environment, _terminals(streams)):
         return subprocess.Popen(
             [*CLI, *args], stdin=stdin, stdout=stdout, stderr=stderr, env=environment, text=text
@@ -248,7 +239,7 @@ def start_cli(
         connection.connect(server.address)
         socket.send_fds(connection, [HEADER.pack(len(request))], fds)
         connection.sendall(request)
-        pid = NUMBER.unpack(_receive(connection, NUMBER.size))[0]
+        pid = NUMBER.unpack(receive(connection, NUMBER.size))[0]
         return CliProcess(connection, pid, pipes)
     finally:
         for file in opened:

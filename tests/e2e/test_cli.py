@@ -16,14 +16,7 @@ from imatch.client import IMatchClient
 from imatch.library import read_publication
 from sandbox.library import LibraryInfo
 from sync.report import Reporter
-from tests.cli_process import run_cli as forked_cli
-from tests.cli_process import start_cli
-
-CLI = [sys.executable, "-m", "sync.cli"]
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return forked_cli(*args)
+from tests.cli_process import run_cli, start_cli
 
 
 def test_demo_headless_runs_without_a_terminal() -> None:

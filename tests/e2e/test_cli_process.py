@@ -12,12 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_process import CLI, FORKING, CliProcess, run_cli, start_cli
-
-
-def environment(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMATCH_SOCIALS_")}
-    return {**env, "IMATCH_SOCIALS_HOME": str(home), **extra}
+from tests.cli_process import CLI, CliProcess, forking, run_cli, start_cli
+from tests.e2e.test_cli_mistakes import environment
 
 
 @pytest.mark.parametrize(
@@ -69,7 +65,7 @@ def test_a_forked_command_gets_its_environment_and_folder(tmp_path: Path) -> Non
 
 def test_a_forked_command_dies_of_a_real_sigkill(tmp_path: Path) -> None:
     child = start_cli("sandbox", "--imatch-port", "0", env=environment(tmp_path))
-    if FORKING and not os.environ.get("TESTS_SPAWN_CLI"):
+    if forking():
         assert isinstance(child, CliProcess)  # forked, as every command here is
     assert child.poll() is None
     os.kill(child.pid, signal.SIGKILL)

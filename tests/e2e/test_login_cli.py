@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.cli_process import ChildProcess, run_cli, start_cli
 from tests.sync_checks import NO_RATE_LIMITS
-
-CLI = [sys.executable, "-m", "sync.cli"]
 
 
 @pytest.fixture
