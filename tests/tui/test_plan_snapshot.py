@@ -37,6 +37,7 @@ from tests.tui.test_tui_app import (
     until,
     view,
 )
+from tests.tui.painting import unpainted
 from tui.app import SocialsApp
 from tui.widgets.platform_view import as_of
 
@@ -105,10 +106,12 @@ def gated_app(gate: threading.Event) -> SocialsApp:
             await asyncio.to_thread(gate.wait, 60)
             return await super().prepare(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    return SocialsApp(
-        lambda: GatedSession(retry=RetryPolicy(base_delay=0)),
-        clock=lambda: FIXED_NOW,
-        imatch_label="sandbox",
+    return unpainted(
+        SocialsApp(
+            lambda: GatedSession(retry=RetryPolicy(base_delay=0)),
+            clock=lambda: FIXED_NOW,
+            imatch_label="sandbox",
+        )
     )
 
 

@@ -31,6 +31,7 @@ from sync.rules import Action
 from sync.session import SyncSession
 from tests.fake_session import Captured, FakeSession, candidates
 from tests.sync_checks import NO_RATE_LIMITS
+from tests.tui.painting import unpainted
 from tui.app import SocialsApp
 from tui.screens.confirm import ConfirmDeleteScreen
 from tui.screens.connection import ConnectionScreen
@@ -55,7 +56,8 @@ def make_app(
     """The real app with retries that do not wait (the platforms' and IMatch's) and a
     clock that does not move (`timer` is what rate limits and back-off measure waits
     with). `session`: another session factory, e.g. the `fake_session` fixture for tests
-    that only look."""
+    that only look. Laid out but painted only once, at the end of the test (see
+    tests/tui/painting.py)."""
 
     def real_session() -> SyncSession:
         real = SyncSession(retry=RetryPolicy(base_delay=0, sleep=sleep, clock=timer))
@@ -66,7 +68,7 @@ def make_app(
     # Textual's own setting (TEXTUAL_ANIMATIONS=none): the tab underline jumps instead of
     # sliding for 0.3 s, which Pilot waits for after every key; where things end is the same.
     app.animation_level = "none"
-    return app
+    return unpainted(app)
 
 
 def flickr_candidates(world: SandboxWorld) -> int:
