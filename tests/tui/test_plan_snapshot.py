@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync import paths
 from sync.journal import JOURNAL_FILE, Journal
@@ -43,8 +44,11 @@ from tui.widgets.platform_view import as_of
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    with sandbox_world() as running:
+def world(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    """The simulators on the session's demo library (read-only files, fresh database)."""
+    with sandbox_world(sample_library.path) as running:
         running.configure_home(tmp_path)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield running

@@ -363,9 +363,9 @@ async def test_sync_all_on_pixelfed_runs_every_bucket(world: SandboxWorld) -> No
 
 
 async def test_pending_group_adds_are_shown_in_the_run_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with sandbox_world(flickr_groups="throttled") as throttled:
+    with sandbox_world(sample_library.path, flickr_groups="throttled") as throttled:
         throttled.configure_home(tmp_path)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         app = make_app()

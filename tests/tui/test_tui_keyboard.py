@@ -24,7 +24,7 @@ from sandbox.world import SandboxWorld
 from sync.logs import setup_logging
 from sync.plan import PlanItem, text_only_note
 from sync.rules import Action
-from tests.fake_session import FakeSession
+from tests.fake_session import Captured, FakeSession
 from tests.tui.test_tui_app import (
     SIZE,
     log_text,
@@ -357,10 +357,14 @@ async def test_the_table_fills_its_width_without_sideways_scrolling(
 
 
 async def test_a_utf16_config_is_a_configuration_problem_not_imatch(
-    world: SandboxWorld, tmp_path: Path
+    captured_sandbox: Captured, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """No simulator: the sandbox's config, saved as UTF-16, is refused before any call."""
+    written = (captured_sandbox.home / "config" / "config.toml").read_text(encoding="utf-8")
     config = tmp_path / "config" / "config.toml"
-    config.write_bytes(config.read_text(encoding="utf-8").encode("utf-16"))
+    config.parent.mkdir()
+    config.write_bytes(written.encode("utf-16"))
+    monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConnectionScreen))
