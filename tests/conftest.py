@@ -79,9 +79,9 @@ def layer_of(path: Path) -> str | None:
 # worker finishing a long file alone.
 RUN_ORDER = ("e2e", "tui", "sandbox", "platforms", "unit")
 LONGEST_FILES = (
-    "tui/test_tui_app.py",
     "e2e/test_crash_at_every_step.py",
     "e2e/test_crash_recovery.py",
+    "tui/test_tui_runs.py",
     "tui/test_tui_keyboard.py",
     "e2e/test_imatch_app.py",
     "e2e/test_change_detection.py",

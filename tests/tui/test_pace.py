@@ -13,7 +13,7 @@ from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Settings
 from sync.platforms.base import RateLimiter
-from tests.tui.test_tui_app import SIZE, log_text, make_app, ready, settle, view
+from tests.tui.helpers import SIZE, log_text, make_app, ready, settle, view
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from sync.retry import RetryPolicy
 from sync.rules import Action
 from sync.session import PlatformState, SyncSession
 from sync.state_db import SCHEMA_VERSION, open_state_db
-from tests.tui.painting import unpainted
-from tests.tui.test_tui_app import (
+from tests.tui.helpers import (
     FIXED_NOW,
     SIZE,
     log_text,
@@ -39,6 +38,7 @@ from tests.tui.test_tui_app import (
     until,
     view,
 )
+from tests.tui.painting import unpainted
 from tui.app import SocialsApp
 from tui.widgets.platform_view import as_of
 

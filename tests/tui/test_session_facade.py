@@ -12,18 +12,15 @@ from sandbox.world import SandboxWorld
 from sync.events import RunSummary
 from sync.rules import Action
 from tests.fake_session import Captured, FakeSession
-from tests.tui.test_tui_app import (
+from tests.tui.helpers import (
     SIZE,
     make_app,
     ready,
     screen_text,
     until,
     view,
-    world,
 )
 from tui.screens.connection import ConnectionScreen
-
-__all__ = ["world"]  # the sandbox fixture, shared with test_tui_app
 
 
 class BrokenAfterOpen(FakeSession):

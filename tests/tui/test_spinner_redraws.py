@@ -15,7 +15,7 @@ from typing import Any
 from textual.widgets import LoadingIndicator
 
 from tests.fake_session import FakeSession
-from tests.tui.test_tui_app import SIZE, make_app, ready, until
+from tests.tui.helpers import SIZE, make_app, ready, until
 from tui.widgets.calm_loading import CALM_REFRESH_SECONDS
 
 

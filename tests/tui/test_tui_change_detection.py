@@ -15,7 +15,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.rules import Action
 from tests.e2e.test_change_detection import configure, edit_metadata
 from tests.sync_checks import records, remote_posts, sync_once
-from tests.tui.test_tui_app import (
+from tests.tui.helpers import (
     SIZE,
     log_text,
     make_app,

@@ -25,7 +25,7 @@ from sync.logs import setup_logging
 from sync.plan import PlanItem, text_only_note
 from sync.rules import Action
 from tests.fake_session import Captured, FakeSession
-from tests.tui.test_tui_app import (
+from tests.tui.helpers import (
     SIZE,
     log_text,
     make_app,
@@ -35,7 +35,6 @@ from tests.tui.test_tui_app import (
     static_text,
     until,
     view,
-    world,
 )
 from tui.screens.confirm import ConfirmDeleteScreen, ConfirmRepostScreen
 from tui.screens.connection import ConnectionScreen
@@ -45,7 +44,6 @@ from tui.widgets.detail_pane import DetailPane, describe
 from tui.widgets.platform_view import PlatformView
 
 SMALL = (80, 24)
-__all__ = ["world"]  # the sandbox fixture, shared with test_tui_app
 
 
 def detail_text(v: PlatformView) -> str:

@@ -14,7 +14,7 @@ from textual.widgets._data_table import default_cell_formatter
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.e2e.test_change_detection import configure, edit_metadata
-from tests.tui.test_tui_app import SIZE, make_app, ready, static_text, view
+from tests.tui.helpers import SIZE, make_app, ready, static_text, view
 from tui.screens.confirm import ConfirmDeleteScreen
 
 ODD_TITLE = "Dusk [HDR] a [/] b [bold]c[/bold] [red]d"

@@ -19,7 +19,7 @@ from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
 from tests.cli_process import ChildProcess, start_cli
 from tests.sync_checks import NO_RATE_LIMITS
-from tests.tui.test_tui_app import SIZE, log_text, make_app, ready, screen_text, settle, until, view
+from tests.tui.helpers import SIZE, log_text, make_app, ready, screen_text, settle, until, view
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"

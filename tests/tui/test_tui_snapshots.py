@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
-from tests.tui.test_tui_app import SIZE, make_app, ready, until
+from tests.tui.helpers import SIZE, make_app, ready, until
 from tui.screens.connection import ConnectionScreen
 
 # The detail pane shows the file's path, wrapped to the pane's width: its length moves the
