@@ -5,8 +5,8 @@ although the headless driver shows nothing; measured, that painting was about ha
 the CPU of a TUI test (benchmarks/RESULTS.md, issue 15, fourth round). An app passed
 to `unpainted()` still lays out (sizes, regions, scrolling, what is on screen) as
 before; only the painting of the changed regions is left out. When the test leaves
-`run_test`, the screen it ends on is painted once in full, so a widget that cannot draw
-itself still fails its test. Snapshot tests paint as before.
+`run_test`, every widget visible on the screen it ends on is drawn once, so a widget that
+cannot draw itself still fails its test. Snapshot tests paint as before.
 """
 
 from __future__ import annotations
@@ -42,13 +42,15 @@ Screen._compositor_refresh = _compositor_refresh  # type: ignore[method-assign]
 
 
 def paint_in_full(app: App[Any]) -> None:
-    """Lay out and paint the app's current screen in full, as a terminal would show it;
-    an error of a widget's drawing is raised here."""
+    """Lay out the app's current screen and draw every widget visible on it, each at its
+    size on screen; an error of a widget's drawing is raised here. (Cutting the drawn
+    lines into the screen's rows, Textual's own work, is left out: a third of the cost.)"""
     if not app.is_running:
         return
     screen = app.screen
     screen._refresh_layout()
-    screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    for _region, _clip, lines in screen._compositor._get_renders():
+        assert isinstance(lines, list)
 
 
 def unpainted(app: AppT) -> AppT:
