@@ -94,6 +94,7 @@ LONGEST_FILES = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: `-p no:xdist` must still run
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores. Tests wait on sockets, simulated
     latency and child processes for part of their time; a third worker on two cores
