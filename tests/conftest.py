@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import os
 import py_compile
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -65,7 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     folder = Path(config.rootpath) / ".pytest_cache" / "pycache"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout: a folder for this run only
+        folder = Path(tempfile.mkdtemp(prefix="imatch-socials-pycache-"))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
     os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
     _compile_imported_modules(folder)
 
