@@ -12,7 +12,9 @@ cap), so most are in the add bucket.
 Every start is a new process, as for a user (imports included). In each round, side by
 side: the floor, a bare Textual app whose DataTable gets the same number of rows with the
 same columns; a first start (no plan snapshot stored); a second start (the snapshot the
-first start stored is shown at once, the plan is made again behind it). The first round
+first start stored is shown at once, the plan is made again behind it); with `--base DIR`
+(another commit's code, e.g. `git archive C | tar -x -C DIR`), that code's first start
+too, in the same round, against the same sandbox. The first round
 warms the simulator and is left out; the other `--repeat` rounds give the median, lowest
 and highest value, and the median of each round's ratio to its floor.
 """
@@ -136,11 +138,12 @@ def sandbox_with_home(library: Path, home: Path, latency: float) -> Iterator[Non
         child.wait(10)
 
 
-def one_start(home: Path | None, bare_rows: int = 0) -> dict[str, float]:
-    """One start in a new process: the app against `home`, or the bare table."""
+def one_start(home: Path | None, bare_rows: int = 0, code: Path | None = None) -> dict[str, float]:
+    """One start in a new process: the app against `home`, or the bare table; `code`: a
+    folder holding another commit's code (`git archive`), started instead of this one."""
     command = [sys.executable, "-m", "benchmarks.tui_startup"]
     command += ["--bare", str(bare_rows)] if home is None else ["--one-start", str(home)]
-    child = subprocess.run(command, capture_output=True, text=True)
+    child = subprocess.run(command, capture_output=True, text=True, cwd=code)
     if child.returncode:
         Path("benchmarks/.work/failed-start.txt").write_text(child.stderr)
         raise SystemExit(f"a start failed:\n{child.stderr[-3000:]}")
@@ -166,7 +169,7 @@ def median_range(values: list[float]) -> str:
     return f"{statistics.median(ordered):7,.2f}  {ordered[0]:7,.2f}-{ordered[-1]:<7,.2f}"
 
 
-def run_size(photos: int, latency: float, repeat: int) -> None:
+def run_size(photos: int, latency: float, repeat: int, base: Path | None = None) -> None:
     from benchmarks.common import library_of  # the sandbox's modules: not in a timed start
 
     library = library_of(photos, posted_share=0.0)
@@ -176,6 +179,9 @@ def run_size(photos: int, latency: float, repeat: int) -> None:
         with sandbox_with_home(library, home, latency):
             for _ in range(repeat + 1):
                 figures = {"bare": one_start(None, photos)}
+                if base is not None:  # the other code's first start, in the same round
+                    forget_snapshots(home)
+                    figures["base first"] = one_start(home, code=base)
                 forget_snapshots(home)
                 figures["first"] = one_start(home)
                 figures["second"] = one_start(home)
@@ -185,13 +191,14 @@ def run_size(photos: int, latency: float, repeat: int) -> None:
     print(f"\n{photos:,} photos; IMatch latency {latency * 1000:.0f} ms; {repeat} rounds")
     print(f"{'':>46}  {'median':>7}  {'range':>15}")
     table = "seconds to interactive table"
-    for start in ("bare", "first", "second"):
+    starts = ("bare", "base first", "first", "second") if base else ("bare", "first", "second")
+    for start in starts:
         for name in (table, "seconds until both platforms planned",
                      "peak MB (resident, whole process)"):  # fmt: skip
             values = [r[start][name] for r in timed if name in r[start]]
             if values:
                 print(f"{start + ': ' + name:>46}  {median_range(values)}")
-    for start in ("first", "second"):
+    for start in starts[1:]:
         ratios = [r[start][table] / r["bare"][table] for r in timed]
         print(f"{start + ' start / bare table (ratio)':>46}  {median_range(ratios)}")
 
@@ -201,6 +208,9 @@ def main() -> None:
     parser.add_argument("--photos", default="10000", help="sizes, comma-separated")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--base", type=Path, help="a folder with another commit's code: its first start too"
+    )
     parser.add_argument("--one-start", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,7 +225,7 @@ def main() -> None:
     print(f"machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"before: {load_average()}")
     for photos in (int(size) for size in args.photos.split(",")):
-        run_size(photos, args.latency, args.repeat)
+        run_size(photos, args.latency, args.repeat, args.base)
     print(f"after: {load_average()}")
 
 

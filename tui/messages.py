@@ -44,8 +44,10 @@ class PlatformReady(Message):
         self.rescanned = rescanned
 
 
-class SnapshotsLoaded(Message):
-    """The platforms' last plans from the state store, shown while the plans are made."""
+class SnapshotsLoaded(Message, bubble=False):
+    """The platforms' last plans from the state store, shown while the plans are made.
+    Only the main screen handles it: bubbling up to the app would keep the rows (50,000
+    a platform) alive in the app's queue after the tabs have let them go."""
 
     def __init__(self, snapshots: dict[str, PlanSnapshot]) -> None:
         super().__init__()

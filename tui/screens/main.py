@@ -183,6 +183,9 @@ class MainScreen(Screen[None]):
         snapshots = await self.backend.snapshots(names)
         if snapshots:
             self.post_message(SnapshotsLoaded(snapshots))
+        # Each view lets its last plan go once the refreshed one is in: this worker,
+        # which plans them all, must not keep them (50,000 rows each).
+        del snapshots
 
         def prepared(state: PlatformState) -> None:
             self.post_message(PlatformReady(state))

@@ -2,7 +2,9 @@
 
 Rows are keyed by IMatch file id, so a run updates a row's state cell in place and the
 selection survives filtering. Cells are plain strings or small `Text`s: at 10,000 rows
-the table must fill in one `add_rows` call and scroll without delay.
+the table keeps the list of items shown and makes a row's cells when it draws the row
+(`tui/widgets/row_book.py`), so filling 50,000 rows costs one list, not 50,000 rows'
+worth of cells, keys and row objects.
 
 Columns fit the table's width (`column_layout`): Action, Name, Errors, Title, and Size
 when there is room, so the errors are never pushed off-screen at 80 columns.
@@ -11,22 +13,30 @@ when there is room, so the errors are never pushed off-screen at 80 columns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Self
 
 from rich.markup import escape
 from rich.text import Text
 from textual import events
-from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import DuplicateKey, Row, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from sync.plan import PlanItem
 from sync.plan_snapshot import PlanRow
 from sync.rules import Action
+from tui.widgets.row_book import (
+    CellsByKey,
+    LineOffsets,
+    OrderedRows,
+    RowBook,
+    RowLocations,
+    RowsByKey,
+)
 
 TableRow = PlanItem | PlanRow
 """A row comes from the plan, or from the last plan's snapshot while the plan is made."""
@@ -172,7 +182,10 @@ class PhotoTable(DataTable[str | Text]):
             terminal is being resized, so there is nothing to wait for."""
 
     def __init__(self, *, id: str | None = None) -> None:
+        # Before DataTable's own set-up, which already asks for rows.
+        self._book: RowBook[TableRow, str | Text] = RowBook(lambda item: item.file_id)
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._attach_book()
         self.columns_shown: Columns = ()
         self._had_a_size = False
 
@@ -209,6 +222,54 @@ class PhotoTable(DataTable[str | Text]):
             width + self._row_label_column_width, self._total_row_height + header
         )
 
+    # --- the rows: one list of items, cells made when a row is drawn (`RowBook`) ------
+
+    def _attach_book(self) -> None:
+        self._data = CellsByKey(self._book)  # type: ignore[assignment]
+        self.rows = RowsByKey(self._book)  # type: ignore[assignment]
+        self._row_locations = RowLocations(self._book)  # type: ignore[assignment]
+
+    @property
+    def _y_offsets(self) -> LineOffsets:  # type: ignore[override]
+        return LineOffsets(self._book)
+
+    @property
+    def ordered_rows(self) -> OrderedRows:  # type: ignore[override]
+        return OrderedRows(self._book)
+
+    def clear(self, columns: bool = False) -> Self:
+        super().clear(columns)
+        self._attach_book()  # DataTable.clear puts a new key index of its own in place
+        return self
+
+    def add_row(self, *cells: str | Text, **options: object) -> RowKey:
+        raise TypeError("PhotoTable rows come from fill(), one plan item per row")
+
+    def sort(self, *columns: object, **options: object) -> Self:
+        raise TypeError("PhotoTable rows are shown in the plan's order")
+
+    def _get_row_region(self, row_index: int) -> Region:
+        # DataTable adds up the heights of every row above; every row here is one line.
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        row_width = (
+            sum(column.get_render_width(self) for column in self.columns.values())
+            + self._row_label_column_width
+        )
+        header = self.header_height if self.show_header else 0
+        return Region(0, row_index + header, max(self.size.width, row_width), 1)
+
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
+        if not self.is_valid_coordinate(coordinate):
+            return Region(0, 0, 0, 0)
+        row_index, column_index = coordinate
+        ordered = self.ordered_columns
+        x = sum(column.get_render_width(self) for column in ordered[:column_index])
+        x += self._row_label_column_width
+        width = ordered[column_index].get_render_width(self)
+        header = self.header_height if self.show_header else 0
+        return Region(x, row_index + header, width, 1)
+
     def fill(
         self,
         items: Iterable[TableRow],
@@ -216,38 +277,32 @@ class PhotoTable(DataTable[str | Text]):
         states: dict[int, str],
         keep: int | None = None,
     ) -> None:
-        """Replace every row at once; keep the cursor on file `keep` when it is still shown."""
+        """Replace every row at once; keep the cursor on file `keep` when it is still shown.
+        The table keeps the list of items, not cells: a row's cells are made from its item
+        (and the selection and run states as they are now) when the row is drawn."""
         layout = self.fitting_layout()
         if layout != self.columns_shown:
             self._set_columns(layout)
         else:
             self.clear()
-        self._add_rows_at_once(
-            (
-                str(item.file_id),
-                row_cells(item, item.file_id in selected, states.get(item.file_id, ""), layout),
-            )
-            for item in items
-        )
-        if keep is not None and str(keep) in self.rows:
-            self.move_cursor(row=self.get_row_index(str(keep)), animate=False, scroll=True)
+        shown = items if isinstance(items, list) else list(items)
+        self._show(shown, selected, states)
+        if keep is not None:
+            at = next((n for n, item in enumerate(shown) if item.file_id == keep), None)
+            if at is not None:
+                self.move_cursor(row=at, animate=False, scroll=True)
 
-    def _add_rows_at_once(self, rows: Iterable[tuple[str, tuple[str | Text, ...]]]) -> None:
-        """What `add_row` does for each row (one-line rows, no labels), done for all rows
-        with one cursor update and one idle check instead of one per row: at 10,000 rows
-        that is about five times faster. Relies on DataTable internals of the pinned
-        Textual 8.2; the Pilot tests of the table cover it."""
-        columns = [column.key for column in self.ordered_columns]
-        locations = dict(self._row_locations._forward)
-        for key_text, cells in rows:
-            key = RowKey(key_text)
-            if key in locations:
-                raise DuplicateKey(f"The row key {key!r} already exists.")
-            locations[key] = len(locations)
-            self._data[key] = dict(zip(columns, cells, strict=False))
-            self.rows[key] = Row(key, 1)
-            self._new_rows.add(key)
-        self._row_locations = TwoWayDict(locations)
+    def _show(self, items: list[TableRow], selected: set[int], states: dict[int, str]) -> None:
+        chosen = frozenset(selected)
+        states = dict(states)
+        layout = self.columns_shown
+
+        def cells_of(item: TableRow) -> tuple[str | Text, ...]:
+            file_id = item.file_id
+            return row_cells(item, file_id in chosen, states.get(file_id, ""), layout)
+
+        self._book.replace(items, cells_of, [column.key for column in self.ordered_columns])
+        # What DataTable.add_row does after each row, once for all of them.
         self._require_update_dimensions = True
         self._update_count += 1
         cell_now_available = self.row_count > 0 and len(self.columns) > 0
@@ -256,29 +311,48 @@ class PhotoTable(DataTable[str | Text]):
             self._highlight_cursor()
         self.check_idle()
 
+    def shown_items(self) -> Sequence[TableRow]:
+        """The items of the rows, in the order shown."""
+        return self._book.items
+
     def update_in_place(
         self, items: list[TableRow], selected: set[int], states: dict[int, str]
     ) -> bool:
-        """Change only the cells that differ when the table already shows these photos in
-        this order (a refreshed plan over its snapshot); False when it does not."""
-        if [key.value for key in self.rows] != [str(item.file_id) for item in items]:
+        """Show these items in the rows of the same photos in the same order (a refreshed
+        plan over its snapshot) without filling the table again: the cursor and scroll
+        stay; False when the table does not show these photos in this order."""
+        shown = self._book.items
+        if len(shown) != len(items) or any(
+            old.file_id != new.file_id for old, new in zip(shown, items, strict=True)
+        ):
             return False
-        layout = self.columns_shown
-        for item in items:
-            key = str(item.file_id)
-            fresh = row_cells(item, item.file_id in selected, states.get(item.file_id, ""), layout)
-            for (column, _, _), old, new in zip(layout, self.get_row(key), fresh, strict=False):
-                if old != new:
-                    self.update_cell(key, column, new)
+        self._book.replace(items, lambda item: (), [])  # the old items go at once
+        self._show(items, selected, states)
+        self.refresh()
         return True
 
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: str | Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        index = self._book.index_of(row_key)
+        column = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if index is None or column not in self._column_locations:
+            raise CellDoesNotExist(f"No cell for row {row_key!r}, column {column_key!r}.")
+        self._book.set_cell(index, column, value)
+        self._update_count += 1
+        self.refresh()
+
     def current_file_id(self) -> int | None:
-        if not self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return int(row_key.value) if row_key.value is not None else None
+        items = self._book.items
+        row = self.cursor_coordinate.row
+        return items[row].file_id if 0 <= row < len(items) else None
 
     def set_cell(self, file_id: int, column: str, value: str | Text) -> None:
         key = str(file_id)
-        if key in self.rows:
+        if self._book.index_of(key) is not None:
             self.update_cell(key, column, value)
