@@ -219,12 +219,15 @@ class IMatchClient:
                     # Whole, so httpx checks the long URL once, not once more to join it
                     # to the base address.
                     url = self.url + with_query(endpoint, params)
-                    response = await self._http.get(url, **extra)
+                    request = self._http.build_request("GET", url, **extra)
                 elif endpoint == "/v1/authenticate":
                     # Real clients send authenticate's parameters in the query string.
-                    response = await self._http.post(endpoint, params=dict(params), **extra)
+                    request = self._http.build_request(
+                        "POST", endpoint, params=dict(params), **extra
+                    )
                 else:
-                    response = await self._http.post(endpoint, data=dict(params), **extra)
+                    request = self._http.build_request("POST", endpoint, data=dict(params), **extra)
+                response, content = await self._exchange(request)
             except httpx.ConnectError:
                 # Refused or unreachable: the request never left, so it is safe to retry.
                 raise _TransientTransportError("ConnectError", refused=True) from None
@@ -233,13 +236,24 @@ class IMatchClient:
                 # reading, a cut-off answer, a broken proxy): the call may or may not have
                 # been carried out, which is what the callers' retries allow for.
                 raise _TransientTransportError(type(error).__name__) from None
-        body = _decode(response)
+        body = _decode(content)
         if response.status_code != 200:
             code, message = _error_details(body)
             raise IMatchRequestError(endpoint, response.status_code, code, message)
         if body is None:
             raise IMatchResponseError(f"IMatch {endpoint} answered without a JSON body")
         return body
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The response and its body, read here rather than kept on the response: httpx's
+        response objects refer to each other, and a body they held would stay until the
+        cycle collector runs (a headless scan pauses it, issue 17)."""
+        response = await self._http.send(request, stream=True)
+        try:
+            content = b"".join([part async for part in response.aiter_bytes()])
+        finally:
+            await response.aclose()
+        return response, content
 
     async def _chunked(
         self,
@@ -473,11 +487,11 @@ def _login_name() -> str:
         return "imatch-socials"
 
 
-def _decode(response: httpx.Response) -> Any:
-    if not response.content:
+def _decode(content: bytes) -> Any:
+    if not content:
         return None
     try:
-        return response.json()
+        return json.loads(content)
     except ValueError:
         return None
 
