@@ -583,12 +583,14 @@ def _str(entry: Mapping[str, Any], key: str) -> str:
 
 
 def _date_time(text: str) -> datetime | None:
+    """IMatch's local date and time; an offset, if any, is dropped (not applied)."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = datetime.fromisoformat(text)  # takes `Z` too (Python 3.11)
     except ValueError:
         return None
+    return moment if moment.tzinfo is None else moment.replace(tzinfo=None)
 
 
 SHARED_TEXT_CHARS = 100
@@ -624,16 +626,20 @@ def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
         elif value is not None and (value := _tag_value(value)):
             names.append(key)
             values.append(value)
+    # Each property as IMatch sends it (a number, a string) is taken as it is; anything
+    # else goes through the checking conversions.
+    file_id, size, width, height = get("id"), get("size", 0), get("width", 0), get("height", 0)
+    file_name, name, format, taken = get("fileName"), get("name"), get("format"), get("dateTime")
     return FileInfo(
-        id=_int(entry, "id"),
-        file_name=_str(entry, "fileName"),
-        name=_str(entry, "name"),
-        format=_shared(_str(entry, "format")),
-        size=_int(entry, "size", 0),
-        width=_int(entry, "width", 0),
-        height=_int(entry, "height", 0),
-        date_time=_date_time(_str(entry, "dateTime")),
-        values=Values(tuple(names), tuple(values)),
+        file_id if type(file_id) is int else _int(entry, "id"),
+        file_name if type(file_name) is str else _str(entry, "fileName"),
+        name if type(name) is str else _str(entry, "name"),
+        _shared(format if type(format) is str else _str(entry, "format")),
+        size if type(size) is int else _int(entry, "size", 0),
+        width if type(width) is int else _int(entry, "width", 0),
+        height if type(height) is int else _int(entry, "height", 0),
+        _date_time(taken if type(taken) is str else _str(entry, "dateTime")),
+        Values(tuple(names), tuple(values)),
     )
 
 

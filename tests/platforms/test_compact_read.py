@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+from datetime import datetime
 
 import httpx
 import pytest
@@ -228,3 +229,40 @@ async def test_an_answer_read_is_not_left_in_reference_cycles_with_its_body(
         gc.set_debug(0)
         gc.enable()
     assert held == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-05T06:42:10", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10Z", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10+02:00", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10.250", datetime(2024, 3, 5, 6, 42, 10, 250000)),
+        ("2024-03-05", datetime(2024, 3, 5)),
+        ("", None),
+        ("yesterday", None),
+        ("2024-13-05T06:42:10", None),
+    ],
+)
+def test_a_file_date_is_read_as_written_any_offset_dropped(
+    text: str, expected: datetime | None
+) -> None:
+    from imatch.client import _date_time
+
+    assert _date_time(text) == expected
+
+
+def test_a_file_read_from_odd_property_types_is_converted_or_refused() -> None:
+    from imatch.client import _file_info
+    from imatch.errors import IMatchResponseError
+
+    info = _file_info(
+        {"id": "7", "size": "12", "width": 3, "name": 5, "fileName": None, "format": "JPEG"},
+        ["title"],
+    )
+    assert (info.id, info.size, info.width, info.height) == (7, 12, 3, 0)
+    assert (info.name, info.file_name, info.format, info.date_time) == ("5", "", "JPEG", None)
+    with pytest.raises(IMatchResponseError):
+        _file_info({"id": True}, [])
+    with pytest.raises(IMatchResponseError):
+        _file_info({"id": 1, "size": "big"}, [])
