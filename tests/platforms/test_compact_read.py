@@ -266,3 +266,13 @@ def test_a_file_read_from_odd_property_types_is_converted_or_refused() -> None:
         _file_info({"id": True}, [])
     with pytest.raises(IMatchResponseError):
         _file_info({"id": 1, "size": "big"}, [])
+
+
+async def test_a_files_texts_are_its_values_as_text_gives_them(imatch: IMatchClient) -> None:
+    from imatch.models import FileInfo
+
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    for info in pub.files.values():
+        assert info.texts() == {key: info.text(key) for key in info.values}
+    plain = FileInfo(1, values={"title": "Fog", "hierarchical_keywords": ("a|b", "c")})
+    assert plain.texts() == {"title": "Fog", "hierarchical_keywords": "a|b;c"}
