@@ -30,7 +30,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -51,6 +50,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.retry import RetryPolicy
 from sync.run_lock import RunLock
 from sync.session import UNCONFIRMED
+from tests.cli_process import ChildProcess, start_cli
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,
@@ -254,14 +254,17 @@ def check_final_state(
     return duplicates, wrong
 
 
-def headless_process(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "--headless", "--json", *args],
+def headless_process(*args: str) -> ChildProcess:
+    """`imatch-socials --headless --json *args` in a child process (forked from the
+    tests' pre-imported server when it can be: see tests/cli_process.py)."""
+    return start_cli(
+        "--headless",
+        "--json",
+        *args,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
         text=True,
-        env=os.environ.copy(),
     )
 
 

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +127,10 @@ IMATCHLIB = """\
 """
 
 
+ProgramRunner = Callable[[list[str], Mapping[str, str], float], dict[str, Any]]
+"""Runs a program (argv, environment, timeout in seconds) and gives processRun's answer."""
+
+
 @dataclass
 class ProcessRun:
     """One `IMatch.processRun` call the server carried out (for tests)."""
@@ -147,8 +151,11 @@ class IMatchAppServer:
         env: Mapping[str, str] | None = None,
         app_dir: Path = APP_DIR,
         user: str = "sandbox",
+        run_program: ProgramRunner | None = None,
     ) -> None:
         self.imatch_url = imatch_url.rstrip("/")
+        self.run_program = run_program or run_program_as_process
+        """How a program is run (tests may start imatch-socials more cheaply)."""
         self.env = dict(env or {})
         """Added to this process's environment for the programs run (e.g. IMATCH_SOCIALS_HOME)."""
         self.app_dir = app_dir
@@ -235,31 +242,42 @@ class IMatchAppServer:
         return JSONResponse(run.answer)
 
     def _run(self, argv: list[str], timeout: float) -> dict[str, Any]:
-        env = {**os.environ, **self.env}
-        try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                timeout=timeout,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as expired:
-            return {
-                "result": "timeout",
-                "exitCode": -1,
-                "output": _text(expired.stdout),
-                "errorOutput": _text(expired.stderr),
-            }
-        except OSError as error:
-            return {"result": "error", "exitCode": -1, "output": "", "errorOutput": str(error)}
-        return {
-            "result": "ok",
-            "exitCode": done.returncode,
-            "output": _text(done.stdout),
-            "errorOutput": _text(done.stderr),
-        }
+        return self.run_program(argv, {**os.environ, **self.env}, timeout)
+
+
+def run_program_as_process(
+    argv: list[str], env: Mapping[str, str], timeout: float
+) -> dict[str, Any]:
+    """Run `argv` as IMatch does: output captured, no input; the answer processRun gives."""
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            env=dict(env),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        return timed_out(expired.stdout, expired.stderr)
+    except OSError as error:
+        return {"result": "error", "exitCode": -1, "output": "", "errorOutput": str(error)}
+    return finished(done.returncode, done.stdout, done.stderr)
+
+
+def finished(code: int, output: bytes | str | None, errors: bytes | str | None) -> dict[str, Any]:
+    """processRun's answer for a program that ended with `code`."""
+    return {"result": "ok", "exitCode": code, "output": _text(output), "errorOutput": _text(errors)}
+
+
+def timed_out(output: bytes | str | None, errors: bytes | str | None) -> dict[str, Any]:
+    """processRun's answer for a program stopped at its timeout."""
+    return {
+        "result": "timeout",
+        "exitCode": -1,
+        "output": _text(output),
+        "errorOutput": _text(errors),
+    }
 
 
 def windows_argv(command_line: str) -> list[str]:
@@ -339,9 +357,11 @@ def serve_imatch_app(
     env: Mapping[str, str] | None = None,
     port: int = 0,
     app_dir: Path = APP_DIR,
+    run_program: ProgramRunner | None = None,
 ) -> Iterator[tuple[str, IMatchAppServer]]:
-    """Serve the app for the duration of the block; yields the app's URL and the server."""
-    server = IMatchAppServer(imatch_url, env, app_dir)
+    """Serve the app for the duration of the block; yields the app's URL and the server.
+    `run_program` replaces how processRun runs a program (default: a new process)."""
+    server = IMatchAppServer(imatch_url, env, app_dir, run_program=run_program)
     thread = ServerThread(server, port).start()
     try:
         yield f"{thread.url}{APP_PATH}", server

@@ -111,9 +111,14 @@ def account_json(state: MastodonState, account: Account, base: str) -> dict[str,
     """`REST::AccountSerializer`."""
     url = f"{base}/@{account.username}"
     created = datetime.fromtimestamp(account.created_at, UTC).strftime("%Y-%m-%dT00:00:00.000Z")
-    statuses = [s for s in state.statuses.values() if s.account_id == account.id]
-    live = [s for s in statuses if not s.deleted]
-    last = max((s.created_at for s in live), default=None)
+    # One pass: every status JSON embeds its account, so this runs once per status shown.
+    live = 0
+    last: float | None = None
+    for status in state.statuses.values():
+        if status.account_id == account.id and not status.deleted:
+            live += 1
+            if last is None or status.created_at > last:
+                last = status.created_at
     return {
         "id": account.id,
         "username": account.username,
@@ -134,7 +139,7 @@ def account_json(state: MastodonState, account: Account, base: str) -> dict[str,
         "header_static": f"{base}/headers/original/missing.png",
         "followers_count": 0,
         "following_count": 0,
-        "statuses_count": len(live),
+        "statuses_count": live,
         "last_status_at": datetime.fromtimestamp(last, UTC).strftime("%Y-%m-%d") if last else None,
         "hide_collections": None,
         "noindex": False,

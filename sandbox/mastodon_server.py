@@ -176,7 +176,8 @@ class MastodonSimulator(MastodonApiSimulator[Account, AccessToken, Media, Status
         with self.lock:
             now = self.now()
             for media in self.state.media.values():
-                self._settle_processing(media, now)
+                if media.processing == "queued":  # the check inline: this runs per request
+                    self._settle_processing(media, now)
             for status in self.state.statuses.values():
                 if (
                     status.removal_due is not None

@@ -39,7 +39,14 @@ PRELOADED = (
     "sync.imatch_app_files",
     "sandbox.demo",
     "flickrapi",
+    # Imported by httpx and the run lock only when the first client or lock is made.
+    "httpcore",
+    "httpcore._backends.anyio",
+    "anyio._backends._asyncio",
+    "filelock",
 )
+# Read by the shared TLS context when it is made (imatch/tls.py).
+TLS_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 def preload() -> None:
@@ -49,6 +56,11 @@ def preload() -> None:
 
     for module in pkgutil.walk_packages(sync.platforms.__path__, "sync.platforms."):
         importlib.import_module(module.name)
+    # Loading the certificate bundle takes about 80 ms: made once here, shared by every
+    # child whose certificate settings are the server's (see run_command).
+    from imatch.tls import default_tls_context
+
+    default_tls_context()
 
 
 def receive(connection: socket.socket, size: int) -> bytes:
@@ -75,9 +87,14 @@ def _exit_code(exit: SystemExit) -> int:
 def run_command(argv: list[str], env: dict[str, str], cwd: str) -> int:
     """In the forked child: become `python -m sync.cli argv` and run to the end."""
     os.chdir(cwd)
+    tls_settings = [os.environ.get(name) for name in TLS_VARIABLES]
     os.environ.clear()
     os.environ.update(env)
     tempfile.tempdir = None
+    if [os.environ.get(name) for name in TLS_VARIABLES] != tls_settings:
+        from imatch.tls import default_tls_context
+
+        default_tls_context.cache_clear()
     import sync.cli
 
     sys.argv = [sync.cli.__file__, *argv]

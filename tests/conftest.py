@@ -9,8 +9,12 @@ the IMatch app). Select with `pytest -m unit`, `-m "not e2e"`, and so on.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
+import py_compile
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -53,16 +57,42 @@ _temporary_files_in_memory()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Child processes (`imatch-socials` runs, the demo, crash tests: hundreds of them)
-    keep their compiled modules in one folder for the whole run, so only the first one
-    compiles. Set before xdist starts its workers, which inherit it; kept out of the
-    repository either way."""
+    """Test workers and the child processes they start (`imatch-socials` runs, the demo,
+    crash tests: hundreds of them) read and write their compiled modules in one folder
+    kept between runs, `.pytest_cache/pycache` (ignored by git), so a module is compiled
+    once, not again by each worker of each run. Set before xdist starts its workers,
+    which inherit it."""
     if os.environ.get("PYTHONPYCACHEPREFIX"):
         return
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    folder = tempfile.mkdtemp(prefix="imatch-socials-pycache-")
-    os.environ["PYTHONPYCACHEPREFIX"] = folder
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    folder = Path(config.rootpath) / ".pytest_cache" / "pycache"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout: a folder for this run only
+        folder = Path(tempfile.mkdtemp(prefix="imatch-socials-pycache-"))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
+    _compile_imported_modules(folder)
+
+
+def _compile_imported_modules(folder: Path) -> None:
+    """Compile what this process has imported (pytest, the product, Textual, httpx...)
+    into `folder` if it is not there yet: the workers, which all start at once and
+    import the same modules, then find them compiled instead of each compiling them."""
+    saved = sys.pycache_prefix
+    sys.pycache_prefix = str(folder)
+    try:
+        for module in list(sys.modules.values()):
+            spec = getattr(module, "__spec__", None)
+            source = getattr(spec, "origin", None)
+            if not (spec and spec.has_location and source and source.endswith(".py")):
+                continue
+            compiled = importlib.util.cache_from_source(source)
+            if not os.path.exists(compiled):
+                with contextlib.suppress(OSError, py_compile.PyCompileError):
+                    py_compile.compile(source, cfile=compiled, doraise=True)
+    finally:
+        sys.pycache_prefix = saved
 
 
 def layer_of(path: Path) -> str | None:

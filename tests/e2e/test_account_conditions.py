@@ -15,7 +15,7 @@ import pytest
 
 import sync.pending_groups
 from benchmarks.account_soak import soak
-from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP
+from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP, LibraryInfo
 from sandbox.seeding import THROTTLE_PER_DAY
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
@@ -47,9 +47,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 def in_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **conditions: object
+    library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **conditions: object
 ) -> Iterator[SandboxWorld]:
-    with sandbox_world(**conditions) as world:  # type: ignore[arg-type]
+    """A world of the demo library (the session's copy, read-only) on these conditions."""
+    with sandbox_world(library.path, **conditions) as world:  # type: ignore[arg-type]
         world.configure_home(tmp_path, NO_RATE_LIMITS)
         monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
         yield world
@@ -57,9 +58,9 @@ def in_world(
 
 @pytest.fixture
 def throttled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
 ) -> Iterator[SandboxWorld]:
-    for world in in_world(tmp_path, monkeypatch, flickr_groups="throttled"):
+    for world in in_world(sample_library, tmp_path, monkeypatch, flickr_groups="throttled"):
         world.flickr.clock = clock
         yield world
 
@@ -166,8 +167,10 @@ def test_a_pending_group_add_is_dropped_when_imatch_no_longer_names_the_group(
 
 
 @pytest.fixture
-def free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
-    yield from in_world(tmp_path, monkeypatch, flickr_account="free")
+def free(
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
+    yield from in_world(sample_library, tmp_path, monkeypatch, flickr_account="free")
 
 
 def test_a_free_accounts_private_upload_limit_stops_uploads_for_the_run(
@@ -217,7 +220,7 @@ def test_a_free_accounts_update_keeps_the_image_and_says_why(free: SandboxWorld)
 
 
 def test_transient_flickr_failures_end_with_every_photo_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+    sample_library: LibraryInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
 ) -> None:
     waited = [1000.0]  # small numbers: the limiter's fractions of a second add up exactly
 
@@ -227,7 +230,7 @@ def test_transient_flickr_failures_end_with_every_photo_once(
         await asyncio.sleep(0)
 
     retry = RetryPolicy(attempts=8, base_delay=1.0, sleep=sleep, clock=lambda: waited[0])
-    for world in in_world(tmp_path, monkeypatch, flickr_transient=0.2):
+    for world in in_world(sample_library, tmp_path, monkeypatch, flickr_transient=0.2):
         sync_once(platforms=["flickr"], retry=retry)
         world.flickr.settings.transient_rate = 0.0
         code, summary = sync_once(platforms=["flickr"], retry=retry)

@@ -8,7 +8,9 @@ second run must have nothing left to do.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,32 @@ def world(
         yield world
 
 
+@dataclass
+class FirstRun:
+    """The demo library's first run, shared by the tests that check what it did."""
+
+    world: SandboxWorld
+    before: dict[str, dict[int, list[dict[str, Any]]]]
+    """Each platform's IMatch records before the run."""
+    code: int
+    summary: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    sample_library: LibraryInfo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FirstRun]:
+    """One first run for the module: the tests that use it only look at its outcome,
+    except the second run's, which comes last in the file (a run with nothing to do)."""
+    home = tmp_path_factory.mktemp("first-run")
+    with sandbox_world(sample_library.path) as world, pytest.MonkeyPatch.context() as patch:
+        world.configure_home(home, NO_RATE_LIMITS)
+        patch.setenv("IMATCH_SOCIALS_HOME", str(home))
+        before = {p: records(world, p) for p in PLATFORMS}
+        code, summary = sync_once()
+        yield FirstRun(world, before, code, summary)
+
+
 def cases(world: SandboxWorld, platform: str) -> dict[str, tuple[int, dict[str, object]]]:
     return {
         str(f.expect["case"]): (f.id, {**f.expect[platform], "holder": holder(f.expect, f.id)})
@@ -58,9 +86,13 @@ def in_category(world: SandboxWorld, path: str, file_id: int) -> bool:
     return category is not None and file_id in category.direct
 
 
-def test_first_run_does_what_the_categories_say(world: SandboxWorld) -> None:
-    before = {p: records(world, p) for p in PLATFORMS}
-    code, summary = sync_once()
+def test_first_run_does_what_the_categories_say(first_run: FirstRun) -> None:
+    world, before, code, summary = (
+        first_run.world,
+        first_run.before,
+        first_run.code,
+        first_run.summary,
+    )
     assert code == 1  # the corrupt file is refused by both platforms
     for platform in PLATFORMS:
         after = records(world, platform)
@@ -97,8 +129,8 @@ def test_first_run_does_what_the_categories_say(world: SandboxWorld) -> None:
     assert_each_post_once(world)
 
 
-def test_posts_carry_exactly_the_rendered_text(world: SandboxWorld) -> None:
-    sync_once()
+def test_posts_carry_exactly_the_rendered_text(first_run: FirstRun) -> None:
+    world = first_run.world
     add_id, _ = cases(world, "flickr")["add"]
     [record] = records(world, "flickr")[add_id]
     photo = world.flickr.photo(record["photo_id"])
@@ -123,20 +155,6 @@ def test_posts_carry_exactly_the_rendered_text(world: SandboxWorld) -> None:
     update_id, _ = cases(world, "flickr")["metadata"]
     [updated] = records(world, "flickr")[update_id]
     assert world.flickr.photo(updated["photo_id"]).title == "Morning fog over the lake 6"
-
-
-def test_second_run_has_nothing_left_to_do(world: SandboxWorld) -> None:
-    sync_once()
-    posts = {p: set(remote_posts(world, p)) for p in PLATFORMS}
-    code, summary = sync_once()
-    assert code == 0
-    for platform in PLATFORMS:
-        result = summary["platforms"][platform]
-        changed = ("added", "updated", "metadata", "deleted", "cleared", "failed")
-        assert {key: result[key] for key in changed} == dict.fromkeys(changed, 0)
-        assert set(remote_posts(world, platform)) == posts[platform]
-        # The refused file keeps its error without being uploaded again.
-        assert any("upload rejected" in errors for _, errors in result["error_photos"])
 
 
 def test_dry_run_changes_nothing_anywhere(world: SandboxWorld, tmp_path: Path) -> None:
@@ -209,3 +227,18 @@ def test_missing_login_and_unknown_imatch(world: SandboxWorld, tmp_path: Path) -
     assert code == 2  # no platform could run
     assert "refused the token" in summary["platforms"]["pixelfed"]["problem"]
     assert "refused the token" in summary["platforms"]["mastodon"]["problem"]
+
+
+def test_second_run_has_nothing_left_to_do(first_run: FirstRun) -> None:
+    # Last in the file: the run it checks leaves the shared world as it found it.
+    world = first_run.world
+    posts = {p: set(remote_posts(world, p)) for p in PLATFORMS}
+    code, summary = sync_once()
+    assert code == 0
+    for platform in PLATFORMS:
+        result = summary["platforms"][platform]
+        changed = ("added", "updated", "metadata", "deleted", "cleared", "failed")
+        assert {key: result[key] for key in changed} == dict.fromkeys(changed, 0)
+        assert set(remote_posts(world, platform)) == posts[platform]
+        # The refused file keeps its error without being uploaded again.
+        assert any("upload rejected" in errors for _, errors in result["error_photos"])
