@@ -8,7 +8,10 @@ the platforms' simulators) runs in its own process. The dry run is started as a 
 would, in a new process, once with this checkout's code and, side by side in the same
 run, with the code in `--base` (e.g. `git archive <commit> | tar -x -C DIR`), both on the
 same interpreter and packages. Each child's own CPU time (user + system) and peak
-resident size come from `wait4`, so the sandbox's work is not counted. `--platform`
+resident size come from `wait4`, so the sandbox's work is not counted. Compiled modules
+are kept (in a folder of the run, `PYTHONPYCACHEPREFIX`) from the warm-up run on, as an
+installed program keeps them, whatever `PYTHONDONTWRITEBYTECODE` says; `--no-bytecode`
+compiles every module from source on every run instead. `--platform`
 (repeatable) plans only those platforms in both: code from before Mastodon plans two
 platforms where this code plans three, so compare them on the same two.
 """
@@ -26,9 +29,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 
-def dry_run(code: Path, home: Path, platforms: list[str]) -> tuple[float, float]:
-    """CPU seconds and peak MB of one dry run with the code in `code`."""
+def dry_run(
+    code: Path, home: Path, platforms: list[str], bytecode: Path | None
+) -> tuple[float, float]:
+    """CPU seconds and peak MB of one dry run with the code in `code`; `bytecode`: the
+    folder its compiled modules are kept in (None: compiled from source every run)."""
     environment = {**os.environ, "IMATCH_SOCIALS_HOME": str(home), "PYTHONPATH": str(code)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment.pop("PYTHONPYCACHEPREFIX", None)
+    if bytecode is None:
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
     command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
     for name in platforms:
         command += ["--platform", name]
@@ -52,20 +64,29 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--base", type=Path, help="another checkout to compare with")
     parser.add_argument("--platform", action="append", default=[], help="plan only these")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="compile every module from source on every run (an installed program, and "
+        "the default here, keep the compiled modules of the first run)",
+    )
     args = parser.parse_args()
     codes = {"this": HERE} | ({"base": args.base.resolve()} if args.base else {})
     library = library_of(args.photos, posted_share=0.0)
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
     planned = ", ".join(args.platform) or "every platform configured"
     print(f"machine: {machine()}; {args.photos:,} photos ({planned}); before: {load_average()}")
+    compiled = "compiled from source every run" if args.no_bytecode else "bytecode kept"
+    print(f"modules: {compiled}")
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder)
+        home = Path(folder) / "home"
+        bytecode = None if args.no_bytecode else Path(folder) / "bytecode"
         with sandbox_with_home(library, home, 0.0):
-            for code in codes.values():  # warm the simulator and the file cache
-                dry_run(code, home, args.platform)
+            for code in codes.values():  # warm the simulator, the file cache, the bytecode
+                dry_run(code, home, args.platform, bytecode)
             for _ in range(args.repeat):
                 for name, code in codes.items():
-                    figures[name].append(dry_run(code, home, args.platform))
+                    figures[name].append(dry_run(code, home, args.platform, bytecode))
     for name, runs in figures.items():
         cpu = sorted(run[0] for run in runs)
         peak = sorted(run[1] for run in runs)

@@ -219,12 +219,15 @@ class IMatchClient:
                     # Whole, so httpx checks the long URL once, not once more to join it
                     # to the base address.
                     url = self.url + with_query(endpoint, params)
-                    response = await self._http.get(url, **extra)
+                    request = self._http.build_request("GET", url, **extra)
                 elif endpoint == "/v1/authenticate":
                     # Real clients send authenticate's parameters in the query string.
-                    response = await self._http.post(endpoint, params=dict(params), **extra)
+                    request = self._http.build_request(
+                        "POST", endpoint, params=dict(params), **extra
+                    )
                 else:
-                    response = await self._http.post(endpoint, data=dict(params), **extra)
+                    request = self._http.build_request("POST", endpoint, data=dict(params), **extra)
+                response, content = await self._exchange(request)
             except httpx.ConnectError:
                 # Refused or unreachable: the request never left, so it is safe to retry.
                 raise _TransientTransportError("ConnectError", refused=True) from None
@@ -233,13 +236,24 @@ class IMatchClient:
                 # reading, a cut-off answer, a broken proxy): the call may or may not have
                 # been carried out, which is what the callers' retries allow for.
                 raise _TransientTransportError(type(error).__name__) from None
-        body = _decode(response)
+        body = _decode(content)
         if response.status_code != 200:
             code, message = _error_details(body)
             raise IMatchRequestError(endpoint, response.status_code, code, message)
         if body is None:
             raise IMatchResponseError(f"IMatch {endpoint} answered without a JSON body")
         return body
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The response and its body, read here rather than kept on the response: httpx's
+        response objects refer to each other, and a body they held would stay until the
+        cycle collector runs (a headless scan pauses it, issue 17)."""
+        response = await self._http.send(request, stream=True)
+        try:
+            content = b"".join([part async for part in response.aiter_bytes()])
+        finally:
+            await response.aclose()
+        return response, content
 
     async def _chunked(
         self,
@@ -473,11 +487,11 @@ def _login_name() -> str:
         return "imatch-socials"
 
 
-def _decode(response: httpx.Response) -> Any:
-    if not response.content:
+def _decode(content: bytes) -> Any:
+    if not content:
         return None
     try:
-        return response.json()
+        return json.loads(content)
     except ValueError:
         return None
 
@@ -569,12 +583,14 @@ def _str(entry: Mapping[str, Any], key: str) -> str:
 
 
 def _date_time(text: str) -> datetime | None:
+    """IMatch's local date and time; an offset, if any, is dropped (not applied)."""
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = datetime.fromisoformat(text)  # takes `Z` too (Python 3.11)
     except ValueError:
         return None
+    return moment if moment.tzinfo is None else moment.replace(tzinfo=None)
 
 
 SHARED_TEXT_CHARS = 100
@@ -610,16 +626,20 @@ def _file_info(entry: Mapping[str, Any], value_keys: Sequence[str]) -> FileInfo:
         elif value is not None and (value := _tag_value(value)):
             names.append(key)
             values.append(value)
+    # Each property as IMatch sends it (a number, a string) is taken as it is; anything
+    # else goes through the checking conversions.
+    file_id, size, width, height = get("id"), get("size", 0), get("width", 0), get("height", 0)
+    file_name, name, format, taken = get("fileName"), get("name"), get("format"), get("dateTime")
     return FileInfo(
-        id=_int(entry, "id"),
-        file_name=_str(entry, "fileName"),
-        name=_str(entry, "name"),
-        format=_shared(_str(entry, "format")),
-        size=_int(entry, "size", 0),
-        width=_int(entry, "width", 0),
-        height=_int(entry, "height", 0),
-        date_time=_date_time(_str(entry, "dateTime")),
-        values=Values(tuple(names), tuple(values)),
+        file_id if type(file_id) is int else _int(entry, "id"),
+        file_name if type(file_name) is str else _str(entry, "fileName"),
+        name if type(name) is str else _str(entry, "name"),
+        _shared(format if type(format) is str else _str(entry, "format")),
+        size if type(size) is int else _int(entry, "size", 0),
+        width if type(width) is int else _int(entry, "width", 0),
+        height if type(height) is int else _int(entry, "height", 0),
+        _date_time(taken if type(taken) is str else _str(entry, "dateTime")),
+        Values(tuple(names), tuple(values)),
     )
 
 

@@ -73,6 +73,17 @@ class FileInfo:
         value = self.values.get(key, "")
         return ";".join(value) if isinstance(value, tuple) else value
 
+    def texts(self) -> dict[str, str]:
+        """Every value that is set as one string (as `text` gives it), by name: one pass
+        for a caller that reads many of them."""
+        values = self.values
+        pairs = (
+            zip(values._names, values._values, strict=True)
+            if isinstance(values, Values)
+            else values.items()
+        )
+        return {key: ";".join(v) if isinstance(v, tuple) else v for key, v in pairs}
+
     def items(self, key: str) -> tuple[str, ...]:
         """A value as a list of non-blank strings (a single string becomes one item)."""
         value = self.values.get(key, ())

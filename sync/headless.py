@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sync.config import Settings, load_settings
-from sync.plan import ScanProgress
+from sync.plan import ScanProgress, collector_paused
 from sync.report import Reporter
 from sync.retry import RetryPolicy
 from sync.rules import Action
@@ -106,12 +106,13 @@ async def _run_session(
             reporter.say(f"{name}: not connected ({state.problem}); planning with default limits")
         return reporter.scan_progress(name)
 
-    await session.prepare_all(
-        names or None,
-        plan_unconnected=options.dry_run,
-        progress=announce,
-        prepared=report,
-    )
+    with collector_paused():
+        await session.prepare_all(
+            names or None,
+            plan_unconnected=options.dry_run,
+            progress=announce,
+            prepared=report,
+        )
     outcomes = await asyncio.gather(
         *(_run_platform(session, state, options, reporter) for state in prepared.values())
     )

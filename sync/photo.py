@@ -273,23 +273,24 @@ FILE_FIELDS = (
 
 
 def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
-    source = master or file
-    texts = {key: _own_or_master(file, master, key) for key in TEXT_FIELDS}
+    own = file.texts()
+    source = own if master is None else master.texts()
+    texts = {key: _own_or_master(own, source if master else None, key) for key in TEXT_FIELDS}
     return {
         "title": texts["title"][0],
         "description": texts["description"][0],
         "headline": texts["headline"][0],
         "text_from_master": _one_copy(key for key, (_, borrowed) in texts.items() if borrowed),
-        "keywords": _keywords(source),
-        "date_taken": source.date_time,
-        "circa": bool(visible(source.text("circa_date_created"))),
-        "iso": visible(source.text("iso")),
-        "shutter_speed": visible(source.text("shutter_speed")),
-        "aperture": visible(source.text("aperture")),
-        "focal_length": visible(source.text("focal_length")),
-        "make": visible(source.text("make")),
-        "model": visible(source.text("model")),
-        "lens": visible(source.text("lens")),
+        "keywords": _keywords(master or file),
+        "date_taken": (master or file).date_time,
+        "circa": bool(visible(source.get("circa_date_created", ""))),
+        "iso": visible(source.get("iso", "")),
+        "shutter_speed": visible(source.get("shutter_speed", "")),
+        "aperture": visible(source.get("aperture", "")),
+        "focal_length": visible(source.get("focal_length", "")),
+        "make": visible(source.get("make", "")),
+        "model": visible(source.get("model", "")),
+        "lens": visible(source.get("lens", "")),
     }
 
 
@@ -416,12 +417,15 @@ def _fingerprint(path: str | Path) -> str:
     return f"{status.st_size}:{status.st_mtime_ns}"
 
 
-def _own_or_master(file: FileInfo, master: FileInfo | None, key: str) -> tuple[str, bool]:
-    """The file's own text, else its master's; and whether it came from the master."""
-    own = visible(file.text(key))
+def _own_or_master(
+    file: Mapping[str, str], master: Mapping[str, str] | None, key: str
+) -> tuple[str, bool]:
+    """The file's own text, else its master's; and whether it came from the master
+    (`FileInfo.texts` of each)."""
+    own = visible(file.get(key, ""))
     if own or master is None:
         return own, False
-    borrowed = visible(master.text(key))
+    borrowed = visible(master.get(key, ""))
     return borrowed, bool(borrowed)
 
 

@@ -299,6 +299,24 @@ def no_full_collections() -> Iterator[None]:
 
 
 NEVER = 2**31 - 1
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic pass of the cycle collector at all, for a headless run's reading and
+    planning: the scan's objects live on (or go by reference counting when a plan is
+    released), and its cyclic garbage is a few small objects per request, so every young
+    pass only walked what it could not free (a twentieth of a dry run's CPU time at
+    10,000 photos). The collector is on again afterwards if it was on before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 """A collector threshold never reached."""
 
 

@@ -207,15 +207,11 @@ def _value(record: AttributeRecord, key: str) -> str:
 
 def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
     """Missing metadata and limits the rendered post would break."""
-    missing = {
-        "title": (not photo.title.strip(), MISSING_TITLE),
-        "description": (not photo.description.strip(), MISSING_DESCRIPTION),
-        "headline": (not photo.headline.strip(), MISSING_HEADLINE),
-        "keywords": (not photo.keywords, MISSING_KEYWORDS),
-        "genre": (not has_genre(photo, checks.genre_root), MISSING_GENRE),
-    }
+    # Only what is required is looked at (in this order, so the errors read the same).
     errors = [
-        name for field, (absent, name) in missing.items() if field in checks.require and absent
+        name
+        for field, name in _REQUIRED_FIELDS
+        if field in checks.require and _absent(photo, field, checks)
     ]
     limits = (
         (size.caption_chars, checks.max_caption_chars, CAPTION_TOO_LONG),
@@ -225,6 +221,24 @@ def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
     )
     errors += [name for value, limit, name in limits if limit is not None and value > limit]
     return errors
+
+
+_REQUIRED_FIELDS = (
+    ("title", MISSING_TITLE),
+    ("description", MISSING_DESCRIPTION),
+    ("headline", MISSING_HEADLINE),
+    ("keywords", MISSING_KEYWORDS),
+    ("genre", MISSING_GENRE),
+)
+
+
+def _absent(photo: Photo, field: str, checks: Checks) -> bool:
+    if field == "keywords":
+        return not photo.keywords
+    if field == "genre":
+        return not has_genre(photo, checks.genre_root)
+    text: str = getattr(photo, field)
+    return not text.strip()
 
 
 def file_errors(photo: Photo, checks: Checks) -> list[str]:

@@ -3,8 +3,11 @@ values, and one file object and one `stat` per file for all the platforms of a s
 
 from __future__ import annotations
 
+import gc
 import os
+from datetime import datetime
 
+import httpx
 import pytest
 
 from imatch.client import IMatchClient
@@ -198,3 +201,78 @@ async def test_a_compact_plan_can_be_copied_and_pickled(imatch: IMatchClient) ->
     copied = copy.deepcopy(plan)
     assert [i.rendered for i in copied.items] == [i.rendered for i in plan.items]
     assert pickle.loads(pickle.dumps(plan.items[0].photo)) == plan.items[0].photo
+
+
+async def test_an_answer_read_is_not_left_in_reference_cycles_with_its_body(
+    imatch: IMatchClient,
+) -> None:
+    """httpx's response objects refer to each other: a body they held would wait for the
+    cycle collector, which a headless scan pauses (issue 17: CPU). The client reads the
+    body itself, so once it is decoded no garbage cycle holds it."""
+    gc.collect()
+    gc.disable()
+    try:
+        pub = await read_publication(imatch, "Socials|flickr", "flickr")
+        assert pub.files
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        # Bytes are not tracked by the collector: look for them in the objects that are.
+        held = [
+            len(value)
+            for o in gc.garbage
+            if isinstance(o, httpx.Response)
+            for value in vars(o).values()
+            if isinstance(value, bytes) and value
+        ]
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+        gc.enable()
+    assert held == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-05T06:42:10", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10Z", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10+02:00", datetime(2024, 3, 5, 6, 42, 10)),
+        ("2024-03-05T06:42:10.250", datetime(2024, 3, 5, 6, 42, 10, 250000)),
+        ("2024-03-05", datetime(2024, 3, 5)),
+        ("", None),
+        ("yesterday", None),
+        ("2024-13-05T06:42:10", None),
+    ],
+)
+def test_a_file_date_is_read_as_written_any_offset_dropped(
+    text: str, expected: datetime | None
+) -> None:
+    from imatch.client import _date_time
+
+    assert _date_time(text) == expected
+
+
+def test_a_file_read_from_odd_property_types_is_converted_or_refused() -> None:
+    from imatch.client import _file_info
+    from imatch.errors import IMatchResponseError
+
+    info = _file_info(
+        {"id": "7", "size": "12", "width": 3, "name": 5, "fileName": None, "format": "JPEG"},
+        ["title"],
+    )
+    assert (info.id, info.size, info.width, info.height) == (7, 12, 3, 0)
+    assert (info.name, info.file_name, info.format, info.date_time) == ("5", "", "JPEG", None)
+    with pytest.raises(IMatchResponseError):
+        _file_info({"id": True}, [])
+    with pytest.raises(IMatchResponseError):
+        _file_info({"id": 1, "size": "big"}, [])
+
+
+async def test_a_files_texts_are_its_values_as_text_gives_them(imatch: IMatchClient) -> None:
+    from imatch.models import FileInfo
+
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    for info in pub.files.values():
+        assert info.texts() == {key: info.text(key) for key in info.values}
+    plain = FileInfo(1, values={"title": "Fog", "hierarchical_keywords": ("a|b", "c")})
+    assert plain.texts() == {"title": "Fog", "hierarchical_keywords": "a|b;c"}

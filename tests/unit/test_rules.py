@@ -242,3 +242,18 @@ def test_every_error_name_planning_gives_has_a_fix_text() -> None:
     from tui.widgets.fixes import FIXES
 
     assert [name for name in ERROR_NAMES if name not in FIXES] == []
+
+
+def test_only_the_required_fields_are_looked_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17: every photo's genre was looked for (a walk over its categories) and each
+    text stripped, required or not."""
+    import sync.rules
+
+    def not_to_be_called(*args: object) -> bool:
+        raise AssertionError("the genre was looked for though it is not required")
+
+    monkeypatch.setattr(sync.rules, "has_genre", not_to_be_called)
+    lenient = dataclasses.replace(CHECKS, require=frozenset({"title"}))
+    assert classify(photo(categories={}), SIZE, lenient).action is Action.ADD
+    untitled = classify(photo(title=" ", categories={}), SIZE, lenient)
+    assert untitled.errors == (MISSING_TITLE,)

@@ -9,6 +9,7 @@ what the detail pane shows is exactly what is published, never a cut caption.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sync.config import Settings
@@ -47,7 +48,13 @@ def protect_from_strip_tags(text: str) -> str:
 def linked_hashtags(tags: list[str]) -> int:
     """How many of `tags` pixelfed would link: those with a letter (`#2024` is plain
     text to pixelfed) and at most 124 characters. It links the first 60 of them."""
-    return sum(1 for t in tags if len(t) <= MAX_HASHTAG_CHARS and any(c.isalpha() for c in t))
+    return sum(map(_is_linked, tags))
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_linked(tag: str) -> bool:
+    """Cached: the same hashtags come back on thousands of photos."""
+    return len(tag) <= MAX_HASHTAG_CHARS and any(c.isalpha() for c in tag)
 
 
 def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
