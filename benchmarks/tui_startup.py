@@ -17,6 +17,11 @@ first start stored is shown at once, the plan is made again behind it); with `--
 too, in the same round, against the same sandbox. The first round
 warms the simulator and is left out; the other `--repeat` rounds give the median, lowest
 and highest value, and the median of each round's ratio to its floor.
+
+Compiled modules are kept from the warm-up round on (in a folder of the run,
+`PYTHONPYCACHEPREFIX`), for the bare table and every code alike, as an installed program
+keeps them, whatever `PYTHONDONTWRITEBYTECODE` says; `--no-bytecode` compiles every
+module from source at every start (the condition of the figures before 2026-11-29 21:00).
 """
 
 from __future__ import annotations
@@ -138,12 +143,29 @@ def sandbox_with_home(library: Path, home: Path, latency: float) -> Iterator[Non
         child.wait(10)
 
 
+BYTECODE: Path | None = None
+"""Where every start keeps its compiled modules (None: compiled from source every time)."""
+
+
+def start_environment() -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment.pop("PYTHONPYCACHEPREFIX", None)
+    if BYTECODE is None:
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        environment["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
+    return environment
+
+
 def one_start(home: Path | None, bare_rows: int = 0, code: Path | None = None) -> dict[str, float]:
     """One start in a new process: the app against `home`, or the bare table; `code`: a
     folder holding another commit's code (`git archive`), started instead of this one."""
     command = [sys.executable, "-m", "benchmarks.tui_startup"]
     command += ["--bare", str(bare_rows)] if home is None else ["--one-start", str(home)]
-    child = subprocess.run(command, capture_output=True, text=True, cwd=code)
+    child = subprocess.run(
+        command, capture_output=True, text=True, cwd=code, env=start_environment()
+    )
     if child.returncode:
         Path("benchmarks/.work/failed-start.txt").write_text(child.stderr)
         raise SystemExit(f"a start failed:\n{child.stderr[-3000:]}")
@@ -211,6 +233,9 @@ def main() -> None:
     parser.add_argument(
         "--base", type=Path, help="a folder with another commit's code: its first start too"
     )
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="compile every module at every start"
+    )
     parser.add_argument("--one-start", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -223,9 +248,13 @@ def main() -> None:
     from benchmarks.common import machine
 
     print(f"machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    global BYTECODE
     print(f"before: {load_average()}")
-    for photos in (int(size) for size in args.photos.split(",")):
-        run_size(photos, args.latency, args.repeat, args.base)
+    print("modules: " + ("compiled at every start" if args.no_bytecode else "bytecode kept"))
+    with tempfile.TemporaryDirectory() as bytecode:
+        BYTECODE = None if args.no_bytecode else Path(bytecode)
+        for photos in (int(size) for size in args.photos.split(",")):
+            run_size(photos, args.latency, args.repeat, args.base)
     print(f"after: {load_average()}")
 
 
