@@ -94,6 +94,22 @@ class Publication:
             self.root, self.exists, self.layout, subtrees=self.subtrees, requests=self.requests
         )
 
+    def let_go(self) -> None:
+        """Forget the files as read (and what was worked out from them), in this read and
+        in every read sharing its mappings, once no platform of the scan needs them: the
+        last platform's planning then reuses their memory instead of adding to the peak.
+        The outline (root, layout, subtrees) stays."""
+        for mapping in (
+            self.files,
+            self.categories,
+            self.masters,
+            self.versions,
+            self.records,
+            self.shared,
+        ):
+            if isinstance(mapping, dict):
+                mapping.clear()
+
     def flag(self, file_id: int, name: str) -> bool:
         return file_id in self.flagged.get(name, frozenset())
 
