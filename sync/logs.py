@@ -1,13 +1,16 @@
 """The log file (in the platformdirs log folder), with secrets masked in every record.
 
 The log names private photos and their URLs: on POSIX its folder is 0700 and every file
-of it (the rotated ones too) 0600, created so before anything is written.
+of it (the rotated ones too) 0600, created so before anything is written. Routine lines
+keep only the start of a very long value (an IMatch request carries up to 500 ids), so
+the five rotated files hold many runs' history, not one large scan's request lines.
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from pathlib import Path
 
 from imatch.redaction import RedactingFilter, protect_loggers
@@ -16,6 +19,32 @@ from sync.state_db import make_private_file, make_private_folder
 
 LOG_FILE = "imatch-socials.log"
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LONG_VALUE_KEPT = 120
+"""Characters kept of a value longer than `_LONG_VALUE` in a routine (below WARNING) line."""
+_LONG_VALUE = re.compile(rf"[^\s&\"']{{{2 * LONG_VALUE_KEPT},}}")
+
+
+class LongValueShortener(logging.Filter):
+    """Cuts values of hundreds of characters (a URL's list of ids) in lines below WARNING
+    to their start and how much was left out. Runs after the secrets are masked, so a
+    secret is never cut into a piece the masking would not recognise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        message = record.getMessage()
+        if len(message) < 2 * LONG_VALUE_KEPT:
+            return True
+        shortened = _LONG_VALUE.sub(_shorten, message)
+        if shortened != message:
+            record.msg = shortened
+            record.args = None
+        return True
+
+
+def _shorten(match: re.Match[str]) -> str:
+    value = match.group()
+    return f"{value[:LONG_VALUE_KEPT]}…[{len(value) - LONG_VALUE_KEPT} characters left out]"
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
@@ -39,6 +68,7 @@ def setup_logging(level: int = logging.INFO) -> Path:
     handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactingFilter())
+    handler.addFilter(LongValueShortener())
     handler._imatch_socials = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))

@@ -17,7 +17,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.plan_snapshot import PlanSnapshot
 from sync.retry import RetryPolicy
 from sync.session import PlatformState, SyncSession
-from tests.tui.test_tui_app import FIXED_NOW, SIZE, make_app, ready, until, view
+from tests.tui.helpers import FIXED_NOW, SIZE, make_app, ready, until, view
 from tui.app import SocialsApp
 from tui.widgets.platform_view import PlatformView
 
