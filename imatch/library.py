@@ -200,6 +200,8 @@ async def read_publication(
             requests=client.requests_made - before,
             shared=reuse.shared,
         )
+    shared: dict[object, object] = reuse.shared if reuse is not None else {}
+    category_sets = shared.setdefault("category sets", {})
     files, masters, version_groups, records, file_categories = await asyncio.gather(
         client.files(
             unknown, fields=SCAN_FILE_FIELDS, tags=tags, variables=variables, on_chunk=tell
@@ -207,7 +209,7 @@ async def read_publication(
         client.related_ids(unknown, "masters", tell),
         client.relations(unknown, "versions", tell),
         client.attributes(attribute_set, candidates, tell),
-        client.file_categories(unknown, tell),
+        client.file_categories(unknown, tell, category_sets),  # type: ignore[arg-type]
     )
     versions = {
         file_id: tuple(f for group in groups for f in group)
@@ -235,7 +237,11 @@ async def read_publication(
     unread = [f for f in relative_ids if f not in file_infos]
     relative_files, master_categories, relative_records = await asyncio.gather(
         client.files(unread, fields=SCAN_FILE_FIELDS, tags=tags, variables=variables),
-        client.file_categories([m for m in master_ids if m not in file_categories]),
+        client.file_categories(
+            [m for m in master_ids if m not in file_categories],
+            None,
+            category_sets,  # type: ignore[arg-type]
+        ),
         client.attributes(attribute_set, relative_ids),
     )
     file_infos.update((f.id, f) for f in relative_files)
@@ -255,7 +261,7 @@ async def read_publication(
         records={k: tuple(v) for k, v in records.items()},
         subtrees=subtrees,
         requests=client.requests_made - before,
-        shared=reuse.shared if reuse is not None else {},
+        shared=shared,
     )
 
 

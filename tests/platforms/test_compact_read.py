@@ -300,3 +300,27 @@ async def test_a_scan_asks_imatch_only_for_the_file_fields_photos_use(
     photos = build_photos(pub)
     assert photos
     assert all(photo.file.size and photo.date_taken for photo in photos if photo.file_exists)
+
+
+async def test_files_and_photos_with_the_same_categories_share_one_copy_of_them(
+    imatch: IMatchClient,
+) -> None:
+    """Most photos of a library share their set of categories with many others: the read
+    keeps one tuple per set and the photos one mapping per set (issue 17: about 10 MB at
+    50,000 photos), and each photo still has exactly its own and its master's."""
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    by_content: dict[tuple[object, ...], tuple[object, ...]] = {}
+    for refs in pub.categories.values():
+        assert by_content.setdefault(tuple(refs), refs) is refs
+    photos = build_photos(pub)
+    mappings: dict[tuple[object, ...], object] = {}
+    for photo in photos:
+        expected: dict[str, str] = {}
+        owners = (photo.master_id, photo.id) if photo.master_id else (photo.id,)
+        for owner in owners:
+            expected.update((c.path, c.description) for c in pub.categories.get(owner, ()))
+        assert dict(photo.categories) == expected
+        # The same categories on the file and on its master: the same mapping.
+        key = tuple(tuple(pub.categories.get(owner, ())) for owner in (photo.master_id, photo.id))
+        assert mappings.setdefault(key, photo.categories) is photo.categories
+    assert len(mappings) < len(photos)
