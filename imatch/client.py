@@ -302,15 +302,30 @@ class IMatchClient:
         return [info for chunk in await self._chunked(ids, run, on_chunk) for info in chunk]
 
     async def file_categories(
-        self, ids: Iterable[int], on_chunk: ChunkListener | None = None
+        self,
+        ids: Iterable[int],
+        on_chunk: ChunkListener | None = None,
+        sets: dict[tuple[int, ...], tuple[CategoryRef, ...]] | None = None,
     ) -> dict[int, tuple[CategoryRef, ...]]:
-        """The categories each file is assigned to, keyed by file id."""
+        """The categories each file is assigned to, keyed by file id. Files with the same
+        categories share one tuple, kept in `sets` (give the same one to every read of a
+        scan; a new one per call by default)."""
+        known = {} if sets is None else sets
+
+        def one_copy(refs: list[CategoryRef]) -> tuple[CategoryRef, ...]:
+            # The refs are one object per category for the client's life: their ids are
+            # a cheap key that stays valid.
+            key = tuple([id(ref) for ref in refs])
+            found = known.get(key)
+            if found is None:
+                found = known[key] = tuple(refs)
+            return found
 
         async def run(chunk: list[int]) -> dict[int, tuple[CategoryRef, ...]]:
             params = {"id": _ids(chunk), "fields": "path,description"}
             body = await self.call("GET", "/v1/files/categories", params)
             return {
-                _int(entry, "id"): tuple(
+                _int(entry, "id"): one_copy(
                     [
                         self._category_ref(_str(c, "path"), _str(c, "description"))
                         for c in _list(entry, "categories")

@@ -438,10 +438,20 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
 
 
 def _categories(pub: Publication, file_id: int, master: FileInfo | None) -> dict[str, str]:
+    """Path -> description of the file's and its master's categories: one mapping for
+    every photo with the same sets (the read shares one tuple per set), never changed."""
+    own = pub.categories.get(file_id, ())
+    from_master = pub.categories.get(master.id, ()) if master else ()
+    made: dict[tuple[int, int], tuple[object, object, dict[str, str]]]
+    made = pub.shared.setdefault("category mappings", {})  # type: ignore[assignment]
+    key = (id(from_master), id(own))
+    known = made.get(key)
+    # The entry holds both tuples, so their ids cannot be reused by other tuples.
+    if known is not None and known[0] is from_master and known[1] is own:
+        return known[2]
     found: dict[str, str] = {}
-    for owner in (master.id if master else None, file_id):
-        if owner is None:
-            continue
-        for category in pub.categories.get(owner, ()):
+    for refs in (from_master, own):
+        for category in refs:
             found[category.path] = category.description
+    made[key] = (from_master, own, found)
     return found

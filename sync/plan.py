@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -190,8 +190,12 @@ def make_plan(
     limits: Limits | None,
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
+    let_go: Sequence[Publication] = (),
 ) -> Plan:
     """Classify and render every candidate.
+
+    `let_go`: reads (this one, the one it reused) no platform needs after this one: their
+    files are forgotten as soon as the photos are built (`Publication.let_go`).
 
     `published` (from the state store) is what was last published of each photo: a
     posted photo whose post or file differs from it is `changed` (unless
@@ -206,6 +210,9 @@ def make_plan(
     published = published or {}
     items: list[PlanItem] = []
     photos = build_photos(publication, checks.formats)
+    outline = publication.outline()  # the files as read are not needed once photos are built
+    for read in let_go:
+        read.let_go()
     for photo in photos:
         if progress is not None and len(items) % PLANNING_STEP == 0:
             progress("planning", len(items), len(photos))
@@ -227,7 +234,7 @@ def make_plan(
     )
     return Plan(
         platform,
-        publication.outline(),  # the files as read are not needed once the photos are built
+        outline,
         items,
         publish_changes=detect == "publish",
         baseline_missing=detect != "off" and unrecorded,
@@ -268,10 +275,12 @@ async def read_plan(
     progress: ScanProgress | None = None,
     published: Mapping[int, Published] | None = None,
     on_read: Callable[[Publication], None] | None = None,
+    last_read: bool = False,
 ) -> Plan:
     """Read the platform's publication from IMatch and plan it (`reuse`: another
     platform's publication from the same scan, see `read_publication`; `on_read` hears
-    the publication before it is planned)."""
+    the publication before it is planned). `last_read`: no platform reuses this read (nor
+    `reuse`) afterwards: both are let go once the photos are built."""
     root = f"{settings.categories.root}|{platform}"
     reading = None if progress is None else functools.partial(progress, "reading")
     with no_full_collections():
@@ -280,7 +289,10 @@ async def read_plan(
         )
         if on_read is not None:
             on_read(publication)
-        return make_plan(platform, publication, settings, credentials, limits, progress, published)
+        let_go = tuple(p for p in (publication, reuse) if p is not None) if last_read else ()
+        return make_plan(
+            platform, publication, settings, credentials, limits, progress, published, let_go
+        )
 
 
 @contextmanager

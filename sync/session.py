@@ -305,7 +305,8 @@ class SyncSession:
                         shared,
                         progress(name) if progress is not None else None,
                         read(name) if read is not None else None,
-                        heard.append,
+                        # The last platform lets the read go once its photos are built.
+                        heard.append if name != wanted[-1] else None,
                     )
                 except SETUP_ERRORS as error:
                     if failed is None:
@@ -343,7 +344,8 @@ class SyncSession:
         `progress` hears how reading and planning advance; `read` gets the photos' rows
         as read from IMatch, without actions, before they are planned (to show at once).
         `heard` gets the whole read, for the next platform to reuse: the plan keeps only
-        its outline (`Publication.outline`)."""
+        its outline (`Publication.outline`). Without `heard` nothing reuses this read,
+        nor `reuse`, afterwards: both are let go once the photos are built."""
         state = self.platforms.get(name) or await self.connect(name)
         state.plan = await self._plan(
             name, state, reuse, progress, hold_back=False, read=read, heard=heard
@@ -418,6 +420,7 @@ class SyncSession:
             progress,
             published,
             tell if read is not None or heard is not None else None,
+            last_read=heard is None,
         )
         if self.journal is not None and self.journal.store.baseline_time(name) is not None:
             plan.baseline_missing = False

@@ -257,3 +257,37 @@ def test_a_planned_photo_keeps_its_file_location_as_text_and_makes_the_path_when
         assert isinstance(file.path, Path)
         assert str(file.path) == str(Path(file.location))
     assert any(file.path.is_file() for file in files)
+
+
+def test_the_read_is_let_go_once_the_last_platform_has_built_its_photos(
+    world: SandboxWorld,
+) -> None:
+    """The files as IMatch sent them go before the last platform's photos are planned
+    (classified, compared), not after its plan is made: that planning then reuses their
+    memory instead of adding to the peak (issue 17, the TUI at 50,000 photos)."""
+    from imatch.models import FileInfo
+
+    files_alive: dict[str, list[int]] = {}
+
+    def progress(platform: str) -> ScanProgress:
+        def watch(stage: str, done: int, total: int) -> None:
+            if stage == "planning":
+                gc.collect()
+                count = sum(1 for o in gc.get_objects() if type(o) is FileInfo)
+                files_alive.setdefault(platform, []).append(count)
+
+        return watch
+
+    async def prepare() -> None:
+        async with SyncSession(dry_run=True, retry=RetryPolicy(sleep=_no_sleep)) as session:
+            states = await session.prepare_all(progress=progress)
+            assert all(state.plan is not None and state.plan.items for state in states.values())
+
+    asyncio.run(prepare())
+    *earlier, last = PLATFORMS
+    # The platforms before the last keep the read for the next one to reuse...
+    for name in earlier:
+        assert min(files_alive[name]) > 0, files_alive
+    # ...the last lets it go as soon as its photos are built.
+    assert files_alive[last], files_alive
+    assert set(files_alive[last]) == {0}, files_alive
