@@ -311,6 +311,7 @@ def no_full_collections() -> Iterator[None]:
 
 
 NEVER = 2**31 - 1
+"""A collector threshold never reached."""
 
 
 @contextmanager
@@ -327,9 +328,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-"""A collector threshold never reached."""
 
 
 def is_posted(item: PlanItem) -> bool:
