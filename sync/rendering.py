@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -60,21 +60,33 @@ class Rendered(Generic[PostT]):
 
 
 Filters = tuple[tuple[KeywordPath, ...], tuple[KeywordPath, ...]]
-_last_filters: tuple[KeywordSettings, Filters] | None = None
+Result = TypeVar("Result")
 
 
+def settings_cache(function: Callable[..., Result]) -> Callable[..., Result]:
+    """`function` of settings objects, worked out once per equal settings (a small
+    `lru_cache`) and answered from its last call when given the very same objects again:
+    a scan passes one settings object for every photo, and hashing a settings dataclass
+    (every field) for each keyword was a tenth of a second at 10,000 photos."""
+    cached = functools.lru_cache(maxsize=8)(function)
+    last: list[tuple[tuple[object, ...], Result]] = []
+
+    @functools.wraps(function)
+    def by_identity(*settings: object) -> Result:
+        if last and len(last[0][0]) == len(settings):
+            known, result = last[0]
+            if all(a is b for a, b in zip(known, settings, strict=True)):
+                return result
+        result = cached(*settings)
+        last[:] = [(settings, result)]
+        return result
+
+    return by_identity
+
+
+@settings_cache
 def _filters(settings: KeywordSettings) -> Filters:
-    """The include roots and exclusions, normalised once (see `sync.keyword_paths`);
-    the settings of a scan are found by identity, without hashing them."""
-    global _last_filters
-    last = _last_filters
-    if last is None or last[0] is not settings:
-        last = _last_filters = (settings, _filters_for(settings))
-    return last[1]
-
-
-@functools.lru_cache(maxsize=64)
-def _filters_for(settings: KeywordSettings) -> Filters:
+    """The include roots and exclusions, normalised once (see `sync.keyword_paths`)."""
     include = tuple(p for p in map(normal_path, settings.include_roots) if p)
     exclude = tuple(p for p in map(normal_path, settings.exclude) if p)
     return include, exclude
@@ -113,28 +125,22 @@ TermCache = dict[str, tuple[str, ...]]
 MAX_CACHED_TERMS = 65536
 """Keywords (and categories) whose terms are kept per settings: keywords repeat across a
 library, and planning 10,000 photos otherwise spends most of its time working them out."""
-_last_caches: tuple[KeywordSettings, CategorySettings, TermCache, TermCache] | None = None
 
 
 def _term_caches(
     keywords: KeywordSettings, categories: CategorySettings
 ) -> tuple[TermCache, TermCache]:
-    """The terms already worked out for these settings, by keyword and by category path.
-    Found by identity first: the settings are one object for a whole scan, and hashing
-    them (every field) for each keyword was a tenth of a second at 10,000 photos."""
-    global _last_caches
-    last = _last_caches
-    if last is None or last[0] is not keywords or last[1] is not categories:
-        by_keyword, by_category = _caches_for(keywords, categories)
-        last = _last_caches = (keywords, categories, by_keyword, by_category)
-    if len(last[2]) > MAX_CACHED_TERMS or len(last[3]) > MAX_CACHED_TERMS:
-        last[2].clear()
-        last[3].clear()
-    return last[2], last[3]
+    """The terms already worked out for these settings, by keyword and by category path
+    (emptied when either grows past `MAX_CACHED_TERMS`)."""
+    by_keyword, by_category = _empty_term_caches(keywords, categories)
+    if len(by_keyword) > MAX_CACHED_TERMS or len(by_category) > MAX_CACHED_TERMS:
+        by_keyword.clear()
+        by_category.clear()
+    return by_keyword, by_category
 
 
-@functools.lru_cache(maxsize=8)
-def _caches_for(
+@settings_cache
+def _empty_term_caches(
     keywords: KeywordSettings, categories: CategorySettings
 ) -> tuple[TermCache, TermCache]:
     return {}, {}
