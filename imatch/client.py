@@ -44,6 +44,8 @@ from imatch.redaction import protect_loggers
 from imatch.tls import default_tls_context
 
 DEFAULT_URL = "http://127.0.0.1:50519"
+CategorySets = dict[tuple[int, ...], tuple[CategoryRef, ...]]
+"""One tuple per distinct list of categories, keyed by the ids of its (one-per-category) refs."""
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
 CATEGORY_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -305,7 +307,7 @@ class IMatchClient:
         self,
         ids: Iterable[int],
         on_chunk: ChunkListener | None = None,
-        sets: dict[tuple[int, ...], tuple[CategoryRef, ...]] | None = None,
+        sets: CategorySets | None = None,
     ) -> dict[int, tuple[CategoryRef, ...]]:
         """The categories each file is assigned to, keyed by file id. Files with the same
         categories share one tuple, kept in `sets` (give the same one to every read of a

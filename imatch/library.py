@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
-from imatch.client import IMatchClient
+from imatch.client import CategorySets, IMatchClient
 from imatch.models import AttributeRecord, Category, CategoryRef, FileInfo, RelatedFile
 
 # What the original tool read for every file (reference original-tool.md 2.D), as tags
@@ -201,7 +202,7 @@ async def read_publication(
             shared=reuse.shared,
         )
     shared: dict[object, object] = reuse.shared if reuse is not None else {}
-    category_sets = shared.setdefault("category sets", {})
+    category_sets = cast(CategorySets, shared.setdefault("category sets", {}))
     files, masters, version_groups, records, file_categories = await asyncio.gather(
         client.files(
             unknown, fields=SCAN_FILE_FIELDS, tags=tags, variables=variables, on_chunk=tell
@@ -209,7 +210,7 @@ async def read_publication(
         client.related_ids(unknown, "masters", tell),
         client.relations(unknown, "versions", tell),
         client.attributes(attribute_set, candidates, tell),
-        client.file_categories(unknown, tell, category_sets),  # type: ignore[arg-type]
+        client.file_categories(unknown, tell, category_sets),
     )
     versions = {
         file_id: tuple(f for group in groups for f in group)
@@ -240,7 +241,7 @@ async def read_publication(
         client.file_categories(
             [m for m in master_ids if m not in file_categories],
             None,
-            category_sets,  # type: ignore[arg-type]
+            category_sets,
         ),
         client.attributes(attribute_set, relative_ids),
     )

@@ -274,8 +274,9 @@ FILE_FIELDS = (
 
 def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
     own = file.texts()
-    source = own if master is None else master.texts()
-    texts = {key: _own_or_master(own, source if master else None, key) for key in TEXT_FIELDS}
+    from_master = master.texts() if master is not None else None
+    source = own if from_master is None else from_master
+    texts = {key: _own_or_master(own, from_master, key) for key in TEXT_FIELDS}
     return {
         "title": texts["title"][0],
         "description": texts["description"][0],
