@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -67,3 +68,17 @@ def sandbox_process(library: Path, latency: float) -> Iterator[str]:
 
 def machine() -> str:
     return f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
+
+
+def bytecode_environment(bytecode: Path | None, **extra: str) -> dict[str, str]:
+    """This process's environment for a measured child, plus `extra`: compiled modules
+    kept in `bytecode`, as an installed program keeps them (None: compiled from source at
+    every start), whatever this shell's `PYTHONDONTWRITEBYTECODE` says."""
+    environment = {**os.environ, **extra}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment.pop("PYTHONPYCACHEPREFIX", None)
+    if bytecode is None:
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    return environment

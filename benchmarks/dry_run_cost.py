@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.common import bytecode_environment
+
 HERE = Path(__file__).resolve().parent.parent
 
 
@@ -34,13 +36,9 @@ def dry_run(
 ) -> tuple[float, float]:
     """CPU seconds and peak MB of one dry run with the code in `code`; `bytecode`: the
     folder its compiled modules are kept in (None: compiled from source every run)."""
-    environment = {**os.environ, "IMATCH_SOCIALS_HOME": str(home), "PYTHONPATH": str(code)}
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment.pop("PYTHONPYCACHEPREFIX", None)
-    if bytecode is None:
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    environment = bytecode_environment(
+        bytecode, IMATCH_SOCIALS_HOME=str(home), PYTHONPATH=str(code)
+    )
     command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
     for name in platforms:
         command += ["--platform", name]

@@ -148,14 +148,9 @@ BYTECODE: Path | None = None
 
 
 def start_environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment.pop("PYTHONPYCACHEPREFIX", None)
-    if BYTECODE is None:
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    else:
-        environment["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
-    return environment
+    from benchmarks.common import bytecode_environment  # the parent's only: not timed
+
+    return bytecode_environment(BYTECODE)
 
 
 def one_start(home: Path | None, bare_rows: int = 0, code: Path | None = None) -> dict[str, float]:
