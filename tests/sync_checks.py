@@ -42,6 +42,22 @@ def sync_once(**options: Any) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out.getvalue())
 
 
+def headless_lines(platform: str) -> str:
+    """What a headless run of `platform` says, as plain lines."""
+    reporter = Reporter(io.StringIO(), json_mode=False)
+    reporter.lines = io.StringIO()
+    run_headless(HeadlessOptions(platforms=[platform]), reporter)
+    return reporter.lines.getvalue()
+
+
+def cannot_run_line(platform: str) -> str:
+    """The one line a headless run of `platform` gives for why it cannot run."""
+    said = headless_lines(platform)
+    lines = [line for line in said.splitlines() if "cannot run" in line]
+    assert len(lines) == 1, said
+    return lines[0]
+
+
 def remote_posts(world: SandboxWorld, platform: str) -> dict[str, Any]:
     """Live posts on a simulator: flickr photo id, or pixelfed/Mastodon status id -> the post."""
     if platform == "flickr":

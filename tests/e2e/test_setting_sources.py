@@ -3,7 +3,6 @@ environment or the IMatch application variable (whichever the value came from)."
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.headless import HeadlessOptions, run_headless
-from sync.report import Reporter
-from tests.sync_checks import NO_RATE_LIMITS
+from tests.sync_checks import NO_RATE_LIMITS, cannot_run_line, headless_lines
 
 SERVER_PLATFORMS = ("pixelfed", "mastodon")
 
@@ -35,15 +32,9 @@ def configure(world: SandboxWorld, home: Path, platform: str, **config: object) 
     world.configure_home(home, {**NO_RATE_LIMITS, platform: {**NO_RATE_LIMITS[platform], **config}})
 
 
-def cannot_run_line(world: SandboxWorld, home: Path, platform: str, **config: object) -> str:
+def cannot_run_with(world: SandboxWorld, home: Path, platform: str, **config: object) -> str:
     configure(world, home, platform, **config)
-    out, lines = io.StringIO(), io.StringIO()
-    reporter = Reporter(out, json_mode=False)
-    reporter.lines = lines
-    run_headless(HeadlessOptions(platforms=[platform]), reporter)
-    said = [line for line in lines.getvalue().splitlines() if "cannot run" in line]
-    assert len(said) == 1, lines.getvalue()
-    return said[0]
+    return cannot_run_line(platform)
 
 
 @pytest.mark.parametrize("platform", SERVER_PLATFORMS)
@@ -51,7 +42,7 @@ def test_a_bad_visibility_in_config_toml_is_named_as_config_toml(
     platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
-    line = cannot_run_line(world, tmp_path, platform, visibility="everyone")
+    line = cannot_run_with(world, tmp_path, platform, visibility="everyone")
     assert f"config.toml [{platform}] visibility" in line, line
     assert f"{platform}_visibility" not in line, line
 
@@ -61,15 +52,9 @@ def test_a_visibility_in_capitals_is_accepted(
     platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
-    world.configure_home(
-        tmp_path,
-        {**NO_RATE_LIMITS, platform: {**NO_RATE_LIMITS[platform], "visibility": "Unlisted"}},
-    )
-    out = io.StringIO()
-    reporter = Reporter(out, json_mode=False)
-    reporter.lines = io.StringIO()
-    run_headless(HeadlessOptions(platforms=[platform]), reporter)
-    assert "cannot run" not in reporter.lines.getvalue(), reporter.lines.getvalue()
+    configure(world, tmp_path, platform, visibility="Unlisted")
+    said = headless_lines(platform)
+    assert "cannot run" not in said, said
 
 
 @pytest.mark.parametrize("platform", SERVER_PLATFORMS)
@@ -79,7 +64,7 @@ def test_a_plain_http_address_from_the_environment_names_the_environment_variabl
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
     variable = f"IMATCH_SOCIALS_{platform.upper()}_URL"
     monkeypatch.setenv(variable, "http://photos.example.org")
-    line = cannot_run_line(world, tmp_path, platform)
+    line = cannot_run_with(world, tmp_path, platform)
     assert variable in line, line
     assert "plain http" in line, line
 
@@ -89,7 +74,7 @@ def test_a_bad_address_in_config_toml_is_named_as_config_toml(
     platform: str, world: SandboxWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
-    line = cannot_run_line(world, tmp_path, platform, url="photos.example.org")
+    line = cannot_run_with(world, tmp_path, platform, url="photos.example.org")
     assert f"config.toml [{platform}] url" in line, line
 
 
@@ -105,6 +90,6 @@ def test_an_address_that_is_no_server_is_refused_before_any_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path))
-    line = cannot_run_line(world, tmp_path, platform, url=address)
+    line = cannot_run_with(world, tmp_path, platform, url=address)
     assert f"config.toml [{platform}] url must be" in line, line
     assert repr(address) in line, line

@@ -3,7 +3,6 @@ the message and what to do on one line, and its JSON carries the kind and the re
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +11,8 @@ import pytest
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.headless import HeadlessOptions, run_headless
-from sync.report import Reporter
 from tests.e2e.test_cli_mistakes import closed_port_url, environment, one_line, run
-from tests.sync_checks import NO_RATE_LIMITS, sync_once
+from tests.sync_checks import NO_RATE_LIMITS, cannot_run_line, sync_once
 
 
 @pytest.fixture
@@ -44,13 +41,7 @@ def test_imatch_down_is_one_line_with_what_to_do(tmp_path: Path) -> None:
 def test_a_missing_token_names_the_variable_to_create(world: SandboxWorld) -> None:
     platform = "pixelfed"
     world.imatch.db.app_variables[f"{platform}_token"] = ""
-    out, lines = io.StringIO(), io.StringIO()
-    reporter = Reporter(out, json_mode=False)
-    reporter.lines = lines
-    run_headless(HeadlessOptions(platforms=[platform]), reporter)
-    said = [line for line in lines.getvalue().splitlines() if "cannot run" in line]
-    assert len(said) == 1, lines.getvalue()
-    assert f"create the IMatch application variable {platform}_token" in said[0]
+    assert f"create the IMatch application variable {platform}_token" in cannot_run_line(platform)
     _, summary = sync_once(platforms=[platform])
     result = summary["platforms"][platform]
     assert result["status"] == "not run"
