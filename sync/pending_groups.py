@@ -51,6 +51,30 @@ def _when(moment: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(moment))
 
 
+def _tried_again(first_due: float) -> str:
+    if first_due <= wall_clock():
+        return "tried again by the next run"
+    return f"tried again from {_when(first_due)}"
+
+
+def left_pending_warnings(store: StateStore, platform: str) -> list[str]:
+    """What earlier runs left pending, for the front ends to show before anything runs
+    (the TUI's log at each scan, the headless plan): one line, or none."""
+    left = store.pending_groups(platform)
+    if not left:
+        return []
+    first = min(p.due for p in left)
+    when = (
+        "the next run tries them"
+        if first <= wall_clock()
+        else f"tried again on a run from {_when(first)}"
+    )
+    return [
+        f"{len(left)} group add(s) left pending by earlier runs (the groups' limits were "
+        f"reached): {when}"
+    ]
+
+
 class PendingGroups:
     """One run's pending group adds on one platform."""
 
@@ -75,14 +99,15 @@ class PendingGroups:
         return _Watching(platform, self)
 
     def finish(self, summary: RunSummary) -> None:
-        """Put what happened to pending group adds into the run's summary."""
-        throttled, queued = self.deferred["throttled"], self.deferred["queued"]
-        if throttled:
-            later = [p for p in self.store.pending_groups(self.platform_name) if p.due]
-            first = min((p.due for p in later), default=0.0)
-            when = f", tried again from {_when(first)}" if first else ""
+        """Put what happened to pending group adds into the run's summary: every add still
+        pending (this run's and earlier runs' alike), and the photos queued by moderators."""
+        queued = self.deferred["queued"]
+        left = self.store.pending_groups(self.platform_name)
+        if left:
+            first = min(p.due for p in left)
             summary.warnings.append(
-                f"{throttled} group add(s) pending: the groups' limits are reached{when}"
+                f"{len(left)} group add(s) pending: the groups' limits are reached, "
+                f"{_tried_again(first)}"
             )
         if queued:
             summary.warnings.append(

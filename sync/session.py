@@ -37,7 +37,7 @@ from sync.connect import SetupError, open_platform
 from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
-from sync.pending_groups import PendingGroups
+from sync.pending_groups import PendingGroups, left_pending_warnings
 from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms import registry
@@ -424,6 +424,8 @@ class SyncSession:
         )
         if self.journal is not None and self.journal.store.baseline_time(name) is not None:
             plan.baseline_missing = False
+        if self.journal is not None:
+            state.warnings = left_pending_warnings(self.journal.store, name)
         if hold_back:
             self._hold_back(name, plan)
         return plan

@@ -8,6 +8,8 @@ are one fake clock here, moved by the test.
 from __future__ import annotations
 
 import asyncio
+import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP, LibraryInfo
 from sandbox.seeding import THROTTLE_PER_DAY
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
+from sync.headless import HeadlessOptions, run_headless
 from sync.journal import Journal
+from sync.report import Reporter
 from sync.state_store import PendingGroup
 from tests.sync_checks import (
     NO_RATE_LIMITS,
@@ -149,6 +153,40 @@ def test_throttled_group_adds_wait_for_a_later_run_after_the_window(
     assert pending(tmp_path) == []
     assert len(curated.pending) == 3
     assert_each_post_once(world)
+
+
+def test_group_adds_left_pending_are_shown_by_every_later_run_and_dry_run(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Pending adds are remembered across runs, so every later report says they are there
+    (and when they are tried), not only the run that met the throttle."""
+    sync_once(platforms=["flickr"])
+    assert len(pending(tmp_path)) == 3
+    due = time.strftime("%Y-%m-%d %H:%M", time.localtime(clock.now + 3600))
+
+    # A run before they are due: nothing to do for the photos, the adds still wait.
+    code, summary = sync_once(platforms=["flickr"])
+    assert code == 0
+    said = "\n".join(summary["platforms"]["flickr"]["warnings"])
+    assert f"3 group add(s) pending: the groups' limits are reached, tried again from {due}" in (
+        said
+    )
+
+    # A dry run (what the TUI shows at start too) names them before anything runs.
+    reporter = Reporter(io.StringIO(), json_mode=False)
+    reporter.lines = io.StringIO()
+    run_headless(HeadlessOptions(platforms=["flickr"], dry_run=True), reporter)
+    lines = reporter.lines.getvalue()
+    assert "flickr: warning: 3 group add(s) left pending by earlier runs" in lines, lines
+    assert f"tried again on a run from {due}" in lines
+
+    # Once they are all done, nothing is said of them any more.
+    for _ in range(3):
+        clock.now += DAY
+        sync_once(platforms=["flickr"])
+    assert pending(tmp_path) == []
+    code, summary = sync_once(platforms=["flickr"])
+    assert not [w for w in summary["platforms"]["flickr"]["warnings"] if "group add" in w]
 
 
 def test_a_pending_group_add_is_dropped_when_imatch_no_longer_names_the_group(

@@ -164,6 +164,13 @@ async def test_pending_group_adds_are_shown_in_the_run_log(
             assert "group Misty Mornings" in shown
             assert "awaiting the group's moderators" in shown
             assert "3 group add(s) pending" in shown
+        # Next time the app starts, the adds still waiting are named before anything runs.
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            shown = " ".join(log_text(view(app)).split())
+            assert "3 group add(s) left pending by earlier runs" in shown
+            assert "tried again on a run from" in shown
 
 
 async def test_rescan_reads_imatch_again(world: SandboxWorld) -> None:
