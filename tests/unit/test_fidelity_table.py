@@ -1,5 +1,6 @@
 """`sandbox/FIDELITY.md` stays truthful: every simulator file, line and name a row cites
-exists, and every pinning test it names is a test in `tests/`."""
+exists, a line cited with a name is where that name is (on it, just after it, or the
+function or class holding it), and every pinning test it names is a test in `tests/`."""
 
 from __future__ import annotations
 
@@ -31,9 +32,27 @@ def rows() -> list[tuple[str, str, str]]:
     return found
 
 
+_DEFINITION = re.compile(r"^(\s*)(?:async\s+def|def|class)\s+(\w+)")
+
+
+def names_at(lines: list[str], number: int) -> set[str]:
+    """The words on line `number` (1-based) and the next (a decorator's), and the names of the
+    functions and classes that enclose it: what a `file.py:N` reference can name."""
+    found = set(re.findall(r"\w+", "\n".join(lines[number - 1 : number + 1])))
+    indent = len(lines[number - 1]) - len(lines[number - 1].lstrip()) + 1
+    for line in reversed(lines[:number]):
+        definition = _DEFINITION.match(line)
+        if definition and len(definition.group(1)) < indent:
+            found.add(definition.group(2))
+            indent = len(definition.group(1))
+    return found
+
+
 def simulator_problems(cell: str) -> list[str]:
     problems: list[str] = []
     current: Path | None = None
+    cited_line: int | None = None
+    """A line just cited, waiting for the name after it (`file.py:N` (`name`))."""
     for token in CODE.findall(cell):
         file_ref = FILE_REF.match(token)
         line_ref = re.fullmatch(r":(\d+)", token)
@@ -49,14 +68,23 @@ def simulator_problems(cell: str) -> list[str]:
         else:
             if current is not None:
                 text = current.read_text(encoding="utf-8")
-                missing = [part for part in re.split(r"\.|::", token) if part not in text]
+                parts = re.split(r"\.|::", token)
+                missing = [part for part in parts if part not in text]
                 if missing:
                     problems.append(f"{token!r} not in {current.name}")
+                elif cited_line is not None:
+                    near = names_at(text.splitlines(), cited_line)
+                    if parts[-1] not in near:
+                        problems.append(f"{current.name}:{cited_line} is not at {token!r}")
+            cited_line = None
             continue
+        cited_line = None
         if current is not None and line is not None:
             length = len(current.read_text(encoding="utf-8").splitlines())
             if int(line) > length:
                 problems.append(f"{current.name}:{line} beyond its {length} lines")
+            else:
+                cited_line = int(line)
     return problems
 
 
