@@ -348,3 +348,20 @@ def test_linked_hashtags_count_tags_with_a_letter_and_at_most_124_characters() -
     tags = ["2024", "Zürich", "a" * 124, "a" * 125, "_", "x1", "Zürich"]
     assert linked_hashtags(tags) == 4
     assert linked_hashtags([]) == 0
+
+
+def test_pixelfed_counts_every_hashtag_of_the_caption_the_title_and_headline_too() -> None:
+    """pixelfed links the first 60 hashtags of the whole caption: hashtags a photographer
+    typed into the title or headline come first and push keyword hashtags past 60."""
+    keywords = tuple(chr(97 + n // 26) + chr(97 + n % 26) for n in range(57))
+    plain = render_pixelfed(example(keywords=keywords), SETTINGS, PIXELFED_CREDENTIALS)
+    assert plain.size.tags == 60  # 57 keywords, `photography` and the genre's two
+    typed = example(keywords=keywords, title="Sunset #nofilter", headline="#fog at #5am, #2024")
+    rendered = render_pixelfed(typed, SETTINGS, PIXELFED_CREDENTIALS)
+    # `#nofilter`, `#fog` and `#5am` are linked by pixelfed too; `#2024` is plain text.
+    assert rendered.size.tags == 63
+    # A hashtag typed twice is two of the 60 (pixelfed counts matches, then drops repeats).
+    again = render_pixelfed(
+        example(keywords=("fog",), headline="#fog"), SETTINGS, PIXELFED_CREDENTIALS
+    )
+    assert again.size.tags == 1 + 4

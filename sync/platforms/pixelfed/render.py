@@ -45,6 +45,17 @@ def protect_from_strip_tags(text: str) -> str:
     return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
 
 
+_HASHTAG = re.compile(r"(?<![\w&/#])#(\w+)")
+"""A hashtag as pixelfed's extractor finds it: `#` not inside a word, a URL or an entity."""
+
+
+def caption_hashtags(caption: str) -> int:
+    """How many hashtags pixelfed counts towards its 60 in `caption`: every one it would
+    link, in the title and headline too, a repeated one each time (it keeps the first 60
+    matches, then drops repeats)."""
+    return linked_hashtags(_HASHTAG.findall(caption))
+
+
 def linked_hashtags(tags: list[str]) -> int:
     """How many of `tags` pixelfed would link: those with a letter (`#2024` is plain
     text to pixelfed) and at most 124 characters. It links the first 60 of them."""
@@ -94,6 +105,6 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=linked_hashtags(tags),
+        tags=caption_hashtags(post.caption),
     )
     return Rendered(post, size)
