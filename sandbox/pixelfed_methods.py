@@ -497,9 +497,11 @@ class PixelfedMethods(ApiMethods):
                 raise Abort(500, 'Undefined array key "media_ids"')
             self._reorder_media(status, as_list(params["media_ids"]))
         raw = params.get("status")
-        status.caption = purify(str(raw)) if raw else None
+        # The same `Purify::clean` as an alt text's (0.12 collapses whitespace there too).
+        collapse = self.sim.settings.purifier_collapses_whitespace
+        status.caption = purify(str(raw), collapse) if raw else None
         status.content = render_caption(status.caption, base, line_breaks=True)
-        status.spoiler_text = purify(str(params.get("spoiler_text") or ""))
+        status.spoiler_text = purify(str(params.get("spoiler_text") or ""), collapse)
         status.sensitive = bool(parse_bool(params.get("sensitive", False)))
         status.history_rows += 2 if status.history_rows == 0 else 1
         status.edit_count += 1

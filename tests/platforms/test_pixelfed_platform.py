@@ -421,6 +421,23 @@ async def test_a_caption_change_edits_once_and_keeps_the_photo(
     assert status.edit_count == 1
 
 
+@pytest.mark.parametrize("visibility", ["public", "unlisted"])
+async def test_a_caption_edit_is_made_once_where_the_purifier_collapses_whitespace(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, visibility: str
+) -> None:
+    """pixelfed 0.12's purifier collapses whitespace, also in an edited caption (the same
+    `Purify::clean`): the caption's line breaks come back as spaces. It is the same caption:
+    editing it again on every sync would use up the post's ten edits."""
+    sim.settings.purifier_collapses_whitespace = True
+    added = await platform.add(make_post(jpeg, visibility=visibility), MARKER)
+    changed = make_post(jpeg, caption=CAPTION.replace("dawn", "dusk"), visibility=visibility)
+    for _ in range(3):
+        await platform.update(added.ref, changed, replace_image=False)
+    status = sim.state.statuses[added.ref.ids["status_id"]]
+    assert "\n" not in (status.caption or "")
+    assert status.edit_count == 1
+
+
 async def test_an_alt_text_change_puts_the_media_as_json(
     sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile
 ) -> None:
