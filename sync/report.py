@@ -198,10 +198,8 @@ class Reporter:
     def summary(self, summary: RunSummary) -> None:
         self.say(f"{summary.platform}: {run_sentence(summary)}")
         if summary.limited:
-            self.say(
-                f"{summary.platform}: uploads stopped for this run: {summary.limited}; "
-                "the photos not uploaded are tried again next run"
-            )
+            # The reason is in the sentence above: said once more, it reads as another one.
+            self.say(f"{summary.platform}: the photos not uploaded are tried again next run")
         if summary.unrecorded:
             self.say(
                 f"{summary.platform}: {summary.unrecorded} changes were made that IMatch "

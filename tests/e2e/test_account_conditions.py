@@ -28,6 +28,7 @@ from sync.state_store import PendingGroup
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     assert_each_post_once,
+    headless_lines,
     records,
     sync_once,
 )
@@ -292,3 +293,14 @@ def test_account_soak_short(tmp_path: Path) -> None:
     assert free_account.runs[0].reasons == []  # the limit is one message, not failures
     assert any(line.startswith("limited: ") for line in free_account.runs[0].lines)
     assert free_account.duplicates == 0
+
+
+def test_a_free_accounts_limit_is_said_once_as_it_happens_and_once_in_the_summary(
+    free: SandboxWorld,
+) -> None:
+    said = headless_lines("flickr")
+    reason = "A free flickr account holds at most 1,000 photos"
+    assert said.count(reason) == 2, said  # "no more uploads this run", then the summary
+    assert "flickr: no more uploads this run: flickr refused the upload" in said
+    assert "flickr: Uploads stopped: flickr refused the upload" in said
+    assert "not uploaded are tried again next run" in said
