@@ -147,6 +147,9 @@ def _report_prepared(
     for line in state.reconciliation.count_lines():  # the rest is in the run's summary
         reporter.say(f"{name}: {line}")
     reporter.plan(plan, dry_run=options.dry_run)
+    if options.dry_run:
+        # Said above as lines; the JSON document carries them too.
+        reporter.results[name]["warnings"] = list(state.warnings)
     return state
 
 

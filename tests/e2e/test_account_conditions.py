@@ -180,6 +180,9 @@ def test_group_adds_left_pending_are_shown_by_every_later_run_and_dry_run(
     lines = reporter.lines.getvalue()
     assert "flickr: warning: 3 group add(s) left pending by earlier runs" in lines, lines
     assert f"tried again on a run from {due}" in lines
+    _, planned = sync_once(platforms=["flickr"], dry_run=True)
+    [line] = planned["platforms"]["flickr"]["warnings"]
+    assert line.startswith("3 group add(s) left pending by earlier runs")
 
     # Once they are all done, nothing is said of them any more.
     for _ in range(3):
