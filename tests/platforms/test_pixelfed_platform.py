@@ -438,6 +438,21 @@ async def test_a_caption_edit_is_made_once_where_the_purifier_collapses_whitespa
     assert status.edit_count == 1
 
 
+@pytest.mark.parametrize("caption", ["Fish &amp; chips at dusk", "R&D &lt;lab&gt; &copy; me"])
+async def test_a_caption_with_text_that_reads_as_an_entity_is_not_edited_again(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile, caption: str
+) -> None:
+    """pixelfed shows a caption as HTML, where `&amp;` typed in IMatch reads `&`: the
+    caption read back never equals the text sent, and each sync would edit it again."""
+    added = await platform.add(make_post(jpeg), MARKER)
+    for _ in range(3):
+        await platform.update(added.ref, make_post(jpeg, caption=caption), replace_image=False)
+    assert sim.state.statuses[added.ref.ids["status_id"]].edit_count == 1
+    fresh = await platform.add(make_post(jpeg, caption=caption), "0" * 32)
+    await platform.update(fresh.ref, make_post(jpeg, caption=caption), replace_image=False)
+    assert sim.state.statuses[fresh.ref.ids["status_id"]].edit_count == 0
+
+
 async def test_an_alt_text_change_puts_the_media_as_json(
     sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile
 ) -> None:

@@ -492,8 +492,10 @@ _WHITESPACE = re.compile(r"\s+")
 
 def comparable_caption(caption: str) -> str:
     """A caption as it is sent, with line ends normalised (rendering protects it from
-    pixelfed's `strip_tags`, see `render`, so pixelfed keeps all of it)."""
-    return plain_lines(caption)
+    pixelfed's `strip_tags`, see `render`, so pixelfed keeps all of it) and entities read:
+    pixelfed's caption is HTML, where `&amp;` typed in IMatch reads `&`; compared as typed,
+    it would be edited again on every sync."""
+    return plain_lines(html.unescape(caption))
 
 
 def same_words(published: str, wanted: str) -> bool:
