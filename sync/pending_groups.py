@@ -146,15 +146,15 @@ class PendingGroups:
                 self.lines.append(f"pending group adds not tried: {error}")
                 return
             except PlatformError as error:
-                self.lines.append(
-                    f"{item.photo.name}: pending group adds not tried: {error}; next run"
-                )
-                continue
+                # flickr is failing even after back-off: the other photos' adds would each
+                # wait as long again before the run itself starts.
+                self.lines.append(f"pending group adds not tried: {error}; the next run tries them")
+                break
             still = {p.group for p in outcome.pending if p.retry_after is not None}
             done += len(set(groups) - still)
             self._note(item, groups, outcome)
         if done:
-            self.lines.append(f"{done} group add(s) left pending by earlier runs are done now")
+            self.lines.insert(0, f"{done} group add(s) left pending by earlier runs are done now")
 
     def _still_wanted(self, item: PlanItem | None, group: str) -> bool:
         """The photo is still published and IMatch still names the group."""

@@ -8,6 +8,7 @@ are one fake clock here, moved by the test.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 
 import sync.pending_groups
 from benchmarks.account_soak import soak
+from sandbox.flickr_methods import METHODS, ApiError
 from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP, LibraryInfo
 from sandbox.seeding import THROTTLE_PER_DAY
 from sandbox.world import SandboxWorld, sandbox_world
@@ -191,6 +193,34 @@ def test_group_adds_left_pending_are_shown_by_every_later_run_and_dry_run(
     assert pending(tmp_path) == []
     code, summary = sync_once(platforms=["flickr"])
     assert not [w for w in summary["platforms"]["flickr"]["warnings"] if "group add" in w]
+
+
+def test_pending_group_adds_stop_at_the_first_outage_instead_of_waiting_on_each(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flickr's pools down at the start of a run: the adds left pending are not each
+    retried with back-off (minutes per photo); they wait for the next run, said once."""
+    sync_once(platforms=["flickr"])
+    assert len(pending(tmp_path)) == 3
+    clock.now += DAY
+
+    def unavailable(call: object) -> list[object]:
+        raise ApiError(105, "Service currently unavailable")
+
+    name = "flickr.groups.pools.add"
+    monkeypatch.setitem(METHODS, name, dataclasses.replace(METHODS[name], handler=unavailable))
+    mark = len(throttled.flickr.log)
+    retry = RetryPolicy(attempts=3, base_delay=0.0, sleep=_no_wait)
+    _, summary = sync_once(platforms=["flickr"], retry=retry)
+    assert pool_adds(throttled, mark) == 3  # one photo's attempts, not three photos'
+    said = [w for w in summary["platforms"]["flickr"]["warnings"] if "not tried" in w]
+    assert len(said) == 1, said
+    assert "the next run tries them" in said[0]
+    assert len(pending(tmp_path)) == 3
+
+
+async def _no_wait(seconds: float) -> None:
+    return None
 
 
 def test_a_pending_group_add_is_dropped_when_imatch_no_longer_names_the_group(
