@@ -924,6 +924,8 @@ async def test_reads_have_no_language_card_or_pinned(
     assert read["language"] is None
     assert "card" not in read
     assert "pinned" not in read
+    # `exp.emc` (on by default): the Mastodon entity has no `content_text`, only `content`.
+    assert "content_text" not in read
     account_id = next(iter(sim.state.accounts))
     [listed] = (
         await client.get(f"/api/v1/accounts/{account_id}/statuses", headers=auth(token))
