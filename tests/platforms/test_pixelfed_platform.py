@@ -631,6 +631,7 @@ async def test_an_edit_pixelfed_does_not_allow_is_a_named_permanent_error(
     "headline",
     [
         "I <3 fog over the lake",
+        "a<b and c<d",
         "A <b>bold</b> heron",
         "Ends with <",
         "5 < 6 and 7 > 2 <<deep>> <!-- not a comment -->",
