@@ -65,7 +65,7 @@ def left_pending_warnings(store: StateStore, platform: str) -> list[str]:
         return []
     first = min(p.due for p in left)
     when = (
-        "the next run tries them"
+        "due now, a run (not a dry run) tries them"
         if first <= wall_clock()
         else f"tried again on a run from {_when(first)}"
     )
