@@ -186,10 +186,16 @@ def test_group_adds_left_pending_are_shown_by_every_later_run_and_dry_run(
     [line] = planned["platforms"]["flickr"]["warnings"]
     assert line.startswith("3 group add(s) left pending by earlier runs")
 
+    # Due: a dry run says a real run tries them now.
+    clock.now += DAY
+    _, planned = sync_once(platforms=["flickr"], dry_run=True)
+    [line] = planned["platforms"]["flickr"]["warnings"]
+    assert line.endswith("due now, a run (not a dry run) tries them")
+
     # Once they are all done, nothing is said of them any more.
     for _ in range(3):
-        clock.now += DAY
         sync_once(platforms=["flickr"])
+        clock.now += DAY
     assert pending(tmp_path) == []
     code, summary = sync_once(platforms=["flickr"])
     assert not [w for w in summary["platforms"]["flickr"]["warnings"] if "group add" in w]
