@@ -489,12 +489,13 @@ class Engine:
         kept = previous if not replaced and previous is not None and previous.fingerprint else None
         published = published_now(item, unsettled=outcome.unsettled, kept_file=kept)
         self.store.remember_published(self.name, photo.id, published)
-        if (item.action is Action.UPDATE and self.replaces_images) or (
+        if (item.action is Action.UPDATE and not outcome.kept_image and self.replaces_images) or (
             item.action is Action.CHANGED and replaced
         ):
             self.summary.updated += 1
         else:
-            # The platform cannot replace a published image: its "update" sent the text only.
+            # The platform cannot replace a published image (or not for this account, e.g.
+            # a free flickr account): its "update" sent the text only.
             self.summary.metadata += 1
         return outcome
 

@@ -289,6 +289,10 @@ def test_a_free_accounts_update_keeps_the_image_and_says_why(free: SandboxWorld)
     photo = world.flickr.photo(record["photo_id"])
     assert photo.replace_count == 0
     assert photo.title.startswith("Morning fog over the lake")  # the text was updated
+    # Counted as what happened: the text updated, no image replaced.
+    counts = summary["platforms"]["flickr"]
+    assert counts["updated"] == 0
+    assert counts["metadata"] >= 1
     assert world.flickr.log.count("/services/replace/") == 0
     assert any(
         w.startswith(f"{name}: image not replaced:")
