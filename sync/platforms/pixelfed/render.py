@@ -49,10 +49,12 @@ _HASHTAG = re.compile(r"(?<![\w&/#])#(\w+)")
 """A hashtag as pixelfed's extractor finds it: `#` not inside a word, a URL or an entity."""
 
 
-def caption_hashtags(caption: str) -> int:
+def caption_hashtags(caption: str, tags: list[str] | None = None) -> int:
     """How many hashtags pixelfed counts towards its 60 in `caption`: every one it would
     link, in the title and headline too, a repeated one each time (it keeps the first 60
-    matches, then drops repeats)."""
+    matches, then drops repeats). `tags`: the caption's hashtag line, when known."""
+    if tags is not None and caption.count("#") == len(tags):
+        return linked_hashtags(tags)  # every `#` is the hashtag line's: no search needed
     return linked_hashtags(_HASHTAG.findall(caption))
 
 
@@ -105,6 +107,6 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=caption_hashtags(post.caption),
+        tags=caption_hashtags(post.caption, tags),
     )
     return Rendered(post, size)
