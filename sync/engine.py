@@ -494,8 +494,8 @@ class Engine:
         ):
             self.summary.updated += 1
         else:
-            # The platform cannot replace a published image (or not for this account, e.g.
-            # a free flickr account): its "update" sent the text only.
+            # The platform (or this account, e.g. a free one) cannot replace a published
+            # image: its "update" sent the text only.
             self.summary.metadata += 1
         return outcome
 

@@ -146,8 +146,8 @@ class PendingGroups:
                 self.lines.append(f"pending group adds not tried: {error}")
                 return
             except PlatformError as error:
-                # flickr is failing even after back-off: the other photos' adds would each
-                # wait as long again before the run itself starts.
+                # The platform is failing even after back-off: the other photos' adds would
+                # each wait as long again before the run itself starts.
                 self.lines.append(f"pending group adds not tried: {error}; the next run tries them")
                 break
             still = {p.group for p in outcome.pending if p.retry_after is not None}
