@@ -262,7 +262,8 @@ class Engine:
             self.summary.warnings += [f"{photo.name}: {w}" for w in warnings]
             # What was done: an update that could not replace the image updated the text.
             done = item.action.value
-            if item.action is Action.UPDATE and not self.replaces_images:
+            kept_image = outcome is not None and outcome.kept_image
+            if item.action is Action.UPDATE and (kept_image or not self.replaces_images):
                 done = Action.METADATA.value
             if item.action is Action.CHANGED:
                 done = self._changed_done.get(photo.id, Action.METADATA.value)

@@ -338,6 +338,14 @@ def test_account_soak_short(tmp_path: Path) -> None:
     assert free_account.duplicates == 0
 
 
+def test_a_free_accounts_kept_image_is_logged_as_a_metadata_update(free: SandboxWorld) -> None:
+    update = next(f for f in free.imatch.db.files.values() if f.expect.get("case") == "update")
+    name = update.file_name.rsplit("/", 1)[-1]
+    said = headless_lines("flickr")
+    assert f"flickr: updated metadata of {name}" in said, said
+    assert f"flickr: warning: {name}: image not replaced:" in said
+
+
 def test_a_free_accounts_limit_is_said_once_as_it_happens_and_once_in_the_summary(
     free: SandboxWorld,
 ) -> None:
