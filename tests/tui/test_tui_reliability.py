@@ -8,6 +8,8 @@ IMatch stopping during a TUI run stops it at once with one message, not photo by
 
 from __future__ import annotations
 
+import asyncio
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,9 +19,20 @@ import pytest
 
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.retry import RetryPolicy
 from tests.cli_process import ChildProcess, start_cli
-from tests.sync_checks import NO_RATE_LIMITS
-from tests.tui.helpers import SIZE, log_text, make_app, ready, screen_text, settle, until, view
+from tests.sync_checks import NO_RATE_LIMITS, sync_once
+from tests.tui.helpers import (
+    SIZE,
+    log_text,
+    make_app,
+    no_sleep,
+    ready,
+    screen_text,
+    settle,
+    until,
+    view,
+)
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"
@@ -106,3 +119,42 @@ async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: Sandbox
     assert "FAILED" not in log  # one message, not photo by photo
     assert "with errors listed in IMatch" not in log
     assert "urllib3" not in log
+
+
+def remove_file(world: SandboxWorld, file_id: int) -> None:
+    """The photographer deleted the file from the IMatch database."""
+    db = world.imatch.db
+    with db.lock:
+        for category in db.categories.values():
+            category.direct.discard(file_id)
+        del db.files[file_id]
+
+
+async def test_posts_recovered_from_an_interrupted_run_are_shown_in_the_log(
+    world: SandboxWorld,
+) -> None:
+    """An earlier run whose answers were all lost made posts it never recorded: the
+    app's start finds them again, records them and says so (how many) in the log; a
+    post whose file was removed from IMatch since is named by its URL and left alone."""
+    _, dry = await asyncio.to_thread(sync_once, platforms=["flickr"], dry_run=True)
+    adds = [p for p in dry["platforms"]["flickr"]["photos"] if p["action"] == "add"]
+    assert len(adds) >= 3, adds
+    before = set(world.flickr.state.photos)
+    world.flickr.knobs.drop_rate = 1.0  # every change happens, no answer arrives
+    once = RetryPolicy(attempts=1, base_delay=0, sleep=no_sleep)
+    await asyncio.to_thread(sync_once, platforms=["flickr"], only=["add"], retry=once)
+    world.flickr.knobs.drop_rate = 0.0
+    made = set(world.flickr.state.photos) - before
+    assert len(made) >= 3, made  # the sample library has an upload flickr rejects
+    gone = adds[0]["id"]
+    remove_file(world, gone)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        log = log_text(view(app))
+    assert f"Recovered {len(made) - 1} posts an interrupted run had made" in log, log
+    flat = " ".join(log.split())  # the log wraps its lines
+    said = re.findall(rf"File {gone} is no longer in IMatch: its flickr post (\S+)", flat)
+    assert len(said) == 1, log
+    assert re.fullmatch(r"https://www\.flickr\.com/photos/[^/]+/\d+/", said[0]), said
+    assert made <= set(world.flickr.state.photos)  # the post of the removed file stays
