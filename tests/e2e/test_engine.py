@@ -189,6 +189,33 @@ async def test_a_file_locked_while_uploading_is_tried_again_next_run(
     assert "file not readable" not in error_categories(world, "pixelfed")
 
 
+async def test_error_categories_stay_exact_over_two_runs_of_one_plan(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TUI session runs the same plan again when the rescan between the runs failed:
+    the second run's `__errors` follow what the first run wrote, not the stale scan."""
+    real_read_bytes = Path.read_bytes
+    locked: set[Path] = set()
+
+    def read_bytes(path: Path) -> bytes:
+        if path in locked:
+            raise PermissionError(13, "used by another process", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        item = state.plan.bucket(Action.ADD)[0]
+        locked.add(item.rendered.post.file.path)
+        await session.run("pixelfed", [item])
+        assert error_categories(world, "pixelfed").get("file not readable") == {item.file_id}
+        locked.clear()
+        summary = await session.run("pixelfed", [item])  # no rescan in between
+    assert summary.added == 1, summary.failures
+    assert "file not readable" not in error_categories(world, "pixelfed")
+
+
 async def test_only_permanent_errors_hold_an_unchanged_photo_back(
     world: SandboxWorld, tmp_path: Path
 ) -> None:
