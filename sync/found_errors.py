@@ -38,6 +38,15 @@ def stamp_of(item: PlanItem) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
+def _stamp_of_earlier_versions(item: PlanItem) -> str:
+    """The stamp versions before the sorted one stored (the post's plain `repr`): still
+    right where the post holds no set (pixelfed, Mastodon), so an upgrade forgets nothing."""
+    photo = item.photo
+    records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
+    parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
 def _canonical(value: Any) -> Any:
     """`value` with every set sorted and every dataclass spelled out field by field, so
     that its `repr` does not depend on the process's hash seed."""
@@ -66,8 +75,8 @@ def still_valid(
         if item is None:
             obsolete.append(file_id)
             continue
-        stamp = stamp_of(item)
-        names = {e.name for e in found if e.stamp == stamp and is_permanent(e.name)}
+        stamps = {stamp_of(item), _stamp_of_earlier_versions(item)}
+        names = {e.name for e in found if e.stamp in stamps and is_permanent(e.name)}
         if names:
             valid[file_id] = names
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sync.engine import RetryPolicy
 from sync.events import Event, PhotoDone, Progress, RunFinished, Waiting
 from sync.found_errors import stamp_of
 from sync.journal import Journal
+from sync.plan import PlanItem
 from sync.rules import Action
 from sync.session import SyncSession
 from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, error_categories, records
@@ -214,6 +216,36 @@ async def test_error_categories_stay_exact_over_two_runs_of_one_plan(
         summary = await session.run("pixelfed", [item])  # no rescan in between
     assert summary.added == 1, summary.failures
     assert "file not readable" not in error_categories(world, "pixelfed")
+
+
+def stamp_before_sets_were_sorted(item: PlanItem) -> str:
+    """The stamp versions before the sorted one wrote (the rendered post's `repr`)."""
+    photo = item.photo
+    records = sorted((r.file_id, sorted(r.values.items())) for r in photo.records)
+    parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+async def test_a_refusal_remembered_by_the_previous_version_still_holds(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    """An upgrade forgets nothing: a refused upload stored with the earlier stamp (which
+    was stable where the post held no set, as on pixelfed) is still held back."""
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        rejected = state.plan.bucket(Action.ADD)[0]
+    journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
+    old = stamp_before_sets_were_sorted(rejected)
+    journal.store.remember_errors("pixelfed", rejected.file_id, ["upload rejected"], old)
+    journal.close()
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        again = state.plan.item(rejected.file_id)
+        assert again is not None
+        assert again.action is Action.ERROR
+        assert again.verdict.errors == ("upload rejected",)
 
 
 async def test_only_permanent_errors_hold_an_unchanged_photo_back(
