@@ -7,6 +7,8 @@ checked end to end against the simulator, whose minute moves with the same fake 
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.events import Event, Waiting
 from sync.platforms.base import RateLimiter
+from sync.report import Reporter
 from sync.rules import Action
 from sync.session import SyncSession
 from tests.sync_checks import NO_RATE_LIMITS, records
@@ -109,6 +112,12 @@ async def test_pixelfed_alt_text_edits_wait_for_the_minute_instead_of_failing(
     assert refused == []
     waits = [e for e in events if isinstance(e, Waiting) and e.reason == "rate limit"]
     assert waits, "the wait for pixelfed's minute is shown"
+    said = io.StringIO()  # what a headless run prints of those waits
+    reporter = Reporter(io.StringIO(), json_mode=False)
+    reporter.lines = said
+    for wait in waits:
+        reporter(wait)
+    assert re.search(r"^pixelfed: waiting \d+ s for the rate limit$", said.getvalue(), re.M)
     for file_id in posted:
         media_id = records(world, "pixelfed")[file_id][0]["media_id"]
         assert world.pixelfed.state.media[media_id].description == f"New alt text for {file_id}"
