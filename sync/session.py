@@ -20,8 +20,8 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from imatch.client import IMatchClient
 from imatch.library import Publication
 from imatch.models import AppVariables
 from sync import paths
+from sync.call_history import load_calls, save_calls
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
@@ -488,7 +489,7 @@ class SyncSession:
 
             state.limiter.listeners.append(listener)
         try:
-            with self.run_lock.hold():
+            with self.run_lock.hold(), self._call_history(name, state.limiter):
                 state.locked = ""
                 # What an earlier run (or this session's last one) left open is finished
                 # first: its uploads are recorded, so they are never made a second time.
@@ -509,6 +510,20 @@ class SyncSession:
             f"{item.photo.name}: {warning}" for item in chosen for warning in item.rendered.warnings
         ]
         return summary
+
+    @contextmanager
+    def _call_history(self, name: str, limiter: RateLimiter | None) -> Iterator[None]:
+        """The platform's calls of earlier runs (other processes too) count in this run's
+        window; what the window holds at the end is kept for the next run."""
+        if limiter is None:
+            yield
+            return
+        folder = self.run_lock.folder
+        limiter.count_earlier_calls(load_calls(folder, name))
+        try:
+            yield
+        finally:
+            save_calls(folder, name, limiter.calls_in_window())
 
     async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
         """Record the current rendering of every posted photo as what is published on
