@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Label
 
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from sync import paths
 from sync.retry import RetryPolicy
 from tests.cli_process import ChildProcess, start_cli
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
@@ -30,9 +34,11 @@ from tests.tui.helpers import (
     ready,
     screen_text,
     settle,
+    static_text,
     until,
     view,
 )
+from tui.app import SocialsApp
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"
@@ -93,6 +99,59 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
         await pilot.press("2", "space", "a")  # one photo is enough to see add run again
         await settle(pilot)
         assert world.flickr.knobs.mutations > flickr_changes
+
+
+HOLD_THE_LOCK = """
+import sys
+from pathlib import Path
+from sync.run_lock import RunLock
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_the_lock_in_another_process() -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(paths.state_dir())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def run_status(app: SocialsApp, platform: str = "flickr") -> str:
+    return static_text(view(app, platform).run_panel.query_one("#run-status", Label))
+
+
+async def test_a_run_in_progress_when_the_app_starts_is_shown(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app opened while a headless run (or the IMatch app's) holds the lock: once
+    the tabs are in, each says which run is in progress and its run keys wait."""
+    monkeypatch.setattr("tui.screens.main.LOCK_CHECK_SECONDS", 0.1)
+    holder = hold_the_lock_in_another_process()
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.pause(0.5)  # several looks at the lock after the tabs were filled
+            for platform in ("flickr", "pixelfed", "mastodon"):
+                assert MESSAGE in run_status(app, platform), (platform, run_status(app, platform))
+            assert f"pid {holder.pid})" in run_status(app)
+            assert screen.check_action("add", ()) is None
+            holder.kill()
+            holder.wait(timeout=10)
+            await until(pilot, lambda: screen.check_action("add", ()) is True, seconds=15)
+            assert MESSAGE not in run_status(app)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
 
 
 async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: SandboxWorld) -> None:

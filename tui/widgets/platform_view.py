@@ -470,14 +470,16 @@ class PlatformView(Vertical):
 
     # --- a run -----------------------------------------------------------------------
 
-    def show_run_lock(self, holder: str) -> None:
-        """Another run (headless, the IMatch app) holds the run lock, or no longer does."""
+    def show_run_lock(self, holder: str, log: bool = True) -> None:
+        """Another run (headless, the IMatch app) holds the run lock, or no longer does.
+        `log=False`: said again on the status line only (e.g. after a rescan)."""
         if self.running:
             return
         if holder:
             sentence = f"Waiting: {holder}; the run keys come back when it has ended"
             self.run_panel.status(Text(f"⏳ {sentence}", style="bold yellow"))
-            self.run_panel.log_line(sentence, "yellow")
+            if log:
+                self.run_panel.log_line(sentence, "yellow")
         else:
             sentence = "The other run has ended: runs can start again (r shows what it changed)"
             self.run_panel.status(sentence)
