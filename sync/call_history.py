@@ -1,6 +1,6 @@
 """Each platform's calls of the last window, kept in the state folder between processes.
 
-A platform counts the calls made with one key in any hour (flickr: 3,600), whichever
+A platform counts the calls made with one key in any hour (e.g. 3,600), whichever
 process made them. Every run is a new process (the IMatch app's button, a scheduled run,
 the terminal app), so at its start a run adds to its rate limiter the calls the runs
 before it made within the window, and at its end writes back all it knows. Runs do not

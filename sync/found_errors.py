@@ -30,7 +30,7 @@ def stamp_of(item: PlanItem) -> str:
     """What identifies the photo as it is: a different stamp means it changed.
 
     The same photo has the same stamp in every process: each run is a new Python whose
-    sets of strings (e.g. a flickr post's managed albums) iterate in an order of its own,
+    sets of strings (e.g. the albums a post's platform manages) iterate in an order of its own,
     so sets are written sorted, never as their `repr`."""
     photo = item.photo
     records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
@@ -40,7 +40,7 @@ def stamp_of(item: PlanItem) -> str:
 
 def _stamp_of_earlier_versions(item: PlanItem) -> str:
     """The stamp versions before the sorted one stored (the post's plain `repr`): still
-    right where the post holds no set (pixelfed, Mastodon), so an upgrade forgets nothing."""
+    right where the post holds no set (most platforms' posts), so an upgrade forgets nothing."""
     photo = item.photo
     records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
     parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
