@@ -169,3 +169,35 @@ async def test_progress_counts_up_to_every_candidate_as_answers_arrive(imatch_ur
         total = len(second.candidates)
         assert reports[-1] == (total, total)
         assert len(reports) < 1 + 5 * -(-total // 7)
+
+
+async def test_request_count_in_the_original_layout_grows_with_chunks_not_photos(
+    tmp_path: Path,
+) -> None:
+    """Masters in Socials (the original's last layout), records on the masters: the
+    versions that are uploaded and their records are read in the same batched calls."""
+    from sandbox.library import PLATFORMS, LibraryBuilder
+
+    counts = {}
+    for photos in (100, 400):
+        builder = LibraryBuilder(tmp_path / str(photos), seed=photos, image_size=(8, 8))
+        for number in range(photos):
+            master, _ = builder.photo_pair(number)
+            assert master is not None
+            builder.publish(master, *PLATFORMS)
+            if number % 2:
+                builder.posted(master, *PLATFORMS)
+        info = builder.write({})
+        sim = IMatchSimulator(IMatchDatabase.load(info.path))
+        with serve_in_thread(sim.asgi_app) as url:
+            async with IMatchClient(url, user="t", chunk_size=100) as client:
+                pub = await read_publication(client, "Socials|pixelfed", "pixelfed")
+        assert len(pub.candidates) == photos
+        assert all(len(pub.versions[m]) == 1 for m in pub.candidates)
+        assert sum(bool(pub.records.get(m)) for m in pub.candidates) == photos // 2
+        counts[photos] = pub.requests
+    # authenticate, 1 root + 3 subtrees, then per 100 candidates: files, masters, versions,
+    # records, categories; per 100 versions: files and records (a version's categories
+    # are not needed: the master's metadata is published).
+    assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
+    assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
