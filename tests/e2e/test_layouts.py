@@ -30,7 +30,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
 from sync.report import Reporter
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.sync_checks import NO_RATE_LIMITS, records, remote_key, remote_posts, sync_once
 from tui.widgets.detail_pane import describe
 
 PHOTOSTREAM = "https://www.flickr.com/photos/dcbuchan"
@@ -318,3 +318,32 @@ def test_a_master_in_socials_is_published_and_replaced_with_its_jpeg_version(
         assert photo.sha256 == version_sha(master)
         assert photo.title == db.files[master].tags["title"]
     assert world.flickr.photo(records(world, "flickr")[updated][0]["photo_id"]).replace_count == 1
+
+
+@pytest.mark.parametrize("case", ["moved to version, delete", "master layout delete"])
+def test_delete_in_either_layout_removes_the_post_its_record_and_every_assignment(
+    world: SandboxWorld, case: str
+) -> None:
+    db = world.imatch.db
+    file_id = case_id(world, case)
+    relatives = {*sum(db.master_groups(file_id), []), *sum(db.version_groups(file_id), [])}
+    holders = {file_id, *relatives}
+    posts = {}
+    for platform in PLATFORMS:
+        [(holder, [record])] = [(f, r) for f, r in records(world, platform).items() if f in holders]
+        posts[platform] = (holder, record[remote_key(platform)])
+        assert posts[platform][1] in remote_posts(world, platform)
+
+    code, summary = sync_once()
+
+    assert code == 1, summary  # the sample library holds photos that fail on purpose
+    for platform, (holder, remote) in posts.items():
+        assert remote not in remote_posts(world, platform), platform
+        assert holder not in records(world, platform), platform
+        in_socials = {f for f in holders if f"Socials|{platform}" in paths_of(db, f)}
+        assert in_socials == set(), platform
+        assert not {f for f in holders if f"Socials|{platform}|_delete" in paths_of(db, f)}
+
+
+def paths_of(db: IMatchDatabase, file_id: int) -> set[str]:
+    return {c.path for c in db.categories_of(file_id)}
