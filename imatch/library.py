@@ -12,7 +12,7 @@ per photo.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -213,7 +213,7 @@ async def read_publication(
         client.file_categories(unknown, tell, category_sets),
     )
     versions = {
-        file_id: tuple(f for group in groups for f in group)
+        file_id: _distinct_versions(groups)
         for file_id, groups in version_groups.items()
         if any(groups)
     }
@@ -279,6 +279,16 @@ async def _records_only(
         client.attributes(attribute_set, sorted(set(master_ids) | set(version_ids))),
     )
     return {k: tuple(v) for k, v in {**records, **relative_records}.items()}
+
+
+def _distinct_versions(groups: Iterable[Iterable[RelatedFile]]) -> tuple[RelatedFile, ...]:
+    """A master's versions, each once: IMatch answers one group per version rule that
+    matched, and a file that two rules match is in both groups but is one version."""
+    found: dict[int, RelatedFile] = {}
+    for group in groups:
+        for version in group:
+            found.setdefault(version.id, version)
+    return tuple(found.values())
 
 
 def _relatives(

@@ -326,8 +326,8 @@ def test_delete_in_either_layout_removes_the_post_its_record_and_every_assignmen
 ) -> None:
     db = world.imatch.db
     file_id = case_id(world, case)
-    relatives = {*sum(db.master_groups(file_id), []), *sum(db.version_groups(file_id), [])}
-    holders = {file_id, *relatives}
+    groups = [*db.master_groups(file_id), *db.version_groups(file_id)]
+    holders = {file_id, *(relative for group in groups for relative in group)}
     posts = {}
     for platform in PLATFORMS:
         [(holder, [record])] = [(f, r) for f, r in records(world, platform).items() if f in holders]

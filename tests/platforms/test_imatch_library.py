@@ -201,3 +201,25 @@ async def test_request_count_in_the_original_layout_grows_with_chunks_not_photos
     # are not needed: the master's metadata is published).
     assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
     assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
+
+
+async def test_a_version_two_relation_rules_match_is_one_version(tmp_path: Path) -> None:
+    """IMatch answers one group per version rule that matched ("JPEG exports", "edits"):
+    a file both rules match is in both groups, and is still the master's one version."""
+    from sandbox.library import PLATFORMS, LibraryBuilder
+    from sync.photo import build_photos
+
+    builder = LibraryBuilder(tmp_path, seed=3, image_size=(8, 8))
+    master, version = builder.photo_pair(1)
+    assert master is not None
+    builder.relations.append({"master": master.id, "versions": [version.id]})
+    builder.publish(master, *PLATFORMS)
+    info = builder.write({})
+    sim = IMatchSimulator(IMatchDatabase.load(info.path))
+    assert sim.db.version_groups(master.id) == [[version.id], [version.id]]
+    with serve_in_thread(sim.asgi_app) as url:
+        async with IMatchClient(url, user="t") as client:
+            pub = await read_publication(client, "Socials|flickr", "flickr")
+    assert [v.id for v in pub.versions[master.id]] == [version.id]
+    [photo] = build_photos(pub)
+    assert (photo.upload_id, photo.relation_errors) == (version.id, ())
