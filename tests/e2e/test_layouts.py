@@ -30,7 +30,14 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
 from sync.report import Reporter
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_key, remote_posts, sync_once
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    post_text,
+    records,
+    remote_key,
+    remote_posts,
+    sync_once,
+)
 from tui.widgets.detail_pane import describe
 
 PHOTOSTREAM = "https://www.flickr.com/photos/dcbuchan"
@@ -182,6 +189,21 @@ def test_the_original_layout_keeps_working_and_moving_it_never_reuploads(
     jpeg = Path(world.imatch.db.files[versions[0]].file_name).read_bytes()
     assert replaced.sha256 == hashlib.sha256(jpeg).hexdigest()
     assert set(remote_posts(world, "flickr")) == published["flickr"]
+
+    # `_metadata` on a moved photo edits the post its master's record names, everywhere.
+    moved = versions[1]
+    world.imatch.db.files[masters[1]].tags["title"] = "A new title for the old post"
+    for platform in ("pixelfed", "mastodon"):
+        world.imatch.db.assign(f"Socials|{platform}|_metadata", [moved])
+    code, summary = sync_once(platforms=["pixelfed", "mastodon"])
+    assert code == 0, summary
+    for platform in ("pixelfed", "mastodon"):
+        assert summary["platforms"][platform]["metadata"] == 1, platform
+        [record] = records(world, platform)[masters[1]]
+        post = remote_posts(world, platform)[record["status_id"]]
+        assert "A new title for the old post" in post_text(platform, post), platform
+        assert set(remote_posts(world, platform)) == published[platform]
+        assert moved not in records(world, platform)
 
     # And back again: nothing is uploaded either.
     move_assignments(world, versions, masters)
