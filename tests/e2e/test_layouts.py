@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
+import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -369,3 +373,82 @@ def test_delete_in_either_layout_removes_the_post_its_record_and_every_assignmen
 
 def paths_of(db: IMatchDatabase, file_id: int) -> set[str]:
     return {c.path for c in db.categories_of(file_id)}
+
+
+# --- the GUIDE's rehearsal for users of the original tool, step by step ---------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "GUIDE.md"
+
+
+def guide_rehearsal() -> str:
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index("You can rehearse this in the sandbox")
+    return text[start : text.index("### What changed compared with the original", start)]
+
+
+def test_the_guides_rehearsal_of_a_move_works_as_written(world: SandboxWorld) -> None:
+    """GUIDE section 14: the photos it names are what it says, its commands work as
+    written against the sandbox, and the outcome is the one it describes."""
+
+    rehearsal = guide_rehearsal()
+    db = world.imatch.db
+    by_name = {f.name: f.id for f in db.files.values()}
+    said = re.search(
+        r"\(`(.+?)` are masters in\s+`Socials` whose records are on the masters;"
+        r"\s+(.+?)\s+are versions whose records are on their masters\)",
+        rehearsal,
+        re.S,
+    )
+    assert said is not None, "the GUIDE no longer names the sample library's photos"
+    masters = re.findall(r"`(\d+\.RAF)`", said.group(0))
+    versions = re.findall(r"`(\d+\.jpg)`", said.group(0))
+    assert (len(masters), len(versions)) == (4, 3)
+    flickr_records = records(world, "flickr")
+    for name in masters:
+        file_id = by_name[name]
+        assert "Socials|flickr" in paths_of(db, file_id), name
+        assert db.version_groups(file_id), name
+        assert file_id in flickr_records, name
+    for name in versions:
+        file_id = by_name[name]
+        [[master]] = db.master_groups(file_id)
+        assert "Socials|flickr" in paths_of(db, file_id), name
+        assert file_id not in flickr_records, name
+        assert master in flickr_records, name
+
+    # The curl commands, as written, against the sandbox's IMatch.
+    block = rehearsal[rehearsal.index("```sh") + 5 : rehearsal.rindex("```")]
+    token = ""
+    for line in block.strip().splitlines():
+        words = shlex.split(
+            line.split("#")[0].replace("<port>", world.imatch_url.rsplit(":", 1)[1])
+        )
+        if words[0] != "curl":
+            assert words[:2] == ["imatch-socials", "--headless"], line
+            continue
+        url = next(w for w in words if w.startswith("http"))
+        form = {}
+        for flag, value in itertools.pairwise(words):
+            if flag in ("-d", "--data-urlencode"):
+                key, _, item = value.replace("<token>", token).partition("=")
+                form[key] = item
+        answer = httpx.post(url, data=form or None)
+        assert answer.status_code == 200, (line, answer.text)
+        token = answer.json().get("auth_token", token)
+
+    moved, master = by_name["000069.jpg"], by_name["000068.RAF"]
+    assert "Socials|flickr" in paths_of(db, moved)
+    assert "Socials|flickr" not in paths_of(db, master)
+    _, summary = sync_once(platforms=["flickr"], dry_run=True)
+    [entry] = [p for p in summary["platforms"]["flickr"]["photos"] if p["id"] == moved]
+    assert entry["action"] == "unchanged"
+    assert entry["post"].endswith("(record on the master 000068.RAF)")
+    assert "`unchanged`" in rehearsal
+    assert "(record on the\nmaster 000068.RAF)" in rehearsal
+    # A real run uploads nothing for it.
+    posts = set(remote_posts(world, "flickr"))
+    sync_once(platforms=["flickr"])
+    assert moved not in records(world, "flickr")
+    jpeg = hashlib.sha256(Path(db.files[moved].file_name).read_bytes()).hexdigest()
+    new = set(remote_posts(world, "flickr")) - posts
+    assert [p for p in new if world.flickr.state.photos[p].sha256 == jpeg] == []
