@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from imatch.client import CategorySets, IMatchClient
@@ -156,6 +156,9 @@ async def read_publication(
         *(client.category(f"{root}|{name}", SUBTREE_FIELDS) for name in wanted_subtrees)
     )
     subtrees = {n: c for n, c in zip(wanted_subtrees, subtree_list, strict=True) if c}
+    for name in (layout.albums, layout.groups):
+        if name in subtrees:
+            subtrees[name] = await _with_folders(client, subtrees[name])
 
     flagged = {
         name: frozenset(child.files) if (child := top.child(name)) else frozenset()
@@ -279,6 +282,27 @@ async def _records_only(
         client.attributes(attribute_set, sorted(set(master_ids) | set(version_ids))),
     )
     return {k: tuple(v) for k, v in {**records, **relative_records}.items()}
+
+
+MAX_FOLDER_DEPTH = 4
+"""How deep folder categories under `albums`/`groups` are followed (`albums|2024|Japan`)."""
+
+
+async def _with_folders(client: IMatchClient, category: Category, depth: int = 0) -> Category:
+    """`category` with the children of its folders: a child whose description names no
+    album or group id (`albums|Trips`) and came without children of its own is read once
+    more (IMatch answers one level), so albums in folders are known as IMatch's too. One
+    call per folder, never per photo."""
+    if depth >= MAX_FOLDER_DEPTH or not category.children:
+        return category
+
+    async def complete(child: Category) -> Category:
+        if not child.children and not child.description.strip():
+            child = await client.category(child.path, SUBTREE_FIELDS) or child
+        return await _with_folders(client, child, depth + 1)
+
+    children = await asyncio.gather(*(complete(c) for c in category.children))
+    return replace(category, children=tuple(children))
 
 
 def _distinct_versions(groups: Iterable[Iterable[RelatedFile]]) -> tuple[RelatedFile, ...]:

@@ -267,6 +267,28 @@ def test_a_metadata_update_changes_only_the_albums_and_groups_imatch_manages(
     assert pool.pool == [photo_id]
 
 
+def test_albums_in_a_folder_category_are_managed_too(world: SandboxWorld) -> None:
+    """`albums|Trips|Japan` names a flickr album as `albums|Landscapes` does: the photo
+    IMatch puts in it is added, and one IMatch no longer puts in it is taken out."""
+    sim, db = world.flickr, world.imatch.db
+    file_id = case_id(world, "metadata")
+    [record] = records(world, "flickr")[file_id]
+    photo_id = record["photo_id"]
+    user = sim.state.users[sim.state.photos[photo_id].owner]
+    japan = sim.add_photoset(user, "Japan", [sim.add_photo(user, title="Fuji").id, photo_id])
+    kyoto = sim.add_photoset(user, "Kyoto", [sim.add_photo(user, title="Kyoto cover").id])
+    db.ensure_category("Socials|flickr|albums|Trips")
+    db.ensure_category("Socials|flickr|albums|Trips|Japan").description = japan.id
+    db.ensure_category("Socials|flickr|albums|Trips|Kyoto").description = f"{kyoto.id}\nTemples"
+    db.assign("Socials|flickr|albums|Trips|Kyoto", [file_id])
+
+    _, summary = sync_once(platforms=["flickr"])
+
+    assert summary["platforms"]["flickr"]["metadata"] >= 1, summary
+    assert photo_id in sim.state.photosets[kyoto.id].photo_ids
+    assert photo_id not in sim.state.photosets[japan.id].photo_ids
+
+
 # --- saying where a photo comes from: detail pane and --dry-run ----------------------------
 
 
