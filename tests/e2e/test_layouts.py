@@ -474,3 +474,18 @@ def test_the_guides_rehearsal_of_a_move_works_as_written(world: SandboxWorld) ->
     jpeg = hashlib.sha256(Path(db.files[moved].file_name).read_bytes()).hexdigest()
     new = set(remote_posts(world, "flickr")) - posts
     assert [p for p in new if world.flickr.state.photos[p].sha256 == jpeg] == []
+
+
+async def test_the_detail_pane_names_the_platforms_own_category_in_fix_texts(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    planned = await plans(imatch)
+    console = Console(width=200, record=True, file=io.StringIO())
+    for platform, plan in planned.items():
+        for case in ("stray _update flag", "master with several versions"):
+            item = plan.item(sample_library.cases[case])
+            assert item is not None
+            console.print(describe(item))
+            pane = console.export_text(clear=True)
+            assert f"Socials|{platform}" in pane, (platform, case)
+            assert "<platform>" not in pane, (platform, case)
