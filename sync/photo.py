@@ -28,6 +28,7 @@ from typing import Any
 from imatch.library import Publication
 from imatch.models import AttributeRecord, Category, FileInfo, RelatedFile
 from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
+from sync.keyword_paths import normal_path
 from sync.platforms.base import MediaFile
 
 FLAG_UPDATE = "update"
@@ -441,7 +442,8 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if visible(part))
+        # A keyword with no level that shows (`|`, `\u200b|`) is no keyword at all.
+        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if normal_path(part))
     return tuple(dict.fromkeys(keywords))
 
 
