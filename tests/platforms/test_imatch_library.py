@@ -223,3 +223,28 @@ async def test_a_version_two_relation_rules_match_is_one_version(tmp_path: Path)
     assert [v.id for v in pub.versions[master.id]] == [version.id]
     [photo] = build_photos(pub)
     assert (photo.upload_id, photo.relation_errors) == (version.id, ())
+
+
+async def test_only_direct_members_and_flagged_files_are_candidates(
+    imatch: IMatchClient, imatch_sim: IMatchSimulator
+) -> None:
+    """A file only in an album, group or error category under Socials|flickr is in the
+    root's `files` (IMatch counts descendants) but is never a photo to publish."""
+    db = imatch_sim.db
+    outsider = next(
+        f
+        for f in sorted(db.files)
+        if not any(c.path.startswith("Socials|") for c in db.categories_of(f))
+    )
+    for path in (
+        "Socials|flickr|albums|Landscapes",
+        "Socials|flickr|groups|Misty Mornings",
+        "Socials|flickr|__errors|missing title",
+    ):
+        db.assign(path, [outsider])
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    root = await imatch.category("Socials|flickr", ("files", "directfiles"))
+    assert root is not None
+    assert outsider in root.files
+    assert outsider not in root.direct_files
+    assert outsider not in pub.candidates
