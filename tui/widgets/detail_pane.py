@@ -103,7 +103,7 @@ def provenance_table(item: PlanItem, stacked: bool = False) -> Table:
 
 
 def _for_platform(text: str, platform: str) -> str:
-    """A fix text with this platform's category named (`Socials|<platform>` -> `Socials|flickr`)."""
+    """A fix text with this platform's own category named instead of `Socials|<platform>`."""
     return text.replace("<platform>", platform) if platform else text
 
 
