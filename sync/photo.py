@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from imatch.library import Publication
-from imatch.models import AttributeRecord, FileInfo, RelatedFile
+from imatch.models import AttributeRecord, Category, FileInfo, RelatedFile
 from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
+from sync.keyword_paths import normal_path
 from sync.platforms.base import MediaFile
 
 FLAG_UPDATE = "update"
@@ -394,13 +395,20 @@ def managed_ids(pub: Publication) -> dict[str, frozenset[str]]:
     for kind in (pub.layout.albums, pub.layout.groups):
         ids = set()
         subtree = pub.subtrees.get(kind)
-        for child in subtree.children if subtree else ():
+        for child in _descendants(subtree.children if subtree else ()):
             ids.add(_first_line(child.description))
         prefix = f"{pub.root}|{kind}|"
         for refs in pub.categories.values():
             ids.update(_first_line(c.description) for c in refs if c.path.startswith(prefix))
         managed[kind] = frozenset(i for i in ids if i)
     return managed
+
+
+def _descendants(children: Iterable[Category]) -> Iterator[Category]:
+    """Albums (or groups) and those in folders below them (`albums|Trips|Japan`)."""
+    for child in children:
+        yield child
+        yield from _descendants(child.children)
 
 
 def _first_line(text: str) -> str:
@@ -434,7 +442,8 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if visible(part))
+        # A keyword with no level that shows (`|`, `\u200b|`) is no keyword at all.
+        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if normal_path(part))
     return tuple(dict.fromkeys(keywords))
 
 

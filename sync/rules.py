@@ -44,7 +44,7 @@ from sync.error_names import (
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
 )
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo, visible
 from sync.published import FILE
 from sync.rendering import PostSize
 
@@ -202,7 +202,9 @@ def record_errors(photo: Photo, checks: Checks) -> list[str]:
 
 
 def _value(record: AttributeRecord, key: str) -> str:
-    return str(record.values.get(key, "")).strip()
+    """A record's remote id; one that shows nothing (typed in by hand as a zero-width or
+    no-break space) is as missing as an empty one."""
+    return visible(str(record.values.get(key, "")))
 
 
 def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
