@@ -21,7 +21,7 @@ from sandbox.library import LibraryInfo
 from sandbox.world import sandbox_world
 from sync.config import ENV_PREFIX
 from tests.cli_process import run_cli
-from tests.sync_checks import NO_RATE_LIMITS
+from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
@@ -100,6 +100,30 @@ def test_a_bad_imatch_url_in_the_config_file_names_the_key_and_the_file(tmp_path
     assert "imatch.url" in line
     assert str(path) in line
     assert "http://127.0.0.1:50519" in line
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("value", ["localhost:8080", "not a url"])
+def test_a_platform_address_without_a_scheme_names_the_setting(
+    sample_library: LibraryInfo, tmp_path: Path, platform: str, value: str
+) -> None:
+    """`[<platform>] url` given as a bare host: the key named with a valid form, never a
+    traceback or an "unreadable answer" from the client library."""
+    with sandbox_world(sample_library.path) as world:
+        home = tmp_path / "home"
+        world.configure_home(home, {platform: {"url": value}})
+        env = environment(home)
+        result = run("--headless", "--platform", platform, env=env)
+        assert result.returncode == 2
+        line = one_line(result)
+        assert f"[{platform}] url" in line
+        assert repr(value) in line
+        assert "://" in line.split(repr(value))[-1] + line.split(repr(value))[0]
+        doctor = run("doctor", "--platform", platform, env=env)
+        assert "Traceback" not in doctor.stdout + doctor.stderr
+        fixes = [line for line in doctor.stdout.splitlines() if line.startswith("FIX")]
+        assert f"[{platform}] url" in fixes[0], doctor.stdout
+        assert "unreadable answer" not in doctor.stdout
 
 
 # --- the configuration file -----------------------------------------------------------------
