@@ -151,9 +151,21 @@ def problem_of(
         )
     if platform and isinstance(error, SETUP_ERRORS):
         return platform_problem(platform, error)
-    if isinstance(error, OSError):  # a file or folder of ours: its path is in the message
-        return SetupProblem(ProblemKind.STATE, text, FOLDERS)
+    if isinstance(error, OSError):  # a file or folder of ours
+        return SetupProblem(ProblemKind.STATE, _plain_file_error(error, text), FOLDERS)
     return unexpected(error)
+
+
+def _plain_file_error(error: OSError, text: str) -> str:
+    """The place and what is wrong with it in words, not Python's `[Errno 17] …`."""
+    if not error.filename:
+        return text
+    place = str(error.filename)
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return f"{place} is a file where imatch-socials needs a folder: move it away"
+    if isinstance(error, PermissionError):
+        return f"{place}: you may not write there"
+    return f"{place}: {(error.strerror or text).lower()}"
 
 
 def unexpected(error: BaseException) -> SetupProblem:
