@@ -23,7 +23,9 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.plan import Plan, PlanItem, ScanProgress, field_changes
+from sync.limit_details import limit_detail
+from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
+from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
 from sync.setup_problems import SetupProblem
@@ -86,6 +88,18 @@ class PhotoRows(Sequence[dict[str, Any]]):
             "changed": changes(item),
             **provenance_fields(provenance(item.photo)),
         }
+
+
+def _error_list(item: PlanItem, limits: Limits | None) -> str:
+    """`caption too long (612 characters; at most 500), missing genre`."""
+    if not item.verdict.errors:
+        return ""
+    limits = limits or default_limits(item.platform)
+    named = []
+    for name in item.verdict.errors:
+        numbers = limit_detail(name, item.rendered.size, limits)
+        named.append(f"{name} ({numbers})" if numbers else name)
+    return ", ".join(named)
 
 
 class Reporter:
@@ -158,7 +172,9 @@ class Reporter:
             "remedy": problem.remedy,
         }
 
-    def plan(self, plan: Plan, dry_run: bool) -> None:
+    def plan(self, plan: Plan, dry_run: bool, limits: Limits | None = None) -> None:
+        """The plan's counts; with `dry_run` each photo to act on, its errors with the
+        numbers of a limit error (`limits`: the connected platform's, else its defaults)."""
         counts = plan.counts()
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
@@ -173,7 +189,7 @@ class Reporter:
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
-                detail = ", ".join(item.verdict.errors) or item.verdict.note
+                detail = _error_list(item, limits) or item.verdict.note
                 if item.action is Action.CHANGED:
                     detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
