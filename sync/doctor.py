@@ -37,6 +37,7 @@ from sync.config import (
 )
 from sync.connect import SetupError, open_platform
 from sync.logs import LOG_FILE
+from sync.plain_words import plain
 from sync.platforms import registry
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.registry import DoctorContext
@@ -358,9 +359,9 @@ async def _login(
     except AuthError as error:
         return _problem(name, _auth_advice(platform, str(error)))
     except TransientError as error:
-        return _problem(name, f"{platform} cannot be reached: {error}; try again later")
+        return _problem(name, f"{platform} cannot be reached: {plain(str(error))}; try again later")
     except (PlatformError, ValueError) as error:
-        return _problem(name, f"{platform} refused the login: {error}")
+        return _problem(name, f"{platform} refused the login: {plain(str(error))}")
     finally:
         await adapter.close()
     return _ok(name, registry.spec(platform).login_ok_text(account, creds.of(platform)))

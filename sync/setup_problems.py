@@ -20,6 +20,7 @@ from enum import StrEnum
 from imatch.errors import IMatchError, IMatchUnavailable
 from sync.checks import Check
 from sync.config import URL_VARIABLE, ConfigError, Settings
+from sync.plain_words import plain
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.registry import SetupError
 from sync.run_lock import RunInProgress
@@ -191,7 +192,8 @@ def platform_problem(
     first failing one names what to set (e.g. the application variable to create)."""
     from sync.platforms import registry
 
-    text = str(error).strip() or type(error).__name__
+    # The HTTP libraries' own text (urllib3's, httpx's class names) goes to the log file.
+    text = plain(str(error).strip() or type(error).__name__)
     failing = [c for c in checks if c.blocking and not c.ok]
     if failing:
         first = failing[0]
