@@ -24,6 +24,7 @@ from sync.events import (
     Waiting,
 )
 from sync.limit_details import limit_detail
+from sync.plain_words import plain
 from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
 from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
@@ -127,13 +128,14 @@ class Reporter:
                 self._shown_warnings.add(f"{event.name}: {warning}")
                 self.say(f"{event.platform}: warning: {event.name}: {warning}")
         elif isinstance(event, PhotoFailed):
-            self.say(f"{event.platform}: FAILED {event.action} {event.name}: {event.reason}")
+            reason = plain(event.reason)
+            self.say(f"{event.platform}: FAILED {event.action} {event.name}: {reason}")
         elif isinstance(event, Waiting) and event.reason == "rate limit":
             self.say(f"{event.platform}: waiting {event.seconds:.0f} s for the rate limit")
         elif isinstance(event, PlatformStopped):
-            self.say(f"{event.platform}: stopped: {event.reason}")
+            self.say(f"{event.platform}: stopped: {plain(event.reason)}")
         elif isinstance(event, PlatformLimited):
-            self.say(f"{event.platform}: no more uploads this run: {event.reason}")
+            self.say(f"{event.platform}: no more uploads this run: {plain(event.reason)}")
         elif isinstance(event, Progress) and self.live:
             print(f"\r{event.platform}: {event.done}/{event.total}", end="", file=self.lines)
             self._progress_shown = True
@@ -239,7 +241,12 @@ class Reporter:
         for warning in summary.warnings:
             if warning not in self._shown_warnings:
                 self.say(f"{summary.platform}: warning: {warning}")
-        self.results[summary.platform] = {"status": "run", **asdict(summary)}
+        result = asdict(summary)
+        # The HTTP libraries' own words stay in the log file; the IMatch app shows these.
+        result["failures"] = [(name, plain(reason)) for name, reason in summary.failures]
+        result["stopped"] = plain(summary.stopped)
+        result["limited"] = plain(summary.limited)
+        self.results[summary.platform] = {"status": "run", **result}
 
     def finish(self, exit_code: int) -> None:
         """The JSON document (with `--json`), with why nothing could run when it could not."""
