@@ -62,9 +62,13 @@ def test_sandbox_serves_until_stopped(sample_library: LibraryInfo) -> None:
         assert first[0] == "imatch"
         assert first[1].startswith("http://127.0.0.1:")
         assert asyncio.run(read_flickr(first[1])) == sample_candidates + 5
+        printed = dict(child.stdout.readline().split(" ", 1) for _ in range(4))
+        library = Path(printed["library"].strip())  # generated in the temporary folder
+        assert library.is_dir()
     finally:
         child.terminate()
         assert child.wait(20) is not None
+    assert not library.exists()  # stopped with SIGTERM, it takes its library with it
 
 
 def test_headless_core_never_imports_textual() -> None:
