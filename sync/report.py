@@ -30,7 +30,7 @@ from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
 from sync.setup_problems import SetupProblem
-from sync.summary_text import run_sentence
+from sync.summary_text import count_of, run_sentence
 
 LISTING_BLOCK = 2000
 """Lines of a dry run's listing written at once."""
@@ -221,16 +221,28 @@ class Reporter:
                 "the photos not uploaded are tried again next run"
             )
         if summary.unrecorded:
+            one = summary.unrecorded == 1
             self.say(
-                f"{summary.platform}: {summary.unrecorded} changes were made that IMatch "
-                "could not record; the next run records them"
+                f"{summary.platform}: {count_of(summary.unrecorded, 'change')} "
+                f"{'was' if one else 'were'} made that IMatch could not record; the next run "
+                f"records {'it' if one else 'them'}"
             )
         for line in summary.gone:
             self.say(f"{summary.platform}: {line}")
         if summary.changed_left:
+            they, were, are = (
+                ("it", "was", "is")
+                if summary.changed_left == 1
+                else (
+                    "they",
+                    "were",
+                    "are",
+                )
+            )
             self.say(
-                f"{summary.platform}: {summary.changed_left} photos changed in IMatch since "
-                "they were published were left as they are: `--only changed` publishes them "
+                f"{summary.platform}: {count_of(summary.changed_left, 'photo')} changed in "
+                f"IMatch since {they} {were} published {were} left as {they} {are}: "
+                f"`--only changed` publishes {'it' if they == 'it' else 'them'} "
                 '(or detect_changes = "publish" in config.toml)'
             )
         quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)
