@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sync.cli import parse_command_line
@@ -194,6 +195,7 @@ def test_section_1_try_it_first_in_the_sandbox(in_a_fresh_folder: Path) -> None:
         # no terminal and says so instead of starting.
         assert run([], user).returncode == 2
 
+        _log_in_to_flickr(text, user)
         _try_change_detection(text, printed["imatch"], user)
 
         # "keeps serving until Ctrl+C": stopped so, it ends cleanly and takes its
@@ -203,9 +205,43 @@ def test_section_1_try_it_first_in_the_sandbox(in_a_fresh_folder: Path) -> None:
         assert not library.exists()
 
 
+def _log_in_to_flickr(text: str, user: dict[str, str]) -> None:
+    """GUIDE: "`imatch-socials login flickr` works there too: open the address it prints
+    in a browser, approve, and type the code the sandbox page shows"."""
+    flat = " ".join(text.split())
+    shown = re.search(r"`(imatch-socials login flickr)` works there too", flat)
+    assert shown, "section 1 no longer says how to log in to flickr in the sandbox"
+    arguments = program_arguments(shown.group(1))
+    assert arguments is not None
+    child = start_cli(
+        *arguments,
+        env=user,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    address = ""
+    while not address.startswith("http"):
+        address = child.stdout.readline().strip()
+        assert address or child.poll() is None, "no address was printed"
+    page = httpx.get(address)  # the browser: the page, its form, the approve button
+    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]+)"', page.text))
+    account = re.search(r'<select name="user_nsid"><option value="([^"]+)"', page.text)
+    assert account, page.text
+    form |= {"user_nsid": account.group(1), "decision": "approve"}
+    answer = httpx.post(address.split("?", 1)[0], data=form)
+    code = re.search(r'<code id="oauth-verifier">([0-9-]+)</code>', answer.text)
+    assert code, answer.text
+    out, err = child.communicate(code.group(1) + "\n", timeout=60)
+    assert child.returncode == 0, err
+    assert "flickr: logged in as" in out
+
+
 def _try_change_detection(text: str, imatch: str, user: dict[str, str]) -> None:
-    """ "sync once, then change a photo as you would in IMatch: `python -m
-    sandbox.edit_photo …` … The next dry run shows it as `changed`."""
+    """GUIDE: "sync once, then change a photo as you would in IMatch: `python -m
+    sandbox.edit_photo …` … The next dry run shows it as `changed`"."""
     flat = " ".join(text.split())
     shown = re.search(r"`python -m sandbox\.edit_photo ([^`]*)`", flat)
     assert shown, "section 1 no longer shows how to change a photo"
