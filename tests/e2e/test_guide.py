@@ -150,9 +150,13 @@ def started_sandbox(arguments: list[str]) -> Iterator[tuple[ChildProcess, dict[s
             printed[name] = value
         yield child, printed
     finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(30)
+        if child.poll() is None:  # a failed step: stopped as Ctrl+C would, taking its library
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(30)
 
 
 def run(arguments: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
