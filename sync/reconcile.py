@@ -38,6 +38,7 @@ from sync.platforms.base import (
 )
 from sync.records import fresh_records
 from sync.rules import Checks
+from sync.summary_text import count_of
 from sync.writeback import WriteBack
 
 T = TypeVar("T")
@@ -90,11 +91,13 @@ class Reconciliation:
         """What was done, counted (the rest also reaches the run's summary)."""
         said = []
         if self.adopted:
-            said.append(f"recovered {self.adopted} posts an interrupted run had made")
+            said.append(f"recovered {count_of(self.adopted, 'post')} an interrupted run had made")
         if self.completed:
-            said.append(f"finished recording {self.completed} changes of an interrupted run")
+            changes = count_of(self.completed, "change")
+            said.append(f"finished recording {changes} of an interrupted run")
         if self.abandoned:
-            said.append(f"closed {self.abandoned} interrupted changes that never happened")
+            changes = count_of(self.abandoned, "interrupted change")
+            said.append(f"closed {changes} that never happened")
         return said
 
 
