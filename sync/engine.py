@@ -43,7 +43,15 @@ from sync.events import (
 from sync.found_errors import stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
-from sync.plan import Plan, PlanItem, checks_for, published_now, replaces_images, with_photo
+from sync.plan import (
+    Plan,
+    PlanItem,
+    checks_for,
+    moved_state_keys,
+    published_now,
+    replaces_images,
+    with_photo,
+)
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -351,7 +359,7 @@ class Engine:
         await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
         published = published_now(item, unsettled=outcome.unsettled)
-        self.store.remember_published(self.name, photo.id, published)
+        self.store.remember_published(self.name, photo.id, published, moved_state_keys(photo))
         self.summary.added += 1
         return outcome
 
@@ -452,7 +460,7 @@ class Engine:
         gone = [r for r in photo.records if self.platform.ref_from_record(r.values) == ref]
         await self._recorded(None, self.writeback.forget_records(gone or list(photo.records)))
         self.journal.done(intent)
-        self.store.forget_file(self.name, photo.id)
+        self.store.forget_file(self.name, photo.id, moved_state_keys(photo))
         fresh = dataclasses.replace(photo, records=())
         adding = dataclasses.replace(item, photo=fresh, verdict=Verdict(Action.ADD))
         outcome = await self._add(adding, cancel)
@@ -488,7 +496,7 @@ class Engine:
         # Not replaced: the image published is still the old one, only the text changed.
         kept = previous if not replaced and previous is not None and previous.fingerprint else None
         published = published_now(item, unsettled=outcome.unsettled, kept_file=kept)
-        self.store.remember_published(self.name, photo.id, published)
+        self.store.remember_published(self.name, photo.id, published, moved_state_keys(photo))
         if (item.action is Action.UPDATE and self.replaces_images) or (
             item.action is Action.CHANGED and replaced
         ):
@@ -539,7 +547,7 @@ class Engine:
                 writes.append(self.writeback.clear(file_id, self.writeback.unpublish_paths))
         await self._recorded(None, asyncio.gather(*writes))
         if refusal is None:
-            self.store.forget_file(self.name, photo.id)
+            self.store.forget_file(self.name, photo.id, moved_state_keys(photo))
         for intent in intents:
             self.journal.done(intent)
         if refusal is not None:

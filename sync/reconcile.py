@@ -27,7 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
-from sync.plan import Plan, published_now, with_photo
+from sync.plan import Plan, moved_state_keys, published_now, with_photo
 from sync.platforms.base import (
     AuthError,
     Outcome,
@@ -234,7 +234,9 @@ class Reconciler:
         brought up to date with it; an interrupted update sent it)."""
         item = self.plan.item(file_id)
         if item is not None:
-            self.journal.store.remember_published(self.name, file_id, published_now(item))
+            self.journal.store.remember_published(
+                self.name, file_id, published_now(item), moved_state_keys(item.photo)
+            )
 
     def _journaled_ref(self, intent: Intent) -> RemoteRef | None:
         keys = self.platform.record_keys

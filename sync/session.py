@@ -38,7 +38,15 @@ from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
-from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
+from sync.plan import (
+    Plan,
+    PlanItem,
+    ScanProgress,
+    is_posted,
+    moved_state_keys,
+    published_now,
+    read_plan,
+)
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms import registry
 from sync.platforms.base import (
@@ -522,11 +530,11 @@ class SyncSession:
         )
         if not plan.publication.exists:
             raise SetupError(f"IMatch has no category {plan.publication.root}")
-        posted = {
-            item.file_id: published_now(item, "baseline") for item in plan.items if is_posted(item)
-        }
+        chosen = [item for item in plan.items if is_posted(item)]
+        posted = {item.file_id: published_now(item, "baseline") for item in chosen}
+        moved = [key for item in chosen for key in moved_state_keys(item.photo)]
         with self.run_lock.hold():
-            self.journal.store.remember_many_published(name, posted)
+            self.journal.store.remember_many_published(name, posted, moved)
             self.journal.store.record_baseline(name, len(posted))
         return len(posted)
 
