@@ -279,6 +279,8 @@ class Reconciler:
             relatives = item.photo.direct_relatives if item is not None else ()
             for file_id in (intent.file_id, *relatives):
                 await self.writeback.clear(file_id, self.writeback.unpublish_paths)
+            moved = moved_state_keys(item.photo) if item is not None else ()
+            self.journal.store.forget_file(self.name, intent.file_id, moved)
             self._deleted.add(intent.file_id)
         self.journal.done(intent.id)
         self.report.completed += 1
