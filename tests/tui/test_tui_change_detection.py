@@ -12,8 +12,11 @@ from textual.widgets import Static
 
 from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
+from sync import paths
+from sync.journal import Journal
 from sync.rules import Action
 from tests.e2e.test_change_detection import configure, edit_metadata
+from tests.e2e.test_one_run_at_a_time import hold_lock_in_child
 from tests.sync_checks import records, remote_posts, sync_once
 from tests.tui.helpers import (
     SIZE,
@@ -23,6 +26,7 @@ from tests.tui.helpers import (
     ready,
     settle,
     static_text,
+    until,
     view,
 )
 from tui.screens.confirm import ConfirmRepostScreen
@@ -123,3 +127,58 @@ async def test_the_baseline_is_offered_and_recorded_without_a_platform_call(
             assert len(world.flickr.log) == calls
             assert "Baseline recorded for 3 posted photos" in log_text(flickr)
             assert not plan_of(flickr).baseline_missing
+
+
+async def test_the_baseline_waits_while_another_process_holds_the_run_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`B` while another run (another process) holds the lock records nothing, says so
+    on the tab, and leaves the platform usable: once the lock is free, `B` records it.
+    Both moments are covered: before the screen has noticed the other run (the baseline
+    itself meets the lock) and after (the key says the platform is busy)."""
+    library = tmp_path / "library"
+    generate_library(library, 3, cases=False, posted_share=1.0)
+    with sandbox_world(library) as world:
+        configure(world, tmp_path / "home")
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
+        monkeypatch.setattr("tui.screens.main.LOCK_CHECK_SECONDS", 3600.0)  # not yet noticed
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            flickr = view(app)
+            assert plan_of(flickr).baseline_missing
+            holder = hold_lock_in_child(paths.state_dir())
+            try:
+                calls = len(world.flickr.log)
+                await pilot.press("B")
+                await settle(pilot)
+                said = log_text(flickr)
+                assert "Baseline not recorded: another run is in progress" in said
+                assert str(holder.pid) in said  # names the other run (the log wraps)
+                assert plan_of(flickr).baseline_missing
+                assert "flickr" not in screen.busy  # not left busy for good
+
+                screen.check_run_lock()  # the screen's own look at the lock
+                await until(pilot, lambda: bool(screen.locked_by))
+                await pilot.press("B")
+                await settle(pilot)
+                assert plan_of(flickr).baseline_missing
+                assert "flickr" not in screen.busy
+            finally:
+                assert holder.stdin is not None
+                holder.stdin.close()
+                holder.wait(timeout=30)
+            journal = Journal()
+            try:
+                assert journal.store.baseline_time("flickr") is None
+                assert journal.store.published("flickr") == {}
+            finally:
+                journal.close()
+
+            screen.check_run_lock()
+            await until(pilot, lambda: not screen.locked_by)
+            await pilot.press("B")
+            await settle(pilot)
+            assert "Baseline recorded for 3 posted photos" in log_text(flickr)
+            assert not plan_of(flickr).baseline_missing
+            assert len(world.flickr.log) == calls  # no platform call at any point
