@@ -20,7 +20,14 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.baseline import run_baseline
 from sync.journal import Journal
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    edits_of,
+    post_text,
+    records,
+    remote_posts,
+    sync_once,
+)
 from tests.unit.test_file_identity import with_metadata
 
 
@@ -139,38 +146,72 @@ def test_a_tag_added_on_flickr_survives_while_a_keyword_removed_in_imatch_goes(
     assert any(t.startswith("imatchsocials:intent=") for t in tags)  # our machine tag stays
 
 
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
 def test_a_changed_file_on_pixelfed_is_reposted_only_when_asked(
-    world: SandboxWorld, tmp_path: Path
+    world: SandboxWorld, tmp_path: Path, platform: str
 ) -> None:
-    assert sync_once(platforms=["pixelfed"])[0] == 0
+    """pixelfed and Mastodon cannot replace a published image: `publish` alone never
+    reposts (the post stays, a warning names the flag); the flag reposts it once."""
+    assert sync_once(platforms=[platform])[0] == 0
     file_id = first_photo(world)
-    status_id = records(world, "pixelfed")[file_id][0]["status_id"]
+    status_id = records(world, platform)[file_id][0]["status_id"]
     path = Path(world.imatch.db.files[file_id].file_name)
     Image.new("RGB", (48, 32), (200, 30, 30)).save(path, "JPEG")  # edited in an image editor
 
-    code, dry = sync_once(dry_run=True, platforms=["pixelfed"])
-    assert photo_entry(dry, "pixelfed", file_id)["action"] == "changed"
-    assert list(photo_entry(dry, "pixelfed", file_id)["changed"]) == ["file"]
+    code, dry = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(dry, platform, file_id)["action"] == "changed"
+    assert list(photo_entry(dry, platform, file_id)["changed"]) == ["file"]
 
-    configure(world, tmp_path / "home", pixelfed="publish")
-    mark = len(world.pixelfed.log)
-    code, run = sync_once(platforms=["pixelfed"])
+    configure(world, tmp_path / "home", **{platform: "publish"})
+    sim = getattr(world, platform)
+    mark = len(sim.log)
+    code, run = sync_once(platforms=[platform])
     assert code == 0
-    assert records(world, "pixelfed")[file_id][0]["status_id"] == status_id
-    assert not [r for r in world.pixelfed.log.records[mark:] if r.method == "DELETE"]
-    assert any("--repost-changed-files" in w for w in run["platforms"]["pixelfed"]["warnings"])
-    dry = sync_once(dry_run=True, platforms=["pixelfed"])[1]
-    assert photo_entry(dry, "pixelfed", file_id)["changed"].keys() == {"file"}
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    assert not [r for r in sim.log.records[mark:] if r.method == "DELETE"]
+    assert any("--repost-changed-files" in w for w in run["platforms"][platform]["warnings"])
+    dry = sync_once(dry_run=True, platforms=[platform])[1]
+    assert photo_entry(dry, platform, file_id)["changed"].keys() == {"file"}
 
-    code, run = sync_once(platforms=["pixelfed"], repost_changed_files=True)
+    code, run = sync_once(platforms=[platform], repost_changed_files=True)
     assert code == 0
-    assert run["platforms"]["pixelfed"]["reposted"] == 1
-    new_status = records(world, "pixelfed")[file_id][0]["status_id"]
+    assert run["platforms"][platform]["reposted"] == 1
+    new_status = records(world, platform)[file_id][0]["status_id"]
     assert new_status != status_id
-    assert status_id not in remote_posts(world, "pixelfed")
-    assert len(records(world, "pixelfed")[file_id]) == 1
-    dry = sync_once(dry_run=True, platforms=["pixelfed"])[1]
-    assert photo_entry(dry, "pixelfed", file_id)["action"] == "unchanged"
+    assert status_id not in remote_posts(world, platform)
+    assert len(records(world, platform)[file_id]) == 1
+    dry = sync_once(dry_run=True, platforms=[platform])[1]
+    assert photo_entry(dry, platform, file_id)["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_new_title_on_pixelfed_and_mastodon_is_one_edit_of_the_same_post_with_publish(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    assert entry["action"] == "changed"
+    assert list(entry["changed"]) == ["caption"]
+    assert "Evening fog" in entry["changed"]["caption"]["now"]
+    assert "Evening fog" not in entry["changed"]["caption"]["was"]
+
+    configure(world, tmp_path / "home", **{platform: "publish"})
+    post = remote_posts(world, platform)[status_id]
+    edits = edits_of(platform, post)
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    assert run["platforms"][platform]["metadata"] == 1
+    assert run["platforms"][platform]["reposted"] == 0
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    post = remote_posts(world, platform)[status_id]
+    assert "Evening fog" in post_text(platform, post)
+    assert edits_of(platform, post) == edits + 1
+    _, after = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(after, platform, file_id)["action"] == "unchanged"
 
 
 def test_metadata_imatch_writes_into_the_file_is_not_a_new_file(world: SandboxWorld) -> None:
@@ -261,11 +302,13 @@ def test_baseline_of_1000_posted_photos_makes_no_platform_call(
     assert run_baseline() == 0
     assert len(world.flickr.log) == 0
     assert len(world.pixelfed.log) == 0
+    assert len(world.mastodon.log) == 0
     assert "1,000 posted photos" in capsys.readouterr().out
     journal = Journal()
     try:
         assert set(journal.store.published("flickr")) == posted
         assert journal.store.published_count("pixelfed") == 1000
+        assert journal.store.published_count("mastodon") == 1000
         assert journal.store.baseline_time("flickr") is not None
     finally:
         journal.close()
