@@ -126,10 +126,27 @@ class PendingGroups:
                 )
                 continue
             still = {p.group for p in outcome.pending if p.retry_after is not None}
-            done += len(set(groups) - still)
+            refused = {
+                g for g in groups if any(w.startswith(f"group {g}:") for w in outcome.warnings)
+            }
+            done += len(set(groups) - still - refused)
+            self.lines += [f"{item.photo.name}: {warning}" for warning in outcome.warnings]
             self._note(item, groups, outcome)
+            self._unsettle(item, outcome.unsettled)
         if done:
             self.lines.append(f"{done} group add(s) left pending by earlier runs are done now")
+
+    def _unsettle(self, item: PlanItem, fields: tuple[str, ...]) -> None:
+        """Fields the retried adds were refused for are no longer recorded as published:
+        the photo shows as changed (e.g. `groups`) until they are made."""
+        previous = item.previous
+        if not fields or previous is None:
+            return
+        digests, shown = dict(previous.digests), dict(previous.shown)
+        for name in fields:
+            digests[name], shown[name] = "", ""
+        settled = dataclasses.replace(previous, digests=digests, shown=shown)
+        self.store.remember_published(self.platform_name, item.file_id, settled)
 
     def _still_wanted(self, item: PlanItem | None, group: str) -> bool:
         """The photo is still published and IMatch still names the group."""
