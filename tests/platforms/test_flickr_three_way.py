@@ -113,3 +113,26 @@ async def test_albums_and_groups_we_set_and_no_longer_name_go_the_users_stay(
     assert photo_id in mine.photo_ids
     assert photo_id in new.photo_ids
     assert photo_id not in ours.photo_ids
+
+
+async def test_a_refused_album_or_group_is_added_once_flickr_takes_it(world: World) -> None:
+    """What flickr refused is not recorded as published (its digest is blank), though the
+    post named it: the next update looks at flickr's memberships instead of trusting
+    what we meant to set, and makes the membership."""
+    group = world.sim.add_group("Strict", content_allowed=False)
+    platform = world.platform()
+    post = world.post(groups=(group.id,), managed_groups=frozenset({group.id}))
+    added = await platform.add(post, MARKER)
+    assert added.unsettled == ("groups",)
+    photo_id = added.ref.ids["photo_id"]
+    assert photo_id not in group.pool
+    published = snapshot(post, "")
+    published = dataclasses.replace(
+        published,
+        digests={**published.digests, "groups": ""},
+        shown={**published.shown, "groups": ""},
+    )
+    group.content_allowed = True  # the group's rules changed, or the photo did
+    outcome = await platform.update(added.ref, post, False, published)
+    assert photo_id in group.pool
+    assert outcome.unsettled == ()
