@@ -317,3 +317,30 @@ def test_baseline_of_1000_posted_photos_makes_no_platform_call(
     edit_metadata(world, min(posted), {"tag": "title", "op": "set", "value": "Renamed"})
     _, dry = sync_once(dry_run=True)
     assert dry["platforms"]["flickr"]["plan"]["changed"] == 1
+
+
+@pytest.mark.parametrize("platform", ["flickr", "pixelfed", "mastodon"])
+def test_a_flagged_update_records_what_it_published(world: SandboxWorld, platform: str) -> None:
+    """`_metadata` and `_update` set by hand are success points too: the run after shows
+    the photo unchanged, except a file a platform could not replace (it stays `file`)."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    world.imatch.db.assign(f"Socials|{platform}|_metadata", [file_id])
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(dry, platform, file_id)["action"] == "unchanged"
+
+    path = Path(world.imatch.db.files[file_id].file_name)
+    Image.new("RGB", (48, 32), (90, 10, 160)).save(path, "JPEG")
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Night fog"})
+    world.imatch.db.assign(f"Socials|{platform}|_update", [file_id])
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    if platform == "flickr":
+        assert entry["action"] == "unchanged"
+    else:  # the text was sent, the old image stays: still changed, only the file
+        assert list(entry["changed"]) == ["file"]
