@@ -344,3 +344,31 @@ def test_a_flagged_update_records_what_it_published(world: SandboxWorld, platfor
         assert entry["action"] == "unchanged"
     else:  # the text was sent, the old image stays: still changed, only the file
         assert list(entry["changed"]) == ["file"]
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_visibility_the_post_cannot_take_by_editing_stays_changed(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    """pixelfed and Mastodon cannot change a post's visibility by editing: after a run
+    that could not make a public post private, the photo is still `changed` (visibility),
+    never recorded as private while the post stays public."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
+    overrides[platform].update(detect_changes="publish", visibility="private")
+    world.configure_home(tmp_path / "home", overrides)
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    assert list(entry["changed"]) == ["visibility"]
+
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    warnings = "\n".join(run["platforms"][platform]["warnings"])
+    assert "cannot change a post's visibility" in warnings
+    assert remote_posts(world, platform)[status_id].visibility != "private"
+    _, after = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(after, platform, file_id)
+    assert entry["action"] == "changed"
+    assert list(entry["changed"]) == ["visibility"]

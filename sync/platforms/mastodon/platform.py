@@ -350,9 +350,11 @@ class MastodonPlatform(Platform[MastodonPost]):
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current = status.get("visibility")
         if isinstance(current, str) and current != post.visibility:
-            tally.warnings.append(
+            # Not recorded as published: the photo stays changed (visibility).
+            tally.refused(
+                "visibility",
                 f"the post stays {current}: Mastodon cannot change a post's visibility by "
-                f"editing; delete and add it again to make it {post.visibility}"
+                f"editing; delete and add it again to make it {post.visibility}",
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
