@@ -342,9 +342,10 @@ class MastodonPlatform(Platform[MastodonPost]):
         if text_changed or alt_changed:
             status = await self._edit(status, source, post, media_id if alt_changed else "", tally)
         if media is None:
-            tally.warnings.append(
+            tally.refused(
+                "alt text",
                 f"the Mastodon post no longer holds the recorded photo (media {media_id}); "
-                "its alt text was not set"
+                "its alt text was not set",
             )
         if replace_image:
             tally.warnings.append(IMAGE_NOT_REPLACED)

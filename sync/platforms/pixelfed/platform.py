@@ -287,8 +287,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media = _attachment(attachments, ref.ids.get("media_id", ""))
         media_id = str(media["id"]) if media else ref.ids.get("media_id", "")
         if media is None:
-            tally.warnings.append(
-                "the pixelfed post has no photo attached; the alt text was not set"
+            tally.refused(
+                "alt text", "the pixelfed post has no photo attached; the alt text was not set"
             )
         elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
             await self._update_alt_text(media_id, post.alt_text, tally)
