@@ -372,3 +372,22 @@ def test_a_visibility_the_post_cannot_take_by_editing_stays_changed(
     entry = photo_entry(after, platform, file_id)
     assert entry["action"] == "changed"
     assert list(entry["changed"]) == ["visibility"]
+
+
+def test_baseline_of_one_platform_leaves_the_others_alone(world: SandboxWorld) -> None:
+    assert sync_once()[0] == 0
+    journal = Journal()
+    try:  # the run recorded its own posts; only a baseline records the platform's time
+        assert all(journal.store.baseline_time(p) is None for p in ("flickr", "mastodon"))
+    finally:
+        journal.close()
+    calls = [len(world.flickr.log), len(world.pixelfed.log), len(world.mastodon.log)]
+    assert run_baseline(["mastodon"]) == 0
+    assert [len(world.flickr.log), len(world.pixelfed.log), len(world.mastodon.log)] == calls
+    journal = Journal()
+    try:
+        assert journal.store.baseline_time("mastodon") is not None
+        assert journal.store.baseline_time("flickr") is None
+        assert journal.store.baseline_time("pixelfed") is None
+    finally:
+        journal.close()
