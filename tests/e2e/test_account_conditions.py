@@ -296,3 +296,27 @@ def test_pending_group_adds_and_change_detection(
     entry = next(p for p in dry["platforms"]["flickr"]["photos"] if p["id"] == last.file_id)
     assert entry["action"] == "changed"
     assert list(entry["changed"]) == ["groups"]
+
+
+def test_a_pending_group_add_follows_a_photo_whose_assignment_moves(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The add waits under the Socials file; the assignment then moves from the version
+    to its master (the same post): the add is still made when the group takes it."""
+    world = throttled
+    busy = group(world, THROTTLED_GROUP)
+    sync_once(platforms=["flickr"])
+    waiting = next(
+        p.file_id for p in pending(tmp_path) if world.imatch.db.master_groups(p.file_id)
+    )
+    [[master]] = world.imatch.db.master_groups(waiting)
+    [record] = records(world, "flickr")[waiting]
+    world.imatch.db.assign("Socials|flickr", [master])
+    world.imatch.db.unassign("Socials|flickr", [waiting])
+    world.imatch.db.assign(f"Socials|flickr|groups|{THROTTLED_GROUP}", [master])
+
+    for _ in range(3):  # the group takes two a day: the moved photo's turn comes
+        clock.now += DAY
+        sync_once(platforms=["flickr"])
+    assert record["photo_id"] in busy.pool
+    assert pending(tmp_path) == []
