@@ -220,7 +220,7 @@ def make_plan(
         verdict = classify(photo, rendered.size, checks)
         previous = previous_of(photo, published)
         if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
-            verdict = _changed_verdict(photo, rendered, previous, checks, not text_only)
+            verdict = _changed_verdict(photo, rendered, previous, checks)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
         # The post is made again when it is shown or acted on: kept for every photo it
@@ -269,7 +269,7 @@ def _render_again(
 
 
 def _changed_verdict(
-    photo: Photo, rendered: Rendered[Any], previous: Published, checks: Checks, replaces: bool
+    photo: Photo, rendered: Rendered[Any], previous: Published, checks: Checks
 ) -> Verdict:
     """`changed` (with its fields) when the post or file differs from what was published;
     a photo only on the platform through a relative's record is compared all the same."""
@@ -280,7 +280,7 @@ def _changed_verdict(
     )
     if not changed:
         return Verdict(Action.UNCHANGED)
-    return classify_changed(photo, rendered.size, checks, changed, replaces)
+    return classify_changed(photo, rendered.size, checks, changed)
 
 
 async def read_plan(

@@ -306,9 +306,7 @@ def test_a_pending_group_add_follows_a_photo_whose_assignment_moves(
     world = throttled
     busy = group(world, THROTTLED_GROUP)
     sync_once(platforms=["flickr"])
-    waiting = next(
-        p.file_id for p in pending(tmp_path) if world.imatch.db.master_groups(p.file_id)
-    )
+    waiting = next(p.file_id for p in pending(tmp_path) if world.imatch.db.master_groups(p.file_id))
     [[master]] = world.imatch.db.master_groups(waiting)
     [record] = records(world, "flickr")[waiting]
     world.imatch.db.assign("Socials|flickr", [master])

@@ -391,3 +391,27 @@ def test_baseline_of_one_platform_leaves_the_others_alone(world: SandboxWorld) -
         assert journal.store.baseline_time("pixelfed") is None
     finally:
         journal.close()
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_changed_file_that_cannot_be_uploaded_is_never_reposted(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    """A repost deletes the post before it uploads the new file: a new file the platform
+    would refuse (here too large) must stop it before the delete, with the error named."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    path = Path(world.imatch.db.files[file_id].file_name)
+    Image.effect_noise((400, 400), 90).convert("RGB").save(path, "JPEG", quality=95)
+    assert path.stat().st_size > 20 * 1024
+    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
+    overrides[platform]["max_file_mb"] = 0.01  # 10 KB: the new file is too large
+    world.configure_home(tmp_path / "home", overrides)
+
+    _, run = sync_once(platforms=[platform], only=["changed"], repost_changed_files=True)
+    assert run["platforms"][platform]["reposted"] == 0
+    assert status_id in remote_posts(world, platform)
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    assert "file too large" in photo_entry(dry, platform, file_id)["errors"]
