@@ -24,6 +24,7 @@ from tests.tui.helpers import (
     make_app,
     plan_of,
     ready,
+    screen_text,
     settle,
     static_text,
     until,
@@ -182,3 +183,31 @@ async def test_the_baseline_waits_while_another_process_holds_the_run_lock(
             assert "Baseline recorded for 3 posted photos" in log_text(flickr)
             assert not plan_of(flickr).baseline_missing
             assert len(world.flickr.log) == calls  # no platform call at any point
+
+
+async def test_the_diff_is_readable_at_80x24(world: SandboxWorld, changed: tuple[int, str]) -> None:
+    """At 80x24 the changed filter and the detail pane (`i`) show each changed field with
+    what was published and what will be, on screen (not only in the widget tree)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("right_square_bracket", "8", "i")
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "8 Changed 1" in shown
+        assert "What changed (was / will be)" in shown
+        assert "was:" in shown
+        assert "will be:" in shown
+        assert "File" in shown or "Caption" in shown
+        # On screen, not scrolled away: the pane starts on screen and the diff's first
+        # "was" comes within the 24 rows (its lines wrapped at the pane's width); a long
+        # caption's "will be" may need the pane scrolled.
+        [pane] = [
+            s
+            for s in app.screen.query(Static)
+            if "will be:" in static_text(s) and s.region.width > 0
+        ]
+        assert pane.region.width >= 30  # readable, not squeezed
+        before = static_text(pane).split("was:")[0].splitlines()
+        rows = sum(max(1, -(-len(line) // pane.region.width)) for line in before)
+        assert pane.region.y + rows < 24
