@@ -415,3 +415,24 @@ def test_a_changed_file_that_cannot_be_uploaded_is_never_reposted(
     assert records(world, platform)[file_id][0]["status_id"] == status_id
     _, dry = sync_once(dry_run=True, platforms=[platform])
     assert "file too large" in photo_entry(dry, platform, file_id)["errors"]
+
+
+def test_detect_changes_is_set_per_platform(world: SandboxWorld, tmp_path: Path) -> None:
+    assert sync_once()[0] == 0
+    file_id = first_photo(world)
+    posts = {p: records(world, p)[file_id][0] for p in ("flickr", "pixelfed", "mastodon")}
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    configure(world, tmp_path / "home", flickr="publish", pixelfed="show", mastodon="off")
+    _, dry = sync_once(dry_run=True)
+    actions = {p: photo_entry(dry, p, file_id)["action"] for p in posts}
+    assert actions == {"flickr": "changed", "pixelfed": "changed", "mastodon": "unchanged"}
+
+    code, run = sync_once()
+    assert code == 0, run
+    assert world.flickr.state.photos[posts["flickr"]["photo_id"]].title == "Evening fog"
+    for platform in ("pixelfed", "mastodon"):
+        post = remote_posts(world, platform)[posts[platform]["status_id"]]
+        assert "Evening fog" not in post_text(platform, post), platform
+    _, after = sync_once(dry_run=True)
+    actions = {p: photo_entry(after, p, file_id)["action"] for p in posts}
+    assert actions == {"flickr": "unchanged", "pixelfed": "changed", "mastodon": "unchanged"}
