@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -27,7 +28,13 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.config import Settings
-from sync.error_names import RECORD_INCOMPLETE, UPLOAD_NOT_CONFIRMED, is_permanent
+from sync.error_names import (
+    FILE_NOT_FOUND,
+    FILE_TOO_LARGE,
+    RECORD_INCOMPLETE,
+    UPLOAD_NOT_CONFIRMED,
+    is_permanent,
+)
 from sync.events import (
     Listener,
     PhotoDone,
@@ -66,7 +73,7 @@ from sync.platforms.base import (
 from sync.reconcile import ADOPTED, REPOST, Reconciler, Reconciliation
 from sync.records import fresh_records
 from sync.retry import RetryPolicy, retrying
-from sync.rules import CHANGED_FILE, Action, Verdict
+from sync.rules import CHANGED_FILE, Action, Verdict, file_errors
 from sync.writeback import WriteBack
 
 __all__ = ["ADOPTED", "Engine", "RetryPolicy", "retrying"]
@@ -448,6 +455,9 @@ class Engine:
         the next run adds the photo (it is still in the platform's Socials category)."""
         photo = item.photo
         ref = self._ref_of(photo, photo.record)
+        problems = self._file_problems_now(photo)
+        if problems:  # the post would be deleted and the new file refused: keep the post
+            raise PermanentError(problems[0], "not reposted: the post and its image stay")
         async with self._remote_slot(item, cancel):
             intent = self.journal.begin(self.name, photo.id, REPOST)
             self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
@@ -466,6 +476,15 @@ class Engine:
         outcome = await self._add(adding, cancel)
         self.summary.reposted += 1
         return outcome
+
+    def _file_problems_now(self, photo: Photo) -> list[str]:
+        """The file's upload errors as it is on disk now (the plan may be minutes old)."""
+        try:
+            size = os.stat(photo.file.path).st_size
+        except OSError:
+            return [FILE_NOT_FOUND]
+        problems = [e for e in file_errors(photo, self.checks) if e != FILE_TOO_LARGE]
+        return [*problems, FILE_TOO_LARGE] if size > self.checks.max_file_bytes else problems
 
     async def _update(
         self, item: PlanItem, cancel: asyncio.Event, replace_image: bool = True

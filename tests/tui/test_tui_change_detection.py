@@ -17,7 +17,7 @@ from sync.journal import Journal
 from sync.rules import Action
 from tests.e2e.test_change_detection import configure, edit_metadata
 from tests.e2e.test_one_run_at_a_time import hold_lock_in_child
-from tests.sync_checks import records, remote_posts, sync_once
+from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
 from tests.tui.helpers import (
     SIZE,
     log_text,
@@ -211,3 +211,29 @@ async def test_the_diff_is_readable_at_80x24(world: SandboxWorld, changed: tuple
         before = static_text(pane).split("was:")[0].splitlines()
         rows = sum(max(1, -(-len(line) // pane.region.width)) for line in before)
         assert pane.region.y + rows < 24
+
+
+async def test_a_repost_checks_the_file_again_before_it_deletes_the_post(
+    world: SandboxWorld, changed: tuple[int, str], tmp_path: Path
+) -> None:
+    """The plan saw a small new file; by the time the repost is confirmed the file on
+    disk is too large to upload. The post is not deleted: the file's error is named."""
+    file_id, status_id = changed
+    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
+    overrides["pixelfed"]["max_file_mb"] = 0.01  # 10 KB
+    world.configure_home(tmp_path / "home", overrides)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("right_square_bracket", "8")
+        pixelfed = view(app, "pixelfed")
+        assert [i.file_id for i in pixelfed.visible_items()] == [file_id]
+        path = Path(world.imatch.db.files[file_id].file_name)
+        Image.effect_noise((400, 400), 90).convert("RGB").save(path, "JPEG", quality=95)
+        await pilot.press("space", "s")
+        assert isinstance(app.screen, ConfirmRepostScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert status_id in remote_posts(world, "pixelfed")
+        assert records(world, "pixelfed")[file_id][0]["status_id"] == status_id
+        assert "file too large" in log_text(pixelfed)
