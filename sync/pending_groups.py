@@ -153,7 +153,9 @@ class PendingGroups:
         for name in fields:
             digests[name], shown[name] = "", ""
         settled = dataclasses.replace(previous, digests=digests, shown=shown)
-        self.store.remember_published(self.platform_name, item.file_id, settled)
+        self.store.remember_published(
+            self.platform_name, item.file_id, settled, moved_state_keys(item.photo)
+        )
 
     def _moved_from(self) -> dict[int, PlanItem]:
         """File id -> the item of the photo whose Socials assignment moved away from it
