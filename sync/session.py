@@ -44,6 +44,7 @@ from sync.plan import (
     ScanProgress,
     is_posted,
     moved_state_keys,
+    previous_of,
     published_now,
     read_plan,
 )
@@ -519,9 +520,11 @@ class SyncSession:
         return summary
 
     async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
-        """Record the current rendering of every posted photo as what is published on
-        `name`, the starting point of change detection. IMatch is read; the platform is
-        not asked anything (no login, no call). Holds the run lock while writing (raises
+        """Record the current rendering of every posted photo that has no record of what
+        was published on `name` as what is published there, the starting point of change
+        detection (a photo a run or an earlier baseline recorded keeps its record, so a
+        change not yet published stays `changed`). IMatch is read; the platform is not
+        asked anything (no login, no call). Holds the run lock while writing (raises
         RunInProgress). Returns how many photos were recorded."""
         if self.journal is None or self.dry_run:
             raise SetupError("a dry run records no baseline")
@@ -530,10 +533,15 @@ class SyncSession:
         )
         if not plan.publication.exists:
             raise SetupError(f"IMatch has no category {plan.publication.root}")
-        chosen = [item for item in plan.items if is_posted(item)]
-        posted = {item.file_id: published_now(item, "baseline") for item in chosen}
-        moved = [key for item in chosen for key in moved_state_keys(item.photo)]
         with self.run_lock.hold():
+            known = self.journal.store.published(name)
+            chosen = [
+                item
+                for item in plan.items
+                if is_posted(item) and previous_of(item.photo, known) is None
+            ]
+            posted = {item.file_id: published_now(item, "baseline") for item in chosen}
+            moved = [key for item in chosen for key in moved_state_keys(item.photo)]
             self.journal.store.remember_many_published(name, posted, moved)
             self.journal.store.record_baseline(name, len(posted))
         return len(posted)

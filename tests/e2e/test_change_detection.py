@@ -436,3 +436,16 @@ def test_detect_changes_is_set_per_platform(world: SandboxWorld, tmp_path: Path)
     _, after = sync_once(dry_run=True)
     actions = {p: photo_entry(after, p, file_id)["action"] for p in posts}
     assert actions == {"flickr": "unchanged", "pixelfed": "changed", "mastodon": "unchanged"}
+
+
+def test_a_baseline_keeps_what_runs_recorded(world: SandboxWorld) -> None:
+    """The baseline fills in posts with no record of what was published; a photo whose
+    published post is known (a run recorded it) and that changed since stays `changed`
+    (the baseline does not pretend its new title is on flickr)."""
+    assert sync_once()[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    assert run_baseline() == 0
+    _, dry = sync_once(dry_run=True)
+    for platform in ("flickr", "pixelfed", "mastodon"):
+        assert photo_entry(dry, platform, file_id)["action"] == "changed", platform
