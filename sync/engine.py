@@ -54,6 +54,7 @@ from sync.plan import (
     Plan,
     PlanItem,
     checks_for,
+    default_limits,
     moved_state_keys,
     published_now,
     replaces_images,
@@ -130,6 +131,7 @@ class Engine:
         self.settings = settings
         self.checks = checks_for(plan.platform, settings, limits)
         self.replaces_images = replaces_images(plan.platform, limits)
+        self.fixed_fields = (limits or default_limits(plan.platform)).fixed_fields
         self.emit: Listener = emit or (lambda event: None)
         self.retry = retry or RetryPolicy()
         own = settings.platform(plan.platform)
@@ -432,8 +434,11 @@ class Engine:
         if file_changed and not self.replaces_images and self.repost:
             self._changed_done[item.file_id] = "repost"
             return await self._repost(item, cancel)
-        if file_changed and not self.replaces_images and len(item.verdict.changed) == 1:
-            raise _LeftAlone(self.repost_note())
+        fixed = set(item.verdict.changed) & self.fixed_fields
+        if file_changed and not self.replaces_images:
+            fixed.add(CHANGED_FILE)
+        if fixed and fixed == set(item.verdict.changed):  # no update could change any of it
+            raise _LeftAlone(self._unchangeable_note(fixed))
         # Where the image cannot be replaced, only the text is sent (said once, below).
         outcome = await self._update(item, cancel, replace_image=self.replaces_images)
         replaced = file_changed and self.replaces_images and not outcome.kept_image
@@ -441,6 +446,16 @@ class Engine:
         if file_changed and not self.replaces_images:
             self.summary.warnings.append(f"{item.photo.name}: {self.repost_note()}")
         return outcome
+
+    def _unchangeable_note(self, fields: set[str]) -> str:
+        notes = [self.repost_note()] if CHANGED_FILE in fields else []
+        others = sorted(fields - {CHANGED_FILE})
+        if others:
+            notes.append(
+                f"its {', '.join(others)} changed, and {self.name} cannot change that on a "
+                "published post: delete and add it again to publish it"
+            )
+        return "; ".join(notes)
 
     def repost_note(self) -> str:
         return (
