@@ -27,7 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
-from sync.plan import Plan, published_now, with_photo
+from sync.plan import Plan, moved_state_keys, published_now, with_photo
 from sync.platforms.base import (
     AuthError,
     Outcome,
@@ -237,7 +237,9 @@ class Reconciler:
         brought up to date with it; an interrupted update sent it)."""
         item = self.plan.item(file_id)
         if item is not None:
-            self.journal.store.remember_published(self.name, file_id, published_now(item))
+            self.journal.store.remember_published(
+                self.name, file_id, published_now(item), moved_state_keys(item.photo)
+            )
 
     def _journaled_ref(self, intent: Intent) -> RemoteRef | None:
         keys = self.platform.record_keys
@@ -280,6 +282,8 @@ class Reconciler:
             relatives = item.photo.direct_relatives if item is not None else ()
             for file_id in (intent.file_id, *relatives):
                 await self.writeback.clear(file_id, self.writeback.unpublish_paths)
+            moved = moved_state_keys(item.photo) if item is not None else ()
+            self.journal.store.forget_file(self.name, intent.file_id, moved)
             self._deleted.add(intent.file_id)
         self.journal.done(intent.id)
         self.report.completed += 1

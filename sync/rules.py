@@ -153,13 +153,14 @@ def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
 
 
 def classify_changed(
-    photo: Photo, size: PostSize, checks: Checks, changed: tuple[str, ...], replaces_images: bool
+    photo: Photo, size: PostSize, checks: Checks, changed: tuple[str, ...]
 ) -> Verdict:
     """The verdict of a posted, unflagged photo whose post or file differs from what was
     published: `changed` with those fields, or the errors that stop it being published
-    (file checks only when its file would be uploaded)."""
+    (file checks only when its new file would be uploaded: replaced, or reposted where
+    the image cannot be replaced, and a repost deletes the post first)."""
     errors = content_errors(photo, size, checks)
-    if CHANGED_FILE in changed and replaces_images:
+    if CHANGED_FILE in changed:
         errors += file_errors(photo, checks)
     if errors:
         return Verdict(Action.ERROR, tuple(sorted(set(errors))))

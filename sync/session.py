@@ -39,7 +39,16 @@ from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups
-from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
+from sync.plan import (
+    Plan,
+    PlanItem,
+    ScanProgress,
+    is_posted,
+    moved_state_keys,
+    previous_of,
+    published_now,
+    read_plan,
+)
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms import registry
 from sync.platforms.base import (
@@ -526,9 +535,11 @@ class SyncSession:
             save_calls(folder, name, limiter.calls_in_window())
 
     async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
-        """Record the current rendering of every posted photo as what is published on
-        `name`, the starting point of change detection. IMatch is read; the platform is
-        not asked anything (no login, no call). Holds the run lock while writing (raises
+        """Record the current rendering of every posted photo that has no record of what
+        was published on `name` as what is published there, the starting point of change
+        detection (a photo a run or an earlier baseline recorded keeps its record, so a
+        change not yet published stays `changed`). IMatch is read; the platform is not
+        asked anything (no login, no call). Holds the run lock while writing (raises
         RunInProgress). Returns how many photos were recorded."""
         if self.journal is None or self.dry_run:
             raise SetupError("a dry run records no baseline")
@@ -537,11 +548,16 @@ class SyncSession:
         )
         if not plan.publication.exists:
             raise SetupError(f"IMatch has no category {plan.publication.root}")
-        posted = {
-            item.file_id: published_now(item, "baseline") for item in plan.items if is_posted(item)
-        }
         with self.run_lock.hold():
-            self.journal.store.remember_many_published(name, posted)
+            known = self.journal.store.published(name)
+            chosen = [
+                item
+                for item in plan.items
+                if is_posted(item) and previous_of(item.photo, known) is None
+            ]
+            posted = {item.file_id: published_now(item, "baseline") for item in chosen}
+            moved = [key for item in chosen for key in moved_state_keys(item.photo)]
+            self.journal.store.remember_many_published(name, posted, moved)
             self.journal.store.record_baseline(name, len(posted))
         return len(posted)
 

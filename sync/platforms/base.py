@@ -171,6 +171,10 @@ class Limits:
     replaces_images: bool = True
     """False when a published post's image cannot be replaced (pixelfed): an update then
     sends the text only."""
+    fixed_fields: frozenset[str] = frozenset()
+    """Published fields (sync/published.py) an update cannot change on a published post
+    (pixelfed and Mastodon: `visibility`): a photo that changed only there is left alone,
+    with a note, instead of an update that could not make the change."""
 
 
 @dataclass(frozen=True)

@@ -302,8 +302,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media = _attachment(attachments, ref.ids.get("media_id", ""))
         media_id = str(media["id"]) if media else ref.ids.get("media_id", "")
         if media is None:
-            tally.warnings.append(
-                "the pixelfed post has no photo attached; the alt text was not set"
+            tally.refused(
+                "alt text", "the pixelfed post has no photo attached; the alt text was not set"
             )
         elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
             await self._update_alt_text(media_id, post.alt_text, tally)
@@ -312,9 +312,11 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current_visibility = status.get("visibility")
         if current_visibility in VISIBILITIES and current_visibility != post.visibility:
-            tally.warnings.append(
+            # Not recorded as published: the photo stays changed (visibility).
+            tally.refused(
+                "visibility",
                 f"the post stays {current_visibility}: pixelfed cannot change a post's "
-                f"visibility by editing; delete and add it again to make it {post.visibility}"
+                f"visibility by editing; delete and add it again to make it {post.visibility}",
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
