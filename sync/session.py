@@ -31,6 +31,7 @@ from imatch.client import IMatchClient
 from imatch.library import Publication
 from imatch.models import AppVariables
 from sync import paths
+from sync.allocator import return_large_buffers
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
@@ -202,6 +203,7 @@ class SyncSession:
 
     async def open(self) -> None:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
+        return_large_buffers()  # before the scan's large answers
         variables = await self.client.app_variables(app_variable_names())
         self.variables = variables
         self.credentials = credentials(variables, self.settings)
