@@ -17,6 +17,7 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import time
@@ -410,7 +411,8 @@ class SyncSession:
             if heard is not None:
                 heard(publication)
             if read is not None and publication.exists:
-                read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
+                rows = functools.partial(provisional_rows, publication)  # made if its tab is shown
+                read(PlanSnapshot(name, time.time(), rows, True))
 
         plan = await read_plan(
             self.client,
