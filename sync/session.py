@@ -17,6 +17,7 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import time
@@ -31,6 +32,7 @@ from imatch.client import IMatchClient
 from imatch.library import Publication
 from imatch.models import AppVariables
 from sync import paths
+from sync.allocator import return_large_buffers
 from sync.call_history import load_calls, save_calls
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
@@ -212,6 +214,7 @@ class SyncSession:
 
     async def open(self) -> None:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
+        return_large_buffers()  # before the scan's large answers
         variables = await self.client.app_variables(app_variable_names())
         self.variables = variables
         self.credentials = credentials(variables, self.settings)
@@ -418,7 +421,8 @@ class SyncSession:
             if heard is not None:
                 heard(publication)
             if read is not None and publication.exists:
-                read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
+                rows = functools.partial(provisional_rows, publication)  # made if its tab is shown
+                read(PlanSnapshot(name, time.time(), rows, True))
 
         plan = await read_plan(
             self.client,
