@@ -12,8 +12,8 @@ per photo.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from imatch.client import CategorySets, IMatchClient
@@ -156,6 +156,9 @@ async def read_publication(
         *(client.category(f"{root}|{name}", SUBTREE_FIELDS) for name in wanted_subtrees)
     )
     subtrees = {n: c for n, c in zip(wanted_subtrees, subtree_list, strict=True) if c}
+    for name in (layout.albums, layout.groups):
+        if name in subtrees:
+            subtrees[name] = await _with_folders(client, subtrees[name])
 
     flagged = {
         name: frozenset(child.files) if (child := top.child(name)) else frozenset()
@@ -213,7 +216,7 @@ async def read_publication(
         client.file_categories(unknown, tell, category_sets),
     )
     versions = {
-        file_id: tuple(f for group in groups for f in group)
+        file_id: _distinct_versions(groups)
         for file_id, groups in version_groups.items()
         if any(groups)
     }
@@ -279,6 +282,37 @@ async def _records_only(
         client.attributes(attribute_set, sorted(set(master_ids) | set(version_ids))),
     )
     return {k: tuple(v) for k, v in {**records, **relative_records}.items()}
+
+
+MAX_FOLDER_DEPTH = 4
+"""How deep folder categories under `albums`/`groups` are followed (`albums|2024|Japan`)."""
+
+
+async def _with_folders(client: IMatchClient, category: Category, depth: int = 0) -> Category:
+    """`category` with the children of its folders: a child whose description names no
+    album or group id (`albums|Trips`) and came without children of its own is read once
+    more (IMatch answers one level), so albums in folders are known as IMatch's too. One
+    call per folder, never per photo."""
+    if depth >= MAX_FOLDER_DEPTH or not category.children:
+        return category
+
+    async def complete(child: Category) -> Category:
+        if not child.children and not child.description.strip():
+            child = await client.category(child.path, SUBTREE_FIELDS) or child
+        return await _with_folders(client, child, depth + 1)
+
+    children = await asyncio.gather(*(complete(c) for c in category.children))
+    return replace(category, children=tuple(children))
+
+
+def _distinct_versions(groups: Iterable[Iterable[RelatedFile]]) -> tuple[RelatedFile, ...]:
+    """A master's versions, each once: IMatch answers one group per version rule that
+    matched, and a file that two rules match is in both groups but is one version."""
+    found: dict[int, RelatedFile] = {}
+    for group in groups:
+        for version in group:
+            found.setdefault(version.id, version)
+    return tuple(found.values())
 
 
 def _relatives(

@@ -258,14 +258,17 @@ class LibraryBuilder:
             for flag in flags:
                 photo.categories.add(f"Socials|{platform}|{flag}")
 
-    def posted(self, photo: Photo, *platforms: str, incomplete: bool = False) -> None:
+    def posted(
+        self, photo: Photo, *platforms: str, incomplete: bool = False, blank: str = ""
+    ) -> None:
         """Give `photo` an attribute record on each platform (it is already posted).
 
-        `incomplete`: the record lacks its remote ids (a record typed in by hand)."""
+        `incomplete`: the record lacks its remote ids (a record typed in by hand), which
+        hold `blank` (empty, or characters that show nothing)."""
         for platform in platforms:
             if incomplete:
                 values = {"posted": "2024-06-01", "url": ""}
-                values.update(dict.fromkeys(RECORD_IDS[platform], ""))
+                values.update(dict.fromkeys(RECORD_IDS[platform], blank))
                 self.attributes.append({"set": platform, "file": photo.id, "values": values})
                 continue
             remote = self._remote_id
@@ -713,7 +716,7 @@ def add_flag_cases(b: LibraryBuilder) -> None:
     master, _ = b.photo_pair(65)
     assert master is not None
     b.publish(master, *both)
-    b.posted(master, *both, incomplete=True)
+    b.posted(master, *both, incomplete=True, blank="\u200b")
     b.case("empty record on a master in Socials", master, **incomplete)
 
 

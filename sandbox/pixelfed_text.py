@@ -109,7 +109,8 @@ def _escape_text(text: str) -> str:
 
 # --- hashtags and the rendered content -------------------------------------------------
 
-TAG_PATTERN = re.compile(r"(?<![\w&/#])#(\w+)")
+TAG_PATTERN = re.compile(r"(?<![\w&/#\uff03])[#\uff03](\w+)")
+"""Regex.php `valid_hashtag`: `#` or the full-width `＃` after no letter, digit, `_` or `&`."""
 URL_PATTERN = re.compile(r"https?://[^\s<]+")
 MAX_TAGS = 60
 """`Status::MAX_HASHTAGS`: the extractor keeps the first 60."""

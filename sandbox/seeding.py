@@ -8,6 +8,7 @@ ids the simulators gave them, so that updates and deletes find what they expect.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,12 @@ def seeded_instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInst
 
 def _lacks_ids(values: dict[str, object], set_name: str) -> bool:
     keys = ("photo_id",) if set_name == "flickr" else ("media_id", "status_id")
-    return all(not str(values.get(key, "")).strip() for key in keys)
+    return all(not _shows(str(values.get(key, ""))) for key in keys)
+
+
+def _shows(text: str) -> bool:
+    """Whether `text` shows anything (an id typed as a zero-width space does not)."""
+    return any(not (c.isspace() or unicodedata.category(c) == "Cf") for c in text)
 
 
 def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:

@@ -162,11 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_command_line(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line read and checked as `main` reads it: a mistake exits with one line
+    and code 2 (SystemExit), so nothing is ever read as "everything"."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _merge_demo_flags(args, parser)
     _check_flags(args, parser)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_command_line(argv)
     _tolerate_console_encoding()
     if _wants_tui(args) and not _on_a_terminal():
         print(

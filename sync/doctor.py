@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path, PureWindowsPath
@@ -36,6 +37,7 @@ from sync.config import (
 )
 from sync.connect import SetupError, open_platform
 from sync.logs import LOG_FILE
+from sync.plain_words import plain
 from sync.platforms import registry
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.registry import DoctorContext
@@ -60,6 +62,7 @@ async def diagnose(
             advice = "" if error.says_fix else ": correct the file or delete it"
             return [_problem("configuration", f"{error}{advice}")]
     checks.append(_configuration(settings))
+    checks.append(_state())
     known = registry.names()
     names = list(platforms) if platforms else list(settings.enabled_platforms)
     for name in names:
@@ -115,11 +118,10 @@ def print_checks(checks: Sequence[Check], out: TextIO | None = None) -> None:
     warnings = sum(1 for c in checks if not c.blocking and not c.ok)
     print(file=out)
     if blocking:
-        print(
-            f"{blocking} problem{'s' if blocking != 1 else ''} (FIX) block a sync; fix "
-            "them and run `imatch-socials doctor` again.",
-            file=out,
-        )
+        said = f"{blocking} problems (FIX) block a sync; fix them"
+        if blocking == 1:
+            said = "1 problem (FIX) blocks a sync; fix it"
+        print(f"{said} and run `imatch-socials doctor` again.", file=out)
     elif warnings:
         print(f"Ready to sync, with {warnings} warning{'s' if warnings != 1 else ''}.", file=out)
     else:
@@ -159,6 +161,27 @@ def _configuration(settings: Settings) -> Check:
     if settings.source is not None:
         return _ok("configuration", f"read {settings.source}")
     return _ok("configuration", f"no file at {paths.config_file()}: using the defaults")
+
+
+def _state() -> Check:
+    """The state folder and its database, read without changing them: a run that could
+    not open them would stop before doing anything."""
+    from sync.journal import JOURNAL_FILE
+    from sync.setup_problems import problem_of
+    from sync.state_db import StateDatabaseError, open_state_db_copy
+
+    name = "state"
+    folder = paths.state_dir()
+    if folder.exists() and not folder.is_dir():
+        return _problem(name, f"{folder} is a file where imatch-socials needs a folder: move it")
+    try:
+        copy = open_state_db_copy(folder / JOURNAL_FILE)
+    except (StateDatabaseError, sqlite3.Error, OSError) as error:
+        return _problem(name, problem_of(error).message)
+    if copy is None:
+        return _ok(name, f"no {JOURNAL_FILE} yet in {folder}: the first run creates it")
+    copy.close()
+    return _ok(name, f"{folder / JOURNAL_FILE} readable")
 
 
 async def _imatch(client: IMatchClient, settings: Settings) -> Check:
@@ -336,9 +359,9 @@ async def _login(
     except AuthError as error:
         return _problem(name, _auth_advice(platform, str(error)))
     except TransientError as error:
-        return _problem(name, f"{platform} cannot be reached: {error}; try again later")
+        return _problem(name, f"{platform} cannot be reached: {plain(str(error))}; try again later")
     except (PlatformError, ValueError) as error:
-        return _problem(name, f"{platform} refused the login: {error}")
+        return _problem(name, f"{platform} refused the login: {plain(str(error))}")
     finally:
         await adapter.close()
     return _ok(name, registry.spec(platform).login_ok_text(account, creds.of(platform)))

@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -27,7 +28,13 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.config import Settings
-from sync.error_names import RECORD_INCOMPLETE, UPLOAD_NOT_CONFIRMED, is_permanent
+from sync.error_names import (
+    FILE_NOT_FOUND,
+    FILE_TOO_LARGE,
+    RECORD_INCOMPLETE,
+    UPLOAD_NOT_CONFIRMED,
+    is_permanent,
+)
 from sync.events import (
     Listener,
     PhotoDone,
@@ -43,7 +50,16 @@ from sync.events import (
 from sync.found_errors import stamp_of, still_valid
 from sync.journal import Journal
 from sync.photo import Photo
-from sync.plan import Plan, PlanItem, checks_for, published_now, replaces_images, with_photo
+from sync.plan import (
+    Plan,
+    PlanItem,
+    checks_for,
+    default_limits,
+    moved_state_keys,
+    published_now,
+    replaces_images,
+    with_photo,
+)
 from sync.platforms.base import (
     AccountLimited,
     AmbiguousError,
@@ -58,7 +74,7 @@ from sync.platforms.base import (
 from sync.reconcile import ADOPTED, REPOST, Reconciler, Reconciliation
 from sync.records import fresh_records
 from sync.retry import RetryPolicy, retrying
-from sync.rules import CHANGED_FILE, Action, Verdict
+from sync.rules import CHANGED_FILE, Action, Verdict, file_errors
 from sync.writeback import WriteBack
 
 __all__ = ["ADOPTED", "Engine", "RetryPolicy", "retrying"]
@@ -115,6 +131,7 @@ class Engine:
         self.settings = settings
         self.checks = checks_for(plan.platform, settings, limits)
         self.replaces_images = replaces_images(plan.platform, limits)
+        self.fixed_fields = (limits or default_limits(plan.platform)).fixed_fields
         self.emit: Listener = emit or (lambda event: None)
         self.retry = retry or RetryPolicy()
         own = settings.platform(plan.platform)
@@ -352,7 +369,7 @@ class Engine:
         await self._recorded(outcome, self._record_new_post(photo, outcome.ref, clears))
         self.journal.done(intent)
         published = published_now(item, unsettled=outcome.unsettled)
-        self.store.remember_published(self.name, photo.id, published)
+        self.store.remember_published(self.name, photo.id, published, moved_state_keys(photo))
         self.summary.added += 1
         return outcome
 
@@ -418,8 +435,11 @@ class Engine:
         if file_changed and not self.replaces_images and self.repost:
             self._changed_done[item.file_id] = "repost"
             return await self._repost(item, cancel)
-        if file_changed and not self.replaces_images and len(item.verdict.changed) == 1:
-            raise _LeftAlone(self.repost_note())
+        fixed = set(item.verdict.changed) & self.fixed_fields
+        if file_changed and not self.replaces_images:
+            fixed.add(CHANGED_FILE)
+        if fixed and fixed == set(item.verdict.changed):  # no update could change any of it
+            raise _LeftAlone(self._unchangeable_note(fixed))
         # Where the image cannot be replaced, only the text is sent (said once, below).
         outcome = await self._update(item, cancel, replace_image=self.replaces_images)
         replaced = file_changed and self.replaces_images and not outcome.kept_image
@@ -427,6 +447,16 @@ class Engine:
         if file_changed and not self.replaces_images:
             self.summary.warnings.append(f"{item.photo.name}: {self.repost_note()}")
         return outcome
+
+    def _unchangeable_note(self, fields: set[str]) -> str:
+        notes = [self.repost_note()] if CHANGED_FILE in fields else []
+        others = sorted(fields - {CHANGED_FILE})
+        if others:
+            notes.append(
+                f"its {', '.join(others)} changed, and {self.name} cannot change that on a "
+                "published post: delete and add it again to publish it"
+            )
+        return "; ".join(notes)
 
     def repost_note(self) -> str:
         return (
@@ -441,6 +471,9 @@ class Engine:
         the next run adds the photo (it is still in the platform's Socials category)."""
         photo = item.photo
         ref = self._ref_of(photo, photo.record)
+        problems = self._file_problems_now(photo)
+        if problems:  # the post would be deleted and the new file refused: keep the post
+            raise PermanentError(problems[0], "not reposted: the post and its image stay")
         async with self._remote_slot(item, cancel):
             intent = self.journal.begin(self.name, photo.id, REPOST)
             self.journal.checkpoint(intent, {**ref.ids, "url": ref.url})
@@ -453,12 +486,21 @@ class Engine:
         gone = [r for r in photo.records if self.platform.ref_from_record(r.values) == ref]
         await self._recorded(None, self.writeback.forget_records(gone or list(photo.records)))
         self.journal.done(intent)
-        self.store.forget_file(self.name, photo.id)
+        self.store.forget_file(self.name, photo.id, moved_state_keys(photo))
         fresh = dataclasses.replace(photo, records=())
         adding = dataclasses.replace(item, photo=fresh, verdict=Verdict(Action.ADD))
         outcome = await self._add(adding, cancel)
         self.summary.reposted += 1
         return outcome
+
+    def _file_problems_now(self, photo: Photo) -> list[str]:
+        """The file's upload errors as it is on disk now (the plan may be minutes old)."""
+        try:
+            size = os.stat(photo.file.path).st_size
+        except OSError:
+            return [FILE_NOT_FOUND]
+        problems = [e for e in file_errors(photo, self.checks) if e != FILE_TOO_LARGE]
+        return [*problems, FILE_TOO_LARGE] if size > self.checks.max_file_bytes else problems
 
     async def _update(
         self, item: PlanItem, cancel: asyncio.Event, replace_image: bool = True
@@ -489,7 +531,7 @@ class Engine:
         # Not replaced: the image published is still the old one, only the text changed.
         kept = previous if not replaced and previous is not None and previous.fingerprint else None
         published = published_now(item, unsettled=outcome.unsettled, kept_file=kept)
-        self.store.remember_published(self.name, photo.id, published)
+        self.store.remember_published(self.name, photo.id, published, moved_state_keys(photo))
         if (item.action is Action.UPDATE and not outcome.kept_image and self.replaces_images) or (
             item.action is Action.CHANGED and replaced
         ):
@@ -541,7 +583,7 @@ class Engine:
                 writes.append(self.writeback.clear(file_id, self.writeback.unpublish_paths))
         await self._recorded(None, asyncio.gather(*writes))
         if refusal is None:
-            self.store.forget_file(self.name, photo.id)
+            self.store.forget_file(self.name, photo.id, moved_state_keys(photo))
         for intent in intents:
             self.journal.done(intent)
         if refusal is not None:

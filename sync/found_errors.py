@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sync.error_names import UPLOAD_NOT_CONFIRMED, is_permanent
 from sync.journal import Intent
@@ -26,11 +27,39 @@ UNCONFIRMED = UPLOAD_NOT_CONFIRMED
 
 
 def stamp_of(item: PlanItem) -> str:
-    """What identifies the photo as it is: a different stamp means it changed."""
+    """What identifies the photo as it is: a different stamp means it changed.
+
+    The same photo has the same stamp in every process: each run is a new Python whose
+    sets of strings (e.g. the albums a post's platform manages) iterate in an order of its own,
+    so sets are written sorted, never as their `repr`."""
+    photo = item.photo
+    records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
+    parts = (photo.fingerprint, sorted(photo.flags), records, _canonical(item.rendered.post))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _stamp_of_earlier_versions(item: PlanItem) -> str:
+    """The stamp versions before the sorted one stored (the post's plain `repr`): still
+    right where the post holds no set (most platforms' posts), so an upgrade forgets nothing."""
     photo = item.photo
     records = sorted((record.file_id, sorted(record.values.items())) for record in photo.records)
     parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """`value` with every set sorted and every dataclass spelled out field by field, so
+    that its `repr` does not depend on the process's hash seed."""
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        named = [(f.name, _canonical(getattr(value, f.name))) for f in dataclasses.fields(value)]
+        return (type(value).__name__, named)
+    if isinstance(value, Mapping):
+        return sorted(((repr(k), _canonical(v)) for k, v in value.items()), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
 
 
 def still_valid(
@@ -46,8 +75,8 @@ def still_valid(
         if item is None:
             obsolete.append(file_id)
             continue
-        stamp = stamp_of(item)
-        names = {e.name for e in found if e.stamp == stamp and is_permanent(e.name)}
+        stamps = {stamp_of(item), _stamp_of_earlier_versions(item)}
+        names = {e.name for e in found if e.stamp in stamps and is_permanent(e.name)}
         if names:
             valid[file_id] = names
         else:

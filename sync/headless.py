@@ -146,7 +146,7 @@ def _report_prepared(
         reporter.say(f"{name}: warning: {warning}")
     for line in state.reconciliation.count_lines():  # the rest is in the run's summary
         reporter.say(f"{name}: {line}")
-    reporter.plan(plan, dry_run=options.dry_run)
+    reporter.plan(plan, dry_run=options.dry_run, limits=state.limits)
     if options.dry_run:
         # Said above as lines; the JSON document carries them too.
         reporter.results[name]["warnings"] = list(state.warnings)

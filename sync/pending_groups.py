@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sync.events import RunSummary
-from sync.plan import Plan, PlanItem
+from sync.plan import Plan, PlanItem, moved_state_keys
 from sync.platforms.base import (
     Account,
     AuthError,
@@ -126,12 +126,19 @@ class PendingGroups:
             if pending.due <= now:
                 due.setdefault(pending.file_id, []).append(pending)
         done = 0
+        moved = self._moved_from() if due else {}
         for file_id, entries in due.items():
-            item = self.plan.item(file_id)
+            item = self.plan.item(file_id) or moved.get(file_id)
             groups = tuple(e.group_id for e in entries if self._still_wanted(item, e.group_id))
             for entry in entries:
                 if entry.group_id not in groups:
                     self.store.settle_group(self.platform_name, file_id, entry.group_id)
+                elif item is not None and item.file_id != file_id:
+                    # The photo's assignment moved: its adds wait under its Socials file now.
+                    self.store.settle_group(self.platform_name, file_id, entry.group_id)
+                    self.store.defer_group(
+                        self.platform_name, item.file_id, entry.group_id, entry.reason, entry.due
+                    )
             ref = _ref_of(platform, item) if item is not None and groups else None
             if item is None or ref is None:
                 continue
@@ -151,10 +158,39 @@ class PendingGroups:
                 self.lines.append(f"pending group adds not tried: {error}; the next run tries them")
                 break
             still = {p.group for p in outcome.pending if p.retry_after is not None}
-            done += len(set(groups) - still)
+            refused = {
+                g for g in groups if any(w.startswith(f"group {g}:") for w in outcome.warnings)
+            }
+            done += len(set(groups) - still - refused)
+            self.lines += [f"{item.photo.name}: {warning}" for warning in outcome.warnings]
             self._note(item, groups, outcome)
+            self._unsettle(item, outcome.unsettled)
         if done:
             self.lines.insert(0, f"{done} group add(s) left pending by earlier runs are done now")
+
+    def _unsettle(self, item: PlanItem, fields: tuple[str, ...]) -> None:
+        """Fields the retried adds were refused for are no longer recorded as published:
+        the photo shows as changed (e.g. `groups`) until they are made."""
+        previous = item.previous
+        if not fields or previous is None:
+            return
+        digests, shown = dict(previous.digests), dict(previous.shown)
+        for name in fields:
+            digests[name], shown[name] = "", ""
+        settled = dataclasses.replace(previous, digests=digests, shown=shown)
+        self.store.remember_published(
+            self.platform_name, item.file_id, settled, moved_state_keys(item.photo)
+        )
+
+    def _moved_from(self) -> dict[int, PlanItem]:
+        """File id -> the item of the photo whose Socials assignment moved away from it
+        (its master or version): adds deferred before the move are that photo's."""
+        return {
+            key: item
+            for item in self.plan.items
+            if item.photo.relatives
+            for key in moved_state_keys(item.photo)
+        }
 
     def _still_wanted(self, item: PlanItem | None, group: str) -> bool:
         """The photo is still published and IMatch still names the group."""

@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from imatch.library import Publication
-from imatch.models import AttributeRecord, FileInfo, RelatedFile
+from imatch.models import AttributeRecord, Category, FileInfo, RelatedFile
 from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
+from sync.keyword_paths import normal_path
 from sync.platforms.base import MediaFile
 
 FLAG_UPDATE = "update"
@@ -52,7 +53,11 @@ class Layout(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Photo:
+class PhotoSource:
+    """What a photo is in IMatch, the same on every platform it is planned for: its
+    files, texts, keywords and categories. The platforms' photos of one file in a scan
+    share one (at 50,000 photos on three platforms, 15 MB less than a copy each)."""
+
     id: int
     """The file in Socials (or a flag category): flags and new records belong to it."""
     name: str
@@ -86,27 +91,170 @@ class Photo:
     lens: str = ""
     categories: Mapping[str, str] = field(default_factory=dict)
     """Category path -> description, of the file and its master."""
-    flags: frozenset[str] = frozenset()
-    direct: bool = True
-    """Directly in `Socials|<platform>` (not only in a flag category)."""
-    records: tuple[AttributeRecord, ...] = ()
-    """This platform's attribute records on the file and on its relatives, the file's own
-    first; the first one is authoritative."""
     relatives: tuple[int, ...] = ()
     """Masters and versions of the file: their records count as this photo's."""
-    direct_relatives: tuple[int, ...] = ()
-    """Relatives that are themselves directly in `Socials|<platform>`."""
     names: Mapping[int, str] = field(default_factory=dict)
     """File id -> file name, for the file, its relatives and the uploaded file; empty for
-    a photo of one file named `name` (use `name_of`)."""
-    relation_errors: tuple[str, ...] = ()
+    a photo of one file named `name` (use `Photo.name_of`)."""
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Photo:
+    """One candidate of one platform: its `source` in IMatch and what this platform's
+    categories and records say of it. Built like one flat record (`Photo(id=...,
+    title=..., records=...)`, `dataclasses.replace(photo, title=...)`): the source's
+    fields are read through it."""
+
+    source: PhotoSource
+    flags: frozenset[str]
+    direct: bool
+    """Directly in `Socials|<platform>` (not only in a flag category)."""
+    records: tuple[AttributeRecord, ...]
+    """This platform's attribute records on the file and on its relatives, the file's own
+    first; the first one is authoritative."""
+    direct_relatives: tuple[int, ...]
+    """Relatives that are themselves directly in `Socials|<platform>`."""
+    relation_errors: tuple[str, ...]
     """What the master/version relations make impossible (several versions, ...)."""
-    relation_note: str = ""
+    relation_note: str
     """Which files a relation error is about."""
-    managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    managed: Mapping[str, frozenset[str]]
     """`albums`/`groups` (layout names) -> every remote id IMatch has a category for."""
-    current_errors: frozenset[str] = frozenset()
+    current_errors: frozenset[str]
     """The `__errors|<name>` categories the file is in now."""
+
+    def __init__(
+        self,
+        source: PhotoSource | None = None,
+        *,
+        flags: frozenset[str] = frozenset(),
+        direct: bool = True,
+        records: tuple[AttributeRecord, ...] = (),
+        direct_relatives: tuple[int, ...] = (),
+        relation_errors: tuple[str, ...] = (),
+        relation_note: str = "",
+        managed: Mapping[str, frozenset[str]] | None = None,
+        current_errors: frozenset[str] = frozenset(),
+        **source_fields: Any,
+    ) -> None:
+        if source is None:
+            source = PhotoSource(**source_fields)
+        elif source_fields:
+            source = replace(source, **source_fields)
+        set_field = object.__setattr__
+        set_field(self, "source", source)
+        set_field(self, "flags", flags)
+        set_field(self, "direct", direct)
+        set_field(self, "records", records)
+        set_field(self, "direct_relatives", direct_relatives)
+        set_field(self, "relation_errors", relation_errors)
+        set_field(self, "relation_note", relation_note)
+        set_field(self, "managed", {} if managed is None else managed)
+        set_field(self, "current_errors", current_errors)
+
+    @property
+    def id(self) -> int:
+        return self.source.id
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def file(self) -> MediaFile:
+        return self.source.file
+
+    @property
+    def file_exists(self) -> bool:
+        return self.source.file_exists
+
+    @property
+    def fingerprint(self) -> str:
+        return self.source.fingerprint
+
+    @property
+    def master_id(self) -> int | None:
+        return self.source.master_id
+
+    @property
+    def is_master(self) -> bool:
+        return self.source.is_master
+
+    @property
+    def upload_id(self) -> int:
+        return self.source.upload_id
+
+    @property
+    def layout(self) -> Layout:
+        return self.source.layout
+
+    @property
+    def title(self) -> str:
+        return self.source.title
+
+    @property
+    def description(self) -> str:
+        return self.source.description
+
+    @property
+    def headline(self) -> str:
+        return self.source.headline
+
+    @property
+    def text_from_master(self) -> frozenset[str]:
+        return self.source.text_from_master
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return self.source.keywords
+
+    @property
+    def date_taken(self) -> datetime | None:
+        return self.source.date_taken
+
+    @property
+    def circa(self) -> bool:
+        return self.source.circa
+
+    @property
+    def iso(self) -> str:
+        return self.source.iso
+
+    @property
+    def shutter_speed(self) -> str:
+        return self.source.shutter_speed
+
+    @property
+    def aperture(self) -> str:
+        return self.source.aperture
+
+    @property
+    def focal_length(self) -> str:
+        return self.source.focal_length
+
+    @property
+    def make(self) -> str:
+        return self.source.make
+
+    @property
+    def model(self) -> str:
+        return self.source.model
+
+    @property
+    def lens(self) -> str:
+        return self.source.lens
+
+    @property
+    def categories(self) -> Mapping[str, str]:
+        return self.source.categories
+
+    @property
+    def relatives(self) -> tuple[int, ...]:
+        return self.source.relatives
+
+    @property
+    def names(self) -> Mapping[int, str]:
+        return self.source.names
 
     @property
     def record(self) -> AttributeRecord | None:
@@ -123,9 +271,10 @@ class Photo:
 
     def name_of(self, file_id: int) -> str:
         """The name of the photo's file or of one of its relatives ("" when unknown)."""
-        if self.names:
-            return self.names.get(file_id, "")
-        return self.name if file_id == self.id else ""
+        names = self.source.names
+        if names:
+            return names.get(file_id, "")
+        return self.source.name if file_id == self.source.id else ""
 
     def has_flag(self, flag: str) -> bool:
         return flag in self.flags
@@ -194,11 +343,11 @@ def build_photo(
         FLAG_METADATA: pub.flag(file_id, pub.layout.metadata),
         FLAG_DELETE: pub.flag(file_id, pub.layout.delete),
     }
-    media, fingerprint = _media_file(pub, upload)
-    relatives = pub.relatives(file_id)
-    # The same file planned for another platform of this scan: what depends on the file
-    # alone (its keywords, categories, names) is that photo's, one copy for all platforms.
+    # The same file planned for another platform of this scan: its source (what depends
+    # on the files alone) is shared when the read says the same of it.
     earlier = _built(pub).get(file_id)
+    media, fingerprint = _media_file(pub, file_id, upload, earlier)
+    relatives = pub.relatives(file_id)
     if earlier is not None and not (
         earlier.master_id == (master.id if master else None)
         and earlier.upload_id == upload.id
@@ -212,35 +361,28 @@ def build_photo(
     if layout is Layout.MASTER and both_direct and not relation_errors:
         relation_errors = (BOTH_ASSIGNED,)
         relation_note = f"{upload.name} is in Socials too: keep one of the two"
-    names: Mapping[int, str] = NO_NAMES
-    if earlier is not None:
-        names = earlier.names
-    elif relatives or upload.id != file_id or not file.name:
-        # Most photos are one file named like the photo: they need no mapping of their own.
-        names = {file_id: file.name, upload.id: upload.name}
-        for relative in relatives:
-            info = pub.files.get(relative)
-            names.setdefault(relative, info.name if info else _related_name(versions, relative))
+    source = (
+        earlier.source
+        if earlier is not None
+        and earlier.file is media
+        and earlier.fingerprint == fingerprint
+        and earlier.categories == categories
+        else None
+    )
+    if source is None:
+        shared_categories = (
+            earlier.categories
+            if earlier is not None and earlier.categories == categories
+            else categories
+        )
+        fields = _source_fields(pub, file, master, layout, (upload, media, fingerprint), relatives)
+        source = PhotoSource(**fields, categories=shared_categories)
     photo = Photo(
-        id=file_id,
-        name=file.name or media.path.name,
-        file=media,
-        file_exists=bool(fingerprint),
-        fingerprint=fingerprint,
-        master_id=master.id if master else None,
-        is_master=layout is Layout.MASTER,
-        upload_id=upload.id,
-        layout=layout,
-        **(_file_fields(file, master) if earlier is None else _copied_file_fields(earlier)),
-        categories=earlier.categories
-        if earlier is not None and earlier.categories == categories
-        else categories,
+        source,
         flags=_one_copy(name for name, on in flags.items() if on),
         direct=file_id in pub.direct,
         records=_records(pub, file_id, relatives),
-        relatives=relatives,
         direct_relatives=direct_relatives,
-        names=names,
         relation_errors=relation_errors,
         relation_note=relation_note,
         managed=managed if managed is not None else managed_ids(pub),
@@ -250,6 +392,68 @@ def build_photo(
     )
     _built(pub)[file_id] = photo
     return photo
+
+
+def _source_fields(
+    pub: Publication,
+    file: FileInfo,
+    master: FileInfo | None,
+    layout: Layout,
+    uploaded: tuple[RelatedFile, MediaFile, str],
+    relatives: tuple[int, ...],
+) -> dict[str, Any]:
+    """A `PhotoSource`'s fields but its categories: the file's, its master's and those
+    of the file that is `uploaded` (with its media file and fingerprint)."""
+    upload, media, fingerprint = uploaded
+    names: Mapping[int, str] = NO_NAMES
+    if relatives or upload.id != file.id or not file.name:
+        # Most photos are one file named like the photo: they need no mapping of their own.
+        found = {file.id: file.name, upload.id: upload.name}
+        versions = pub.versions.get(file.id, ())
+        for relative in relatives:
+            info = pub.files.get(relative)
+            found.setdefault(relative, info.name if info else _related_name(versions, relative))
+        names = FileNames(found)
+    return dict(
+        id=file.id,
+        name=file.name or media.path.name,
+        file=media,
+        file_exists=bool(fingerprint),
+        fingerprint=fingerprint,
+        master_id=master.id if master else None,
+        is_master=layout is Layout.MASTER,
+        upload_id=upload.id,
+        layout=layout,
+        relatives=relatives,
+        names=names,
+        **_file_fields(file, master),
+    )
+
+
+class FileNames(Mapping[int, str]):
+    """File id -> name of a photo's few files, as one tuple: a `dict` of two or three
+    names is twice its size (40,000 photos with a master at 50,000: 4 MB)."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, names: Mapping[int, str]) -> None:
+        self._pairs: tuple[Any, ...] = tuple(item for pair in names.items() for item in pair)
+
+    def __getitem__(self, file_id: int) -> str:
+        pairs = self._pairs
+        for at in range(0, len(pairs), 2):
+            if pairs[at] == file_id:
+                return str(pairs[at + 1])
+        raise KeyError(file_id)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._pairs[::2])
+
+    def __len__(self) -> int:
+        return len(self._pairs) // 2
+
+    def __repr__(self) -> str:
+        return f"FileNames({dict(self)!r})"
 
 
 NO_NAMES: Mapping[int, str] = {}
@@ -263,13 +467,6 @@ def _one_copy(names: Iterable[str]) -> frozenset[str]:
     handful of them; each empty set alone would cost 200 bytes per photo)."""
     found = frozenset(names)
     return _SETS.setdefault(found, found)
-
-
-FILE_FIELDS = (
-    "title", "description", "headline", "text_from_master", "keywords", "date_taken",
-    "circa", "iso", "shutter_speed", "aperture", "focal_length", "make", "model", "lens",
-)  # fmt: skip
-"""What a photo takes from its file and master alone, the same on every platform."""
 
 
 def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
@@ -295,28 +492,35 @@ def _file_fields(file: FileInfo, master: FileInfo | None) -> dict[str, Any]:
     }
 
 
-def _copied_file_fields(earlier: Photo) -> dict[str, Any]:
-    return {name: getattr(earlier, name) for name in FILE_FIELDS}
-
-
 def _built(pub: Publication) -> dict[int, Photo]:
     """The last photo built for each file in this scan (`Publication.shared`)."""
     return pub.shared.setdefault("photos", {})  # type: ignore[return-value]
 
 
-def _media_file(pub: Publication, upload: RelatedFile) -> tuple[MediaFile, str]:
+def _media_file(
+    pub: Publication, file_id: int, upload: RelatedFile, earlier: Photo | None
+) -> tuple[MediaFile, str]:
     """The file to upload and its fingerprint, made and `stat`ed once per file for all the
-    platforms of a scan (`Publication.shared`)."""
-    made: dict[int, tuple[str, MediaFile, str]] = pub.shared.setdefault("media", {})  # type: ignore[assignment]
+    platforms of a scan: from the photo built earlier for the same file or for the file
+    uploaded, or kept (`Publication.shared`) when the file is another's upload (a master's
+    version), the one case neither of those covers."""
     path_text = upload.file_name or upload.name
-    known = made.get(upload.id)
+    made: dict[int, tuple[MediaFile, str]] = pub.shared.setdefault("media", {})  # type: ignore[assignment]
+    built = _built(pub).get(upload.id)
+    for source in (earlier, built):
+        if source is not None and source.upload_id == upload.id:
+            known: tuple[MediaFile, str] | None = (source.file, source.fingerprint)
+            break
+    else:
+        known = made.get(upload.id)
     if known is not None:
-        text, media, fingerprint = known
-        if (text, media.size, media.format) == (path_text, upload.size, upload.format):
-            return media, fingerprint
+        media = known[0]
+        if (media.location, media.size, media.format) == (path_text, upload.size, upload.format):
+            return known
     media = MediaFile(path_text, upload.size, upload.format)
     fingerprint = _fingerprint(path_text) if upload.file_name else ""
-    made[upload.id] = (path_text, media, fingerprint)
+    if upload.id != file_id:
+        made[upload.id] = (media, fingerprint)
     return media, fingerprint
 
 
@@ -394,13 +598,20 @@ def managed_ids(pub: Publication) -> dict[str, frozenset[str]]:
     for kind in (pub.layout.albums, pub.layout.groups):
         ids = set()
         subtree = pub.subtrees.get(kind)
-        for child in subtree.children if subtree else ():
+        for child in _descendants(subtree.children if subtree else ()):
             ids.add(_first_line(child.description))
         prefix = f"{pub.root}|{kind}|"
         for refs in pub.categories.values():
             ids.update(_first_line(c.description) for c in refs if c.path.startswith(prefix))
         managed[kind] = frozenset(i for i in ids if i)
     return managed
+
+
+def _descendants(children: Iterable[Category]) -> Iterator[Category]:
+    """Albums (or groups) and those in folders below them (`albums|Trips|Japan`)."""
+    for child in children:
+        yield child
+        yield from _descendants(child.children)
 
 
 def _first_line(text: str) -> str:
@@ -434,7 +645,8 @@ def _keywords(source: FileInfo) -> tuple[str, ...]:
     keywords: list[str] = []
     for value in source.items("hierarchical_keywords"):
         # A list-valued variable may arrive joined with IMatch's list separator.
-        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if visible(part))
+        # A keyword with no level that shows (`|`, `\u200b|`) is no keyword at all.
+        keywords.extend(sys.intern(part.strip()) for part in value.split(";") if normal_path(part))
     return tuple(dict.fromkeys(keywords))
 
 

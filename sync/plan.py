@@ -218,9 +218,9 @@ def make_plan(
             progress("planning", len(items), len(photos))
         rendered = render(photo, settings, own_credentials)
         verdict = classify(photo, rendered.size, checks)
-        previous = published.get(photo.id)
+        previous = previous_of(photo, published)
         if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
-            verdict = _changed_verdict(photo, rendered, previous, checks, not text_only)
+            verdict = _changed_verdict(photo, rendered, previous, checks)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
         # The post is made again when it is shown or acted on: kept for every photo it
@@ -229,7 +229,7 @@ def make_plan(
     if progress is not None:
         progress("planning", len(items), len(photos))
     unrecorded = any(
-        is_posted(item) and item.file_id not in published and item.action is not Action.ADD
+        is_posted(item) and item.previous is None and item.action is not Action.ADD
         for item in items
     )
     return Plan(
@@ -239,6 +239,24 @@ def make_plan(
         publish_changes=detect == "publish",
         baseline_missing=detect != "off" and unrecorded,
     )
+
+
+def moved_state_keys(photo: Photo) -> tuple[int, ...]:
+    """The master/version relatives (not themselves in Socials) whose published state may
+    be this photo's: it was published, or baselined, while its Socials assignment was on
+    one of them. Written under the photo's own id, those rows are dropped."""
+    direct = set(photo.direct_relatives)
+    return tuple(r for r in photo.relatives if r not in direct and r != photo.id)
+
+
+def previous_of(photo: Photo, published: Mapping[int, Published]) -> Published | None:
+    """What was last published of the photo: its own file's row, else a relative's from
+    before its assignment moved between master and version (the post is the same)."""
+    for file_id in (photo.id, *moved_state_keys(photo)):
+        found = published.get(file_id)
+        if found is not None:
+            return found
+    return None
 
 
 def _render_again(
@@ -251,7 +269,7 @@ def _render_again(
 
 
 def _changed_verdict(
-    photo: Photo, rendered: Rendered[Any], previous: Published, checks: Checks, replaces: bool
+    photo: Photo, rendered: Rendered[Any], previous: Published, checks: Checks
 ) -> Verdict:
     """`changed` (with its fields) when the post or file differs from what was published;
     a photo only on the platform through a relative's record is compared all the same."""
@@ -262,7 +280,7 @@ def _changed_verdict(
     )
     if not changed:
         return Verdict(Action.UNCHANGED)
-    return classify_changed(photo, rendered.size, checks, changed, replaces)
+    return classify_changed(photo, rendered.size, checks, changed)
 
 
 async def read_plan(

@@ -8,6 +8,7 @@ database (`plan_snapshots`, one compressed row per platform), written after each
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import sys
@@ -42,14 +43,43 @@ class PlanRow:
     note: str = ""
 
 
-@dataclass(frozen=True)
 class PlanSnapshot:
-    platform: str
-    taken: float
-    """Epoch seconds when the plan was made."""
-    rows: list[PlanRow]
-    provisional: bool = False
-    """The rows were read from IMatch now and are being planned (no actions yet)."""
+    """A platform's rows as last planned (or as just read), made when first asked for: a
+    tab that is not shown never asks (its 50,000 rows decoded would be 15 MB held until
+    its plan is in)."""
+
+    __slots__ = ("__weakref__", "_make", "_rows", "platform", "provisional", "taken")
+
+    def __init__(
+        self,
+        platform: str,
+        taken: float,
+        rows: list[PlanRow] | Callable[[], list[PlanRow] | None],
+        provisional: bool = False,
+    ) -> None:
+        self.platform = platform
+        self.taken = taken
+        """Epoch seconds when the plan was made."""
+        self.provisional = provisional
+        """The rows were read from IMatch now and are being planned (no actions yet)."""
+        self._rows: list[PlanRow] | None = rows if isinstance(rows, list) else None
+        self._make = None if isinstance(rows, list) else rows
+
+    def made_rows(self) -> list[PlanRow] | None:
+        """The rows, made now if they were not; None when they cannot be made any more
+        (a damaged blob, or a read let go before its tab was shown)."""
+        if self._make is not None:
+            self._rows, self._make = self._make(), None
+        return self._rows
+
+    @property
+    def made(self) -> bool:
+        """Whether the rows were made (or given)."""
+        return self._make is None
+
+    @property
+    def rows(self) -> list[PlanRow]:
+        return self.made_rows() or []
 
     def counts(self) -> dict[str, int]:
         counts = {action.value: 0 for action in Action}
@@ -74,10 +104,13 @@ def rows_of(plan: Plan) -> list[PlanRow]:
     ]
 
 
-def provisional_rows(publication: Publication) -> list[PlanRow]:
+def provisional_rows(publication: Publication) -> list[PlanRow] | None:
     """The plan's rows as IMatch gave them, before planning (which renders every post and
-    looks at every file): shown while it runs, in the plan's order, without actions."""
+    looks at every file): shown while it runs, in the plan's order, without actions.
+    None once the read was let go (`Publication.let_go`)."""
     files = publication.files
+    if publication.candidates and not files:
+        return None
     return [
         PlanRow(file_id, None, info.name, visible(info.text("title")), (), info.size)
         for file_id in publication.candidates
@@ -91,6 +124,15 @@ def encode(rows: Iterable[PlanRow]) -> bytes:
         for r in rows
     ]
     return zlib.compress(json.dumps([FORMAT, data], separators=(",", ":")).encode(), 1)
+
+
+def in_layout(blob: bytes) -> bool:
+    """Whether the blob starts as one in this layout does (read without decoding it all)."""
+    try:
+        start = zlib.decompressobj().decompress(blob, 16)
+    except zlib.error:
+        return False
+    return start.startswith(f"[{FORMAT},".encode())
 
 
 def decode(blob: bytes) -> list[PlanRow] | None:
@@ -139,5 +181,7 @@ class SnapshotStore:
         ).fetchone()
         if found is None:
             return None
-        rows = decode(found[1])
-        return None if rows is None else PlanSnapshot(platform, float(found[0]), rows)
+        blob = found[1]
+        if not in_layout(blob):
+            return None
+        return PlanSnapshot(platform, float(found[0]), functools.partial(decode, blob))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imatch.models import AttributeRecord
-from sync.photo import TEXT_FIELDS, Layout, Photo
+from sync.photo import TEXT_FIELDS, Layout, Photo, visible
 
 RECORD_BOOKKEEPING = ("posted", "url")
 
@@ -70,7 +70,7 @@ def _post(photo: Photo) -> str:
 
 def _record(photo: Photo, record: AttributeRecord) -> str:
     ids = ", ".join(
-        f"{key} {value.strip() or '(empty)'}"
+        f"{key} {visible(value) or '(empty)'}"
         for key, value in sorted(record.values.items())
         if key not in RECORD_BOOKKEEPING
     )

@@ -27,7 +27,7 @@ from imatch.client import IMatchClient
 from imatch.errors import IMatchError, IMatchRequestError, IMatchUnavailable
 from imatch.models import AttributeRecord
 from sync.journal import Intent, Journal, State
-from sync.plan import Plan, published_now, with_photo
+from sync.plan import Plan, moved_state_keys, published_now, with_photo
 from sync.platforms.base import (
     AuthError,
     Outcome,
@@ -38,6 +38,7 @@ from sync.platforms.base import (
 )
 from sync.records import fresh_records
 from sync.rules import Checks
+from sync.summary_text import count_of
 from sync.writeback import WriteBack
 
 T = TypeVar("T")
@@ -90,11 +91,13 @@ class Reconciliation:
         """What was done, counted (the rest also reaches the run's summary)."""
         said = []
         if self.adopted:
-            said.append(f"recovered {self.adopted} posts an interrupted run had made")
+            said.append(f"recovered {count_of(self.adopted, 'post')} an interrupted run had made")
         if self.completed:
-            said.append(f"finished recording {self.completed} changes of an interrupted run")
+            changes = count_of(self.completed, "change")
+            said.append(f"finished recording {changes} of an interrupted run")
         if self.abandoned:
-            said.append(f"closed {self.abandoned} interrupted changes that never happened")
+            changes = count_of(self.abandoned, "interrupted change")
+            said.append(f"closed {changes} that never happened")
         return said
 
 
@@ -234,7 +237,9 @@ class Reconciler:
         brought up to date with it; an interrupted update sent it)."""
         item = self.plan.item(file_id)
         if item is not None:
-            self.journal.store.remember_published(self.name, file_id, published_now(item))
+            self.journal.store.remember_published(
+                self.name, file_id, published_now(item), moved_state_keys(item.photo)
+            )
 
     def _journaled_ref(self, intent: Intent) -> RemoteRef | None:
         keys = self.platform.record_keys
@@ -277,6 +282,8 @@ class Reconciler:
             relatives = item.photo.direct_relatives if item is not None else ()
             for file_id in (intent.file_id, *relatives):
                 await self.writeback.clear(file_id, self.writeback.unpublish_paths)
+            moved = moved_state_keys(item.photo) if item is not None else ()
+            self.journal.store.forget_file(self.name, intent.file_id, moved)
             self._deleted.add(intent.file_id)
         self.journal.done(intent.id)
         self.report.completed += 1

@@ -23,11 +23,14 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.plan import Plan, PlanItem, ScanProgress, field_changes
+from sync.limit_details import limit_detail
+from sync.plain_words import plain
+from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
+from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
 from sync.setup_problems import SetupProblem
-from sync.summary_text import run_sentence
+from sync.summary_text import count_of, run_sentence
 
 LISTING_BLOCK = 2000
 """Lines of a dry run's listing written at once."""
@@ -88,6 +91,18 @@ class PhotoRows(Sequence[dict[str, Any]]):
         }
 
 
+def _error_list(item: PlanItem, limits: Limits | None) -> str:
+    """`caption too long (612 characters; at most 500), missing genre`."""
+    if not item.verdict.errors:
+        return ""
+    limits = limits or default_limits(item.platform)
+    named = []
+    for name in item.verdict.errors:
+        numbers = limit_detail(name, item.rendered.size, limits)
+        named.append(f"{name} ({numbers})" if numbers else name)
+    return ", ".join(named)
+
+
 class Reporter:
     def __init__(self, out: TextIO | None = None, *, json_mode: bool = False) -> None:
         self.json_mode = json_mode
@@ -113,13 +128,14 @@ class Reporter:
                 self._shown_warnings.add(f"{event.name}: {warning}")
                 self.say(f"{event.platform}: warning: {event.name}: {warning}")
         elif isinstance(event, PhotoFailed):
-            self.say(f"{event.platform}: FAILED {event.action} {event.name}: {event.reason}")
+            reason = plain(event.reason)
+            self.say(f"{event.platform}: FAILED {event.action} {event.name}: {reason}")
         elif isinstance(event, Waiting) and event.reason == "rate limit":
             self.say(f"{event.platform}: waiting {event.seconds:.0f} s for the rate limit")
         elif isinstance(event, PlatformStopped):
-            self.say(f"{event.platform}: stopped: {event.reason}")
+            self.say(f"{event.platform}: stopped: {plain(event.reason)}")
         elif isinstance(event, PlatformLimited):
-            self.say(f"{event.platform}: no more uploads this run: {event.reason}")
+            self.say(f"{event.platform}: no more uploads this run: {plain(event.reason)}")
         elif isinstance(event, Progress) and self.live:
             print(f"\r{event.platform}: {event.done}/{event.total}", end="", file=self.lines)
             self._progress_shown = True
@@ -158,7 +174,9 @@ class Reporter:
             "remedy": problem.remedy,
         }
 
-    def plan(self, plan: Plan, dry_run: bool) -> None:
+    def plan(self, plan: Plan, dry_run: bool, limits: Limits | None = None) -> None:
+        """The plan's counts; with `dry_run` each photo to act on, its errors with the
+        numbers of a limit error (`limits`: the connected platform's, else its defaults)."""
         counts = plan.counts()
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
@@ -173,7 +191,7 @@ class Reporter:
             for item in plan.items:
                 if item.action is Action.UNCHANGED:
                     continue
-                detail = ", ".join(item.verdict.errors) or item.verdict.note
+                detail = _error_list(item, limits) or item.verdict.note
                 if item.action is Action.CHANGED:
                     detail = "changed: " + ", ".join(item.verdict.changed)
                 title = item.photo.title or "(no title)"
@@ -201,16 +219,28 @@ class Reporter:
             # The reason is in the sentence above: said once more, it reads as another one.
             self.say(f"{summary.platform}: the photos not uploaded are tried again next run")
         if summary.unrecorded:
+            one = summary.unrecorded == 1
             self.say(
-                f"{summary.platform}: {summary.unrecorded} changes were made that IMatch "
-                "could not record; the next run records them"
+                f"{summary.platform}: {count_of(summary.unrecorded, 'change')} "
+                f"{'was' if one else 'were'} made that IMatch could not record; the next run "
+                f"records {'it' if one else 'them'}"
             )
         for line in summary.gone:
             self.say(f"{summary.platform}: {line}")
         if summary.changed_left:
+            they, were, are = (
+                ("it", "was", "is")
+                if summary.changed_left == 1
+                else (
+                    "they",
+                    "were",
+                    "are",
+                )
+            )
             self.say(
-                f"{summary.platform}: {summary.changed_left} photos changed in IMatch since "
-                "they were published were left as they are: `--only changed` publishes them "
+                f"{summary.platform}: {count_of(summary.changed_left, 'photo')} changed in "
+                f"IMatch since {they} {were} published {were} left as {they} {are}: "
+                f"`--only changed` publishes {'it' if they == 'it' else 'them'} "
                 '(or detect_changes = "publish" in config.toml)'
             )
         quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)
@@ -221,7 +251,12 @@ class Reporter:
         for warning in summary.warnings:
             if warning not in self._shown_warnings:
                 self.say(f"{summary.platform}: warning: {warning}")
-        self.results[summary.platform] = {"status": "run", **asdict(summary)}
+        result = asdict(summary)
+        # The HTTP libraries' own words stay in the log file; the IMatch app shows these.
+        result["failures"] = [(name, plain(reason)) for name, reason in summary.failures]
+        result["stopped"] = plain(summary.stopped)
+        result["limited"] = plain(summary.limited)
+        self.results[summary.platform] = {"status": "run", **result}
 
     def finish(self, exit_code: int) -> None:
         """The JSON document (with `--json`), with why nothing could run when it could not."""

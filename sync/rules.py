@@ -44,7 +44,7 @@ from sync.error_names import (
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
 )
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo, visible
 from sync.published import FILE
 from sync.rendering import PostSize
 
@@ -153,13 +153,14 @@ def classify(photo: Photo, size: PostSize, checks: Checks) -> Verdict:
 
 
 def classify_changed(
-    photo: Photo, size: PostSize, checks: Checks, changed: tuple[str, ...], replaces_images: bool
+    photo: Photo, size: PostSize, checks: Checks, changed: tuple[str, ...]
 ) -> Verdict:
     """The verdict of a posted, unflagged photo whose post or file differs from what was
     published: `changed` with those fields, or the errors that stop it being published
-    (file checks only when its file would be uploaded)."""
+    (file checks only when its new file would be uploaded: replaced, or reposted where
+    the image cannot be replaced, and a repost deletes the post first)."""
     errors = content_errors(photo, size, checks)
-    if CHANGED_FILE in changed and replaces_images:
+    if CHANGED_FILE in changed:
         errors += file_errors(photo, checks)
     if errors:
         return Verdict(Action.ERROR, tuple(sorted(set(errors))))
@@ -202,7 +203,9 @@ def record_errors(photo: Photo, checks: Checks) -> list[str]:
 
 
 def _value(record: AttributeRecord, key: str) -> str:
-    return str(record.values.get(key, "")).strip()
+    """A record's remote id; one that shows nothing (typed in by hand as a zero-width or
+    no-break space) is as missing as an empty one."""
+    return visible(str(record.values.get(key, "")))
 
 
 def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:

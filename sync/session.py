@@ -17,11 +17,12 @@ A dry run plans from a copy of the journal and state store, exactly as a real ru
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from imatch.client import IMatchClient
 from imatch.library import Publication
 from imatch.models import AppVariables
 from sync import paths
+from sync.allocator import return_large_buffers
+from sync.call_history import load_calls, save_calls
 from sync.checks import Check
 from sync.config import Credentials, Settings, app_variable_names, credentials, load_settings
 from sync.connect import SetupError, open_platform
@@ -38,7 +41,16 @@ from sync.events import Listener, RunSummary, Waiting
 from sync.found_errors import UNCONFIRMED, hold_refused_adds, hold_unconfirmed_adds
 from sync.journal import Journal
 from sync.pending_groups import PendingGroups, left_pending_warnings
-from sync.plan import Plan, PlanItem, ScanProgress, is_posted, published_now, read_plan
+from sync.plan import (
+    Plan,
+    PlanItem,
+    ScanProgress,
+    is_posted,
+    moved_state_keys,
+    previous_of,
+    published_now,
+    read_plan,
+)
 from sync.plan_snapshot import PlanSnapshot, provisional_rows
 from sync.platforms import registry
 from sync.platforms.base import (
@@ -202,6 +214,7 @@ class SyncSession:
 
     async def open(self) -> None:
         """Connect to IMatch and read the credentials (raises IMatchError)."""
+        return_large_buffers()  # before the scan's large answers
         variables = await self.client.app_variables(app_variable_names())
         self.variables = variables
         self.credentials = credentials(variables, self.settings)
@@ -408,7 +421,8 @@ class SyncSession:
             if heard is not None:
                 heard(publication)
             if read is not None and publication.exists:
-                read(PlanSnapshot(name, time.time(), provisional_rows(publication), True))
+                rows = functools.partial(provisional_rows, publication)  # made if its tab is shown
+                read(PlanSnapshot(name, time.time(), rows, True))
 
         plan = await read_plan(
             self.client,
@@ -490,7 +504,7 @@ class SyncSession:
 
             state.limiter.listeners.append(listener)
         try:
-            with self.run_lock.hold():
+            with self.run_lock.hold(), self._call_history(name, state.limiter):
                 state.locked = ""
                 # What an earlier run (or this session's last one) left open is finished
                 # first: its uploads are recorded, so they are never made a second time.
@@ -512,10 +526,26 @@ class SyncSession:
         ]
         return summary
 
+    @contextmanager
+    def _call_history(self, name: str, limiter: RateLimiter | None) -> Iterator[None]:
+        """The platform's calls of earlier runs (other processes too) count in this run's
+        window; what the window holds at the end is kept for the next run."""
+        if limiter is None:
+            yield
+            return
+        folder = self.run_lock.folder
+        limiter.count_earlier_calls(load_calls(folder, name))
+        try:
+            yield
+        finally:
+            save_calls(folder, name, limiter.calls_in_window())
+
     async def baseline(self, name: str, progress: ScanProgress | None = None) -> int:
-        """Record the current rendering of every posted photo as what is published on
-        `name`, the starting point of change detection. IMatch is read; the platform is
-        not asked anything (no login, no call). Holds the run lock while writing (raises
+        """Record the current rendering of every posted photo that has no record of what
+        was published on `name` as what is published there, the starting point of change
+        detection (a photo a run or an earlier baseline recorded keeps its record, so a
+        change not yet published stays `changed`). IMatch is read; the platform is not
+        asked anything (no login, no call). Holds the run lock while writing (raises
         RunInProgress). Returns how many photos were recorded."""
         if self.journal is None or self.dry_run:
             raise SetupError("a dry run records no baseline")
@@ -524,11 +554,16 @@ class SyncSession:
         )
         if not plan.publication.exists:
             raise SetupError(f"IMatch has no category {plan.publication.root}")
-        posted = {
-            item.file_id: published_now(item, "baseline") for item in plan.items if is_posted(item)
-        }
         with self.run_lock.hold():
-            self.journal.store.remember_many_published(name, posted)
+            known = self.journal.store.published(name)
+            chosen = [
+                item
+                for item in plan.items
+                if is_posted(item) and previous_of(item.photo, known) is None
+            ]
+            posted = {item.file_id: published_now(item, "baseline") for item in chosen}
+            moved = [key for item in chosen for key in moved_state_keys(item.photo)]
+            self.journal.store.remember_many_published(name, posted, moved)
             self.journal.store.record_baseline(name, len(posted))
         return len(posted)
 

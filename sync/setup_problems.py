@@ -20,6 +20,7 @@ from enum import StrEnum
 from imatch.errors import IMatchError, IMatchUnavailable
 from sync.checks import Check
 from sync.config import URL_VARIABLE, ConfigError, Settings
+from sync.plain_words import plain
 from sync.platforms.base import AuthError, PlatformError, TransientError
 from sync.platforms.registry import SetupError
 from sync.run_lock import RunInProgress
@@ -151,9 +152,21 @@ def problem_of(
         )
     if platform and isinstance(error, SETUP_ERRORS):
         return platform_problem(platform, error)
-    if isinstance(error, OSError):  # a file or folder of ours: its path is in the message
-        return SetupProblem(ProblemKind.STATE, text, FOLDERS)
+    if isinstance(error, OSError):  # a file or folder of ours
+        return SetupProblem(ProblemKind.STATE, _plain_file_error(error, text), FOLDERS)
     return unexpected(error)
+
+
+def _plain_file_error(error: OSError, text: str) -> str:
+    """The place and what is wrong with it in words, not Python's `[Errno 17] …`."""
+    if not error.filename:
+        return text
+    place = str(error.filename)
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return f"{place} is a file where imatch-socials needs a folder: move it away"
+    if isinstance(error, PermissionError):
+        return f"{place}: you may not write there"
+    return f"{place}: {(error.strerror or text).lower()}"
 
 
 def unexpected(error: BaseException) -> SetupProblem:
@@ -179,7 +192,8 @@ def platform_problem(
     first failing one names what to set (e.g. the application variable to create)."""
     from sync.platforms import registry
 
-    text = str(error).strip() or type(error).__name__
+    # The HTTP libraries' own text (urllib3's, httpx's class names) goes to the log file.
+    text = plain(str(error).strip() or type(error).__name__)
     failing = [c for c in checks if c.blocking and not c.ok]
     if failing:
         first = failing[0]

@@ -121,10 +121,23 @@ def open_state_db_copy(path: Path) -> sqlite3.Connection | None:
     copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     try:
         source.backup(copy)
+    except sqlite3.DatabaseError as error:
+        copy.close()
+        raise _unreadable(path, error) from None
     finally:
         source.close()
     migrate(copy)
     return copy
+
+
+def _unreadable(path: Path, error: sqlite3.DatabaseError) -> Exception:
+    """A file that is no SQLite database, named with what to do; other errors as they are."""
+    if "not a database" not in str(error):
+        return error
+    return StateDatabaseError(
+        f"{path} is not an imatch-socials state database (damaged, or another file): "
+        "restore it from a backup, or move it away and imatch-socials starts a new one"
+    )
 
 
 def open_state_db(path: Path) -> sqlite3.Connection:
@@ -132,7 +145,11 @@ def open_state_db(path: Path) -> sqlite3.Connection:
     make_private_folder(path.parent)
     make_private_file(path)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    db.execute("PRAGMA journal_mode=WAL")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise _unreadable(path, error) from None
     # FULL: an intent must be on disk before the remote call it announces.
     db.execute("PRAGMA synchronous=FULL")
     for companion in ("-wal", "-shm"):

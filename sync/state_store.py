@@ -102,11 +102,18 @@ class StateStore:
 
     # --- what was published ----------------------------------------------------------
 
-    def remember_published(self, platform: str, file_id: int, published: Published) -> None:
-        self.remember_many_published(platform, {file_id: published})
+    def remember_published(
+        self, platform: str, file_id: int, published: Published, moved_from: Iterable[int] = ()
+    ) -> None:
+        self.remember_many_published(platform, {file_id: published}, moved_from)
 
-    def remember_many_published(self, platform: str, photos: Mapping[int, Published]) -> None:
+    def remember_many_published(
+        self, platform: str, photos: Mapping[int, Published], moved_from: Iterable[int] = ()
+    ) -> None:
+        """`moved_from`: rows of files the photos' Socials assignments moved away from
+        (sync/plan.py `moved_state_keys`), dropped in the same transaction."""
         now = self._clock()
+        stale = [(platform, file_id) for file_id in set(moved_from) if file_id not in photos]
         rows = [
             (
                 platform,
@@ -128,6 +135,7 @@ class StateStore:
                 " fingerprint, ours, source, image, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            self._db.executemany("DELETE FROM published WHERE platform = ? AND file_id = ?", stale)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -171,9 +179,14 @@ class StateStore:
         ).fetchone()
         return None if row is None else float(row[0])
 
-    def forget_file(self, platform: str, file_id: int) -> None:
-        """Everything about one photo (it was deleted from the platform)."""
+    def forget_file(self, platform: str, file_id: int, moved_from: Iterable[int] = ()) -> None:
+        """Everything about one photo (it was deleted from the platform); `moved_from`:
+        files whose published rows were the photo's before its assignment moved."""
         for table in ("runtime_errors", "pending_groups", "published"):
             self._db.execute(
                 f"DELETE FROM {table} WHERE platform = ? AND file_id = ?", (platform, file_id)
             )
+        self._db.executemany(
+            "DELETE FROM published WHERE platform = ? AND file_id = ?",
+            [(platform, other) for other in moved_from],
+        )

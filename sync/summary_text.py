@@ -10,6 +10,12 @@ from sync.events import RunSummary
 from sync.plain_words import plain
 
 
+def count_of(number: int, noun: str, plural: str = "") -> str:
+    """`1 photo`, `2 photos`, `10,000 photos`."""
+    word = noun if number == 1 else (plural or noun + "s")
+    return f"{number:,} {word}"
+
+
 def outcome(summary: RunSummary) -> str:
     """`2 added, 1 deleted, 1 delete flags cleared, ...`; `nothing changed` when nothing did."""
     parts = [

@@ -6,7 +6,8 @@ The engine and the reconciliation never write to IMatch themselves; they ask thi
 - `clear`: unassign a photo's flags (`_update`, `_metadata`) or, for a deleted photo,
   `_delete` and its membership in `Socials|<platform>`;
 - `forget_records`: delete the records of posts that are gone;
-- `sync_error_categories`: make `__errors|<name>` exactly the photos' current errors.
+- `sync_error_categories`: make `__errors|<name>` exactly the photos' current errors
+  (read again first: what the scan saw may have been changed by a run since).
 
 Category removals and record deletions are batched: callers await their own change,
 which travels with others. A flush waits a moment (`window`, 50 ms) for more changes,
@@ -21,7 +22,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 
 from imatch.client import IMatchClient
-from imatch.library import Publication
+from imatch.library import SUBTREE_FIELDS, Publication
 from imatch.models import AttributeRecord
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
 from sync.platforms.base import RemoteRef
@@ -99,7 +100,9 @@ class WriteBack:
         for file_id, names in wanted.items():
             for name in names:
                 by_name.setdefault(name, set()).add(file_id)
-        subtree = self.publication.subtrees.get(self.publication.layout.errors)
+        # Read now, not taken from the scan: this session's earlier run, or another
+        # process's run since the scan, may have changed them.
+        subtree = await self._client.category(self.errors_root, SUBTREE_FIELDS)
         present = {c.name: set(c.files) for c in subtree.children} if subtree else {}
         calls = []
         for name in sorted(set(by_name) | set(present)):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
+from sync.summary_text import count_of
 
-def count_of(number: int, noun: str, plural: str = "") -> str:
-    """`1 photo`, `2 photos`, `10,000 photos`."""
-    word = noun if number == 1 else (plural or noun + "s")
-    return f"{number:,} {word}"
+__all__ = ["count_of"]

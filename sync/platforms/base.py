@@ -16,8 +16,8 @@ import asyncio
 import os
 import re
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -171,6 +171,10 @@ class Limits:
     replaces_images: bool = True
     """False when a published post's image cannot be replaced (pixelfed): an update then
     sends the text only."""
+    fixed_fields: frozenset[str] = frozenset()
+    """Published fields (sync/published.py) an update cannot change on a published post
+    (pixelfed and Mastodon: `visibility`): a photo that changed only there is left alone,
+    with a note, instead of an update that could not make the change."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,8 @@ class RateLimiter:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     listeners: list[WaitListener] = field(default_factory=list)
+    wall: Callable[[], float] = time.time
+    """Epoch seconds: how calls are dated for other processes (`calls_in_window`)."""
     _tokens: float = field(init=False)
     _updated: float = field(init=False)
     _pause_until: float = field(init=False, default=0.0)
@@ -410,6 +416,26 @@ class RateLimiter:
         if len(self._granted) < self.window_limit:
             return 0.0
         return self._granted[0] + self.window - now
+
+    def calls_in_window(self) -> list[float]:
+        """The calls granted within the window, in epoch seconds (kept for the next
+        process: the platform counts the calls of every process with this key)."""
+        now = self._now()
+        offset = self.wall() - now
+        return [moment + offset for moment in self._granted if moment > now - self.window]
+
+    def count_earlier_calls(self, moments: Iterable[float]) -> None:
+        """Calls made before (`calls_in_window` of an earlier process or run, epoch
+        seconds) count in the window. A call known both here and there counts once:
+        moments are matched to the millisecond, as many times as the most either has."""
+        now = self._now()
+        offset = self.wall() - now
+        here = Counter(round(moment + offset, 3) for moment in self._granted)
+        there = Counter(
+            round(moment, 3) for moment in moments if now - self.window < moment - offset <= now
+        )
+        merged = here | there
+        self._granted = deque(sorted(moment - offset for moment in merged.elements()))
 
     async def acquire(self) -> None:
         if self._lock is None:

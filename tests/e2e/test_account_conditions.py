@@ -25,6 +25,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
 from sync.journal import Journal
+from sync.photo import visible
 from sync.report import Reporter
 from sync.state_store import PendingGroup
 from tests.sync_checks import (
@@ -75,8 +76,9 @@ def throttled(
 def assert_ours_once(world: SandboxWorld) -> None:
     """Each flickr record points at its own live photo, and every photo an upload of ours
     made (it carries our machine tag) has a record (the account's own photos have none)."""
-    # A record typed in by hand without its ids (a case of the sample library) is no post.
-    have = {f: r for f, r in records(world, "flickr").items() if r[0].get("photo_id")}
+    # A record typed in by hand without its ids (empty or a zero-width space: cases of the
+    # sample library) is no post.
+    have = {f: r for f, r in records(world, "flickr").items() if visible(r[0].get("photo_id", ""))}
     recorded = [r[0]["photo_id"] for r in have.values()]
     assert all(len(r) == 1 for r in have.values())
     assert len(recorded) == len(set(recorded))
@@ -355,3 +357,67 @@ def test_a_free_accounts_limit_is_said_once_as_it_happens_and_once_in_the_summar
     assert "flickr: no more uploads this run: flickr refused the upload" in said
     assert "flickr: Uploads stopped: flickr refused the upload" in said
     assert "not uploaded are tried again next run" in said
+
+
+def test_pending_group_adds_and_change_detection(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A photo whose group add waits is not `changed` meanwhile (the pending add is
+    retried by itself) and not once it is done; a pending add the group refuses when it
+    is retried is said, not counted as done, and leaves the photo `changed` (groups)."""
+    world = throttled
+    busy = group(world, THROTTLED_GROUP)
+    sync_once(platforms=["flickr"])
+    waiting = {p.file_id for p in pending(tmp_path)}
+    assert len(waiting) == 3
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    assert dry["platforms"]["flickr"]["plan"]["changed"] == 0
+
+    clock.now += DAY  # two of the three are taken
+    code, summary = sync_once(platforms=["flickr"])
+    assert code == 0, summary
+    [last] = pending(tmp_path)
+    taken = waiting - {last.file_id}
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    assert dry["platforms"]["flickr"]["plan"]["changed"] == 0
+    journal = Journal(tmp_path / "state" / "journal.sqlite")
+    try:
+        published = journal.store.published("flickr")
+        assert all(busy.id in published[f].owns("groups") for f in taken)
+    finally:
+        journal.close()
+
+    busy.pool_disabled = True  # the group's admins closed its pool meanwhile
+    clock.now += DAY
+    code, summary = sync_once(platforms=["flickr"])
+    warnings = "\n".join(summary["platforms"]["flickr"]["warnings"])
+    assert "pool is disabled" in warnings
+    assert "done now" not in warnings
+    assert last.file_id not in busy.pool
+    assert pending(tmp_path) == []
+    _, dry = sync_once(dry_run=True, platforms=["flickr"])
+    entry = next(p for p in dry["platforms"]["flickr"]["photos"] if p["id"] == last.file_id)
+    assert entry["action"] == "changed"
+    assert list(entry["changed"]) == ["groups"]
+
+
+def test_a_pending_group_add_follows_a_photo_whose_assignment_moves(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The add waits under the Socials file; the assignment then moves from the version
+    to its master (the same post): the add is still made when the group takes it."""
+    world = throttled
+    busy = group(world, THROTTLED_GROUP)
+    sync_once(platforms=["flickr"])
+    waiting = next(p.file_id for p in pending(tmp_path) if world.imatch.db.master_groups(p.file_id))
+    [[master]] = world.imatch.db.master_groups(waiting)
+    [record] = records(world, "flickr")[waiting]
+    world.imatch.db.assign("Socials|flickr", [master])
+    world.imatch.db.unassign("Socials|flickr", [waiting])
+    world.imatch.db.assign(f"Socials|flickr|groups|{THROTTLED_GROUP}", [master])
+
+    for _ in range(3):  # the group takes two a day: the moved photo's turn comes
+        clock.now += DAY
+        sync_once(platforms=["flickr"])
+    assert record["photo_id"] in busy.pool
+    assert pending(tmp_path) == []

@@ -20,7 +20,14 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.baseline import run_baseline
 from sync.journal import Journal
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    edits_of,
+    post_text,
+    records,
+    remote_posts,
+    sync_once,
+)
 from tests.unit.test_file_identity import with_metadata
 
 
@@ -139,38 +146,72 @@ def test_a_tag_added_on_flickr_survives_while_a_keyword_removed_in_imatch_goes(
     assert any(t.startswith("imatchsocials:intent=") for t in tags)  # our machine tag stays
 
 
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
 def test_a_changed_file_on_pixelfed_is_reposted_only_when_asked(
-    world: SandboxWorld, tmp_path: Path
+    world: SandboxWorld, tmp_path: Path, platform: str
 ) -> None:
-    assert sync_once(platforms=["pixelfed"])[0] == 0
+    """pixelfed and Mastodon cannot replace a published image: `publish` alone never
+    reposts (the post stays, a warning names the flag); the flag reposts it once."""
+    assert sync_once(platforms=[platform])[0] == 0
     file_id = first_photo(world)
-    status_id = records(world, "pixelfed")[file_id][0]["status_id"]
+    status_id = records(world, platform)[file_id][0]["status_id"]
     path = Path(world.imatch.db.files[file_id].file_name)
     Image.new("RGB", (48, 32), (200, 30, 30)).save(path, "JPEG")  # edited in an image editor
 
-    code, dry = sync_once(dry_run=True, platforms=["pixelfed"])
-    assert photo_entry(dry, "pixelfed", file_id)["action"] == "changed"
-    assert list(photo_entry(dry, "pixelfed", file_id)["changed"]) == ["file"]
+    code, dry = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(dry, platform, file_id)["action"] == "changed"
+    assert list(photo_entry(dry, platform, file_id)["changed"]) == ["file"]
 
-    configure(world, tmp_path / "home", pixelfed="publish")
-    mark = len(world.pixelfed.log)
-    code, run = sync_once(platforms=["pixelfed"])
+    configure(world, tmp_path / "home", **{platform: "publish"})
+    sim = getattr(world, platform)
+    mark = len(sim.log)
+    code, run = sync_once(platforms=[platform])
     assert code == 0
-    assert records(world, "pixelfed")[file_id][0]["status_id"] == status_id
-    assert not [r for r in world.pixelfed.log.records[mark:] if r.method == "DELETE"]
-    assert any("--repost-changed-files" in w for w in run["platforms"]["pixelfed"]["warnings"])
-    dry = sync_once(dry_run=True, platforms=["pixelfed"])[1]
-    assert photo_entry(dry, "pixelfed", file_id)["changed"].keys() == {"file"}
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    assert not [r for r in sim.log.records[mark:] if r.method == "DELETE"]
+    assert any("--repost-changed-files" in w for w in run["platforms"][platform]["warnings"])
+    dry = sync_once(dry_run=True, platforms=[platform])[1]
+    assert photo_entry(dry, platform, file_id)["changed"].keys() == {"file"}
 
-    code, run = sync_once(platforms=["pixelfed"], repost_changed_files=True)
+    code, run = sync_once(platforms=[platform], repost_changed_files=True)
     assert code == 0
-    assert run["platforms"]["pixelfed"]["reposted"] == 1
-    new_status = records(world, "pixelfed")[file_id][0]["status_id"]
+    assert run["platforms"][platform]["reposted"] == 1
+    new_status = records(world, platform)[file_id][0]["status_id"]
     assert new_status != status_id
-    assert status_id not in remote_posts(world, "pixelfed")
-    assert len(records(world, "pixelfed")[file_id]) == 1
-    dry = sync_once(dry_run=True, platforms=["pixelfed"])[1]
-    assert photo_entry(dry, "pixelfed", file_id)["action"] == "unchanged"
+    assert status_id not in remote_posts(world, platform)
+    assert len(records(world, platform)[file_id]) == 1
+    dry = sync_once(dry_run=True, platforms=[platform])[1]
+    assert photo_entry(dry, platform, file_id)["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_new_title_on_pixelfed_and_mastodon_is_one_edit_of_the_same_post_with_publish(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    assert entry["action"] == "changed"
+    assert list(entry["changed"]) == ["caption"]
+    assert "Evening fog" in entry["changed"]["caption"]["now"]
+    assert "Evening fog" not in entry["changed"]["caption"]["was"]
+
+    configure(world, tmp_path / "home", **{platform: "publish"})
+    post = remote_posts(world, platform)[status_id]
+    edits = edits_of(platform, post)
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    assert run["platforms"][platform]["metadata"] == 1
+    assert run["platforms"][platform]["reposted"] == 0
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    post = remote_posts(world, platform)[status_id]
+    assert "Evening fog" in post_text(platform, post)
+    assert edits_of(platform, post) == edits + 1
+    _, after = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(after, platform, file_id)["action"] == "unchanged"
 
 
 def test_metadata_imatch_writes_into_the_file_is_not_a_new_file(world: SandboxWorld) -> None:
@@ -261,11 +302,13 @@ def test_baseline_of_1000_posted_photos_makes_no_platform_call(
     assert run_baseline() == 0
     assert len(world.flickr.log) == 0
     assert len(world.pixelfed.log) == 0
+    assert len(world.mastodon.log) == 0
     assert "1,000 posted photos" in capsys.readouterr().out
     journal = Journal()
     try:
         assert set(journal.store.published("flickr")) == posted
         assert journal.store.published_count("pixelfed") == 1000
+        assert journal.store.published_count("mastodon") == 1000
         assert journal.store.baseline_time("flickr") is not None
     finally:
         journal.close()
@@ -274,3 +317,152 @@ def test_baseline_of_1000_posted_photos_makes_no_platform_call(
     edit_metadata(world, min(posted), {"tag": "title", "op": "set", "value": "Renamed"})
     _, dry = sync_once(dry_run=True)
     assert dry["platforms"]["flickr"]["plan"]["changed"] == 1
+
+
+@pytest.mark.parametrize("platform", ["flickr", "pixelfed", "mastodon"])
+def test_a_flagged_update_records_what_it_published(world: SandboxWorld, platform: str) -> None:
+    """`_metadata` and `_update` set by hand are success points too: the run after shows
+    the photo unchanged, except a file a platform could not replace (it stays `file`)."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    world.imatch.db.assign(f"Socials|{platform}|_metadata", [file_id])
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    assert photo_entry(dry, platform, file_id)["action"] == "unchanged"
+
+    path = Path(world.imatch.db.files[file_id].file_name)
+    Image.new("RGB", (48, 32), (90, 10, 160)).save(path, "JPEG")
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Night fog"})
+    world.imatch.db.assign(f"Socials|{platform}|_update", [file_id])
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    if platform == "flickr":
+        assert entry["action"] == "unchanged"
+    else:  # the text was sent, the old image stays: still changed, only the file
+        assert list(entry["changed"]) == ["file"]
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_visibility_the_post_cannot_take_by_editing_stays_changed(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    """pixelfed and Mastodon cannot change a post's visibility by editing: after a run
+    that could not make a public post private, the photo is still `changed` (visibility),
+    never recorded as private while the post stays public."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
+    overrides[platform].update(detect_changes="publish", visibility="private")
+    world.configure_home(tmp_path / "home", overrides)
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    entry = photo_entry(dry, platform, file_id)
+    assert list(entry["changed"]) == ["visibility"]
+
+    sim = getattr(world, platform)
+    for _ in range(2):  # left alone with a note, run after run: no call about the post
+        mark = len(sim.log)
+        code, run = sync_once(platforms=[platform])
+        assert code == 0, run
+        warnings = "\n".join(run["platforms"][platform]["warnings"])
+        assert "visibility changed" in warnings
+        assert "delete and add it again" in warnings
+        assert not [r for r in sim.log.records[mark:] if status_id in r.path]
+        assert remote_posts(world, platform)[status_id].visibility != "private"
+        _, after = sync_once(dry_run=True, platforms=[platform])
+        entry = photo_entry(after, platform, file_id)
+        assert entry["action"] == "changed"
+        assert list(entry["changed"]) == ["visibility"]
+
+    # With a new caption too, the caption is sent and the visibility still is not.
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    code, run = sync_once(platforms=[platform])
+    assert code == 0, run
+    post = remote_posts(world, platform)[status_id]
+    assert "Evening fog" in post_text(platform, post)
+    assert post.visibility != "private"
+    warnings = "\n".join(run["platforms"][platform]["warnings"])
+    assert "cannot change a post's visibility" in warnings
+    _, after = sync_once(dry_run=True, platforms=[platform])
+    assert list(photo_entry(after, platform, file_id)["changed"]) == ["visibility"]
+
+
+def test_baseline_of_one_platform_leaves_the_others_alone(world: SandboxWorld) -> None:
+    assert sync_once()[0] == 0
+    journal = Journal()
+    try:  # the run recorded its own posts; only a baseline records the platform's time
+        assert all(journal.store.baseline_time(p) is None for p in ("flickr", "mastodon"))
+    finally:
+        journal.close()
+    calls = [len(world.flickr.log), len(world.pixelfed.log), len(world.mastodon.log)]
+    assert run_baseline(["mastodon"]) == 0
+    assert [len(world.flickr.log), len(world.pixelfed.log), len(world.mastodon.log)] == calls
+    journal = Journal()
+    try:
+        assert journal.store.baseline_time("mastodon") is not None
+        assert journal.store.baseline_time("flickr") is None
+        assert journal.store.baseline_time("pixelfed") is None
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("platform", ["pixelfed", "mastodon"])
+def test_a_changed_file_that_cannot_be_uploaded_is_never_reposted(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    """A repost deletes the post before it uploads the new file: a new file the platform
+    would refuse (here too large) must stop it before the delete, with the error named."""
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    path = Path(world.imatch.db.files[file_id].file_name)
+    Image.effect_noise((400, 400), 90).convert("RGB").save(path, "JPEG", quality=95)
+    assert path.stat().st_size > 20 * 1024
+    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
+    overrides[platform]["max_file_mb"] = 0.01  # 10 KB: the new file is too large
+    world.configure_home(tmp_path / "home", overrides)
+
+    _, run = sync_once(platforms=[platform], only=["changed"], repost_changed_files=True)
+    assert run["platforms"][platform]["reposted"] == 0
+    assert status_id in remote_posts(world, platform)
+    assert records(world, platform)[file_id][0]["status_id"] == status_id
+    _, dry = sync_once(dry_run=True, platforms=[platform])
+    assert "file too large" in photo_entry(dry, platform, file_id)["errors"]
+
+
+def test_detect_changes_is_set_per_platform(world: SandboxWorld, tmp_path: Path) -> None:
+    assert sync_once()[0] == 0
+    file_id = first_photo(world)
+    posts = {p: records(world, p)[file_id][0] for p in ("flickr", "pixelfed", "mastodon")}
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    configure(world, tmp_path / "home", flickr="publish", pixelfed="show", mastodon="off")
+    _, dry = sync_once(dry_run=True)
+    actions = {p: photo_entry(dry, p, file_id)["action"] for p in posts}
+    assert actions == {"flickr": "changed", "pixelfed": "changed", "mastodon": "unchanged"}
+
+    code, run = sync_once()
+    assert code == 0, run
+    assert world.flickr.state.photos[posts["flickr"]["photo_id"]].title == "Evening fog"
+    for platform in ("pixelfed", "mastodon"):
+        post = remote_posts(world, platform)[posts[platform]["status_id"]]
+        assert "Evening fog" not in post_text(platform, post), platform
+    _, after = sync_once(dry_run=True)
+    actions = {p: photo_entry(after, p, file_id)["action"] for p in posts}
+    assert actions == {"flickr": "unchanged", "pixelfed": "changed", "mastodon": "unchanged"}
+
+
+def test_a_baseline_keeps_what_runs_recorded(world: SandboxWorld) -> None:
+    """The baseline fills in posts with no record of what was published; a photo whose
+    published post is known (a run recorded it) and that changed since stays `changed`
+    (the baseline does not pretend its new title is on flickr)."""
+    assert sync_once()[0] == 0
+    file_id = first_photo(world)
+    edit_metadata(world, file_id, {"tag": "title", "op": "set", "value": "Evening fog"})
+    assert run_baseline() == 0
+    _, dry = sync_once(dry_run=True)
+    for platform in ("flickr", "pixelfed", "mastodon"):
+        assert photo_entry(dry, platform, file_id)["action"] == "changed", platform

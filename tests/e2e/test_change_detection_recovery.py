@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from sandbox.world import SandboxWorld
 from sync.journal import Journal
 from tests.e2e.test_change_detection import first_photo, photo_entry, world
-from tests.sync_checks import records, remote_posts, sync_once
+from tests.sync_checks import PLATFORMS, records, remote_posts, sync_once
 
 __all__ = ["world"]
 
@@ -69,3 +70,28 @@ def test_a_repost_interrupted_after_its_delete_posts_the_photo_again(
     assert recorded == set(live)  # every post recorded once, nothing posted twice
     _, dry = sync_once(dry_run=True, platforms=["pixelfed"])
     assert photo_entry(dry, "pixelfed", file_id)["action"] == "unchanged"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_delete_finished_by_reconciliation_forgets_what_was_published(
+    world: SandboxWorld, tmp_path: Path, platform: str
+) -> None:
+    assert sync_once(platforms=[platform])[0] == 0
+    file_id = first_photo(world)
+    [record] = records(world, platform)[file_id]
+    state = journal(tmp_path)
+    assert file_id in state.store.published(platform)
+    # What a run killed after the platform deleted the post left: IMatch not told.
+    intent = state.begin(platform, file_id, "delete")
+    state.remote_done(intent, {k: v for k, v in record.items() if k not in ("posted", "url")})
+    state.close()
+
+    code, summary = sync_once(platforms=[platform])
+    assert code == 0, summary
+    assert summary["platforms"][platform]["completed"] == 1
+    assert file_id not in records(world, platform)
+    state = journal(tmp_path)
+    try:
+        assert file_id not in state.store.published(platform)
+    finally:
+        state.close()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,10 @@ import pytest
 from imatch.client import IMatchClient
 from imatch.library import read_publication
 from sandbox.library import LibraryInfo
+from sandbox.world import sandbox_world
 from sync.report import Reporter
 from tests.cli_process import run_cli, start_cli
+from tests.sync_checks import NO_RATE_LIMITS
 
 
 def test_demo_headless_runs_without_a_terminal() -> None:
@@ -58,9 +62,13 @@ def test_sandbox_serves_until_stopped(sample_library: LibraryInfo) -> None:
         assert first[0] == "imatch"
         assert first[1].startswith("http://127.0.0.1:")
         assert asyncio.run(read_flickr(first[1])) == sample_candidates + 5
+        printed = dict(child.stdout.readline().split(" ", 1) for _ in range(4))
+        library = Path(printed["library"].strip())  # generated in the temporary folder
+        assert library.is_dir()
     finally:
         child.terminate()
         assert child.wait(20) is not None
+    assert not library.exists()  # stopped with SIGTERM, it takes its library with it
 
 
 def test_headless_core_never_imports_textual() -> None:
@@ -139,3 +147,22 @@ def test_sandbox_stopped_with_sigterm_removes_its_generated_library(
     assert "Traceback" not in errors
     assert not library.exists()
     assert list(temp.iterdir()) == []
+
+
+def test_a_dry_run_says_by_how_much_a_photo_is_over_a_limit(sample_library: LibraryInfo) -> None:
+    """`caption too long` and `too many tags` with the count and the platform's limit
+    (the instance's own, once connected), as the terminal app's detail pane says them."""
+    with sandbox_world(sample_library.path) as world, tempfile.TemporaryDirectory() as home:
+        world.configure_home(Path(home), NO_RATE_LIMITS)
+        world.pixelfed.settings.max_caption_length = 600  # an instance with its own limit
+        env = {**os.environ, "IMATCH_SOCIALS_HOME": home}
+        result = run_cli("--headless", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    over = [line for line in result.stdout.splitlines() if "too long" in line or "too many" in line]
+    assert len(over) >= 6, result.stdout
+    for line in over:
+        for name in ("caption too long", "too many tags"):
+            if name in line:
+                assert re.search(rf"{name} \([\d,]+ (characters|tags); at most [\d,]+\)", line)
+    pixelfed = [line for line in over if "caption too long (" in line]
+    assert any("at most 600)" in line for line in pixelfed), result.stdout

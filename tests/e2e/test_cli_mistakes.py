@@ -7,9 +7,11 @@ or flag, and that no Python traceback reached the screen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -21,7 +23,7 @@ from sandbox.library import LibraryInfo
 from sandbox.world import sandbox_world
 from sync.config import ENV_PREFIX
 from tests.cli_process import run_cli
-from tests.sync_checks import NO_RATE_LIMITS
+from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS
 
 CLI = [sys.executable, "-m", "sync.cli"]
 
@@ -89,6 +91,7 @@ def _doctor_line(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr + result.stdout
     found = [line for line in result.stdout.splitlines() if line.startswith("FIX")]
     assert len(found) == 1, result.stdout
+    assert "1 problem (FIX) blocks a sync; fix it and run" in result.stdout
     return found[0]
 
 
@@ -102,17 +105,59 @@ def test_a_bad_imatch_url_in_the_config_file_names_the_key_and_the_file(tmp_path
     assert "http://127.0.0.1:50519" in line
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("value", ["localhost:8080", "not a url"])
+def test_a_platform_address_without_a_scheme_names_the_setting(
+    sample_library: LibraryInfo, tmp_path: Path, platform: str, value: str
+) -> None:
+    """`[<platform>] url` given as a bare host: the key named with a valid form, never a
+    traceback or an "unreadable answer" from the client library."""
+    with sandbox_world(sample_library.path) as world:
+        home = tmp_path / "home"
+        world.configure_home(home, {platform: {"url": value}})
+        env = environment(home)
+        result = run("--headless", "--platform", platform, env=env)
+        assert result.returncode == 2
+        line = one_line(result)
+        assert f"[{platform}] url" in line
+        assert repr(value) in line
+        assert "://" in line.split(repr(value))[-1] + line.split(repr(value))[0]
+        doctor = run("doctor", "--platform", platform, env=env)
+        assert "Traceback" not in doctor.stdout + doctor.stderr
+        fixes = [line for line in doctor.stdout.splitlines() if line.startswith("FIX")]
+        assert f"[{platform}] url" in fixes[0], doctor.stdout
+        assert "unreadable answer" not in doctor.stdout
+
+
 # --- the configuration file -----------------------------------------------------------------
 
 
-def test_a_config_file_saved_as_utf16_is_named_not_a_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp1252", "utf-8-sig+utf-16"]
+)
+def test_a_config_file_in_another_encoding_is_named_not_a_traceback(
+    tmp_path: Path, encoding: str
+) -> None:
+    """Notepad's "Unicode" (UTF-16 with a byte-order mark), the same without one, and
+    ANSI with an accented comment: the file and the rule named, never a traceback."""
     path = write_config(tmp_path, "")
-    path.write_bytes('[imatch]\nurl = "http://127.0.0.1:1"\n'.encode("utf-16"))
-    result = run("--headless", env=environment(tmp_path))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert "config.toml must be UTF-8" in line
-    assert str(path) in line
+    text = '[imatch]\nurl = "http://127.0.0.1:1"  # café\n'
+    if encoding == "utf-8-sig+utf-16":
+        data = b"\xef\xbb\xbf" + text.encode("utf-16-le")
+    else:
+        data = text.encode(encoding)
+    path.write_bytes(data)
+    for command in (("--headless",), ("doctor",), ("--headless", "--json")):
+        result = run(*command, env=environment(tmp_path))
+        assert result.returncode == 2
+        if "--json" in command:
+            document = json.loads(result.stdout)
+            assert "config.toml must be UTF-8" in document["problem"]
+            assert document["problem_kind"] == "configuration"
+            continue
+        line = one_line(result) if command != ("doctor",) else _doctor_line(result)
+        assert "config.toml must be UTF-8" in line
+        assert str(path) in line
 
 
 def test_a_config_file_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -154,6 +199,60 @@ def test_json_with_imatch_down_carries_the_reason(tmp_path: Path) -> None:
     assert f"IMatch is not running at {down}" in document["problem"]
 
 
+@pytest.mark.parametrize(
+    ("mistake", "kind", "said"),
+    [
+        ("config not TOML", "configuration", "not valid TOML"),
+        ("config names a folder", "configuration", "IMATCH_SOCIALS_CONFIG"),
+        ("IMatch down", "IMatch", "IMatch is not running"),
+        ("bad IMatch address", "configuration", "IMATCH_SOCIALS_IMATCH_URL"),
+        ("state folder is a file", "state", "is a file"),
+        ("state database from a newer version", "state", "newer imatch-socials"),
+        ("state database damaged", "state", "not an imatch-socials state database"),
+    ],
+)
+def test_json_carries_the_reason_for_every_kind_of_set_up_failure(
+    tmp_path: Path, mistake: str, kind: str, said: str, request: pytest.FixtureRequest
+) -> None:
+    """The IMatch app shows only the JSON: why nothing ran is in it, with its kind."""
+    imatch = request.getfixturevalue("imatch_url") if mistake != "IMatch down" else ""
+    imatch = imatch or closed_port_url()
+    env = environment(tmp_path, IMATCH_SOCIALS_IMATCH_URL=imatch)
+    if mistake == "config not TOML":
+        write_config(tmp_path, "[imatch\nurl =")
+    elif mistake == "config names a folder":
+        env["IMATCH_SOCIALS_CONFIG"] = str(tmp_path)
+    elif mistake == "bad IMatch address":
+        env["IMATCH_SOCIALS_IMATCH_URL"] = "localhost:50519"
+    elif mistake == "state folder is a file":
+        (tmp_path / "state").write_text("", encoding="utf-8")
+    elif mistake == "state database from a newer version":
+        (tmp_path / "state").mkdir()
+        with contextlib.closing(sqlite3.connect(tmp_path / "state" / "journal.sqlite")) as db:
+            db.execute("PRAGMA user_version = 999")
+    elif mistake == "state database damaged":
+        (tmp_path / "state").mkdir()
+        (tmp_path / "state" / "journal.sqlite").write_bytes(b"not a database, not at all" * 40)
+    result = run("--headless", "--json", env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["exit_code"] == 2
+    assert document["problem_kind"] == kind
+    assert said in document["problem"]
+    assert "[Errno" not in document["problem"]  # plain words, not Python's
+    if kind == "state" and "newer" not in said:
+        assert str(tmp_path / "state") in document["problem"]  # the place is named
+    if "database" in mistake:  # a dry run plans from a copy of it: the same reason
+        dry_run = json.loads(run("--headless", "--dry-run", "--json", env=env).stdout)
+        assert said in dry_run["problem"]
+    if kind == "state":  # `doctor` finds it too, rather than "ready to sync"
+        doctor = run("doctor", env=env)
+        assert doctor.returncode == 2, doctor.stdout
+        fixes = [line for line in doctor.stdout.splitlines() if line.startswith("FIX")]
+        assert any(said in line for line in fixes), doctor.stdout
+
+
 # --- flags ------------------------------------------------------------------------------------
 
 
@@ -164,6 +263,8 @@ def test_json_with_imatch_down_carries_the_reason(tmp_path: Path) -> None:
         ("demo", "--headless", "--dry-run"),
         ("--headless", "demo", "--dry-run"),
         ("--dry-run", "--headless", "demo"),
+        ("demo", "--dry-run", "--headless"),
+        ("--platform", "pixelfed", "demo", "--headless", "--dry-run", "--platform", "flickr"),
     ],
 )
 def test_demo_flags_mean_the_same_before_and_after_demo(
@@ -174,6 +275,7 @@ def test_demo_flags_mean_the_same_before_and_after_demo(
     assert "flickr (dry run):" in result.stdout
     assert "pixelfed (dry run):" in result.stdout
     assert "added" not in result.stdout  # a dry run changes nothing
+    assert ("mastodon (dry run):" in result.stdout) == ("--platform" not in args)
     assert "Traceback" not in result.stderr
 
 
@@ -261,6 +363,10 @@ def test_headless_on_a_windows_code_page_survives_emoji_and_non_latin_titles(
         for number, sim_file in enumerate(world.imatch.db.files.values()):
             sim_file.tags["title"] = f"🌅 富士山の朝 № {number} — Ελλάδα"
             sim_file.name = f"夕焼け-{number}.jpg"
+        album = world.imatch.db.categories["Socials|flickr|albums|Landscapes"]
+        world.imatch.db.ensure_category(
+            "Socials|flickr|albums|🌅 富士山の朝"
+        ).description = album.description
         env = environment(home, PYTHONIOENCODING="cp1252")
         for args in (("--headless", "--dry-run"), ("--headless",)):
             result = subprocess.run(
@@ -275,3 +381,10 @@ def test_headless_on_a_windows_code_page_survives_emoji_and_non_latin_titles(
                 assert "? ????? ? 3 — ??????" in printed  # what cp1252 can show, it shows
             else:
                 assert "flickr: added ???-" in printed
+        doctor = subprocess.run(
+            [*CLI, "doctor"], capture_output=True, env=env, stdin=subprocess.DEVNULL, timeout=120
+        )
+        printed = (doctor.stdout + doctor.stderr).decode("cp1252", "replace")
+        assert "Traceback" not in printed
+        assert doctor.returncode == 0, printed
+        assert "Socials|flickr|albums|? ?????" in printed

@@ -269,3 +269,49 @@ def test_flickr_owner_given_by_the_path_alias_in_the_url_is_recognised(
     assert first not in records(world, "flickr")
     assert len(records(world, "flickr")[second]) == 1
     assert error_categories(world, "flickr")[OTHER_ACCOUNT] == {second}
+
+
+def test_pixelfed_update_of_a_record_pointing_at_another_photos_post_changes_neither(
+    world: SandboxWorld,
+) -> None:
+    """The same check before an edit: pixelfed cannot add a photo to a post, so a post
+    that holds photos but not the recorded one is another photo's post."""
+    first, second = sorted(records(world, "pixelfed"))[:2]
+    [instance] = world.imatch.db.instances_of("pixelfed", first)
+    own_status = instance.values["status_id"]
+    other_status = records(world, "pixelfed")[second][0]["status_id"]
+    instance.values["status_id"] = other_status  # a record edited by hand, wrongly
+    world.imatch.db.files[first].tags["title"] = "A new title for the first photo"
+    world.imatch.db.assign("Socials|pixelfed|_metadata", [first])
+    statuses = world.pixelfed.state.statuses
+    other_caption = statuses[other_status].caption
+    other_alt_texts = {m.id: m.description for m in world.pixelfed.state.media.values()}
+    code, summary = sync_once(platforms=["pixelfed"])
+    assert code == 1, summary
+    assert statuses[other_status].caption == other_caption
+    assert statuses[other_status].edit_count == 0
+    assert {m.id: m.description for m in world.pixelfed.state.media.values()} == other_alt_texts
+    assert statuses[own_status].edit_count == 0
+    assert error_categories(world, "pixelfed")[MISMATCH] == {first}
+    assert first in world.imatch.db.direct_files("Socials|pixelfed|_metadata")
+
+
+def test_pixelfed_update_of_another_accounts_private_post_is_named_and_changes_nothing(
+    world: SandboxWorld,
+) -> None:
+    """Logged in as another account, the record's post is private: pixelfed will not
+    show it. That is this photo's error, not a refused login for the whole platform."""
+    first, second = sorted(records(world, "pixelfed"))[:2]
+    status_id = records(world, "pixelfed")[first][0]["status_id"]
+    world.pixelfed.state.statuses[status_id].visibility = "private"
+    world.imatch.db.files[first].tags["title"] = "A new title"
+    world.imatch.db.assign("Socials|pixelfed|_metadata", [first])
+    world.imatch.db.assign("Socials|pixelfed|_delete", [second])
+    _, token = world.pixelfed.create_account_with_token("second")
+    world.imatch.db.app_variables["pixelfed_token"] = token
+    code, summary = sync_once(platforms=["pixelfed"])
+    result = summary["platforms"]["pixelfed"]
+    assert code == 1, summary
+    assert result["stopped"] == "", result
+    assert error_categories(world, "pixelfed")[OTHER_ACCOUNT] == {first, second}
+    assert world.pixelfed.state.statuses[status_id].edit_count == 0

@@ -236,7 +236,7 @@ async def test_imatch_not_running(world: SandboxWorld) -> None:
     assert config is not None
     config.write_text(f'[imatch]\nurl = "http://127.0.0.1:{port}"\n', encoding="utf-8")
     checks = await diagnose()
-    assert [c.name for c in checks] == ["configuration", "IMatch"]
+    assert [c.name for c in checks] == ["configuration", "state", "IMatch"]
     assert failures(checks) == {
         "IMatch": (
             True,

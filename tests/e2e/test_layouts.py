@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
+import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -30,7 +34,14 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
 from sync.report import Reporter
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    post_text,
+    records,
+    remote_key,
+    remote_posts,
+    sync_once,
+)
 from tui.widgets.detail_pane import describe
 
 PHOTOSTREAM = "https://www.flickr.com/photos/dcbuchan"
@@ -46,12 +57,9 @@ async def plans(client: IMatchClient) -> dict[str, Plan]:
     }
 
 
-async def test_the_plan_does_what_every_case_expects(
-    imatch: IMatchClient, sample_library: LibraryInfo
-) -> None:
-    db = IMatchDatabase.load(sample_library.path)
-    planned = await plans(imatch)
-    wrong = []
+def wrong_verdicts(db: IMatchDatabase, planned: dict[str, Plan]) -> list[object]:
+    """Cases whose planned action and errors are not what the case expects."""
+    wrong: list[object] = []
     for platform, plan in planned.items():
         for file in db.files.values():
             expect = file.expect.get(platform)
@@ -63,7 +71,26 @@ async def test_the_plan_does_what_every_case_expects(
             got = (item.action.value, set(item.verdict.errors)) if item else None
             if got != (action, errors):
                 wrong.append((platform, file.expect["case"], got, (action, errors)))
-    assert wrong == []
+    return wrong
+
+
+async def test_the_plan_does_what_every_case_expects(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    db = IMatchDatabase.load(sample_library.path)
+    assert wrong_verdicts(db, await plans(imatch)) == []
+
+
+async def test_the_demo_world_plans_what_every_case_expects(
+    sample_library: LibraryInfo, tmp_path: Path
+) -> None:
+    """The sandbox the demo and the GUIDE use seeds the platforms with the library's posts
+    (records of posts that do not exist would be noise): a record left without its ids
+    must stay one, however its blank ids are written."""
+    with sandbox_world(sample_library.path) as world:
+        async with IMatchClient(world.imatch_url, user="tester", retry_delay=0) as client:
+            planned = await plans(client)
+        assert wrong_verdicts(world.imatch.db, planned) == []
 
 
 async def test_master_in_socials_uploads_its_single_version_with_the_masters_metadata(
@@ -167,6 +194,21 @@ def test_the_original_layout_keeps_working_and_moving_it_never_reuploads(
     assert replaced.sha256 == hashlib.sha256(jpeg).hexdigest()
     assert set(remote_posts(world, "flickr")) == published["flickr"]
 
+    # `_metadata` on a moved photo edits the post its master's record names, everywhere.
+    moved = versions[1]
+    world.imatch.db.files[masters[1]].tags["title"] = "A new title for the old post"
+    for platform in ("pixelfed", "mastodon"):
+        world.imatch.db.assign(f"Socials|{platform}|_metadata", [moved])
+    code, summary = sync_once(platforms=["pixelfed", "mastodon"])
+    assert code == 0, summary
+    for platform in ("pixelfed", "mastodon"):
+        assert summary["platforms"][platform]["metadata"] == 1, platform
+        [record] = records(world, platform)[masters[1]]
+        post = remote_posts(world, platform)[record["status_id"]]
+        assert "A new title for the old post" in post_text(platform, post), platform
+        assert set(remote_posts(world, platform)) == published[platform]
+        assert moved not in records(world, platform)
+
     # And back again: nothing is uploaded either.
     move_assignments(world, versions, masters)
     code, summary = sync_once()
@@ -223,6 +265,28 @@ def test_a_metadata_update_changes_only_the_albums_and_groups_imatch_manages(
     # Made on flickr: kept, and the album (whose only photo this is) still exists.
     assert sim.state.photosets[by_hand.id].photo_ids == [photo_id]
     assert pool.pool == [photo_id]
+
+
+def test_albums_in_a_folder_category_are_managed_too(world: SandboxWorld) -> None:
+    """`albums|Trips|Japan` names a flickr album as `albums|Landscapes` does: the photo
+    IMatch puts in it is added, and one IMatch no longer puts in it is taken out."""
+    sim, db = world.flickr, world.imatch.db
+    file_id = case_id(world, "metadata")
+    [record] = records(world, "flickr")[file_id]
+    photo_id = record["photo_id"]
+    user = sim.state.users[sim.state.photos[photo_id].owner]
+    japan = sim.add_photoset(user, "Japan", [sim.add_photo(user, title="Fuji").id, photo_id])
+    kyoto = sim.add_photoset(user, "Kyoto", [sim.add_photo(user, title="Kyoto cover").id])
+    db.ensure_category("Socials|flickr|albums|Trips")
+    db.ensure_category("Socials|flickr|albums|Trips|Japan").description = japan.id
+    db.ensure_category("Socials|flickr|albums|Trips|Kyoto").description = f"{kyoto.id}\nTemples"
+    db.assign("Socials|flickr|albums|Trips|Kyoto", [file_id])
+
+    _, summary = sync_once(platforms=["flickr"])
+
+    assert summary["platforms"]["flickr"]["metadata"] >= 1, summary
+    assert photo_id in sim.state.photosets[kyoto.id].photo_ids
+    assert photo_id not in sim.state.photosets[japan.id].photo_ids
 
 
 # --- saying where a photo comes from: detail pane and --dry-run ----------------------------
@@ -302,3 +366,126 @@ def test_a_master_in_socials_is_published_and_replaced_with_its_jpeg_version(
         assert photo.sha256 == version_sha(master)
         assert photo.title == db.files[master].tags["title"]
     assert world.flickr.photo(records(world, "flickr")[updated][0]["photo_id"]).replace_count == 1
+
+
+@pytest.mark.parametrize("case", ["moved to version, delete", "master layout delete"])
+def test_delete_in_either_layout_removes_the_post_its_record_and_every_assignment(
+    world: SandboxWorld, case: str
+) -> None:
+    db = world.imatch.db
+    file_id = case_id(world, case)
+    groups = [*db.master_groups(file_id), *db.version_groups(file_id)]
+    holders = {file_id, *(relative for group in groups for relative in group)}
+    posts = {}
+    for platform in PLATFORMS:
+        [(holder, [record])] = [(f, r) for f, r in records(world, platform).items() if f in holders]
+        posts[platform] = (holder, record[remote_key(platform)])
+        assert posts[platform][1] in remote_posts(world, platform)
+
+    code, summary = sync_once()
+
+    assert code == 1, summary  # the sample library holds photos that fail on purpose
+    for platform, (holder, remote) in posts.items():
+        assert remote not in remote_posts(world, platform), platform
+        assert holder not in records(world, platform), platform
+        in_socials = {f for f in holders if f"Socials|{platform}" in paths_of(db, f)}
+        assert in_socials == set(), platform
+        assert not {f for f in holders if f"Socials|{platform}|_delete" in paths_of(db, f)}
+
+
+def paths_of(db: IMatchDatabase, file_id: int) -> set[str]:
+    return {c.path for c in db.categories_of(file_id)}
+
+
+# --- the GUIDE's rehearsal for users of the original tool, step by step ---------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "GUIDE.md"
+
+
+def guide_rehearsal() -> str:
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index("You can rehearse this in the sandbox")
+    return text[start : text.index("### What changed compared with the original", start)]
+
+
+def test_the_guides_rehearsal_of_a_move_works_as_written(world: SandboxWorld) -> None:
+    """GUIDE section 14: the photos it names are what it says, its commands work as
+    written against the sandbox, and the outcome is the one it describes."""
+
+    rehearsal = guide_rehearsal()
+    db = world.imatch.db
+    by_name = {f.name: f.id for f in db.files.values()}
+    said = re.search(
+        r"\(`(.+?)` are masters in\s+`Socials` whose records are on the masters;"
+        r"\s+(.+?)\s+are versions whose records are on their masters\)",
+        rehearsal,
+        re.S,
+    )
+    assert said is not None, "the GUIDE no longer names the sample library's photos"
+    masters = re.findall(r"`(\d+\.RAF)`", said.group(0))
+    versions = re.findall(r"`(\d+\.jpg)`", said.group(0))
+    assert (len(masters), len(versions)) == (4, 3)
+    flickr_records = records(world, "flickr")
+    for name in masters:
+        file_id = by_name[name]
+        assert "Socials|flickr" in paths_of(db, file_id), name
+        assert db.version_groups(file_id), name
+        assert file_id in flickr_records, name
+    for name in versions:
+        file_id = by_name[name]
+        [[master]] = db.master_groups(file_id)
+        assert "Socials|flickr" in paths_of(db, file_id), name
+        assert file_id not in flickr_records, name
+        assert master in flickr_records, name
+
+    # The curl commands, as written, against the sandbox's IMatch.
+    block = rehearsal[rehearsal.index("```sh") + 5 : rehearsal.rindex("```")]
+    token = ""
+    for line in block.strip().splitlines():
+        words = shlex.split(
+            line.split("#")[0].replace("<port>", world.imatch_url.rsplit(":", 1)[1])
+        )
+        if words[0] != "curl":
+            assert words[:2] == ["imatch-socials", "--headless"], line
+            continue
+        url = next(w for w in words if w.startswith("http"))
+        form = {}
+        for flag, value in itertools.pairwise(words):
+            if flag in ("-d", "--data-urlencode"):
+                key, _, item = value.replace("<token>", token).partition("=")
+                form[key] = item
+        answer = httpx.post(url, data=form or None)
+        assert answer.status_code == 200, (line, answer.text)
+        token = answer.json().get("auth_token", token)
+
+    moved, master = by_name["000069.jpg"], by_name["000068.RAF"]
+    assert "Socials|flickr" in paths_of(db, moved)
+    assert "Socials|flickr" not in paths_of(db, master)
+    _, summary = sync_once(platforms=["flickr"], dry_run=True)
+    [entry] = [p for p in summary["platforms"]["flickr"]["photos"] if p["id"] == moved]
+    assert entry["action"] == "unchanged"
+    assert entry["post"].endswith("(record on the master 000068.RAF)")
+    assert "`unchanged`" in rehearsal
+    assert "(record on the\nmaster 000068.RAF)" in rehearsal
+    # A real run uploads nothing for it.
+    posts = set(remote_posts(world, "flickr"))
+    sync_once(platforms=["flickr"])
+    assert moved not in records(world, "flickr")
+    jpeg = hashlib.sha256(Path(db.files[moved].file_name).read_bytes()).hexdigest()
+    new = set(remote_posts(world, "flickr")) - posts
+    assert [p for p in new if world.flickr.state.photos[p].sha256 == jpeg] == []
+
+
+async def test_the_detail_pane_names_the_platforms_own_category_in_fix_texts(
+    imatch: IMatchClient, sample_library: LibraryInfo
+) -> None:
+    planned = await plans(imatch)
+    console = Console(width=200, record=True, file=io.StringIO())
+    for platform, plan in planned.items():
+        for case in ("stray _update flag", "master with several versions"):
+            item = plan.item(sample_library.cases[case])
+            assert item is not None
+            console.print(describe(item))
+            pane = console.export_text(clear=True)
+            assert f"Socials|{platform}" in pane, (platform, case)
+            assert "<platform>" not in pane, (platform, case)

@@ -7,6 +7,8 @@ checked end to end against the simulator, whose minute moves with the same fake 
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.events import Event, Waiting
 from sync.platforms.base import RateLimiter
+from sync.report import Reporter
 from sync.rules import Action
 from sync.session import SyncSession
 from tests.sync_checks import NO_RATE_LIMITS, records
@@ -76,6 +79,28 @@ async def test_a_minute_window_limiter_allows_its_count_in_any_minute() -> None:
     assert waits  # the waits are announced, so the UI can show them
 
 
+async def test_calls_read_back_count_once_and_fill_the_next_processs_window() -> None:
+    fake = FakeClock()
+    first = RateLimiter(rate_per_hour=15, burst=15, clock=fake.clock, sleep=fake.sleep)
+    first.wall = lambda: fake.now + 1_000_000  # epoch seconds run apart from the clock
+    for _ in range(10):
+        await first.acquire()
+    kept = first.calls_in_window()
+    assert len(kept) == 10
+    first.count_earlier_calls(kept)  # its own calls, read back: not counted twice
+    assert len(first.calls_in_window()) == 10
+    fake.now += 60
+    second = RateLimiter(rate_per_hour=15, burst=15, clock=fake.clock, sleep=fake.sleep)
+    second.wall = lambda: fake.now + 1_000_000
+    second.count_earlier_calls(kept)
+    start = fake.now
+    for _ in range(5):
+        await second.acquire()
+    assert fake.now == start  # 15 in the hour: 5 more fit
+    await second.acquire()
+    assert fake.now >= start + HOUR - 60  # the 16th waits until the first call is an hour old
+
+
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
     library = tmp_path / "library"
@@ -109,6 +134,50 @@ async def test_pixelfed_alt_text_edits_wait_for_the_minute_instead_of_failing(
     assert refused == []
     waits = [e for e in events if isinstance(e, Waiting) and e.reason == "rate limit"]
     assert waits, "the wait for pixelfed's minute is shown"
+    said = io.StringIO()  # what a headless run prints of those waits
+    reporter = Reporter(io.StringIO(), json_mode=False)
+    reporter.lines = said
+    for wait in waits:
+        reporter(wait)
+    assert re.search(r"^pixelfed: waiting \d+ s for the rate limit$", said.getvalue(), re.M)
     for file_id in posted:
         media_id = records(world, "pixelfed")[file_id][0]["media_id"]
         assert world.pixelfed.state.media[media_id].description == f"New alt text for {file_id}"
+
+
+async def test_flickr_calls_of_an_earlier_run_count_in_the_next_runs_hour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flickr counts calls per key in any hour, whichever process made them: a run
+    started right after another (the IMatch app's button, a scheduled run) waits for the
+    calls of the earlier one to leave the hour instead of starting with a fresh one."""
+    library = tmp_path / "library"
+    generate_library(library, 12, cases=False, posted_share=0.0, seed=8)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # counted as waited, nothing really waits
+        waits.append(seconds)
+
+    retry = RetryPolicy(sleep=sleep)
+    home = tmp_path / "home"
+    with sandbox_world(library) as world:
+        world.configure_home(home, NO_RATE_LIMITS)
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(home))
+        async with SyncSession(retry=retry) as session:
+            state = await session.prepare("flickr")
+            assert state.plan is not None
+            await session.run("flickr", state.plan.bucket(Action.ADD)[:4])
+        earlier = len(world.flickr.log.records)
+        # The next run may make a few calls more in the hour than the first one made.
+        world.configure_home(home, {**NO_RATE_LIMITS, "flickr": {"rate_per_hour": earlier + 8}})
+        events: list[Event] = []
+        async with SyncSession(retry=retry) as session:
+            state = await session.prepare("flickr")
+            assert state.plan is not None
+            summary = await session.run(
+                "flickr", state.plan.bucket(Action.ADD)[:4], emit=events.append
+            )
+    assert summary.added == 4, summary.failures
+    hour = [e.seconds for e in events if isinstance(e, Waiting) and e.reason == "rate limit"]
+    assert hour, "the run waited for nothing"
+    assert max(hour) > 600, hour  # it waited for the earlier run's calls to age

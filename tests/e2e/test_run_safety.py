@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.rules import Action
 from sync.session import SyncSession
+from tests.cli_process import start_cli
 from tests.sync_checks import (
     NO_RATE_LIMITS,
+    PLATFORMS,
     assert_each_post_once,
     error_categories,
     records,
@@ -114,6 +117,48 @@ def test_errors_found_while_acting_survive_partial_runs(
     assert error_categories(world, "flickr").get(NOT_FOUND) == {lost}, summary
     listed = dict(summary["platforms"]["flickr"]["error_photos"])
     assert NOT_FOUND in [e for errors in listed.values() for e in errors]
+
+
+LOST_POST_ERROR = {
+    "flickr": NOT_FOUND,
+    "pixelfed": "post not found on pixelfed",
+    "mastodon": "post not found on mastodon",
+}
+
+
+def lose_a_post_on(world: SandboxWorld, platform: str) -> int:
+    """A posted photo flagged `_metadata` whose post was deleted on the platform."""
+    if platform == "flickr":
+        return lose_a_post(world)
+    file_id = sorted(records(world, platform))[0]
+    status_id = records(world, platform)[file_id][0]["status_id"]
+    status = getattr(world, platform).state.statuses[status_id]
+    status.deleted_at = getattr(world, platform).now()
+    if hasattr(status, "purged"):
+        status.purged = True
+    world.imatch.db.assign(f"Socials|{platform}|_metadata", [file_id])
+    return file_id
+
+
+def run_in_a_process_of_its_own(platform: str, only: str, hash_seed: str) -> None:
+    """`imatch-socials --headless` in a new Python (as each scheduled run or press of the
+    IMatch app's button is): its string hashes, so the order of its sets, are its own."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    child = start_cli("--headless", "--platform", platform, "--only", only, env=env)
+    assert child.wait(timeout=120) in (0, 1)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_errors_found_while_acting_survive_a_run_in_another_process(
+    world: SandboxWorld, platform: str
+) -> None:
+    lost = lose_a_post_on(world, platform)
+    name = LOST_POST_ERROR[platform]
+    run_in_a_process_of_its_own(platform, "metadata", hash_seed="1")
+    assert error_categories(world, platform).get(name) == {lost}
+    for seed in ("2", "3"):
+        run_in_a_process_of_its_own(platform, "errors", hash_seed=seed)
+        assert error_categories(world, platform).get(name) == {lost}, seed
 
 
 def test_errors_survive_a_run_of_a_selection_and_a_cancelled_run(world: SandboxWorld) -> None:

@@ -101,3 +101,17 @@ def test_both_front_ends_prepare_through_the_facade(
     assert len(calls) == 1
     # Each platform after the first reads from IMatch only what the ones before did not.
     assert reused == [False] + [True] * (len(PLATFORMS) - 1)
+
+
+def test_a_session_has_large_buffers_returned_before_it_reads(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The IMatch answers a scan parses are freed back to the system (sync/allocator.py)."""
+    calls: list[str] = []
+    monkeypatch.setattr(sync.session, "return_large_buffers", lambda: calls.append("set") or True)
+
+    async def open_and_close() -> None:
+        async with SyncSession():
+            assert calls == ["set"]
+
+    asyncio.run(open_and_close())

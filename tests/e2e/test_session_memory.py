@@ -20,6 +20,7 @@ from sandbox.library import generate_library
 from sandbox.world import SandboxWorld, sandbox_world
 from sync.headless import HeadlessOptions, run_headless
 from sync.plan import Plan, ScanProgress
+from sync.platforms.base import Limits
 from sync.report import Reporter
 from sync.retry import RetryPolicy
 from sync.session import SyncSession
@@ -48,8 +49,8 @@ class WatchingReporter(Reporter):
         self.listed: list[weakref.ref[Plan]] = []
         self.alive_at_start: dict[str, int] = {}
 
-    def plan(self, plan: Plan, dry_run: bool) -> None:
-        super().plan(plan, dry_run)
+    def plan(self, plan: Plan, dry_run: bool, limits: Limits | None = None) -> None:
+        super().plan(plan, dry_run, limits)
         self.listed.append(weakref.ref(plan))
 
     def scan_progress(self, platform: str) -> ScanProgress:

@@ -81,6 +81,8 @@ async def test_platforms_share_each_file_and_stat_it_once(
     both = set(flickr_photos) & set(pixelfed_photos)
     assert both
     for file_id in both:
+        # One source (file, texts, keywords, categories) for both platforms' photos.
+        assert flickr_photos[file_id].source is pixelfed_photos[file_id].source
         assert flickr_photos[file_id].file is pixelfed_photos[file_id].file
         assert flickr_photos[file_id].fingerprint == pixelfed_photos[file_id].fingerprint
     assert len(stats) == len(set(stats)), "each file is looked at once per scan"

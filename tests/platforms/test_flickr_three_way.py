@@ -92,12 +92,19 @@ async def test_albums_and_groups_we_set_and_no_longer_name_go_the_users_stay(
     mine = world.sim.add_photoset(world.user, "Mine", [world.sim.add_photo(world.user).id])
     new = world.sim.add_photoset(world.user, "New", [world.sim.add_photo(world.user).id])
     group = world.sim.add_group("Lakes")
+    theirs = world.sim.add_group("Rivers")
     platform = world.platform()
     managed = frozenset({ours.id, mine.id, new.id})
-    post = world.post(albums=(ours.id,), groups=(group.id,), managed_albums=managed)
+    post = world.post(
+        albums=(ours.id,),
+        groups=(group.id,),
+        managed_albums=managed,
+        managed_groups=frozenset({group.id, theirs.id}),
+    )
     ref = (await platform.add(post, MARKER)).ref
     photo_id = ref.ids["photo_id"]
     mine.photo_ids.append(photo_id)  # by hand on flickr, into an album IMatch knows
+    theirs.pool.append(photo_id)  # and into a group IMatch knows
     after = dataclasses.replace(post, albums=(new.id,), groups=())
     mark = world.mark()
     await platform.update(ref, after, False, snapshot(post, ""))
@@ -113,3 +120,38 @@ async def test_albums_and_groups_we_set_and_no_longer_name_go_the_users_stay(
     assert photo_id in mine.photo_ids
     assert photo_id in new.photo_ids
     assert photo_id not in ours.photo_ids
+    assert photo_id not in group.pool
+    assert photo_id in theirs.pool  # the user's own group membership stays
+
+    # Named again in IMatch, our album and group come back; nothing of the user's is made.
+    mine.photo_ids.remove(photo_id)
+    theirs.pool.remove(photo_id)
+    again = dataclasses.replace(after, albums=(new.id, ours.id), groups=(group.id,))
+    await platform.update(ref, again, False, snapshot(after, ""))
+    assert photo_id in ours.photo_ids
+    assert photo_id in group.pool
+    assert photo_id not in theirs.pool
+    assert photo_id not in mine.photo_ids
+
+
+async def test_a_refused_album_or_group_is_added_once_flickr_takes_it(world: World) -> None:
+    """What flickr refused is not recorded as published (its digest is blank), though the
+    post named it: the next update looks at flickr's memberships instead of trusting
+    what we meant to set, and makes the membership."""
+    group = world.sim.add_group("Strict", content_allowed=False)
+    platform = world.platform()
+    post = world.post(groups=(group.id,), managed_groups=frozenset({group.id}))
+    added = await platform.add(post, MARKER)
+    assert added.unsettled == ("groups",)
+    photo_id = added.ref.ids["photo_id"]
+    assert photo_id not in group.pool
+    published = snapshot(post, "")
+    published = dataclasses.replace(
+        published,
+        digests={**published.digests, "groups": ""},
+        shown={**published.shown, "groups": ""},
+    )
+    group.content_allowed = True  # the group's rules changed, or the photo did
+    outcome = await platform.update(added.ref, post, False, published)
+    assert photo_id in group.pool
+    assert outcome.unsettled == ()

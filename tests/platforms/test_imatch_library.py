@@ -169,3 +169,82 @@ async def test_progress_counts_up_to_every_candidate_as_answers_arrive(imatch_ur
         total = len(second.candidates)
         assert reports[-1] == (total, total)
         assert len(reports) < 1 + 5 * -(-total // 7)
+
+
+async def test_request_count_in_the_original_layout_grows_with_chunks_not_photos(
+    tmp_path: Path,
+) -> None:
+    """Masters in Socials (the original's last layout), records on the masters: the
+    versions that are uploaded and their records are read in the same batched calls."""
+    from sandbox.library import PLATFORMS, LibraryBuilder
+
+    counts = {}
+    for photos in (100, 400):
+        builder = LibraryBuilder(tmp_path / str(photos), seed=photos, image_size=(8, 8))
+        for number in range(photos):
+            master, _ = builder.photo_pair(number)
+            assert master is not None
+            builder.publish(master, *PLATFORMS)
+            if number % 2:
+                builder.posted(master, *PLATFORMS)
+        info = builder.write({})
+        sim = IMatchSimulator(IMatchDatabase.load(info.path))
+        with serve_in_thread(sim.asgi_app) as url:
+            async with IMatchClient(url, user="t", chunk_size=100) as client:
+                pub = await read_publication(client, "Socials|pixelfed", "pixelfed")
+        assert len(pub.candidates) == photos
+        assert all(len(pub.versions[m]) == 1 for m in pub.candidates)
+        assert sum(bool(pub.records.get(m)) for m in pub.candidates) == photos // 2
+        counts[photos] = pub.requests
+    # authenticate, 1 root + 3 subtrees, then per 100 candidates: files, masters, versions,
+    # records, categories; per 100 versions: files and records (a version's categories
+    # are not needed: the master's metadata is published).
+    assert counts[100] == 1 + 4 + 5 * 1 + 2 * 1
+    assert counts[400] == 1 + 4 + 5 * 4 + 2 * 4
+
+
+async def test_a_version_two_relation_rules_match_is_one_version(tmp_path: Path) -> None:
+    """IMatch answers one group per version rule that matched ("JPEG exports", "edits"):
+    a file both rules match is in both groups, and is still the master's one version."""
+    from sandbox.library import PLATFORMS, LibraryBuilder
+    from sync.photo import build_photos
+
+    builder = LibraryBuilder(tmp_path, seed=3, image_size=(8, 8))
+    master, version = builder.photo_pair(1)
+    assert master is not None
+    builder.relations.append({"master": master.id, "versions": [version.id]})
+    builder.publish(master, *PLATFORMS)
+    info = builder.write({})
+    sim = IMatchSimulator(IMatchDatabase.load(info.path))
+    assert sim.db.version_groups(master.id) == [[version.id], [version.id]]
+    with serve_in_thread(sim.asgi_app) as url:
+        async with IMatchClient(url, user="t") as client:
+            pub = await read_publication(client, "Socials|flickr", "flickr")
+    assert [v.id for v in pub.versions[master.id]] == [version.id]
+    [photo] = build_photos(pub)
+    assert (photo.upload_id, photo.relation_errors) == (version.id, ())
+
+
+async def test_only_direct_members_and_flagged_files_are_candidates(
+    imatch: IMatchClient, imatch_sim: IMatchSimulator
+) -> None:
+    """A file only in an album, group or error category under Socials|flickr is in the
+    root's `files` (IMatch counts descendants) but is never a photo to publish."""
+    db = imatch_sim.db
+    outsider = next(
+        f
+        for f in sorted(db.files)
+        if not any(c.path.startswith("Socials|") for c in db.categories_of(f))
+    )
+    for path in (
+        "Socials|flickr|albums|Landscapes",
+        "Socials|flickr|groups|Misty Mornings",
+        "Socials|flickr|__errors|missing title",
+    ):
+        db.assign(path, [outsider])
+    pub = await read_publication(imatch, "Socials|flickr", "flickr")
+    root = await imatch.category("Socials|flickr", ("files", "directfiles"))
+    assert root is not None
+    assert outsider in root.files
+    assert outsider not in root.direct_files
+    assert outsider not in pub.candidates

@@ -532,6 +532,7 @@ async def test_replace_image_and_a_new_visibility_are_warnings(
     assert "not replaced" in replace_warning
     assert "_delete" in replace_warning
     assert "stays public" in visibility_warning
+    assert outcome.unsettled == ("visibility",)  # not recorded as published
 
 
 async def test_a_post_without_the_recorded_photo_is_edited_with_a_warning(
@@ -542,6 +543,7 @@ async def test_a_post_without_the_recorded_photo_is_edited_with_a_warning(
     outcome = await platform.update(ref, make_post(jpeg, alt_text="other"), replace_image=False)
     assert "no longer holds the recorded photo" in outcome.warnings[0]
     assert sim.log.count(method="PUT") == 0
+    assert outcome.unsettled == ("alt text",)  # not recorded as published
 
 
 async def test_updating_a_deleted_or_foreign_post_is_a_named_error(

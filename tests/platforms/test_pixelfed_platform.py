@@ -674,3 +674,22 @@ async def test_a_file_that_cannot_be_read_now_is_file_not_readable(
     error = await expect(PermanentError, platform.add(post, MARKER), token)
     assert error.error_name == "file not readable"
     assert len(sim.log) == 0
+
+
+async def test_what_an_edit_could_not_set_is_not_recorded_as_published(
+    sim: PixelfedSimulator, platform: PixelfedPlatform, jpeg: MediaFile
+) -> None:
+    """A visibility pixelfed cannot change by editing, and an alt text with no photo to
+    hold it, are warnings and `unsettled` (the photo stays changed)."""
+    added = await platform.add(make_post(jpeg), MARKER)
+    status_id = added.ref.ids["status_id"]
+    outcome = await platform.update(
+        added.ref, make_post(jpeg, visibility="private"), replace_image=False
+    )
+    assert outcome.unsettled == ("visibility",)
+    assert sim.state.statuses[status_id].visibility == "public"
+    ref = RemoteRef({"media_id": "1", "status_id": status_id}, added.ref.url)
+    sim.state.statuses[status_id].media_ids = []
+    outcome = await platform.update(ref, make_post(jpeg, alt_text="other"), replace_image=False)
+    assert "no photo attached" in outcome.warnings[0]
+    assert outcome.unsettled == ("alt text",)

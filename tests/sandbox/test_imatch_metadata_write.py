@@ -66,3 +66,24 @@ def test_the_sandbox_edit_command_changes_a_photo(
     assert file.tags["title"] == "Dusk"
     assert "a|b" in file.tags["hierarchicalkeywords"]
     assert "2 change(s)" in capsys.readouterr().out
+
+
+def test_the_sandbox_edit_command_changes_a_photos_image(
+    imatch_url: str, imatch_sim: IMatchSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--new-image` edits the picture as an image editor would (same file, size in
+    pixels and format; a different picture), so change detection sees a changed file."""
+    from PIL import Image
+
+    from sandbox.edit_photo import main
+    from sync.file_identity import image_digest
+
+    file = next(f for f in imatch_sim.db.files.values() if f.file_name.endswith(".jpg"))
+    with Image.open(file.file_name) as before:
+        dimensions, kind = before.size, before.format
+    picture = image_digest(file.file_name)
+    assert main([str(file.id), "--imatch", imatch_url, "--new-image"]) == 0
+    with Image.open(file.file_name) as after:
+        assert (after.size, after.format) == (dimensions, kind)
+    assert image_digest(file.file_name) != picture
+    assert "new image" in capsys.readouterr().out

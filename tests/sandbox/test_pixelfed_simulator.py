@@ -377,6 +377,15 @@ async def test_only_the_first_60_hashtags_with_a_letter_are_linked(
     assert f'title="#{names[60]}"' not in body["content"]
 
 
+async def test_a_full_width_hash_sign_makes_a_hashtag_too(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    """pixelfed's lexer takes `#` and the full-width `＃` (Regex.php `hash_signs`)."""
+    body = await new_status(client, token, status="Fog ＃dawn over the #lake")
+    assert [t["name"] for t in body["tags"]] == ["dawn", "lake"]
+    assert body["content"].count('class="u-url hashtag"') == 2
+
+
 @pytest.mark.parametrize(("quirk", "status_code"), [(True, 500), (False, 422)])
 async def test_direct_visibility_is_a_validation_error(
     sim: PixelfedSimulator,

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from sandbox.flickr_server import UPLOAD_PATH, FlickrSimulator
+from sandbox.mastodon_server import MastodonSimulator
 from sandbox.pixelfed_server import PixelfedSimulator
 from sandbox.serving import ServerThread
 
@@ -31,7 +32,11 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 @pytest.mark.parametrize(
     ("simulator", "path"),
-    [(PixelfedSimulator, "/api/v1/media"), (FlickrSimulator, UPLOAD_PATH)],
+    [
+        (PixelfedSimulator, "/api/v1/media"),
+        (FlickrSimulator, UPLOAD_PATH),
+        (MastodonSimulator, "/api/v2/media"),
+    ],
 )
 def test_a_client_gone_mid_upload_prints_no_traceback(
     simulator: Callable[[], Any], path: str, caplog: pytest.LogCaptureFixture

@@ -17,7 +17,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.plan_snapshot import PlanSnapshot
 from sync.retry import RetryPolicy
 from sync.session import PlatformState, SyncSession
-from tests.tui.helpers import FIXED_NOW, SIZE, make_app, ready, until, view
+from tests.tui.helpers import FIXED_NOW, SIZE, main_screen, make_app, ready, until, view
 from tui.app import SocialsApp
 from tui.widgets.platform_view import PlatformView
 
@@ -71,8 +71,39 @@ async def test_the_last_plan_goes_once_the_refreshed_plan_is_shown(
         assert view(app, "pixelfed").state is None  # still being planned
         gc.collect()
         assert shown["flickr"]() is None
-        # The platform still being planned keeps showing its last plan.
-        assert shown["pixelfed"]() is not None
-        assert view(app, "pixelfed").snapshot is shown["pixelfed"]()
+        # The platform still being planned keeps its last plan for when its tab is
+        # shown, undecoded until then.
+        waiting = shown["pixelfed"]()
+        assert waiting is not None
+        assert view(app, "pixelfed").unshown_snapshot is waiting
+        assert not waiting.made
         gate.set()
         await until(pilot, lambda: view(app, "pixelfed").state is not None, 60)
+        # Planned before its tab was ever shown: its last plan was never decoded.
+        assert not waiting.made
+
+
+async def test_a_tab_shown_before_its_plan_is_in_shows_its_last_plan(
+    world: SandboxWorld,
+) -> None:
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        stored = [item.file_id for item in view(first, "pixelfed").items]
+        await pilot.press("q")
+
+    gate = threading.Event()
+    app = app_planning_only_flickr(gate)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        await until(pilot, lambda: screen.view_of("pixelfed") is not None, 60)
+        pixelfed = view(app, "pixelfed")
+        await until(pilot, lambda: pixelfed.unshown_snapshot is not None, 60)
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: pixelfed.snapshot is not None)
+        assert pixelfed.state is None  # still being planned
+        assert [row.file_id for row in pixelfed.items] == stored
+        assert pixelfed.table.row_count == len(stored) > 0
+        gate.set()
+        await until(pilot, lambda: pixelfed.state is not None, 60)
+        assert pixelfed.snapshot is None

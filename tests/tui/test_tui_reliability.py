@@ -8,18 +8,37 @@ IMatch stopping during a TUI run stops it at once with one message, not photo by
 
 from __future__ import annotations
 
+import asyncio
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Label
 
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
+from sync import paths
+from sync.retry import RetryPolicy
 from tests.cli_process import ChildProcess, start_cli
-from tests.sync_checks import NO_RATE_LIMITS
-from tests.tui.helpers import SIZE, log_text, make_app, ready, screen_text, settle, until, view
+from tests.sync_checks import NO_RATE_LIMITS, sync_once
+from tests.tui.helpers import (
+    SIZE,
+    log_text,
+    make_app,
+    no_sleep,
+    ready,
+    screen_text,
+    settle,
+    static_text,
+    until,
+    view,
+)
+from tui.app import SocialsApp
 
 RUN_ACTIONS = ("add", "update", "metadata", "delete", "errors", "sync")
 MESSAGE = "another run is in progress"
@@ -82,6 +101,59 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
         assert world.flickr.knobs.mutations > flickr_changes
 
 
+HOLD_THE_LOCK = """
+import sys
+from pathlib import Path
+from sync.run_lock import RunLock
+lock = RunLock(Path(sys.argv[1]))
+lock.acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_the_lock_in_another_process() -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(paths.state_dir())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def run_status(app: SocialsApp, platform: str = "flickr") -> str:
+    return static_text(view(app, platform).run_panel.query_one("#run-status", Label))
+
+
+async def test_a_run_in_progress_when_the_app_starts_is_shown(
+    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app opened while a headless run (or the IMatch app's) holds the lock: once
+    the tabs are in, each says which run is in progress and its run keys wait."""
+    monkeypatch.setattr("tui.screens.main.LOCK_CHECK_SECONDS", 0.1)
+    holder = hold_the_lock_in_another_process()
+    try:
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await ready(pilot)
+            await pilot.pause(0.5)  # several looks at the lock after the tabs were filled
+            for platform in ("flickr", "pixelfed", "mastodon"):
+                assert MESSAGE in run_status(app, platform), (platform, run_status(app, platform))
+            assert f"pid {holder.pid})" in run_status(app)
+            assert screen.check_action("add", ()) is None
+            holder.kill()
+            holder.wait(timeout=10)
+            await until(pilot, lambda: screen.check_action("add", ()) is True, seconds=15)
+            assert MESSAGE not in run_status(app)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
+
+
 async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: SandboxWorld) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -106,3 +178,42 @@ async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: Sandbox
     assert "FAILED" not in log  # one message, not photo by photo
     assert "with errors listed in IMatch" not in log
     assert "urllib3" not in log
+
+
+def remove_file(world: SandboxWorld, file_id: int) -> None:
+    """The photographer deleted the file from the IMatch database."""
+    db = world.imatch.db
+    with db.lock:
+        for category in db.categories.values():
+            category.direct.discard(file_id)
+        del db.files[file_id]
+
+
+async def test_posts_recovered_from_an_interrupted_run_are_shown_in_the_log(
+    world: SandboxWorld,
+) -> None:
+    """An earlier run whose answers were all lost made posts it never recorded: the
+    app's start finds them again, records them and says so (how many) in the log; a
+    post whose file was removed from IMatch since is named by its URL and left alone."""
+    _, dry = await asyncio.to_thread(sync_once, platforms=["flickr"], dry_run=True)
+    adds = [p for p in dry["platforms"]["flickr"]["photos"] if p["action"] == "add"]
+    assert len(adds) >= 3, adds
+    before = set(world.flickr.state.photos)
+    world.flickr.knobs.drop_rate = 1.0  # every change happens, no answer arrives
+    once = RetryPolicy(attempts=1, base_delay=0, sleep=no_sleep)
+    await asyncio.to_thread(sync_once, platforms=["flickr"], only=["add"], retry=once)
+    world.flickr.knobs.drop_rate = 0.0
+    made = set(world.flickr.state.photos) - before
+    assert len(made) >= 3, made  # the sample library has an upload flickr rejects
+    gone = adds[0]["id"]
+    remove_file(world, gone)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        log = log_text(view(app))
+    assert f"Recovered {len(made) - 1} posts an interrupted run had made" in log, log
+    flat = " ".join(log.split())  # the log wraps its lines
+    said = re.findall(rf"File {gone} is no longer in IMatch: its flickr post (\S+)", flat)
+    assert len(said) == 1, log
+    assert re.fullmatch(r"https://www\.flickr\.com/photos/[^/]+/\d+/", said[0]), said
+    assert made <= set(world.flickr.state.photos)  # the post of the removed file stays

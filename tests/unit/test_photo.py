@@ -13,7 +13,8 @@ from sync.photo import build_photos, visible
 from sync.plan import checks_for, default_limits
 from sync.platforms.pixelfed.render import render_pixelfed
 from sync.platforms.pixelfed.settings import PixelfedCredentials
-from sync.rules import MISSING_HEADLINE, MISSING_TITLE, classify
+from sync.rendering import PostSize
+from sync.rules import MISSING_HEADLINE, MISSING_KEYWORDS, MISSING_TITLE, classify
 
 
 @pytest.mark.parametrize(
@@ -79,3 +80,25 @@ def test_an_invisible_title_or_headline_is_missing_and_falls_back_to_the_master(
     assert MISSING_TITLE not in verdict.errors
     assert rendered.post.alt_text == ""
     assert default_limits("pixelfed").max_tags == 60
+
+
+@pytest.mark.parametrize("keywords", [("|",), (" | | ",), ("\u200b|\u00a0", "||"), ("\u200b",)])
+def test_keywords_without_a_level_that_shows_are_missing(
+    tmp_path: Path, keywords: tuple[str, ...]
+) -> None:
+    jpeg = tmp_path / "a.jpg"
+    jpeg.write_bytes(b"\xff\xd8 jpeg")
+    values = {"title": "Fog", "description": "Lake", "hierarchical_keywords": keywords}
+    file = FileInfo(1, file_name=str(jpeg), name="a.jpg", format="JPEG", size=8, values=values)
+    pub = Publication(
+        "Socials|flickr",
+        True,
+        candidates=(1,),
+        direct=frozenset({1}),
+        files={1: file},
+        categories={1: (CategoryRef("Image Characteristics|Genre|landscape"),)},
+    )
+    [photo] = build_photos(pub)
+    assert photo.keywords == ()
+    verdict = classify(photo, PostSize(), checks_for("flickr", Settings(), None))
+    assert MISSING_KEYWORDS in verdict.errors

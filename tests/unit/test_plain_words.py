@@ -127,3 +127,38 @@ def test_windows_and_other_wordings(raw: str, expected: str) -> None:
 )
 def test_our_own_words_are_left_alone(text: str) -> None:
     assert plain(text) == text
+
+
+RAW = (
+    "HTTPConnectionPool(host='up.flickr.com', port=443): Max retries exceeded with url: "
+    "/services/upload/ (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection "
+    "object at 0x7f3a>: Failed to establish a new connection: [Errno 111] Connection refused'))"
+)
+
+
+def test_the_headless_report_says_failures_in_plain_words() -> None:
+    """What the headless lines and the JSON document (the IMatch app's report) say of a
+    photo that failed, a platform that stopped or stopped uploading."""
+    import io
+    import json
+
+    from sync.events import PhotoFailed, PlatformLimited, PlatformStopped, RunSummary
+    from sync.report import Reporter
+
+    out, lines = io.StringIO(), io.StringIO()
+    reporter = Reporter(out, json_mode=True)
+    reporter.lines = lines
+    reporter(PhotoFailed("flickr", 7, "000007.jpg", "add", f"upload failed: {RAW}"))
+    reporter(PlatformStopped("flickr", RAW))
+    reporter(PlatformLimited("flickr", RAW))
+    summary = RunSummary("flickr", failed=1, failures=[("000007.jpg", f"upload failed: {RAW}")])
+    summary.stopped = RAW
+    reporter.summary(summary)
+    reporter.finish(1)
+    document = json.loads(out.getvalue())["platforms"]["flickr"]
+    said = lines.getvalue() + json.dumps(document)
+    assert "nothing answers at up.flickr.com:443" in lines.getvalue()
+    assert "nothing answers" in document["failures"][0][1]
+    assert "Nothing answers" in document["stopped"]
+    for raw in ("HTTPConnectionPool", "urllib3", "Errno", "0x7f3a"):
+        assert raw not in said

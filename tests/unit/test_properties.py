@@ -24,6 +24,8 @@ from sync.plan import checks_for, default_limits
 from sync.platforms.base import MediaFile
 from sync.platforms.flickr.render import render_flickr
 from sync.platforms.flickr.settings import FlickrCredentials
+from sync.platforms.mastodon.render import render_mastodon
+from sync.platforms.mastodon.settings import MastodonCredentials
 from sync.platforms.pixelfed.render import pixelfed_hashtags, render_pixelfed
 from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import SEPARATOR, camera_info, shooting_info
@@ -44,6 +46,7 @@ from sync.rules import (
 SETTINGS = Settings()
 FLICKR_CREDENTIALS = FlickrCredentials()
 PIXELFED_CREDENTIALS = PixelfedCredentials()
+MASTODON_CREDENTIALS = MastodonCredentials()
 CREDENTIALS = Credentials({"flickr": FLICKR_CREDENTIALS, "pixelfed": PIXELFED_CREDENTIALS})
 FAST = settings(max_examples=200, deadline=None)
 GENRE = "Image Characteristics|Genre|"
@@ -266,7 +269,16 @@ def squashed(text: str) -> str:
 def published_text(photo: Photo, settings_: Settings) -> str:
     flickr = render_flickr(photo, settings_, FLICKR_CREDENTIALS).post
     pixelfed = render_pixelfed(photo, settings_, PIXELFED_CREDENTIALS).post
-    parts = [*flickr.tags, flickr.title, flickr.description, pixelfed.caption, pixelfed.alt_text]
+    mastodon = render_mastodon(photo, settings_, MASTODON_CREDENTIALS).post
+    parts = [
+        *flickr.tags,
+        flickr.title,
+        flickr.description,
+        pixelfed.caption,
+        pixelfed.alt_text,
+        mastodon.caption,
+        mastodon.alt_text,
+    ]
     return "\n".join(parts)
 
 

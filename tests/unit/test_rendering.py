@@ -365,3 +365,24 @@ def test_pixelfed_counts_every_hashtag_of_the_caption_the_title_and_headline_too
         example(keywords=("fog",), headline="#fog"), SETTINGS, PIXELFED_CREDENTIALS
     )
     assert again.size.tags == 1 + 4
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "Fog #dawn #lake #mist"},
+        {"headline": "Mist over #water, #pines"},
+        {"title": "#one", "headline": "＃two and #three"},
+    ],
+)
+def test_pixelfed_counts_every_hashtag_of_the_caption_it_links(changes: dict[str, str]) -> None:
+    """pixelfed links the first 60 hashtags of the whole caption: those in the title or
+    headline come first and leave fewer links for the keywords."""
+    keywords = tuple(f"subjects|{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(56))
+    photo = example(keywords=keywords, **changes)
+    plain = render_pixelfed(example(keywords=keywords), SETTINGS, PIXELFED_CREDENTIALS)
+    assert plain.size.tags == 60  # 56 + subjects, landscape(photography), photography
+    rendered = render_pixelfed(photo, SETTINGS, PIXELFED_CREDENTIALS)
+    caption = rendered.post.caption
+    in_text = [w for w in caption.split("\n\n")[0].replace(",", " ").split() if w[0] in "#＃"]
+    assert rendered.size.tags == 60 + len(in_text) > 60

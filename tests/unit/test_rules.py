@@ -179,7 +179,7 @@ KEYED = dataclasses.replace(CHECKS, record_keys=("photo_id",))
 
 
 @pytest.mark.parametrize("flags", [(), ("update",), ("metadata",), ("delete",)])
-@pytest.mark.parametrize("value", ["", "   ", None])
+@pytest.mark.parametrize("value", ["", "   ", None, "\u200b", "\u00a0\u200d\ufeff"])
 def test_a_record_without_its_id_is_an_error_found_at_planning(
     flags: tuple[str, ...], value: str | None
 ) -> None:

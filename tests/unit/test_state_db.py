@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sync.journal import Journal
-from sync.state_db import SCHEMA_VERSION, StateDatabaseError, open_state_db
+from sync.published import Published
+from sync.state_db import MIGRATIONS, SCHEMA_VERSION, StateDatabaseError, open_state_db
 
 LEGACY_INTENTS = """CREATE TABLE intents (
     id TEXT PRIMARY KEY, platform TEXT NOT NULL, file_id INTEGER NOT NULL,
@@ -67,3 +68,51 @@ def test_pending_groups_and_forgetting_a_file(tmp_path: Path) -> None:
     store.forget_file("flickr", 3)
     assert store.pending_groups("flickr") == []
     assert store.runtime_errors("flickr") == {}
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+def test_a_database_at_every_earlier_version_migrates_with_its_data_kept(
+    tmp_path: Path, version: int
+) -> None:
+    """Each released schema, with a row in each table it had, opens at today's version
+    with those rows readable and every newer table usable."""
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as old:
+        for statements in MIGRATIONS[: max(version, 1)]:
+            for statement in statements:
+                old.execute(statement)
+        old.execute(f"PRAGMA user_version = {version}")
+        old.execute(
+            "INSERT INTO intents (id, platform, file_id, action, state, created, updated)"
+            " VALUES ('a1', 'mastodon', 7, 'add', 'started', 1, 1)"
+        )
+        if version >= 2:
+            old.execute(
+                "INSERT INTO runtime_errors VALUES ('flickr', 7, 'upload rejected', '', '', 1)"
+            )
+            old.execute("INSERT INTO pending_groups VALUES ('flickr', 7, 'g1', 'throttled', 0, 1)")
+        if version >= 4:
+            old.execute(
+                "INSERT INTO published (platform, file_id, digests, shown, fingerprint, updated)"
+                " VALUES ('pixelfed', 7, ?, ?, '1:2', 1)",
+                ('{"caption": "d"}', '{"caption": "Fog"}'),
+            )
+            old.execute("INSERT INTO baselines VALUES ('pixelfed', 1, 5)")
+    journal = Journal(path)
+    store = journal.store
+    assert [i.file_id for i in journal.unfinished("mastodon")] == [7]
+    if version >= 2:
+        assert store.runtime_errors("flickr")[7][0].name == "upload rejected"
+        assert [p.group_id for p in store.pending_groups("flickr")] == ["g1"]
+    if version >= 4:
+        assert store.published("pixelfed")[7].shown == {"caption": "Fog"}
+        assert store.baseline_time("pixelfed") == 5
+    # Every table of today's schema takes writes.
+    store.remember_errors("mastodon", 8, ["upload rejected"])
+    store.defer_group("flickr", 8, "g2", "throttled")
+    store.remember_published("mastodon", 8, Published(digests={"caption": "x"}))
+    store.record_baseline("mastodon", 1)
+    assert 8 in store.published("mastodon")
+    journal.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -102,6 +102,11 @@ def provenance_table(item: PlanItem, stacked: bool = False) -> Table:
     return table.table
 
 
+def _for_platform(text: str, platform: str) -> str:
+    """A fix text with this platform's own category named instead of `Socials|<platform>`."""
+    return text.replace("<platform>", platform) if platform else text
+
+
 def describe(
     item: PlanItem, stacked: bool = False, limits: Limits | None = None, failure: str = ""
 ) -> RenderableType:
@@ -143,7 +148,7 @@ def describe(
             parts.append(line)
             fix = Table.grid(padding=(0, 0, 0, 2))
             fix.add_column(ratio=1)
-            fix.add_row(Text(fix_for(name)))
+            fix.add_row(Text(_for_platform(fix_for(name), item.platform)))
             parts.append(fix)
         parts.append(Text())
     post: Any = item.rendered.post

@@ -129,6 +129,8 @@ class PlatformView(Vertical):
         self.table_stale = False
         self._refit: Timer | None = None
         self._early_snapshot: tuple[PlanSnapshot, bool] | None = None
+        self.unshown_snapshot: PlanSnapshot | None = None
+        """Rows that came while the tab was not shown: made and shown when it is."""
         self.monotonic = time.monotonic
         """What progress redraws are timed with (a test may replace it)."""
         self._last_redraw = -PROGRESS_REDRAW_SECONDS
@@ -208,6 +210,7 @@ class PlatformView(Vertical):
         self.state = state
         over_snapshot = self.snapshot is not None and not self.table_stale
         self.snapshot = None
+        self.unshown_snapshot = None
         plan = state.plan
         self.items = list(plan.items) if plan else []
         self.by_id = {item.file_id: item for item in self.items}
@@ -231,7 +234,7 @@ class PlatformView(Vertical):
         """The last plan's rows, marked with their time, while the plan is made again."""
         if self.state is not None:
             return  # the plan made now is already shown
-        if snapshot.provisional and self.snapshot is not None:
+        if snapshot.provisional and (self.snapshot or self.unshown_snapshot) is not None:
             return  # the last plan's rows say more than rows without actions
         if not self.is_mounted:  # the tab was added a moment ago: shown once it is mounted
             self._early_snapshot = (snapshot, visible)
@@ -239,8 +242,17 @@ class PlatformView(Vertical):
         self._apply_snapshot(snapshot, visible)
 
     def _apply_snapshot(self, snapshot: PlanSnapshot, visible: bool) -> None:
+        if not visible:
+            # Its rows are made when the tab is shown (`catch_up`), if the plan is not in
+            # by then: most of the time they never are.
+            self.unshown_snapshot = snapshot
+            self.table_stale = True
+            return
+        rows = snapshot.made_rows()
+        if rows is None:
+            return  # cannot be shown: the spinner stays until the plan is in
         self.snapshot = snapshot
-        self.items = list(snapshot.rows)
+        self.items = list(rows)
         self.by_id = {row.file_id: row for row in self.items}
         self.filter_bar.set_counts(snapshot.counts())
         self.filter_bar.counts["all"] = len(self.items)
@@ -256,10 +268,7 @@ class PlatformView(Vertical):
                 f" — {count_of(len(self.items), 'photo')} in IMatch's Socials|{self.platform}",
             )
         )
-        if visible:
-            self.rebuild()
-        else:
-            self.table_stale = True
+        self.rebuild()
         self.query_one("#panes").loading = False
 
     def _update_in_place(self) -> bool:
@@ -339,8 +348,12 @@ class PlatformView(Vertical):
         self.filter_bar.refresh_label()
 
     def catch_up(self) -> None:
-        """Fill the table if a plan arrived while this view's tab was not shown."""
-        if self.table_stale:
+        """Fill the table if a plan (or the last plan's rows) arrived while this view's
+        tab was not shown."""
+        unshown, self.unshown_snapshot = self.unshown_snapshot, None
+        if unshown is not None and self.state is None:
+            self._apply_snapshot(unshown, visible=True)
+        elif self.table_stale:
             self.rebuild()
 
     def rebuild(self) -> None:
@@ -470,14 +483,16 @@ class PlatformView(Vertical):
 
     # --- a run -----------------------------------------------------------------------
 
-    def show_run_lock(self, holder: str) -> None:
-        """Another run (headless, the IMatch app) holds the run lock, or no longer does."""
+    def show_run_lock(self, holder: str, log: bool = True) -> None:
+        """Another run (headless, the IMatch app) holds the run lock, or no longer does.
+        `log=False`: said again on the status line only (e.g. after a rescan)."""
         if self.running:
             return
         if holder:
             sentence = f"Waiting: {holder}; the run keys come back when it has ended"
             self.run_panel.status(Text(f"⏳ {sentence}", style="bold yellow"))
-            self.run_panel.log_line(sentence, "yellow")
+            if log:
+                self.run_panel.log_line(sentence, "yellow")
         else:
             sentence = "The other run has ended: runs can start again (r shows what it changed)"
             self.run_panel.status(sentence)

@@ -510,7 +510,10 @@ class FlickrPlatform(Platform[FlickrPost]):
         photo_id = str(ref.ids.get("photo_id", "")).strip()
         if not photo_id:
             raise PermanentError(PHOTO_NOT_FOUND, "no photo id recorded")
-        if previous is not None and text_fields_differ(previous, post):
+        differ = text_fields_differ(previous, post) if previous is not None else set()
+        # A field flickr refused part of has a blank digest: what we meant to set there is
+        # not what flickr has, so that update reads the photo (as without a store).
+        if previous is not None and differ and all(previous.digests.get(f) for f in differ):
             return await self._update_from_store(ref, photo_id, post, replace_image, previous)
         tally = Tally()
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sync import checks
 from sync.checks import Check
 from sync.config import Settings
-from sync.platforms.base import Account, Platform
+from sync.platforms.base import Account, Platform, checked_server_url
 from sync.platforms.flickr import settings as flickr_settings
 from sync.platforms.flickr.errors import ERRORS
 from sync.platforms.flickr.limits import default_limits
@@ -46,7 +46,18 @@ def endpoints(settings: Settings) -> FlickrEndpoints:
     from sync.platforms.flickr.api import FlickrEndpoints
 
     url = settings.platform(NAME).url.strip()
-    return FlickrEndpoints.for_base(url) if url else FlickrEndpoints()
+    if not url:
+        return FlickrEndpoints()
+    try:
+        base = checked_server_url(
+            url,
+            "config.toml [flickr] url",
+            "a simulator's http:// address with its port, e.g. http://127.0.0.1:8001 "
+            "(for flickr itself, remove the setting)",
+        )
+    except ValueError as error:
+        raise SetupError(str(error)) from None
+    return FlickrEndpoints.for_base(base)
 
 
 def _missing_key() -> str:
@@ -116,7 +127,7 @@ class FlickrLoginFlow:
         try:
             login = await asyncio.to_thread(FlickrLogin, key, secret, endpoints(self.settings))
             url = await asyncio.to_thread(login.start)
-        except PlatformError as error:
+        except (PlatformError, SetupError) as error:
             return LoginStep(f"{error}", ok=False)
         self._login = login
         return LoginStep(

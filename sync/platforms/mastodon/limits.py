@@ -63,6 +63,7 @@ def limits_from_instance(instance: Mapping[str, Any]) -> ServerLimits:
         # A status edit keeps the post's photo (the adapter says so when asked to update
         # one): the plan says "text only" and the run counts such updates as metadata.
         replaces_images=False,
+        fixed_fields=frozenset({"visibility"}),  # an edit cannot change it
     )
     return ServerLimits(limits, _positive_int(media.get("image_matrix_limit"), DEFAULT_MAX_PIXELS))
 

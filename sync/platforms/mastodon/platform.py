@@ -342,17 +342,20 @@ class MastodonPlatform(Platform[MastodonPost]):
         if text_changed or alt_changed:
             status = await self._edit(status, source, post, media_id if alt_changed else "", tally)
         if media is None:
-            tally.warnings.append(
+            tally.refused(
+                "alt text",
                 f"the Mastodon post no longer holds the recorded photo (media {media_id}); "
-                "its alt text was not set"
+                "its alt text was not set",
             )
         if replace_image:
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current = status.get("visibility")
         if isinstance(current, str) and current != post.visibility:
-            tally.warnings.append(
+            # Not recorded as published: the photo stays changed (visibility).
+            tally.refused(
+                "visibility",
                 f"the post stays {current}: Mastodon cannot change a post's visibility by "
-                f"editing; delete and add it again to make it {post.visibility}"
+                f"editing; delete and add it again to make it {post.visibility}",
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)

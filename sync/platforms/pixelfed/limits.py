@@ -50,6 +50,7 @@ def limits_from_instance(instance: Mapping[str, Any]) -> Limits:
         ),
         max_tags=MAX_LINKED_HASHTAGS,
         replaces_images=False,
+        fixed_fields=frozenset({"visibility"}),  # an edit cannot change it
     )
 
 

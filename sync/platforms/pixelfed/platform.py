@@ -275,10 +275,25 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         status_id = ref.ids.get("status_id", "").strip()
         if not status_id:
             raise PermanentError(NOT_ON_PIXELFED, "the record has no status id")
+        account = self._account or await self.verify_login()
         try:
             status = await self._api.get_object(f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
             raise PermanentError(NOT_ON_PIXELFED) from None
+        except AuthError as error:
+            if str(error) != MISSING_PERMISSION:
+                raise
+            raise PermanentError(
+                POSTED_BY_ANOTHER_ACCOUNT,
+                f"status {status_id} is another account's private post; you are logged in "
+                f"as {account.name}: nothing was changed",
+            ) from None
+        # Checked before anything is sent: pixelfed cannot add a photo to a post, so a
+        # post that holds photos but not the recorded one is another photo's post. (An
+        # edit of another account's post is refused by pixelfed: `post not editable`.)
+        recorded = ref.ids.get("media_id", "").strip()
+        if status.get("media_attachments") and not holds_media(status, recorded):
+            raise _mismatch(status_id, recorded, "changed")
 
         if not same_words(caption_of_status(status), comparable_caption(post.caption)):
             status = await self._edit_caption(status, post.caption, tally)
@@ -287,8 +302,8 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         media = _attachment(attachments, ref.ids.get("media_id", ""))
         media_id = str(media["id"]) if media else ref.ids.get("media_id", "")
         if media is None:
-            tally.warnings.append(
-                "the pixelfed post has no photo attached; the alt text was not set"
+            tally.refused(
+                "alt text", "the pixelfed post has no photo attached; the alt text was not set"
             )
         elif comparable_alt_text(media.get("description")) != comparable_alt_text(post.alt_text):
             await self._update_alt_text(media_id, post.alt_text, tally)
@@ -297,9 +312,11 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current_visibility = status.get("visibility")
         if current_visibility in VISIBILITIES and current_visibility != post.visibility:
-            tally.warnings.append(
+            # Not recorded as published: the photo stays changed (visibility).
+            tally.refused(
+                "visibility",
                 f"the post stays {current_visibility}: pixelfed cannot change a post's "
-                f"visibility by editing; delete and add it again to make it {post.visibility}"
+                f"visibility by editing; delete and add it again to make it {post.visibility}",
             )
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
@@ -383,21 +400,9 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 f"status {status_id} is another account's private post; you are logged in "
                 f"as {account.name}: nothing was deleted",
             ) from None
-        found = status.get("account")
-        owner: dict[str, Any] = found if isinstance(found, dict) else {}
-        if str(owner.get("id", "")) != account.id:
-            who = owner.get("acct") or owner.get("username") or owner.get("id") or "someone else"
-            raise PermanentError(
-                POSTED_BY_ANOTHER_ACCOUNT,
-                f"status {status_id} was posted by {who}, but you are logged in as "
-                f"{account.name}: log in as {who} to delete it (nothing was deleted)",
-            )
+        _must_be_ours(status, status_id, account)
         if not holds_media(status, media_id):
-            raise PermanentError(
-                RECORD_MISMATCH,
-                f"status {status_id} does not hold the recorded media {media_id}: the record "
-                "points at another post; correct or remove it in IMatch (nothing was deleted)",
-            )
+            raise _mismatch(status_id, media_id, "deleted")
         try:
             await self._api.request("DELETE", f"/api/v1/statuses/{status_id}", tally)
         except NotFoundError:
@@ -538,4 +543,25 @@ def _attachment(attachments: list[dict[str, Any]], media_id: str) -> dict[str, A
     for attachment in attachments:
         if str(attachment.get("id")) == media_id:
             return attachment
-    return attachments[0] if attachments else None
+    return None
+
+
+def _must_be_ours(status: Mapping[str, Any], status_id: str, account: Account) -> None:
+    """The status is the logged-in account's, or a named error (nothing is deleted)."""
+    found = status.get("account")
+    owner: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    if str(owner.get("id", "")) != account.id:
+        who = owner.get("acct") or owner.get("username") or owner.get("id") or "someone else"
+        raise PermanentError(
+            POSTED_BY_ANOTHER_ACCOUNT,
+            f"status {status_id} was posted by {who}, but you are logged in as "
+            f"{account.name}: log in as {who} to delete it (nothing was deleted)",
+        )
+
+
+def _mismatch(status_id: str, media_id: str, done: str) -> PermanentError:
+    return PermanentError(
+        RECORD_MISMATCH,
+        f"status {status_id} does not hold the recorded media {media_id}: the record "
+        f"points at another post; correct or remove it in IMatch (nothing was {done})",
+    )

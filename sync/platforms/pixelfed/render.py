@@ -34,6 +34,10 @@ TAG_OPENER_LOOKALIKE = "\u2039"
 """SINGLE LEFT-POINTING ANGLE QUOTATION MARK: looks like `<`, is punctuation (never part
 of a hashtag), is in every common font and is not markup to PHP or HTML Purifier."""
 _TAG_OPENER = re.compile(r"<(?![ \t\n\r\v\f])")
+_HASH_SIGNS = ("#", "\uff03")
+_HASHTAG_IN_TEXT = re.compile(r"(?<![\w&])[#\uff03](?![\ufe0f\u20e3])(\w+)")
+"""A hashtag as pixelfed's lexer finds one in running text (`Regex.php`, `valid_hashtag`:
+after a character that is not a letter, digit, `_` or `&`; `#` or the full-width `＃`)."""
 
 
 def protect_from_strip_tags(text: str) -> str:
@@ -43,19 +47,6 @@ def protect_from_strip_tags(text: str) -> str:
     if "<" not in text:  # most captions: no need for the pattern
         return text
     return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
-
-
-_HASHTAG = re.compile(r"(?<![\w&/#])#(\w+)")
-"""A hashtag as pixelfed's extractor finds it: `#` not inside a word, a URL or an entity."""
-
-
-def caption_hashtags(caption: str, tags: list[str] | None = None) -> int:
-    """How many hashtags pixelfed counts towards its 60 in `caption`: every one it would
-    link, in the title and headline too, a repeated one each time (it keeps the first 60
-    matches, then drops repeats). `tags`: the caption's hashtag line, when known."""
-    if tags is not None and caption.count("#") == len(tags):
-        return linked_hashtags(tags)  # every `#` is the hashtag line's: no search needed
-    return linked_hashtags(_HASHTAG.findall(caption))
 
 
 def linked_hashtags(tags: list[str]) -> int:
@@ -68,6 +59,14 @@ def linked_hashtags(tags: list[str]) -> int:
 def _is_linked(tag: str) -> bool:
     """Cached: the same hashtags come back on thousands of photos."""
     return len(tag) <= MAX_HASHTAG_CHARS and any(c.isalpha() for c in tag)
+
+
+def hashtags_in_text(text: str) -> int:
+    """How many hashtags pixelfed would link in the user's own text (a title such as
+    "Fog #dawn"): they come before the keywords' hashtags and use up links."""
+    if not any(sign in text for sign in _HASH_SIGNS):
+        return 0
+    return sum(map(_is_linked, _HASHTAG_IN_TEXT.findall(text)))
 
 
 def pixelfed_hashtags(photo: Photo, settings: Settings) -> list[str]:
@@ -93,6 +92,11 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
     return protect_from_strip_tags(caption)
 
 
+def _text_blocks(photo: Photo) -> str:
+    """The caption's parts that are not our hashtag line."""
+    return "\n".join((photo.title, photo.headline, shooting_info(photo), camera_info(photo)))
+
+
 def render_pixelfed(
     photo: Photo, settings: Settings, credentials: PixelfedCredentials
 ) -> Rendered[PixelfedPost]:
@@ -107,6 +111,7 @@ def render_pixelfed(
         title_chars=len(photo.title),
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
-        tags=caption_hashtags(post.caption, tags),
+        # pixelfed links the first 60 hashtags of the whole caption, ours and the text's.
+        tags=linked_hashtags(tags) + hashtags_in_text(_text_blocks(photo)),
     )
     return Rendered(post, size)
