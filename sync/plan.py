@@ -252,7 +252,10 @@ def moved_state_keys(photo: Photo) -> tuple[int, ...]:
 def previous_of(photo: Photo, published: Mapping[int, Published]) -> Published | None:
     """What was last published of the photo: its own file's row, else a relative's from
     before its assignment moved between master and version (the post is the same)."""
-    for file_id in (photo.id, *moved_state_keys(photo)):
+    found = published.get(photo.id)
+    if found is not None or not photo.relatives:
+        return found  # most photos: no relatives to look at
+    for file_id in moved_state_keys(photo):
         found = published.get(file_id)
         if found is not None:
             return found

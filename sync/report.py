@@ -23,7 +23,7 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.limit_details import limit_detail
+from sync.limit_details import LIMIT_ERRORS, limit_detail
 from sync.plain_words import plain
 from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
 from sync.platforms.base import Limits
@@ -95,10 +95,13 @@ def _error_list(item: PlanItem, limits: Limits | None) -> str:
     """`caption too long (612 characters; at most 500), missing genre`."""
     if not item.verdict.errors:
         return ""
+    if LIMIT_ERRORS.isdisjoint(item.verdict.errors):
+        return ", ".join(item.verdict.errors)  # the post is made again only for numbers
     limits = limits or default_limits(item.platform)
+    size = item.rendered.size
     named = []
     for name in item.verdict.errors:
-        numbers = limit_detail(name, item.rendered.size, limits)
+        numbers = limit_detail(name, size, limits)
         named.append(f"{name} ({numbers})" if numbers else name)
     return ", ".join(named)
 
