@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sandbox.imatch_db import IMatchDatabase
+from sandbox.imatch_db import LIBRARY_FILE, IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
 from sandbox.serving import serve_in_thread, stopped_by_sigterm
@@ -120,6 +120,15 @@ def _account(world: SandboxWorld) -> str:
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve the simulators until interrupted (Ctrl+C, SIGTERM) or until `stop` is set;
     either way the generated library is removed."""
+    library = args.library
+    if library is not None and not (library / LIBRARY_FILE).is_file():
+        print(
+            f"imatch-socials: sandbox --library {library} holds no {LIBRARY_FILE}: name a "
+            "folder made by `python -m sandbox.library`, or leave --library out to "
+            "generate one",
+            file=sys.stderr,
+        )
+        return 2
     with suppress(KeyboardInterrupt), stopped_by_sigterm():
         if args.imatch_only:
             _serve_imatch_only(args, stop)
