@@ -409,3 +409,18 @@ def test_a_sandbox_library_folder_without_a_library_is_named(
     line = one_line(result)
     assert str(library) in line
     assert "library.json" in line
+
+
+def test_the_demo_ignores_the_users_own_settings(tmp_path: Path) -> None:
+    """A photographer's environment names their real IMatch and config.toml: the demo
+    must use its simulators all the same, never their IMatch or their accounts."""
+    real = write_config(tmp_path / "real", '[flickr]\nis_public = 1\n[imatch]\nurl = ""\n')
+    env = environment(
+        tmp_path,
+        IMATCH_SOCIALS_CONFIG=str(real),
+        IMATCH_SOCIALS_IMATCH_URL=closed_port_url(),
+    )
+    result = run("demo", "--headless", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "flickr (dry run):" in result.stdout
+    assert "pixelfed (dry run):" in result.stdout
