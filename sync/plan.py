@@ -228,10 +228,7 @@ def make_plan(
         items.append(PlanItem(photo, verdict, None, previous, platform, renderer))
     if progress is not None:
         progress("planning", len(items), len(photos))
-    unrecorded = any(
-        is_posted(item) and item.previous is None and item.action is not Action.ADD
-        for item in items
-    )
+    unrecorded = any(map(unrecorded_post, items))
     return Plan(
         platform,
         outline,
@@ -239,6 +236,11 @@ def make_plan(
         publish_changes=detect == "publish",
         baseline_missing=detect != "off" and unrecorded,
     )
+
+
+def unrecorded_post(item: PlanItem) -> bool:
+    """A posted photo with no record of what was published: never shown as `changed`."""
+    return is_posted(item) and item.previous is None and item.action is not Action.ADD
 
 
 def moved_state_keys(photo: Photo) -> tuple[int, ...]:

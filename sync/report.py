@@ -25,7 +25,14 @@ from sync.events import (
 )
 from sync.limit_details import LIMIT_ERRORS, limit_detail
 from sync.plain_words import plain
-from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
+from sync.plan import (
+    Plan,
+    PlanItem,
+    ScanProgress,
+    default_limits,
+    field_changes,
+    unrecorded_post,
+)
 from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
@@ -184,10 +191,14 @@ class Reporter:
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
         if plan.baseline_missing:
+            unrecorded = sum(map(unrecorded_post, plan.items))
+            some = count_of(unrecorded, "posted photo")
+            have, them = ("has", "it") if unrecorded == 1 else ("have", "them")
             self.say(
-                f"{plan.platform}: its posted photos have no record of what was published, so "
-                "none is shown as changed: `imatch-socials baseline --platform "
-                f"{plan.platform}` records it (no {plan.platform} call)"
+                f"{plan.platform}: {some} {have} no record of what was published, so "
+                f"{'it is' if unrecorded == 1 else 'they are'} never shown as changed: "
+                f"`imatch-socials baseline --platform {plan.platform}` records {them} "
+                f"(no {plan.platform} call)"
             )
         if dry_run:
             lines: list[str] = []
