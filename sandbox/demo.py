@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sandbox.imatch_db import IMatchDatabase
+from sandbox.imatch_db import LIBRARY_FILE, IMatchDatabase
 from sandbox.imatch_server import IMatchSimulator
 from sandbox.library import generate_library
 from sandbox.serving import serve_in_thread, stopped_by_sigterm
 from sandbox.world import SandboxWorld, sandbox_world
+from sync.config import ENV_PREFIX
 from sync.headless import HeadlessOptions
 from sync.logs import setup_logging
 from sync.paths import HOME_VARIABLE
@@ -28,20 +29,22 @@ panel shows the pace in use, as it does in real use."""
 
 @contextmanager
 def demo_home(world: SandboxWorld) -> Iterator[Path]:
-    """Throw-away config, journal and logs pointing at the simulators, for this process."""
-    previous = os.environ.get(HOME_VARIABLE)
+    """Throw-away config, journal and logs pointing at the simulators, for this process.
+    The user's own settings in the environment (their IMatch, config.toml, tokens) are
+    set aside meanwhile: the demo never reaches their IMatch or their accounts."""
+    own = {name: value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)}
     with tempfile.TemporaryDirectory(prefix="imatch-socials-home-") as folder:
         home = Path(folder)
         world.configure_home(home, DEMO_PACE)
+        for name in own:
+            del os.environ[name]
         os.environ[HOME_VARIABLE] = str(home)
         setup_logging()  # the demo's log is thrown away with the rest
         try:
             yield home
         finally:
-            if previous is None:
-                os.environ.pop(HOME_VARIABLE, None)
-            else:
-                os.environ[HOME_VARIABLE] = previous
+            os.environ.pop(HOME_VARIABLE, None)
+            os.environ.update(own)
 
 
 def run_demo(
@@ -120,6 +123,15 @@ def _account(world: SandboxWorld) -> str:
 def run_sandbox(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve the simulators until interrupted (Ctrl+C, SIGTERM) or until `stop` is set;
     either way the generated library is removed."""
+    library = args.library
+    if library is not None and not (library / LIBRARY_FILE).is_file():
+        print(
+            f"imatch-socials: sandbox --library {library} holds no {LIBRARY_FILE}: name a "
+            "folder made by `python -m sandbox.library`, or leave --library out to "
+            "generate one",
+            file=sys.stderr,
+        )
+        return 2
     with suppress(KeyboardInterrupt), stopped_by_sigterm():
         if args.imatch_only:
             _serve_imatch_only(args, stop)

@@ -11,6 +11,9 @@ from sync.error_names import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, TITLE_TOO_LONG
 from sync.platforms.base import Limits
 from sync.rendering import PostSize
 
+LIMIT_ERRORS = frozenset({CAPTION_TOO_LONG, ALT_TEXT_TOO_LONG, TITLE_TOO_LONG, TOO_MANY_TAGS})
+"""The errors `limit_detail` gives numbers for (the others need no post rendered again)."""
+
 
 def limit_detail(error_name: str, size: PostSize, limits: Limits) -> str:
     """`612 characters; at most 500`, or "" when `error_name` is not a limit error."""

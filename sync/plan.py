@@ -228,10 +228,7 @@ def make_plan(
         items.append(PlanItem(photo, verdict, None, previous, platform, renderer))
     if progress is not None:
         progress("planning", len(items), len(photos))
-    unrecorded = any(
-        is_posted(item) and item.previous is None and item.action is not Action.ADD
-        for item in items
-    )
+    unrecorded = any(map(unrecorded_post, items))
     return Plan(
         platform,
         outline,
@@ -239,6 +236,11 @@ def make_plan(
         publish_changes=detect == "publish",
         baseline_missing=detect != "off" and unrecorded,
     )
+
+
+def unrecorded_post(item: PlanItem) -> bool:
+    """A posted photo with no record of what was published: never shown as `changed`."""
+    return is_posted(item) and item.previous is None and item.action is not Action.ADD
 
 
 def moved_state_keys(photo: Photo) -> tuple[int, ...]:
@@ -252,7 +254,10 @@ def moved_state_keys(photo: Photo) -> tuple[int, ...]:
 def previous_of(photo: Photo, published: Mapping[int, Published]) -> Published | None:
     """What was last published of the photo: its own file's row, else a relative's from
     before its assignment moved between master and version (the post is the same)."""
-    for file_id in (photo.id, *moved_state_keys(photo)):
+    found = published.get(photo.id)
+    if found is not None or not photo.relatives:
+        return found  # most photos: no relatives to look at
+    for file_id in moved_state_keys(photo):
         found = published.get(file_id)
         if found is not None:
             return found

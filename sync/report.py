@@ -23,9 +23,16 @@ from sync.events import (
     RunSummary,
     Waiting,
 )
-from sync.limit_details import limit_detail
+from sync.limit_details import LIMIT_ERRORS, limit_detail
 from sync.plain_words import plain
-from sync.plan import Plan, PlanItem, ScanProgress, default_limits, field_changes
+from sync.plan import (
+    Plan,
+    PlanItem,
+    ScanProgress,
+    default_limits,
+    field_changes,
+    unrecorded_post,
+)
 from sync.platforms.base import Limits
 from sync.provenance import one_line, provenance, provenance_fields
 from sync.rules import Action
@@ -95,10 +102,13 @@ def _error_list(item: PlanItem, limits: Limits | None) -> str:
     """`caption too long (612 characters; at most 500), missing genre`."""
     if not item.verdict.errors:
         return ""
+    if LIMIT_ERRORS.isdisjoint(item.verdict.errors):
+        return ", ".join(item.verdict.errors)  # the post is made again only for numbers
     limits = limits or default_limits(item.platform)
+    size = item.rendered.size
     named = []
     for name in item.verdict.errors:
-        numbers = limit_detail(name, item.rendered.size, limits)
+        numbers = limit_detail(name, size, limits)
         named.append(f"{name} ({numbers})" if numbers else name)
     return ", ".join(named)
 
@@ -181,10 +191,14 @@ class Reporter:
         heading = ", ".join(f"{counts[a.value]} {a.value}" for a in Action if counts[a.value])
         self.say(f"{plan.platform}{' (dry run)' if dry_run else ''}: {heading or 'nothing'}")
         if plan.baseline_missing:
+            unrecorded = sum(map(unrecorded_post, plan.items))
+            some = count_of(unrecorded, "posted photo")
+            have, them = ("has", "it") if unrecorded == 1 else ("have", "them")
             self.say(
-                f"{plan.platform}: its posted photos have no record of what was published, so "
-                "none is shown as changed: `imatch-socials baseline --platform "
-                f"{plan.platform}` records it (no {plan.platform} call)"
+                f"{plan.platform}: {some} {have} no record of what was published, so "
+                f"{'it is' if unrecorded == 1 else 'they are'} never shown as changed: "
+                f"`imatch-socials baseline --platform {plan.platform}` records {them} "
+                f"(no {plan.platform} call)"
             )
         if dry_run:
             lines: list[str] = []

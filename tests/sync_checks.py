@@ -43,11 +43,11 @@ def sync_once(**options: Any) -> tuple[int, dict[str, Any]]:
     return code, json.loads(out.getvalue())
 
 
-def headless_lines(platform: str) -> str:
+def headless_lines(platform: str, **options: Any) -> str:
     """What a headless run of `platform` says, as plain lines."""
     reporter = Reporter(io.StringIO(), json_mode=False)
     reporter.lines = io.StringIO()
-    run_headless(HeadlessOptions(platforms=[platform]), reporter)
+    run_headless(HeadlessOptions(platforms=[platform], **options), reporter)
     return reporter.lines.getvalue()
 
 

@@ -16,7 +16,7 @@ from sync.baseline import run_baseline
 from sync.journal import Journal
 from tests.e2e.test_change_detection import configure, edit_metadata, photo_entry
 from tests.e2e.test_layouts import move_assignments, original_library
-from tests.sync_checks import remote_posts, sync_once
+from tests.sync_checks import headless_lines, remote_posts, sync_once
 
 TITLE_FIELD = {"flickr": "title", "pixelfed": "caption", "mastodon": "caption"}
 """The published field a new title shows in."""
@@ -81,3 +81,28 @@ def test_a_change_after_the_assignment_moved_is_changed_on_every_platform(
         assert back["platforms"][platform]["plan"]["changed"] == 0, platform
         assert not back["platforms"][platform]["baseline_missing"], platform
         assert photo_entry(back, platform, master)["action"] == "unchanged", platform
+
+
+def test_the_dry_run_counts_the_posts_with_no_record_beside_the_changed_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts the original tool made have no record of what was published; the one this
+    tool added has. A changed title on that one is `changed`, and the dry run says how
+    many others cannot be (it said "none is shown as changed" beside "1 changed")."""
+    files = original_library(tmp_path / "library", photos=3)
+    with sandbox_world(tmp_path / "library") as world:
+        configure(world, tmp_path / "home")
+        monkeypatch.setenv("IMATCH_SOCIALS_HOME", str(tmp_path / "home"))
+        code, planned = sync_once(platforms=["flickr"], dry_run=True)
+        assert code == 0
+        photos = planned["platforms"]["flickr"]["photos"]
+        added = [p["id"] for p in photos if p["action"] == "add"]
+        assert len(added) == 1
+        assert sync_once(platforms=["flickr"])[0] == 0
+        edit_metadata(world, added[0], {"tag": "title", "op": "set", "value": "Evening fog"})
+        said = headless_lines("flickr", dry_run=True)
+    assert "flickr (dry run): " in said
+    assert "1 changed" in said
+    unrecorded = len(files["masters"]) - 1
+    assert f"{unrecorded} posted photos have no record of what was published" in said
+    assert "none is shown" not in said

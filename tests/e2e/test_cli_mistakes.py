@@ -28,12 +28,17 @@ from tests.sync_checks import NO_RATE_LIMITS, PLATFORMS
 CLI = [sys.executable, "-m", "sync.cli"]
 
 
+_HELD_PORTS: list[socket.socket] = []
+
+
 def closed_port_url() -> str:
-    """An address on this computer where nothing listens (IMatch is not running)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """An address on this computer where nothing listens (IMatch is not running). Its
+    port stays bound, never listening, for the rest of the tests: a port let go at once
+    could be taken by another test's server before the program tried it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(sock)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
@@ -388,3 +393,34 @@ def test_headless_on_a_windows_code_page_survives_emoji_and_non_latin_titles(
         assert "Traceback" not in printed
         assert doctor.returncode == 0, printed
         assert "Socials|flickr|albums|? ?????" in printed
+
+
+@pytest.mark.parametrize("imatch_only", [False, True])
+@pytest.mark.parametrize("folder", ["empty", "missing"])
+def test_a_sandbox_library_folder_without_a_library_is_named(
+    tmp_path: Path, folder: str, imatch_only: bool
+) -> None:
+    library = tmp_path / folder
+    if folder == "empty":
+        library.mkdir()
+    command = ["sandbox", "--library", str(library)] + (["--imatch-only"] if imatch_only else [])
+    result = run(*command, env=environment(tmp_path))
+    assert result.returncode == 2
+    line = one_line(result)
+    assert str(library) in line
+    assert "library.json" in line
+
+
+def test_the_demo_ignores_the_users_own_settings(tmp_path: Path) -> None:
+    """A photographer's environment names their real IMatch and config.toml: the demo
+    must use its simulators all the same, never their IMatch or their accounts."""
+    real = write_config(tmp_path / "real", '[flickr]\nis_public = 1\n[imatch]\nurl = ""\n')
+    env = environment(
+        tmp_path,
+        IMATCH_SOCIALS_CONFIG=str(real),
+        IMATCH_SOCIALS_IMATCH_URL=closed_port_url(),
+    )
+    result = run("demo", "--headless", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "flickr (dry run):" in result.stdout
+    assert "pixelfed (dry run):" in result.stdout

@@ -92,11 +92,6 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
     return protect_from_strip_tags(caption)
 
 
-def _text_blocks(photo: Photo) -> str:
-    """The caption's parts that are not our hashtag line."""
-    return "\n".join((photo.title, photo.headline, shooting_info(photo), camera_info(photo)))
-
-
 def render_pixelfed(
     photo: Photo, settings: Settings, credentials: PixelfedCredentials
 ) -> Rendered[PixelfedPost]:
@@ -112,6 +107,6 @@ def render_pixelfed(
         caption_chars=len(post.caption),
         alt_text_chars=len(post.alt_text),
         # pixelfed links the first 60 hashtags of the whole caption, ours and the text's.
-        tags=linked_hashtags(tags) + hashtags_in_text(_text_blocks(photo)),
+        tags=hashtags_in_text(post.caption),
     )
     return Rendered(post, size)
