@@ -281,13 +281,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
         except NotFoundError:
             raise PermanentError(NOT_ON_PIXELFED) from None
         except AuthError as error:
-            if str(error) != MISSING_PERMISSION:
-                raise
-            raise PermanentError(
-                POSTED_BY_ANOTHER_ACCOUNT,
-                f"status {status_id} is another account's private post; you are logged in "
-                f"as {account.name}: nothing was changed",
-            ) from None
+            raise _private_post_of_another(error, status_id, account, "changed") from None
         # Checked before anything is sent: pixelfed cannot add a photo to a post, so a
         # post that holds photos but not the recorded one is another photo's post. (An
         # edit of another account's post is refused by pixelfed: `post not editable`.)
@@ -392,14 +386,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
                 "is gone, remove the record",
             ) from None
         except AuthError as error:
-            if str(error) != MISSING_PERMISSION:
-                raise
-            # Reading one status is refused only for another account's private post.
-            raise PermanentError(
-                POSTED_BY_ANOTHER_ACCOUNT,
-                f"status {status_id} is another account's private post; you are logged in "
-                f"as {account.name}: nothing was deleted",
-            ) from None
+            raise _private_post_of_another(error, status_id, account, "deleted") from None
         _must_be_ours(status, status_id, account)
         if not holds_media(status, media_id):
             raise _mismatch(status_id, media_id, "deleted")
@@ -564,4 +551,19 @@ def _mismatch(status_id: str, media_id: str, done: str) -> PermanentError:
         RECORD_MISMATCH,
         f"status {status_id} does not hold the recorded media {media_id}: the record "
         f"points at another post; correct or remove it in IMatch (nothing was {done})",
+    )
+
+
+def _private_post_of_another(
+    error: AuthError, status_id: str, account: Account, nothing: str
+) -> PermanentError:
+    """Reading one status is refused only for another account's private post: that
+    photo's error (nothing was `nothing`), not a refused login. Any other refusal is
+    raised as it is."""
+    if str(error) != MISSING_PERMISSION:
+        raise error
+    return PermanentError(
+        POSTED_BY_ANOTHER_ACCOUNT,
+        f"status {status_id} is another account's private post; you are logged in as "
+        f"{account.name}: nothing was {nothing}",
     )
