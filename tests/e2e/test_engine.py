@@ -158,20 +158,26 @@ async def test_a_found_upload_is_recorded_even_if_flickr_refuses_part_of_it(
     assert [p.id for p in same] == [record["photo_id"]]
 
 
-async def test_a_file_locked_while_uploading_is_tried_again_next_run(
-    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An unreadable file (open in another program) is not permanent: the next run tries
-    it again, though the photo did not change in IMatch (same on every platform)."""
+@pytest.fixture
+def locked(monkeypatch: pytest.MonkeyPatch) -> set[Path]:
+    """Files added to this set cannot be read (open in another program, on Windows)."""
     real_read_bytes = Path.read_bytes
-    locked: set[Path] = set()
+    held: set[Path] = set()
 
     def read_bytes(path: Path) -> bytes:
-        if path in locked:
+        if path in held:
             raise PermissionError(13, "used by another process", str(path))
         return real_read_bytes(path)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    return held
+
+
+async def test_a_file_locked_while_uploading_is_tried_again_next_run(
+    world: SandboxWorld, locked: set[Path]
+) -> None:
+    """An unreadable file (open in another program) is not permanent: the next run tries
+    it again, though the photo did not change in IMatch (same on every platform)."""
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
         state = await session.prepare("pixelfed")
         assert state.plan is not None
@@ -194,19 +200,10 @@ async def test_a_file_locked_while_uploading_is_tried_again_next_run(
 
 
 async def test_error_categories_stay_exact_over_two_runs_of_one_plan(
-    world: SandboxWorld, monkeypatch: pytest.MonkeyPatch
+    world: SandboxWorld, locked: set[Path]
 ) -> None:
     """A TUI session runs the same plan again when the rescan between the runs failed:
     the second run's `__errors` follow what the first run wrote, not the stale scan."""
-    real_read_bytes = Path.read_bytes
-    locked: set[Path] = set()
-
-    def read_bytes(path: Path) -> bytes:
-        if path in locked:
-            raise PermissionError(13, "used by another process", str(path))
-        return real_read_bytes(path)
-
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
         state = await session.prepare("pixelfed")
         assert state.plan is not None
