@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync import paths
 from sync.retry import RetryPolicy
 from tests.cli_process import ChildProcess, start_cli
+from tests.e2e.test_one_run_at_a_time import hold_lock_in_child
 from tests.sync_checks import NO_RATE_LIMITS, sync_once
 from tests.tui.helpers import (
     SIZE,
@@ -101,27 +101,8 @@ async def test_run_actions_are_disabled_while_a_headless_run_holds_the_lock(
         assert world.flickr.knobs.mutations > flickr_changes
 
 
-HOLD_THE_LOCK = """
-import sys
-from pathlib import Path
-from sync.run_lock import RunLock
-lock = RunLock(Path(sys.argv[1]))
-lock.acquire()
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-
 def hold_the_lock_in_another_process() -> subprocess.Popen[str]:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_LOCK, str(paths.state_dir())],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
-    return holder
+    return hold_lock_in_child(paths.state_dir())
 
 
 def run_status(app: SocialsApp, platform: str = "flickr") -> str:
