@@ -11,19 +11,24 @@ from sync.error_names import ALT_TEXT_TOO_LONG, CAPTION_TOO_LONG, TITLE_TOO_LONG
 from sync.platforms.base import Limits
 from sync.rendering import PostSize
 
-LIMIT_ERRORS = frozenset({CAPTION_TOO_LONG, ALT_TEXT_TOO_LONG, TITLE_TOO_LONG, TOO_MANY_TAGS})
+MEASURES = {
+    CAPTION_TOO_LONG: ("caption_chars", "max_caption_chars", "characters"),
+    ALT_TEXT_TOO_LONG: ("alt_text_chars", "max_alt_text_chars", "characters"),
+    TITLE_TOO_LONG: ("title_chars", "max_title_chars", "characters"),
+    TOO_MANY_TAGS: ("tags", "max_tags", "tags"),
+}
+"""Limit error -> the post's measure (`PostSize`), the platform's limit (`Limits`), unit."""
+LIMIT_ERRORS = frozenset(MEASURES)
 """The errors `limit_detail` gives numbers for (the others need no post rendered again)."""
 
 
 def limit_detail(error_name: str, size: PostSize, limits: Limits) -> str:
     """`612 characters; at most 500`, or "" when `error_name` is not a limit error."""
-    measured = {
-        CAPTION_TOO_LONG: (size.caption_chars, limits.max_caption_chars, "characters"),
-        ALT_TEXT_TOO_LONG: (size.alt_text_chars, limits.max_alt_text_chars, "characters"),
-        TITLE_TOO_LONG: (size.title_chars, limits.max_title_chars, "characters"),
-        TOO_MANY_TAGS: (size.tags, limits.max_tags, "tags"),
-    }.get(error_name)
-    if measured is None or measured[1] is None:
+    measure = MEASURES.get(error_name)
+    if measure is None:
         return ""
-    value, limit, unit = measured
-    return f"{value:,} {unit}; at most {limit:,}"
+    measured, limited, unit = measure
+    limit = getattr(limits, limited)
+    if limit is None:
+        return ""
+    return f"{getattr(size, measured):,} {unit}; at most {limit:,}"
