@@ -41,7 +41,7 @@ from imatch.models import (
     Values,
 )
 from imatch.redaction import protect_loggers
-from imatch.tls import default_tls_context
+from imatch.tls import tls_context_for
 
 DEFAULT_URL = "http://127.0.0.1:50519"
 CategorySets = dict[tuple[int, ...], tuple[CategoryRef, ...]]
@@ -92,7 +92,7 @@ class IMatchClient:
             base_url=self.url,
             timeout=httpx.Timeout(timeout),
             transport=transport,
-            verify=default_tls_context(),
+            verify=tls_context_for(self.url),
             limits=httpx.Limits(max_connections=max(1, max_in_flight)),
         )
         self._app_variables: dict[str, AppValue | None] = {}

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from imatch.tls import default_tls_context
+from imatch.tls import tls_context_for
 from sync.platforms.base import (
     PlatformError,
     RateLimited,
@@ -78,7 +78,7 @@ class MastodonAPI:
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             transport=transport,
-            verify=default_tls_context(),
+            verify=tls_context_for(self.base_url),
         )
 
     async def close(self) -> None:

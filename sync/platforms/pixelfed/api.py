@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from imatch.tls import default_tls_context
+from imatch.tls import tls_context_for
 from sync.platforms.base import (
     AuthError,
     RateLimited,
@@ -56,7 +56,7 @@ class PixelfedAPI:
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             transport=transport,
-            verify=default_tls_context(),
+            verify=tls_context_for(self.base_url),
         )
 
     async def close(self) -> None:
