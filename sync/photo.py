@@ -399,7 +399,7 @@ def _source_fields(
     file: FileInfo,
     master: FileInfo | None,
     layout: Layout,
-    uploaded: tuple[RelatedFile, MediaFile, str],
+    uploaded: tuple[UploadedFile, MediaFile, str],
     relatives: tuple[int, ...],
 ) -> dict[str, Any]:
     """A `PhotoSource`'s fields but its categories: the file's, its master's and those
@@ -460,6 +460,9 @@ NO_NAMES: Mapping[int, str] = {}
 """The names of a photo of one file named like itself (never changed: photos are read-only;
 a plain dict, so plans can be copied and pickled)."""
 _SETS: dict[frozenset[str], frozenset[str]] = {}
+UploadedFile = RelatedFile | FileInfo
+"""The file a photo uploads: its own (as read), a version as read, or a version as its
+master's relations describe it when it was not read; all say id, names, format, size."""
 
 
 def _one_copy(names: Iterable[str]) -> frozenset[str]:
@@ -498,7 +501,7 @@ def _built(pub: Publication) -> dict[int, Photo]:
 
 
 def _media_file(
-    pub: Publication, file_id: int, upload: RelatedFile, earlier: Photo | None
+    pub: Publication, file_id: int, upload: UploadedFile, earlier: Photo | None
 ) -> tuple[MediaFile, str]:
     """The file to upload and its fingerprint, made and `stat`ed once per file for all the
     platforms of a scan: from the photo built earlier for the same file or for the file
@@ -529,24 +532,19 @@ def _upload_file(
     file: FileInfo,
     versions: tuple[RelatedFile, ...],
     formats: frozenset[str],
-) -> tuple[RelatedFile, tuple[str, ...], str]:
+) -> tuple[UploadedFile, tuple[str, ...], str]:
     """The file to upload, and why there is none when a master's versions do not say."""
-    own = RelatedFile(file.id, file.name, file.file_name, file.format, file.size)
     if not versions:
-        return own, (), ""
+        return file, (), ""
     usable = usable_versions(versions, formats)
     if len(usable) == 1:
-        chosen = usable[0]
         # The version's own properties when they were read, else what relations said.
-        info = pub.files.get(chosen.id)
-        if info is not None:
-            chosen = RelatedFile(info.id, info.name, info.file_name, info.format, info.size)
-        return chosen, (), ""
+        return pub.files.get(usable[0].id) or usable[0], (), ""
     if usable:
         names = ", ".join(v.name or str(v.id) for v in usable)
-        return own, (SEVERAL_VERSIONS,), f"versions that could be uploaded: {names}"
+        return file, (SEVERAL_VERSIONS,), f"versions that could be uploaded: {names}"
     found = ", ".join(f"{v.name or v.id} ({v.format or 'unknown format'})" for v in versions)
-    return own, (NO_USABLE_VERSION,), f"versions: {found}"
+    return file, (NO_USABLE_VERSION,), f"versions: {found}"
 
 
 def _related_name(versions: tuple[RelatedFile, ...], file_id: int) -> str:

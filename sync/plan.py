@@ -21,8 +21,16 @@ from sync.photo import Photo, build_photos
 from sync.platforms import registry
 from sync.platforms.base import Limits
 from sync.published import FILE, Published, changed_fields, fields_of, snapshot
-from sync.rendering import Rendered
-from sync.rules import RECORD_ERRORS, Action, Checks, Verdict, classify, classify_changed
+from sync.rendering import PostSize, Rendered
+from sync.rules import (
+    RECORD_ERRORS,
+    Action,
+    Checks,
+    Verdict,
+    classify,
+    classify_changed,
+    limit_errors,
+)
 
 MB = 1024 * 1024
 ScanProgress = Callable[[str, int, int], None]
@@ -204,9 +212,11 @@ def make_plan(
     checks = checks_for(platform, settings, limits)
     text_only = not replaces_images(platform, limits)
     detect = settings.platform(platform).detect_changes
-    render = registry.spec(platform).render
+    spec = registry.spec(platform)
+    render = spec.render
     own_credentials = credentials.of(platform)
     renderer: Renderer = functools.partial(_render_again, render, settings, own_credentials)
+    measure = functools.partial(planning_size, spec.size_bound, renderer, settings, checks)
     published = published or {}
     items: list[PlanItem] = []
     photos = build_photos(publication, checks.formats)
@@ -216,10 +226,13 @@ def make_plan(
     for photo in photos:
         if progress is not None and len(items) % PLANNING_STEP == 0:
             progress("planning", len(items), len(photos))
-        rendered = render(photo, settings, own_credentials)
-        verdict = classify(photo, rendered.size, checks)
         previous = previous_of(photo, published)
-        if verdict.action is Action.UNCHANGED and previous is not None and detect != "off":
+        compared = previous is not None and detect != "off"
+        # A posted photo's post is compared with what was published, so it is rendered;
+        # any other is rendered only when its size might break a limit.
+        rendered = renderer(photo) if compared else None
+        verdict = classify(photo, rendered.size if rendered else measure(photo), checks)
+        if verdict.action is Action.UNCHANGED and rendered is not None and previous is not None:
             verdict = _changed_verdict(photo, rendered, previous, checks)
         if verdict.action is Action.UPDATE and text_only:
             verdict = replace(verdict, note=text_only_note(platform))
@@ -262,6 +275,23 @@ def previous_of(photo: Photo, published: Mapping[int, Published]) -> Published |
         if found is not None:
             return found
     return None
+
+
+def planning_size(
+    size_bound: Callable[[Photo, Settings], PostSize] | None,
+    renderer: Renderer,
+    settings: Settings,
+    checks: Checks,
+    photo: Photo,
+) -> PostSize:
+    """The size to classify a photo by: its bound when that is within every limit (the
+    verdict is then the same as the rendered post's, which is smaller still), else the
+    rendered post's own. Rendering every new photo to find it fits was most of planning."""
+    if size_bound is not None:
+        bound = size_bound(photo, settings)
+        if not limit_errors(bound, checks):
+            return bound
+    return renderer(photo).size
 
 
 def _render_again(

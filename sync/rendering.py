@@ -7,6 +7,7 @@ empty parts leave no separator behind, and nothing depends on set iteration orde
 from __future__ import annotations
 
 import functools
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ CAMERA_SENTENCES = {
 }
 NO_GENRE_SUFFIX = frozenset({"astrophotography"})
 PostT = TypeVar("PostT")
+UNBOUNDED = sys.maxsize
+"""A measure a size bound leaves open (one the platform sets no limit on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,12 @@ def keyword_terms(
     photo: Photo, keywords: KeywordSettings, categories: CategorySettings
 ) -> list[str]:
     """Every keyword to publish, sorted and de-duplicated (case-insensitively)."""
+    return unique_sorted(raw_terms(photo, keywords, categories))
+
+
+def raw_terms(photo: Photo, keywords: KeywordSettings, categories: CategorySettings) -> list[str]:
+    """The terms of each keyword and category, before they are sorted and de-duplicated:
+    `keyword_terms` gives at most as many, which is what a size bound counts."""
     by_keyword, by_category = _term_caches(keywords, categories)
     terms: list[str] = []
     for keyword in photo.keywords:
@@ -118,7 +127,7 @@ def keyword_terms(
         if found is None:
             found = by_category[path] = _category_terms(path, keywords, categories)
         terms += found
-    return unique_sorted(terms)
+    return terms
 
 
 TermCache = dict[str, tuple[str, ...]]
@@ -236,6 +245,70 @@ def shooting_info(photo: Photo) -> str:
         photo.focal_length,
     ]
     return SEPARATOR.join(p for p in parts if p)
+
+
+def camera_lines(photo: Photo) -> str:
+    """The shooting line over the camera line, either left out when unknown."""
+    return "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
+
+
+def caption_heading(photo: Photo) -> str:
+    """`<title> -- <headline> (Taken <date>)`, the first block of a status caption."""
+    heading = (photo.title or photo.name).strip()
+    if photo.headline:
+        heading += f" -- {photo.headline}"
+    if photo.date_taken is not None:
+        heading += f" (Taken {date_text(photo)})"
+    return heading
+
+
+@dataclass(frozen=True, slots=True)
+class OwnText:
+    """What the photo's own text adds to a status caption (the heading and the camera
+    lines), measured without making them: at least their characters, and exactly how
+    often the texts they are made of hold a `#`, a full-width `＃` and a `://`."""
+
+    chars: int
+    hash_signs: int
+    url_marks: int
+
+
+DATE_CHARS = len(" (Taken ca. 30 September 9999)")
+APERTURE_CHARS = len("f/1.23e+308")
+LONGEST_SENTENCE = max(map(len, CAMERA_SENTENCES.values()))
+_SEPARATOR_CHARS = len(SEPARATOR)
+
+
+def own_text(photo: Photo) -> OwnText:
+    """`OwnText` of `caption_heading` and `camera_lines` (for a size bound): each part
+    counted at its longest (a date as `ca. 30 September`, an aperture in exponent form,
+    a camera model as the longest sentence that may stand for it)."""
+    source = photo.source
+    texts = (
+        source.title or source.name,
+        source.headline,
+        source.iso,
+        source.shutter_speed,
+        source.focal_length,
+        source.model,
+        source.lens,
+    )
+    joined = "\n".join(texts)  # the texts' characters, and no `#` or `://` of ours
+    chars = len(joined) + len(" -- ") + len("ISO ") + len(" sec") + len("\n")
+    chars += 4 * _SEPARATOR_CHARS + APERTURE_CHARS + LONGEST_SENTENCE
+    if source.date_taken is not None:
+        chars += DATE_CHARS
+    return OwnText(
+        chars=chars,
+        hash_signs=joined.count("#") + joined.count("\uff03"),
+        url_marks=joined.count("://"),
+    )
+
+
+def hashtag_chars_bound(terms: Iterable[str], always_tagged: str) -> int:
+    """At least the length of the block `#a #b ...` made of the hashtags of `terms` and
+    `always_tagged`, whichever of them are merged or dropped."""
+    return sum(len(hashtag(term)) + 2 for term in terms) + len(always_tagged) + 2
 
 
 def camera_info(photo: Photo) -> str:

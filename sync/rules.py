@@ -216,14 +216,18 @@ def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
         for field, name in _REQUIRED_FIELDS
         if field in checks.require and _absent(photo, field, checks)
     ]
+    return errors + limit_errors(size, checks)
+
+
+def limit_errors(size: PostSize, checks: Checks) -> list[str]:
+    """The platform's limits a post of this size would break."""
     limits = (
         (size.caption_chars, checks.max_caption_chars, CAPTION_TOO_LONG),
         (size.alt_text_chars, checks.max_alt_text_chars, ALT_TEXT_TOO_LONG),
         (size.tags, checks.max_tags, TOO_MANY_TAGS),
         (size.title_chars, checks.max_title_chars, TITLE_TOO_LONG),
     )
-    errors += [name for value, limit, name in limits if limit is not None and value > limit]
-    return errors
+    return [name for value, limit, name in limits if limit is not None and value > limit]
 
 
 _REQUIRED_FIELDS = (
@@ -249,7 +253,8 @@ def file_errors(photo: Photo, checks: Checks) -> list[str]:
     errors = []
     if not photo.file_exists:
         errors.append(FILE_NOT_FOUND)
-    if photo.file.format.upper() not in {f.upper() for f in checks.formats}:
+    wanted = photo.file.format.upper()
+    if wanted not in checks.formats and wanted not in {f.upper() for f in checks.formats}:
         errors.append(INVALID_FORMAT)
     if photo.file.size > checks.max_file_bytes:
         errors.append(FILE_TOO_LARGE)

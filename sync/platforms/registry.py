@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sync.error_names import NamedError
     from sync.photo import Photo
     from sync.platforms.base import Account, Limits, Platform, RateLimiter
-    from sync.rendering import Rendered
+    from sync.rendering import PostSize, Rendered
     from sync.secret_store import SecretStore
 
 
@@ -108,6 +108,9 @@ class PlatformSpec:
     variable_checks: Callable[[DoctorContext], list[Check]]
     category_checks: Callable[[IMatchClient, str, Settings], Awaitable[list[Check]]] | None = None
     """Extra doctor checks under `Socials|<name>` (flickr's albums and groups)."""
+    size_bound: Callable[[Photo, Settings], PostSize] | None = None
+    """At least every measure `render` gives, found without rendering: a photo whose
+    bound is within the limits is planned without being rendered (None: every photo is)."""
     login_ok_text: Callable[[Account, Any], str] = lambda account, _: f"logged in as {account.name}"
     auth_advice: Callable[[str], str] = lambda message: message
     """The login's refusal, with the way out when it does not say it already."""

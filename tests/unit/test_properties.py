@@ -364,3 +364,47 @@ def test_nothing_outside_the_include_roots_in_any_spelling_is_ever_published(
         SETTINGS, keywords=dataclasses.replace(SETTINGS.keywords, include_roots=include)
     )
     assert_private(private, photo, settings_)
+
+
+# Text that is hard for a size bound: the user's own hashtags (both `#` signs), short
+# URLs (Mastodon counts each as 23), mentions, tag openers and joined graphemes.
+tricky_text = st.lists(
+    st.one_of(
+        text,
+        st.sampled_from(
+            ("#dawn", "\uff03fog", "##1", "http://a.b", "https://x.y/z.", "@al@ex.org", "<3")
+        ),
+        st.sampled_from(("e\u0301", "\U0001f1eb\U0001f1f7", "\u200d", "\r\n", "  ")),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@FAST
+@given(
+    photos(),
+    st.lists(tricky_text, min_size=5, max_size=5),
+    st.sampled_from(("flickr", "pixelfed", "mastodon")),
+)
+def test_a_size_bound_is_never_below_the_rendered_post_nor_changes_a_verdict(
+    photo: Photo, texts: list[str], platform: str
+) -> None:
+    from sync.plan import planning_size
+    from sync.platforms import registry
+
+    title, headline, model, lens, iso = (t.strip() for t in texts)
+    photo = dataclasses.replace(photo, title=title, headline=headline, model=model, lens=lens)
+    photo = dataclasses.replace(photo, iso=iso or photo.iso)
+    spec = registry.spec(platform)
+    assert spec.size_bound is not None
+    credentials = CREDENTIALS.of(platform) if platform != "mastodon" else MASTODON_CREDENTIALS
+    exact = spec.render(photo, SETTINGS, credentials).size
+    bound = spec.size_bound(photo, SETTINGS)
+    for measure in ("title_chars", "caption_chars", "alt_text_chars", "tags"):
+        assert getattr(bound, measure) >= getattr(exact, measure), measure
+    checks = checks_for(platform, SETTINGS, default_limits(platform))
+    size = planning_size(
+        spec.size_bound, lambda p: spec.render(p, SETTINGS, credentials), SETTINGS, checks, photo
+    )
+    # Planned by its bound or by its rendered post, a photo gets the same verdict.
+    assert classify(photo, size, checks) == classify(photo, exact, checks)

@@ -7,13 +7,14 @@ from sync.photo import Photo
 from sync.platforms.flickr.platform import FlickrPost, unique_tags
 from sync.platforms.flickr.settings import FlickrCredentials
 from sync.rendering import (
+    UNBOUNDED,
     PostSize,
     Rendered,
-    camera_info,
+    camera_lines,
     date_text,
     first_line,
     keyword_terms,
-    shooting_info,
+    raw_terms,
 )
 
 CIRCA_GRANULARITY = 8
@@ -25,8 +26,7 @@ def flickr_description(photo: Photo) -> str:
     blocks = [photo.headline, photo.description]
     if photo.circa and photo.date_taken is not None:
         blocks.append(f"Taken {date_text(photo)}.")
-    info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
-    blocks.append(info)
+    blocks.append(camera_lines(photo))
     return "\n\n".join(block for block in blocks if block)
 
 
@@ -82,3 +82,15 @@ def render_flickr(
         tags=len(tags) + 1,
     )
     return Rendered(post, size, tuple(album_warnings + group_warnings))
+
+
+def flickr_size_bound(photo: Photo, settings: Settings) -> PostSize:
+    """At least each measure `render_flickr` gives, without making the post: the title
+    as it is, the tags as if none were merged (planning renders only a photo whose bound
+    is over a limit). flickr sets no limit on descriptions, so they are not measured."""
+    terms = raw_terms(photo, settings.keywords, settings.categories)
+    return PostSize(
+        title_chars=len((photo.title or photo.name).strip()),
+        caption_chars=UNBOUNDED,
+        tags=len(terms) + 1,  # with our machine tag
+    )

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sync.photo import Photo
     from sync.platforms.flickr.api import FlickrEndpoints
     from sync.platforms.flickr.login import FlickrLogin
-    from sync.rendering import Rendered
+    from sync.rendering import PostSize, Rendered
     from sync.secret_store import SecretStore
 
 NAME = flickr_settings.NAME
@@ -99,6 +99,12 @@ def render(photo: Photo, settings: Settings, credentials: Any) -> Rendered[Any]:
     from sync.platforms.flickr.render import render_flickr
 
     return render_flickr(photo, settings, credentials)
+
+
+def size_bound(photo: Photo, settings: Settings) -> PostSize:
+    from sync.platforms.flickr.render import flickr_size_bound
+
+    return flickr_size_bound(photo, settings)
 
 
 class FlickrLoginFlow:
@@ -314,6 +320,7 @@ SPEC = PlatformSpec(
     has_credentials=lambda credentials: bool(credentials.complete),
     open=open_flickr,
     render=render,
+    size_bound=size_bound,
     login=FlickrLoginFlow,
     detail_fields=detail_fields,
     variable_checks=variable_checks,

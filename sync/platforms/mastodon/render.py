@@ -15,15 +15,17 @@ from sync.config import Settings
 from sync.photo import Photo
 from sync.platforms.mastodon.post import MastodonPost
 from sync.platforms.mastodon.settings import DEFAULT_VISIBILITY
-from sync.platforms.mastodon.text import countable_length, is_hashtag, mentions_in
+from sync.platforms.mastodon.text import URL_CHARS, countable_length, is_hashtag, mentions_in
 from sync.rendering import (
     PostSize,
     Rendered,
-    camera_info,
-    date_text,
+    camera_lines,
+    caption_heading,
     hashtag,
+    hashtag_chars_bound,
     keyword_terms,
-    shooting_info,
+    own_text,
+    raw_terms,
     unique_sorted,
 )
 
@@ -46,14 +48,9 @@ def mastodon_hashtags(photo: Photo, settings: Settings) -> list[str]:
 
 def mastodon_caption(photo: Photo, tags: list[str]) -> str:
     """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines."""
-    first = (photo.title or photo.name).strip()
-    if photo.headline:
-        first += f" -- {photo.headline}"
-    if photo.date_taken is not None:
-        first += f" (Taken {date_text(photo)})"
     hashtags = " ".join(f"#{t}" for t in tags)
-    info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
-    return "\n\n".join(block for block in (first, hashtags, info) if block)
+    blocks = (caption_heading(photo), hashtags, camera_lines(photo))
+    return "\n\n".join(block for block in blocks if block)
 
 
 def render_mastodon(
@@ -80,3 +77,22 @@ def render_mastodon(
             + ("that account" if len(mentioned) == 1 else "those accounts"),
         )
     return Rendered(post, size, warnings)
+
+
+def mastodon_size_bound(photo: Photo, settings: Settings) -> PostSize:
+    """At least each measure `render_mastodon` gives, without making the status: its
+    characters before Mastodon's counting (which merges graphemes and shortens mentions)
+    plus a whole URL's worth for every `://`, as if each began a short URL, and the
+    hashtags as if none were merged or dropped (planning renders only a photo whose
+    bound is over a limit)."""
+    terms = raw_terms(photo, settings.keywords, settings.categories)
+    own = own_text(photo)  # the hashtags hold word characters only: no `://`
+    return PostSize(
+        title_chars=len(photo.title),
+        caption_chars=own.chars
+        + hashtag_chars_bound(terms, ALWAYS_TAGGED)
+        + 4
+        + own.url_marks * URL_CHARS,
+        alt_text_chars=len(photo.headline),
+        tags=len(terms) + 1,
+    )

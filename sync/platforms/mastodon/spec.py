@@ -23,7 +23,7 @@ from sync.platforms.registry import (
 
 if TYPE_CHECKING:
     from sync.photo import Photo
-    from sync.rendering import Rendered
+    from sync.rendering import PostSize, Rendered
     from sync.secret_store import SecretStore
 
 NAME = mastodon_settings.NAME
@@ -43,6 +43,12 @@ def render(photo: Photo, settings: Settings, credentials: Any) -> Rendered[Any]:
     from sync.platforms.mastodon.render import render_mastodon
 
     return render_mastodon(photo, settings, credentials)
+
+
+def size_bound(photo: Photo, settings: Settings) -> PostSize:
+    from sync.platforms.mastodon.render import mastodon_size_bound
+
+    return mastodon_size_bound(photo, settings)
 
 
 class MastodonLoginFlow:
@@ -150,6 +156,7 @@ SPEC = PlatformSpec(
     has_credentials=lambda credentials: bool(credentials.complete),
     open=open_mastodon,
     render=render,
+    size_bound=size_bound,
     login=MastodonLoginFlow,
     detail_fields=detail_fields,
     variable_checks=variable_checks,

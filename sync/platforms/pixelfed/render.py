@@ -19,11 +19,13 @@ from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import (
     PostSize,
     Rendered,
-    camera_info,
-    date_text,
+    camera_lines,
+    caption_heading,
     hashtag,
+    hashtag_chars_bound,
     keyword_terms,
-    shooting_info,
+    own_text,
+    raw_terms,
     unique_sorted,
 )
 
@@ -81,15 +83,9 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
 
     `tags` are the photo's hashtags when the caller has them already."""
     tags = pixelfed_hashtags(photo, settings) if tags is None else tags
-    first = (photo.title or photo.name).strip()
-    if photo.headline:
-        first += f" -- {photo.headline}"
-    if photo.date_taken is not None:
-        first += f" (Taken {date_text(photo)})"
     hashtags = " ".join(f"#{t}" for t in tags)
-    info = "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
-    caption = "\n\n".join(block for block in (first, hashtags, info) if block)
-    return protect_from_strip_tags(caption)
+    blocks = (caption_heading(photo), hashtags, camera_lines(photo))
+    return protect_from_strip_tags("\n\n".join(block for block in blocks if block))
 
 
 def render_pixelfed(
@@ -110,3 +106,19 @@ def render_pixelfed(
         tags=hashtags_in_text(post.caption),
     )
     return Rendered(post, size)
+
+
+def pixelfed_size_bound(photo: Photo, settings: Settings) -> PostSize:
+    """At least each measure `render_pixelfed` gives, without making the caption: the
+    hashtags as if none were merged or dropped, and every `#` of the photo's own text as
+    a linked hashtag (planning renders only a photo whose bound is over a limit)."""
+    terms = raw_terms(photo, settings.keywords, settings.categories)
+    own = own_text(photo)
+    return PostSize(
+        title_chars=len(photo.title),
+        # The three blocks and the two blank lines between them; protecting the caption
+        # from strip_tags changes no length.
+        caption_chars=own.chars + hashtag_chars_bound(terms, ALWAYS_TAGGED) + 4,
+        alt_text_chars=len(photo.headline),
+        tags=own.hash_signs + len(terms) + 1,
+    )

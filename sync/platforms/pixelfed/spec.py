@@ -23,7 +23,7 @@ from sync.platforms.registry import (
 
 if TYPE_CHECKING:
     from sync.photo import Photo
-    from sync.rendering import Rendered
+    from sync.rendering import PostSize, Rendered
     from sync.secret_store import SecretStore
 
 NAME = pixelfed_settings.NAME
@@ -62,6 +62,12 @@ def render(photo: Photo, settings: Settings, credentials: Any) -> Rendered[Any]:
     from sync.platforms.pixelfed.render import render_pixelfed
 
     return render_pixelfed(photo, settings, credentials)
+
+
+def size_bound(photo: Photo, settings: Settings) -> PostSize:
+    from sync.platforms.pixelfed.render import pixelfed_size_bound
+
+    return pixelfed_size_bound(photo, settings)
 
 
 class PixelfedLoginFlow:
@@ -189,6 +195,7 @@ SPEC = PlatformSpec(
     has_credentials=lambda credentials: bool(credentials.complete),
     open=open_pixelfed,
     render=render,
+    size_bound=size_bound,
     login=PixelfedLoginFlow,
     detail_fields=detail_fields,
     variable_checks=variable_checks,
