@@ -599,7 +599,8 @@ def managed_ids(pub: Publication) -> dict[str, frozenset[str]]:
         for child in _descendants(subtree.children if subtree else ()):
             ids.add(_first_line(child.description))
         prefix = f"{pub.root}|{kind}|"
-        for refs in pub.categories.values():
+        # Files with the same categories share one tuple (`file_categories`): each set once.
+        for refs in {id(refs): refs for refs in pub.categories.values()}.values():
             ids.update(_first_line(c.description) for c in refs if c.path.startswith(prefix))
         managed[kind] = frozenset(i for i in ids if i)
     return managed

@@ -267,6 +267,8 @@ def moved_state_keys(photo: Photo) -> tuple[int, ...]:
 def previous_of(photo: Photo, published: Mapping[int, Published]) -> Published | None:
     """What was last published of the photo: its own file's row, else a relative's from
     before its assignment moved between master and version (the post is the same)."""
+    if not published:
+        return None  # nothing published yet (a first run): no photo has a previous post
     found = published.get(photo.id)
     if found is not None or not photo.relatives:
         return found  # most photos: no relatives to look at
