@@ -14,12 +14,19 @@ installed program keeps them, whatever `PYTHONDONTWRITEBYTECODE` says; `--no-byt
 compiles every module from source on every run instead. `--platform`
 (repeatable) plans only those platforms in both: code from before Mastodon plans two
 platforms where this code plans three, so compare them on the same two.
+
+`--instructions` also runs one dry run of each under valgrind's callgrind and gives the
+instructions each executed, and their ratio: CPU seconds on a shared virtual machine move
+with the hour (by up to a tenth, differently for the two codes), an instruction count
+does not. It needs `valgrind` and takes minutes (the code runs some 50 times slower).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,6 +60,30 @@ def dry_run(
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def instructions(code: Path, home: Path, platforms: list[str], bytecode: Path) -> int:
+    """Instructions one dry run of the code in `code` executes (callgrind's count)."""
+    environment = bytecode_environment(
+        bytecode, IMATCH_SOCIALS_HOME=str(home), PYTHONPATH=str(code)
+    )
+    command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
+    for name in platforms:
+        command += ["--platform", name]
+    with tempfile.TemporaryDirectory() as folder:
+        counted = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={Path(folder) / 'callgrind.out'}",
+            *command,
+        ]
+        child = subprocess.run(
+            counted, cwd=code, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+    found = re.search(rb"Collected : (\d+)", child.stderr)
+    if child.returncode not in (0, 1) or found is None:
+        raise SystemExit(f"the counted dry run in {code} failed: {child.stderr[-2000:]!r}")
+    return int(found.group(1))
+
+
 def main() -> None:
     from benchmarks.common import library_of, machine
     from benchmarks.tui_startup import load_average, sandbox_with_home
@@ -63,6 +94,11 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="another checkout to compare with")
     parser.add_argument("--platform", action="append", default=[], help="plan only these")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of one dry run of each under valgrind",
+    )
+    parser.add_argument(
         "--no-bytecode",
         action="store_true",
         help="compile every module from source on every run (an installed program, and "
@@ -72,6 +108,7 @@ def main() -> None:
     codes = {"this": HERE} | ({"base": args.base.resolve()} if args.base else {})
     library = library_of(args.photos, posted_share=0.0)
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
+    counted: dict[str, int] = {}
     planned = ", ".join(args.platform) or "every platform configured"
     print(f"machine: {machine()}; {args.photos:,} photos ({planned}); before: {load_average()}")
     compiled = "compiled from source every run" if args.no_bytecode else "bytecode kept"
@@ -85,6 +122,12 @@ def main() -> None:
             for _ in range(args.repeat):
                 for name, code in codes.items():
                     figures[name].append(dry_run(code, home, args.platform, bytecode))
+            if args.instructions:
+                if shutil.which("valgrind") is None:
+                    raise SystemExit("--instructions needs valgrind (apt install valgrind)")
+                kept = bytecode or Path(folder) / "bytecode"
+                for name, code in codes.items():
+                    counted[name] = instructions(code, home, args.platform, kept)
     for name, runs in figures.items():
         cpu = sorted(run[0] for run in runs)
         peak = sorted(run[1] for run in runs)
@@ -95,6 +138,11 @@ def main() -> None:
     if "base" in figures:
         ratio = [t[0] / b[0] for t, b in zip(figures["this"], figures["base"], strict=True)]
         print(f"CPU this / base: median {statistics.median(ratio):.2f}")
+    if counted:
+        for name, count in counted.items():
+            print(f"{name:>5}: {count / 1e9:.2f} billion instructions in one dry run")
+        if "base" in counted:
+            print(f"instructions this / base: {counted['this'] / counted['base']:.2f}")
     print(f"after: {load_average()}")
 
 
