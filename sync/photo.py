@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,6 +29,7 @@ from imatch.models import AttributeRecord, Category, FileInfo, RelatedFile
 from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
 from sync.keyword_paths import normal_path
 from sync.platforms.base import MediaFile
+from sync.visible_text import visible
 
 FLAG_UPDATE = "update"
 FLAG_METADATA = "metadata"
@@ -37,10 +37,6 @@ FLAG_DELETE = "delete"
 
 DEFAULT_FORMATS = frozenset({"JPEG"})
 TEXT_FIELDS = ("title", "description", "headline")
-# Characters that show nothing even though they are not whitespace (Hangul fillers,
-# braille blank); format characters (category Cf) are found by category.
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-_PRINTABLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 class Layout(StrEnum):
@@ -278,26 +274,6 @@ class Photo:
 
     def has_flag(self, flag: str) -> bool:
         return flag in self.flags
-
-
-def visible(text: str) -> str:
-    """`text` trimmed, or empty when it shows nothing (only whitespace, zero-width
-    spaces and joiners, no-break spaces, other invisible characters)."""
-    text = text.strip()
-    # Most texts start with a printable ASCII character, which is never invisible.
-    if text and text[0] in _PRINTABLE_ASCII:
-        return text
-    if any(not _invisible(c) for c in text):
-        return text
-    return ""
-
-
-def _invisible(char: str) -> bool:
-    return (
-        char.isspace()
-        or unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me")
-        or char in _BLANK_LETTERS
-    )
 
 
 def usable_versions(versions: Iterable[RelatedFile], formats: frozenset[str]) -> list[RelatedFile]:

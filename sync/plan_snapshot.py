@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sync.photo import visible
 from sync.rules import Action
+from sync.visible_text import visible
 
 if TYPE_CHECKING:
     from imatch.library import Publication

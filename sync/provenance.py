@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imatch.models import AttributeRecord
-from sync.photo import TEXT_FIELDS, Layout, Photo, visible
+from sync.photo import TEXT_FIELDS, Layout, Photo
+from sync.visible_text import visible
 
 RECORD_BOOKKEEPING = ("posted", "url")
 

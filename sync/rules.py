@@ -44,9 +44,10 @@ from sync.error_names import (
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
 )
-from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo, visible
+from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
 from sync.published import FILE
 from sync.rendering import PostSize
+from sync.visible_text import visible
 
 ERROR_NAMES = (
     MISSING_TITLE,

@@ -12,8 +12,8 @@ from typing import Any
 from sandbox.world import SandboxWorld
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
-from sync.photo import visible
 from sync.report import Reporter
+from sync.visible_text import visible
 from tests.cli_process import ChildProcess
 
 PLATFORMS = ("flickr", "pixelfed", "mastodon")

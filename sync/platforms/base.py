@@ -27,6 +27,7 @@ import httpx
 
 from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
 from sync.published import Published
+from sync.visible_text import visible
 
 # --- errors -------------------------------------------------------------------------------
 
@@ -327,7 +328,8 @@ class Platform(abc.ABC, Generic[PostT]):
 
     def ref_from_record(self, values: Mapping[str, str]) -> RemoteRef | None:
         """The remote ids in an IMatch attribute record, or None when they are missing."""
-        ids = {key: str(values.get(key, "")).strip() for key in self.record_keys}
+        # An id that shows nothing (a zero-width space typed in IMatch) is no id.
+        ids = {key: visible(str(values.get(key, ""))) for key in self.record_keys}
         if not all(ids.values()):
             return None
         return RemoteRef(ids, str(values.get("url", "")))

@@ -25,9 +25,9 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
 from sync.journal import Journal
-from sync.photo import visible
 from sync.report import Reporter
 from sync.state_store import PendingGroup
+from sync.visible_text import visible
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     assert_each_post_once,

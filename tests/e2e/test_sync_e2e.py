@@ -16,7 +16,7 @@ import pytest
 
 from sandbox.library import LibraryInfo
 from sandbox.world import SandboxWorld, sandbox_world
-from sync.photo import visible
+from sync.visible_text import visible
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     PLATFORMS,

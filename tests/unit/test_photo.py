@@ -9,12 +9,13 @@ import pytest
 from imatch.library import Publication
 from imatch.models import CategoryRef, FileInfo
 from sync.config import Settings
-from sync.photo import build_photos, visible
+from sync.photo import build_photos
 from sync.plan import checks_for, default_limits
 from sync.platforms.pixelfed.render import render_pixelfed
 from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import PostSize
 from sync.rules import MISSING_HEADLINE, MISSING_KEYWORDS, MISSING_TITLE, classify
+from sync.visible_text import visible
 
 
 @pytest.mark.parametrize(
