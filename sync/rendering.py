@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sync.config import CategorySettings, KeywordSettings
+from sync.config import CategorySettings, KeywordSettings, Settings
 from sync.keyword_paths import Path as KeywordPath
 from sync.keyword_paths import levels, normal_path, under
 from sync.photo import Photo
@@ -263,14 +263,20 @@ def caption_heading(photo: Photo) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class OwnText:
-    """What the photo's own text adds to a status caption (the heading and the camera
-    lines), measured without making them: at least their characters, and exactly how
-    often the texts they are made of hold a `#`, a full-width `＃` and a `://`."""
+class StatusBound:
+    """A status caption (`caption_heading`, the hashtags, `camera_lines`) measured
+    without making it, for a size bound."""
 
     chars: int
+    """At least the caption's characters: each part at its longest (a date as `ca. 30
+    September`, an aperture in exponent form, a camera model as the longest sentence
+    that may stand for it, the hashtags as if none were merged or dropped)."""
+    hashtags: int
+    """At least how many hashtags of ours the caption holds."""
     hash_signs: int
+    """How often the photo's own texts in it hold a `#` or a full-width `＃`."""
     url_marks: int
+    """How often the photo's own texts in it hold a `://` (the hashtags never do)."""
 
 
 DATE_CHARS = len(" (Taken ca. 30 September 9999)")
@@ -279,10 +285,10 @@ LONGEST_SENTENCE = max(map(len, CAMERA_SENTENCES.values()))
 _SEPARATOR_CHARS = len(SEPARATOR)
 
 
-def own_text(photo: Photo) -> OwnText:
-    """`OwnText` of `caption_heading` and `camera_lines` (for a size bound): each part
-    counted at its longest (a date as `ca. 30 September`, an aperture in exponent form,
-    a camera model as the longest sentence that may stand for it)."""
+def status_bound(photo: Photo, settings: Settings, always_tagged: str) -> StatusBound:
+    """`StatusBound` of the caption pixelfed and Mastodon make of the photo, its
+    hashtags those of its keyword terms and `always_tagged`."""
+    terms = raw_terms(photo, settings.keywords, settings.categories)
     source = photo.source
     texts = (
         source.title or source.name,
@@ -298,17 +304,15 @@ def own_text(photo: Photo) -> OwnText:
     chars += 4 * _SEPARATOR_CHARS + APERTURE_CHARS + LONGEST_SENTENCE
     if source.date_taken is not None:
         chars += DATE_CHARS
-    return OwnText(
+    # Each hashtag as `#tag ` (the last one's space pays for nothing), then the two
+    # blank lines between the three blocks.
+    chars += sum(len(hashtag(term)) + 2 for term in terms) + len(always_tagged) + 2 + 4
+    return StatusBound(
         chars=chars,
+        hashtags=len(terms) + 1,
         hash_signs=joined.count("#") + joined.count("\uff03"),
         url_marks=joined.count("://"),
     )
-
-
-def hashtag_chars_bound(terms: Iterable[str], always_tagged: str) -> int:
-    """At least the length of the block `#a #b ...` made of the hashtags of `terms` and
-    `always_tagged`, whichever of them are merged or dropped."""
-    return sum(len(hashtag(term)) + 2 for term in terms) + len(always_tagged) + 2
 
 
 def camera_info(photo: Photo) -> str:

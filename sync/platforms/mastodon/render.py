@@ -22,10 +22,8 @@ from sync.rendering import (
     camera_lines,
     caption_heading,
     hashtag,
-    hashtag_chars_bound,
     keyword_terms,
-    own_text,
-    raw_terms,
+    status_bound,
     unique_sorted,
 )
 
@@ -82,17 +80,12 @@ def render_mastodon(
 def mastodon_size_bound(photo: Photo, settings: Settings) -> PostSize:
     """At least each measure `render_mastodon` gives, without making the status: its
     characters before Mastodon's counting (which merges graphemes and shortens mentions)
-    plus a whole URL's worth for every `://`, as if each began a short URL, and the
-    hashtags as if none were merged or dropped (planning renders only a photo whose
-    bound is over a limit)."""
-    terms = raw_terms(photo, settings.keywords, settings.categories)
-    own = own_text(photo)  # the hashtags hold word characters only: no `://`
+    plus a whole URL's worth for every `://`, as if each began a short URL (planning
+    renders only a photo whose bound is over a limit)."""
+    caption = status_bound(photo, settings, ALWAYS_TAGGED)
     return PostSize(
         title_chars=len(photo.title),
-        caption_chars=own.chars
-        + hashtag_chars_bound(terms, ALWAYS_TAGGED)
-        + 4
-        + own.url_marks * URL_CHARS,
+        caption_chars=caption.chars + caption.url_marks * URL_CHARS,
         alt_text_chars=len(photo.headline),
-        tags=len(terms) + 1,
+        tags=caption.hashtags,
     )

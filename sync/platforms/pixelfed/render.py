@@ -22,10 +22,8 @@ from sync.rendering import (
     camera_lines,
     caption_heading,
     hashtag,
-    hashtag_chars_bound,
     keyword_terms,
-    own_text,
-    raw_terms,
+    status_bound,
     unique_sorted,
 )
 
@@ -109,16 +107,13 @@ def render_pixelfed(
 
 
 def pixelfed_size_bound(photo: Photo, settings: Settings) -> PostSize:
-    """At least each measure `render_pixelfed` gives, without making the caption: the
-    hashtags as if none were merged or dropped, and every `#` of the photo's own text as
-    a linked hashtag (planning renders only a photo whose bound is over a limit)."""
-    terms = raw_terms(photo, settings.keywords, settings.categories)
-    own = own_text(photo)
+    """At least each measure `render_pixelfed` gives, without making the caption; every
+    `#` of the photo's own text counts as a linked hashtag (planning renders only a photo
+    whose bound is over a limit). Protecting the caption from strip_tags changes no length."""
+    caption = status_bound(photo, settings, ALWAYS_TAGGED)
     return PostSize(
         title_chars=len(photo.title),
-        # The three blocks and the two blank lines between them; protecting the caption
-        # from strip_tags changes no length.
-        caption_chars=own.chars + hashtag_chars_bound(terms, ALWAYS_TAGGED) + 4,
+        caption_chars=caption.chars,
         alt_text_chars=len(photo.headline),
-        tags=own.hash_signs + len(terms) + 1,
+        tags=caption.hashtags + caption.hash_signs,
     )
