@@ -12,7 +12,9 @@ from typing import Any
 from sandbox.world import SandboxWorld
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
+from sync.plan import Plan
 from sync.report import Reporter
+from sync.session import SyncSession
 from sync.visible_text import visible
 from tests.cli_process import ChildProcess
 
@@ -142,3 +144,10 @@ def kill_after(world: SandboxWorld, changes: int, child: ChildProcess) -> None:
 
     for sim in simulators(world):
         sim.knobs.on_mutation = on_mutation
+
+
+async def planned(session: SyncSession, platform: str) -> Plan:
+    """The platform prepared in `session`: its plan, which must be there."""
+    state = await session.prepare(platform)
+    assert state.plan is not None, state.setup
+    return state.plan

@@ -18,7 +18,13 @@ from sync.journal import Journal
 from sync.plan import PlanItem
 from sync.rules import Action
 from sync.session import SyncSession
-from tests.sync_checks import NO_RATE_LIMITS, assert_each_post_once, error_categories, records
+from tests.sync_checks import (
+    NO_RATE_LIMITS,
+    assert_each_post_once,
+    error_categories,
+    planned,
+    records,
+)
 
 
 class FakeTime:
@@ -59,9 +65,8 @@ async def test_cancel_lets_in_flight_work_finish_and_records_it(world: SandboxWo
             cancel.set()
 
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        adds = state.plan.bucket(Action.ADD)
+        plan = await planned(session, "pixelfed")
+        adds = plan.bucket(Action.ADD)
         summary = await session.run("pixelfed", adds, emit=listen, cancel=cancel)
     assert summary.cancelled
     assert 1 <= summary.added < len(adds)
@@ -78,9 +83,8 @@ async def test_rate_limit_bursts_are_waited_out_and_announced(world: SandboxWorl
     events: list[Event] = []
     retry = RetryPolicy(attempts=8, base_delay=0, sleep=fake.sleep, clock=fake.clock)
     async with SyncSession(retry=retry) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        wanted = len(state.plan.bucket(Action.ADD))
+        plan = await planned(session, "pixelfed")
+        wanted = len(plan.bucket(Action.ADD))
         summary = await session.run("pixelfed", emit=events.append)
     assert summary.added == wanted
     assert summary.failed == 0
@@ -117,9 +121,8 @@ async def test_an_answer_lost_on_the_last_attempt_is_adopted_next_run(
     world.flickr.knobs.drop_rate = 1.0  # every change happens, no answer arrives
     one_try = RetryPolicy(attempts=1, base_delay=0)
     async with SyncSession(retry=one_try) as session:
-        state = await session.prepare("flickr")
-        assert state.plan is not None
-        first = state.plan.bucket(Action.ADD)[0]
+        plan = await planned(session, "flickr")
+        first = plan.bucket(Action.ADD)[0]
         summary = await session.run("flickr", [first])
     assert summary.failed == 1
     assert first.file_id not in records(world, "flickr")
@@ -179,9 +182,8 @@ async def test_a_file_locked_while_uploading_is_tried_again_next_run(
     """An unreadable file (open in another program) is not permanent: the next run tries
     it again, though the photo did not change in IMatch (same on every platform)."""
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        item = state.plan.bucket(Action.ADD)[0]
+        plan = await planned(session, "pixelfed")
+        item = plan.bucket(Action.ADD)[0]
         locked.add(item.rendered.post.file.path)
         summary = await session.run("pixelfed", [item])
     assert summary.failed == 1
@@ -189,9 +191,8 @@ async def test_a_file_locked_while_uploading_is_tried_again_next_run(
 
     locked.clear()
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        again = state.plan.item(item.file_id)
+        plan = await planned(session, "pixelfed")
+        again = plan.item(item.file_id)
         assert again is not None
         assert again.action is Action.ADD
         summary = await session.run("pixelfed", [again])
@@ -205,9 +206,8 @@ async def test_error_categories_stay_exact_over_two_runs_of_one_plan(
     """A TUI session runs the same plan again when the rescan between the runs failed:
     the second run's `__errors` follow what the first run wrote, not the stale scan."""
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        item = state.plan.bucket(Action.ADD)[0]
+        plan = await planned(session, "pixelfed")
+        item = plan.bucket(Action.ADD)[0]
         locked.add(item.rendered.post.file.path)
         await session.run("pixelfed", [item])
         assert error_categories(world, "pixelfed").get("file not readable") == {item.file_id}
@@ -231,17 +231,15 @@ async def test_a_refusal_remembered_by_the_previous_version_still_holds(
     """An upgrade forgets nothing: a refused upload stored with the earlier stamp (which
     was stable where the post held no set, as on pixelfed) is still held back."""
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        rejected = state.plan.bucket(Action.ADD)[0]
+        plan = await planned(session, "pixelfed")
+        rejected = plan.bucket(Action.ADD)[0]
     journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
     old = stamp_before_sets_were_sorted(rejected)
     journal.store.remember_errors("pixelfed", rejected.file_id, ["upload rejected"], old)
     journal.close()
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("pixelfed")
-        assert state.plan is not None
-        again = state.plan.item(rejected.file_id)
+        plan = await planned(session, "pixelfed")
+        again = plan.item(rejected.file_id)
         assert again is not None
         assert again.action is Action.ERROR
         assert again.verdict.errors == ("upload rejected",)
@@ -253,9 +251,8 @@ async def test_only_permanent_errors_hold_an_unchanged_photo_back(
     """What an earlier run (or an older version) remembered is held against the photo
     only when the registry says the name is permanent."""
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("flickr")
-        assert state.plan is not None
-        unreadable, rejected = state.plan.bucket(Action.ADD)[:2]
+        plan = await planned(session, "flickr")
+        unreadable, rejected = plan.bucket(Action.ADD)[:2]
     journal = Journal(tmp_path / "home" / "state" / "journal.sqlite")
     journal.store.remember_errors(
         "flickr", unreadable.file_id, ["file not readable"], stamp_of(unreadable)
@@ -265,7 +262,6 @@ async def test_only_permanent_errors_hold_an_unchanged_photo_back(
     )
     journal.close()
     async with SyncSession(retry=RetryPolicy(base_delay=0)) as session:
-        state = await session.prepare("flickr")
-        assert state.plan is not None
-        assert state.plan.item(unreadable.file_id).action is Action.ADD  # type: ignore[union-attr]
-        assert state.plan.item(rejected.file_id).action is Action.ERROR  # type: ignore[union-attr]
+        plan = await planned(session, "flickr")
+        assert plan.item(unreadable.file_id).action is Action.ADD  # type: ignore[union-attr]
+        assert plan.item(rejected.file_id).action is Action.ERROR  # type: ignore[union-attr]
