@@ -38,17 +38,25 @@ from benchmarks.common import bytecode_environment
 HERE = Path(__file__).resolve().parent.parent
 
 
-def dry_run(
+def dry_run_command(
     code: Path, home: Path, platforms: list[str], bytecode: Path | None
-) -> tuple[float, float]:
-    """CPU seconds and peak MB of one dry run with the code in `code`; `bytecode`: the
-    folder its compiled modules are kept in (None: compiled from source every run)."""
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of one dry run with the code in `code`; `bytecode`:
+    the folder its compiled modules are kept in (None: compiled from source every run)."""
     environment = bytecode_environment(
         bytecode, IMATCH_SOCIALS_HOME=str(home), PYTHONPATH=str(code)
     )
     command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
     for name in platforms:
         command += ["--platform", name]
+    return command, environment
+
+
+def dry_run(
+    code: Path, home: Path, platforms: list[str], bytecode: Path | None
+) -> tuple[float, float]:
+    """CPU seconds and peak MB of one dry run (see `dry_run_command`)."""
+    command, environment = dry_run_command(code, home, platforms, bytecode)
     child = subprocess.Popen(
         command, cwd=code, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -60,14 +68,9 @@ def dry_run(
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def instructions(code: Path, home: Path, platforms: list[str], bytecode: Path) -> int:
-    """Instructions one dry run of the code in `code` executes (callgrind's count)."""
-    environment = bytecode_environment(
-        bytecode, IMATCH_SOCIALS_HOME=str(home), PYTHONPATH=str(code)
-    )
-    command = [sys.executable, "-m", "sync.cli", "--headless", "--dry-run"]
-    for name in platforms:
-        command += ["--platform", name]
+def instructions(code: Path, home: Path, platforms: list[str], bytecode: Path | None) -> int:
+    """Instructions one dry run executes (callgrind's count; see `dry_run_command`)."""
+    command, environment = dry_run_command(code, home, platforms, bytecode)
     with tempfile.TemporaryDirectory() as folder:
         counted = [
             "valgrind",
@@ -125,9 +128,8 @@ def main() -> None:
             if args.instructions:
                 if shutil.which("valgrind") is None:
                     raise SystemExit("--instructions needs valgrind (apt install valgrind)")
-                kept = bytecode or Path(folder) / "bytecode"
                 for name, code in codes.items():
-                    counted[name] = instructions(code, home, args.platform, kept)
+                    counted[name] = instructions(code, home, args.platform, bytecode)
     for name, runs in figures.items():
         cpu = sorted(run[0] for run in runs)
         peak = sorted(run[1] for run in runs)

@@ -47,7 +47,13 @@ SETTINGS = Settings()
 FLICKR_CREDENTIALS = FlickrCredentials()
 PIXELFED_CREDENTIALS = PixelfedCredentials()
 MASTODON_CREDENTIALS = MastodonCredentials()
-CREDENTIALS = Credentials({"flickr": FLICKR_CREDENTIALS, "pixelfed": PIXELFED_CREDENTIALS})
+CREDENTIALS = Credentials(
+    {
+        "flickr": FLICKR_CREDENTIALS,
+        "pixelfed": PIXELFED_CREDENTIALS,
+        "mastodon": MASTODON_CREDENTIALS,
+    }
+)
 FAST = settings(max_examples=200, deadline=None)
 GENRE = "Image Characteristics|Genre|"
 
@@ -397,7 +403,7 @@ def test_a_size_bound_is_never_below_the_rendered_post_nor_changes_a_verdict(
     photo = dataclasses.replace(photo, iso=iso or photo.iso)
     spec = registry.spec(platform)
     assert spec.size_bound is not None
-    credentials = CREDENTIALS.of(platform) if platform != "mastodon" else MASTODON_CREDENTIALS
+    credentials = CREDENTIALS.of(platform)
     exact = spec.render(photo, SETTINGS, credentials).size
     bound = spec.size_bound(photo, SETTINGS)
     for measure in ("title_chars", "caption_chars", "alt_text_chars", "tags"):
