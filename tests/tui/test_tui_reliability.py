@@ -123,6 +123,9 @@ async def test_a_run_in_progress_when_the_app_starts_is_shown(
             await pilot.pause(0.5)  # several looks at the lock after the tabs were filled
             for platform in ("flickr", "pixelfed", "mastodon"):
                 assert MESSAGE in run_status(app, platform), (platform, run_status(app, platform))
+            # Said once in the tab's log, however the looks at the lock and its first plan
+            # met (a hidden tab's log is written when it is shown).
+            assert log_text(view(app)).count("Waiting:") == 1
             assert f"pid {holder.pid})" in run_status(app)
             assert screen.check_action("add", ()) is None
             holder.kill()

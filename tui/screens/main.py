@@ -288,7 +288,7 @@ class MainScreen(Screen[None]):
             if message.rescanned:
                 view.run_panel.log_line(f"Rescanned IMatch: {count_of(len(view.items), 'photo')}")
             if self.locked_by:  # loading said "Nothing running.": the other run still is
-                view.show_run_lock(self.locked_by, log=not message.rescanned)
+                view.show_run_lock(self.locked_by)
             if view is self.current:
                 view.table.focus()
         self._first_scan_done(state.name)

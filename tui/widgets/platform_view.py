@@ -121,6 +121,8 @@ class PlatformView(Vertical):
         self.filter_name = "all"
         self.text_query = ""
         self.running = False
+        self._lock_logged = ""
+        """The run lock's holder this tab's log last named ("" when none)."""
         self._queued: set[int] = set()
         self.failures: dict[int, str] = {}
         """Why each photo failed in the last run that tried it (the platform's words)."""
@@ -483,17 +485,20 @@ class PlatformView(Vertical):
 
     # --- a run -----------------------------------------------------------------------
 
-    def show_run_lock(self, holder: str, log: bool = True) -> None:
-        """Another run (headless, the IMatch app) holds the run lock, or no longer does.
-        `log=False`: said again on the status line only (e.g. after a rescan)."""
+    def show_run_lock(self, holder: str) -> None:
+        """Another run (headless, the IMatch app) holds the run lock, or no longer does:
+        on the status line each time it is asked (loading a plan overwrites it), in the
+        log once per holder."""
         if self.running:
             return
         if holder:
             sentence = f"Waiting: {holder}; the run keys come back when it has ended"
             self.run_panel.status(Text(f"⏳ {sentence}", style="bold yellow"))
-            if log:
+            if holder != self._lock_logged:
+                self._lock_logged = holder
                 self.run_panel.log_line(sentence, "yellow")
         else:
+            self._lock_logged = ""
             sentence = "The other run has ended: runs can start again (r shows what it changed)"
             self.run_panel.status(sentence)
             self.run_panel.log_line(sentence)
