@@ -382,6 +382,7 @@ class RateLimiter:
     _granted: deque[float] = field(init=False, default_factory=deque)
     _lock: asyncio.Lock | None = field(init=False, default=None)
     _slept_short: float = field(init=False, default=0.0)
+    _wall_offset: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._tokens = float(self.burst)
@@ -419,11 +420,18 @@ class RateLimiter:
             return 0.0
         return self._granted[0] + self.window - now
 
+    def _epoch_offset(self) -> float:
+        """Epoch seconds minus this limiter's clock, taken once: a call is then the same
+        moment every time it is saved and read back, however the wall clock moves."""
+        if self._wall_offset is None:
+            self._wall_offset = self.wall() - self._now()
+        return self._wall_offset
+
     def calls_in_window(self) -> list[float]:
         """The calls granted within the window, in epoch seconds (kept for the next
         process: the platform counts the calls of every process with this key)."""
         now = self._now()
-        offset = self.wall() - now
+        offset = self._epoch_offset()
         return [moment + offset for moment in self._granted if moment > now - self.window]
 
     def count_earlier_calls(self, moments: Iterable[float]) -> None:
@@ -431,7 +439,7 @@ class RateLimiter:
         seconds) count in the window. A call known both here and there counts once:
         moments are matched to the millisecond, as many times as the most either has."""
         now = self._now()
-        offset = self.wall() - now
+        offset = self._epoch_offset()
         here = Counter(round(moment + offset, 3) for moment in self._granted)
         there = Counter(
             round(moment, 3) for moment in moments if now - self.window < moment - offset <= now

@@ -101,6 +101,23 @@ async def test_calls_read_back_count_once_and_fill_the_next_processs_window() ->
     assert fake.now >= start + HOUR - 60  # the 16th waits until the first call is an hour old
 
 
+async def test_a_sessions_own_calls_read_back_count_once_when_the_clocks_drift() -> None:
+    """A TUI session saves its calls after each run and reads them back before the next;
+    the wall clock moving against the monotonic one meanwhile (a time service correction)
+    must not make its own calls count twice."""
+    fake = FakeClock()
+    drift = [0.0]
+    limiter = RateLimiter(rate_per_hour=100, burst=100, clock=fake.clock, sleep=fake.sleep)
+    limiter.wall = lambda: fake.now + 1_000_000 + drift[0]
+    for run in range(1, 4):
+        for _ in range(10):
+            await limiter.acquire()
+        kept = limiter.calls_in_window()
+        drift[0] += 0.0007 * run  # under a millisecond: the calls' stamps round apart
+        limiter.count_earlier_calls(kept)
+        assert len(limiter.calls_in_window()) == 10 * run, run
+
+
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWorld]:
     library = tmp_path / "library"
