@@ -146,8 +146,8 @@ class PendingGroups:
                 outcome = await retrying(self.retry, _adding(platform, ref, groups))
             except PermanentError as error:
                 self.lines.append(f"{item.photo.name}: pending group adds given up: {error}")
-                for group in groups:
-                    self.store.settle_group(self.platform_name, file_id, group)
+                for group in groups:  # where they wait now (moved with the photo, above)
+                    self.store.settle_group(self.platform_name, item.file_id, group)
                 continue
             except AuthError as error:
                 self.lines.append(f"pending group adds not tried: {error}")

@@ -25,6 +25,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
 from sync.journal import Journal
+from sync.platforms.base import PermanentError
 from sync.report import Reporter
 from sync.state_store import PendingGroup
 from sync.visible_text import visible
@@ -421,3 +422,34 @@ def test_a_pending_group_add_follows_a_photo_whose_assignment_moves(
         sync_once(platforms=["flickr"])
     assert record["photo_id"] in busy.pool
     assert pending(tmp_path) == []
+
+
+def test_a_moved_photos_pending_add_given_up_is_settled_where_it_waits(
+    throttled: SandboxWorld, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The add of a photo whose assignment moved waits under its new Socials file; when
+    flickr then refuses it for good, it is given up there, once, not left for the next
+    run to give up again."""
+    world = throttled
+    sync_once(platforms=["flickr"])
+    waiting = next(p.file_id for p in pending(tmp_path) if world.imatch.db.master_groups(p.file_id))
+    [[master]] = world.imatch.db.master_groups(waiting)
+    world.imatch.db.assign("Socials|flickr", [master])
+    world.imatch.db.unassign("Socials|flickr", [waiting])
+    world.imatch.db.assign(f"Socials|flickr|groups|{THROTTLED_GROUP}", [master])
+
+    def refused_for_good(*_: object) -> object:
+        async def attempt() -> object:
+            raise PermanentError("photo not found", "the pool refuses it")
+
+        return attempt
+
+    monkeypatch.setattr(sync.pending_groups, "_adding", refused_for_good)
+    clock.now += DAY
+    _, summary = sync_once(platforms=["flickr"])
+    given_up = [w for w in summary["platforms"]["flickr"]["warnings"] if "given up" in w]
+    assert given_up
+    assert all(p.file_id != master for p in pending(tmp_path))
+    clock.now += DAY
+    _, summary = sync_once(platforms=["flickr"])
+    assert not [w for w in summary["platforms"]["flickr"]["warnings"] if "given up" in w]
