@@ -262,6 +262,14 @@ def caption_heading(photo: Photo) -> str:
     return heading
 
 
+def status_caption(photo: Photo, tags: Iterable[str]) -> str:
+    """`<title> -- <headline> (Taken <date>)`, the hashtags, then the camera lines: the
+    caption pixelfed and Mastodon posts share (blank lines between the blocks present)."""
+    hashtags = " ".join(f"#{t}" for t in tags)
+    blocks = (caption_heading(photo), hashtags, camera_lines(photo))
+    return "\n\n".join(block for block in blocks if block)
+
+
 @dataclass(frozen=True, slots=True)
 class StatusBound:
     """A status caption (`caption_heading`, the hashtags, `camera_lines`) measured
@@ -286,8 +294,8 @@ _SEPARATOR_CHARS = len(SEPARATOR)
 
 
 def status_bound(photo: Photo, settings: Settings, always_tagged: str) -> StatusBound:
-    """`StatusBound` of the caption pixelfed and Mastodon make of the photo, its
-    hashtags those of its keyword terms and `always_tagged`."""
+    """`StatusBound` of the photo's `status_caption`, its hashtags those of its keyword
+    terms and `always_tagged`."""
     terms = raw_terms(photo, settings.keywords, settings.categories)
     source = photo.source
     texts = (

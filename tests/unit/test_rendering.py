@@ -343,11 +343,11 @@ def test_unique_sorted_keeps_the_same_spelling_in_the_same_order_as_sorting_by_c
 
 
 def test_linked_hashtags_count_tags_with_a_letter_and_at_most_124_characters() -> None:
-    from sync.platforms.pixelfed.render import linked_hashtags
+    from sync.platforms.pixelfed.render import hashtags_in_text
 
     tags = ["2024", "Zürich", "a" * 124, "a" * 125, "_", "x1", "Zürich"]
-    assert linked_hashtags(tags) == 4
-    assert linked_hashtags([]) == 0
+    assert hashtags_in_text(" ".join(f"#{t}" for t in tags)) == 4
+    assert hashtags_in_text("") == 0
 
 
 def test_pixelfed_counts_every_hashtag_of_the_caption_the_title_and_headline_too() -> None:

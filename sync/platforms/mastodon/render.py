@@ -19,11 +19,10 @@ from sync.platforms.mastodon.text import URL_CHARS, countable_length, is_hashtag
 from sync.rendering import (
     PostSize,
     Rendered,
-    camera_lines,
-    caption_heading,
     hashtag,
     keyword_terms,
     status_bound,
+    status_caption,
     unique_sorted,
 )
 
@@ -44,20 +43,13 @@ def mastodon_hashtags(photo: Photo, settings: Settings) -> list[str]:
     return unique_sorted(t for t in tags if is_hashtag(t))
 
 
-def mastodon_caption(photo: Photo, tags: list[str]) -> str:
-    """`<title> -- <headline> (Taken <date>)`, hashtags, then the camera lines."""
-    hashtags = " ".join(f"#{t}" for t in tags)
-    blocks = (caption_heading(photo), hashtags, camera_lines(photo))
-    return "\n\n".join(block for block in blocks if block)
-
-
 def render_mastodon(
     photo: Photo, settings: Settings, credentials: HasMastodonVisibility
 ) -> Rendered[MastodonPost]:
     tags = mastodon_hashtags(photo, settings)
     post = MastodonPost(
         file=photo.file,
-        caption=mastodon_caption(photo, tags),
+        caption=status_caption(photo, tags),
         alt_text=photo.headline,
         visibility=credentials.mastodon_visibility or DEFAULT_VISIBILITY,
     )

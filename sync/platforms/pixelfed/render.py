@@ -19,11 +19,10 @@ from sync.platforms.pixelfed.settings import PixelfedCredentials
 from sync.rendering import (
     PostSize,
     Rendered,
-    camera_lines,
-    caption_heading,
     hashtag,
     keyword_terms,
     status_bound,
+    status_caption,
     unique_sorted,
 )
 
@@ -47,12 +46,6 @@ def protect_from_strip_tags(text: str) -> str:
     if "<" not in text:  # most captions: no need for the pattern
         return text
     return _TAG_OPENER.sub(TAG_OPENER_LOOKALIKE, text)
-
-
-def linked_hashtags(tags: list[str]) -> int:
-    """How many of `tags` pixelfed would link: those with a letter (`#2024` is plain
-    text to pixelfed) and at most 124 characters. It links the first 60 of them."""
-    return sum(map(_is_linked, tags))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -81,9 +74,7 @@ def pixelfed_caption(photo: Photo, settings: Settings, tags: list[str] | None = 
 
     `tags` are the photo's hashtags when the caller has them already."""
     tags = pixelfed_hashtags(photo, settings) if tags is None else tags
-    hashtags = " ".join(f"#{t}" for t in tags)
-    blocks = (caption_heading(photo), hashtags, camera_lines(photo))
-    return protect_from_strip_tags("\n\n".join(block for block in blocks if block))
+    return protect_from_strip_tags(status_caption(photo, tags))
 
 
 def render_pixelfed(
