@@ -8,7 +8,6 @@ ids the simulators gave them, so that updates and deletes find what they expect.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +16,9 @@ import httpx
 from sandbox.flickr_server import FlickrSimulator
 from sandbox.imatch_db import IMatchDatabase, SimAttributeInstance
 from sandbox.in_process import call_in_process
-from sandbox.library import MODERATED_GROUP, THROTTLED_GROUP
+from sandbox.library import MODERATED_GROUP, RECORD_IDS, THROTTLED_GROUP
 from sandbox.pixelfed_server import PixelfedSimulator
+from sync.visible_text import visible
 
 FLICKR_KEY = "demo-flickr-key"
 FLICKR_SECRET = "demo-flickr-secret"
@@ -56,13 +56,9 @@ def seeded_instances(db: IMatchDatabase, set_name: str) -> list[SimAttributeInst
 
 
 def _lacks_ids(values: dict[str, object], set_name: str) -> bool:
-    keys = ("photo_id",) if set_name == "flickr" else ("media_id", "status_id")
-    return all(not _shows(str(values.get(key, ""))) for key in keys)
-
-
-def _shows(text: str) -> bool:
-    """Whether `text` shows anything (an id typed as a zero-width space does not)."""
-    return any(not (c.isspace() or unicodedata.category(c) == "Cf") for c in text)
+    """No id of the record shows anything (one typed as a zero-width space does not):
+    as the app reads it (`sync.visible_text`)."""
+    return all(not visible(str(values.get(key, ""))) for key in RECORD_IDS[set_name])
 
 
 def _file_bytes(db: IMatchDatabase, file_id: int) -> bytes:

@@ -37,6 +37,7 @@ from sync.session import (
     problem_of,
     unexpected,
 )
+from sync.summary_text import count_of
 from tui.backend import CancelSwitch, SessionThread
 from tui.keys import FILTER_BINDINGS, PHOTO_BINDINGS, RUN_BINDINGS
 from tui.messages import (
@@ -58,7 +59,6 @@ from tui.widgets.detail_pane import DetailPane, asks_repost
 from tui.widgets.footer import SocialsFooter
 from tui.widgets.platform_view import PlatformView
 from tui.widgets.run_panel import Clock
-from tui.wording import count_of
 
 RUN_ACTIONS: dict[str, set[Action] | None] = {
     "add": {Action.ADD},

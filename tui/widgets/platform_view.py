@@ -33,12 +33,11 @@ from sync.plan import PlanItem
 from sync.plan_snapshot import PlanRow, PlanSnapshot
 from sync.rules import Action
 from sync.session import PlatformState, chosen_items
-from sync.summary_text import run_sentence
+from sync.summary_text import count_of, run_sentence
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.filter_bar import FILTER_ACTIONS, FilterBar
 from tui.widgets.photo_table import PhotoTable, TableRow, action_cell
 from tui.widgets.run_panel import Clock, RunPanel
-from tui.wording import count_of
 
 DONE_STATES = {
     "add": "added",
