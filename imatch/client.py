@@ -48,7 +48,6 @@ CategorySets = dict[tuple[int, ...], tuple[CategoryRef, ...]]
 """One tuple per distinct list of categories, keyed by the ids of its (one-per-category) refs."""
 FILE_FIELDS = ("id", "filename", "name", "datetime", "format", "size", "width", "height")
 CATEGORY_FIELDS = ("id", "path", "name", "description", "files", "directfiles", "children")
-_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 PING_TIMEOUT = 5.0
 PING_VARIABLE = "imatch_to_socials_python_script_path"
 """Read to learn whether IMatch answers (any answer will do)."""

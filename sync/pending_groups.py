@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -86,8 +85,8 @@ class PendingGroups:
         self.plan = plan
         self.retry = retry or RetryPolicy()
         self.lines: list[str] = []
-        self.deferred: Counter[str] = Counter()
-        """Group adds of this run left pending, by kind (`throttled`, `queued`)."""
+        self.queued = 0
+        """Group adds of this run waiting for the groups' moderators."""
         self._names = _group_names(plan)
         self._by_post: dict[int, PlanItem] = {}
 
@@ -101,7 +100,7 @@ class PendingGroups:
     def finish(self, summary: RunSummary) -> None:
         """Put what happened to pending group adds into the run's summary: every add still
         pending (this run's and earlier runs' alike), and the photos queued by moderators."""
-        queued = self.deferred["queued"]
+        queued = self.queued
         left = self.store.pending_groups(self.platform_name)
         if left:
             first = min(p.due for p in left)
@@ -223,9 +222,8 @@ class PendingGroups:
         for membership in outcome.pending:
             lines.append(self._describe(membership, now))
             if membership.retry_after is None:
-                self.deferred["queued"] += 1
+                self.queued += 1
                 continue
-            self.deferred["throttled"] += 1
             self.store.defer_group(
                 self.platform_name,
                 item.file_id,

@@ -260,11 +260,6 @@ class Photo:
     def on_platform(self) -> bool:
         return bool(self.records)
 
-    @property
-    def record_holders(self) -> tuple[int, ...]:
-        """Every file whose records say whether this photo is on the platform."""
-        return (self.id, *self.relatives)
-
     def name_of(self, file_id: int) -> str:
         """The name of the photo's file or of one of its relatives ("" when unknown)."""
         names = self.source.names

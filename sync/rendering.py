@@ -264,7 +264,8 @@ def caption_heading(photo: Photo) -> str:
 
 def status_caption(photo: Photo, tags: Iterable[str]) -> str:
     """`<title> -- <headline> (Taken <date>)`, the hashtags, then the camera lines: the
-    caption pixelfed and Mastodon posts share (blank lines between the blocks present)."""
+    caption of a status post, whichever platform takes it (blank lines between the blocks
+    present)."""
     hashtags = " ".join(f"#{t}" for t in tags)
     blocks = (caption_heading(photo), hashtags, camera_lines(photo))
     return "\n\n".join(block for block in blocks if block)

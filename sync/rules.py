@@ -44,6 +44,7 @@ from sync.error_names import (
     TITLE_TOO_LONG,
     TOO_MANY_TAGS,
 )
+from sync.limit_details import MEASURES
 from sync.photo import FLAG_DELETE, FLAG_METADATA, FLAG_UPDATE, Photo
 from sync.published import FILE
 from sync.rendering import PostSize
@@ -100,6 +101,7 @@ class Checks:
 
     require: frozenset[str]
     formats: frozenset[str]
+    """The IMatch formats the platform takes, upper-case (`checks_for` makes them so)."""
     max_file_bytes: int
     genre_root: str = "Image Characteristics|Genre"
     max_caption_chars: int | None = None
@@ -221,14 +223,14 @@ def content_errors(photo: Photo, size: PostSize, checks: Checks) -> list[str]:
 
 
 def limit_errors(size: PostSize, checks: Checks) -> list[str]:
-    """The platform's limits a post of this size would break."""
-    limits = (
-        (size.caption_chars, checks.max_caption_chars, CAPTION_TOO_LONG),
-        (size.alt_text_chars, checks.max_alt_text_chars, ALT_TEXT_TOO_LONG),
-        (size.tags, checks.max_tags, TOO_MANY_TAGS),
-        (size.title_chars, checks.max_title_chars, TITLE_TOO_LONG),
-    )
-    return [name for value, limit, name in limits if limit is not None and value > limit]
+    """The platform's limits a post of this size would break (`Checks` names its limits
+    as `Limits` does, see `limit_details.MEASURES`)."""
+    errors = []
+    for name, (measured, limited, _) in MEASURES.items():
+        limit = getattr(checks, limited)
+        if limit is not None and getattr(size, measured) > limit:
+            errors.append(name)
+    return errors
 
 
 _REQUIRED_FIELDS = (
@@ -254,8 +256,7 @@ def file_errors(photo: Photo, checks: Checks) -> list[str]:
     errors = []
     if not photo.file_exists:
         errors.append(FILE_NOT_FOUND)
-    wanted = photo.file.format.upper()
-    if wanted not in checks.formats and wanted not in {f.upper() for f in checks.formats}:
+    if photo.file.format.upper() not in checks.formats:
         errors.append(INVALID_FORMAT)
     if photo.file.size > checks.max_file_bytes:
         errors.append(FILE_TOO_LARGE)

@@ -41,7 +41,6 @@ class WriteBack:
         self._client = client
         self._window = window
         self.platform = platform
-        self.publication = publication
         layout = publication.layout
         self.root = publication.root
         self.flag_paths = {
