@@ -57,7 +57,6 @@ from sync.plan import (
     default_limits,
     moved_state_keys,
     published_now,
-    replaces_images,
     with_photo,
 )
 from sync.platforms.base import (
@@ -130,8 +129,9 @@ class Engine:
         self.plan = plan
         self.settings = settings
         self.checks = checks_for(plan.platform, settings, limits)
-        self.replaces_images = replaces_images(plan.platform, limits)
-        self.fixed_fields = (limits or default_limits(plan.platform)).fixed_fields
+        own_limits = limits or default_limits(plan.platform)
+        self.replaces_images = own_limits.replaces_images
+        self.fixed_fields = own_limits.fixed_fields
         self.emit: Listener = emit or (lambda event: None)
         self.retry = retry or RetryPolicy()
         own = settings.platform(plan.platform)

@@ -29,7 +29,7 @@ from imatch.models import AttributeRecord, Category, FileInfo, RelatedFile
 from sync.error_names import BOTH_ASSIGNED, NO_USABLE_VERSION, SEVERAL_VERSIONS, SHARED_RECORD
 from sync.keyword_paths import normal_path
 from sync.platforms.base import MediaFile
-from sync.visible_text import visible
+from sync.visible_text import first_line, visible
 
 FLAG_UPDATE = "update"
 FLAG_METADATA = "metadata"
@@ -568,11 +568,11 @@ def managed_ids(pub: Publication) -> dict[str, frozenset[str]]:
         ids = set()
         subtree = pub.subtrees.get(kind)
         for child in _descendants(subtree.children if subtree else ()):
-            ids.add(_first_line(child.description))
+            ids.add(first_line(child.description))
         prefix = f"{pub.root}|{kind}|"
         # Files with the same categories share one tuple (`file_categories`): each set once.
         for refs in {id(refs): refs for refs in pub.categories.values()}.values():
-            ids.update(_first_line(c.description) for c in refs if c.path.startswith(prefix))
+            ids.update(first_line(c.description) for c in refs if c.path.startswith(prefix))
         managed[kind] = frozenset(i for i in ids if i)
     return managed
 
@@ -582,11 +582,6 @@ def _descendants(children: Iterable[Category]) -> Iterator[Category]:
     for child in children:
         yield child
         yield from _descendants(child.children)
-
-
-def _first_line(text: str) -> str:
-    """The trimmed first non-empty line: where album and group ids live."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _fingerprint(path: str | Path) -> str:

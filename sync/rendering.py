@@ -337,8 +337,3 @@ def date_text(photo: Photo) -> str:
         return ""
     text = f"{taken.day} {MONTHS[taken.month - 1]} {taken.year}"
     return f"ca. {text}" if photo.circa else text
-
-
-def first_line(text: str) -> str:
-    """The trimmed first non-empty line (album and group ids live there)."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

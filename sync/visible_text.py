@@ -1,5 +1,6 @@
-"""Whether a text shows anything: IMatch fields and record ids typed with only invisible
-characters (zero-width and no-break spaces, joiners, Hangul fillers) count as empty."""
+"""What a text shows: IMatch fields and record ids typed with only invisible characters
+(zero-width and no-break spaces, joiners, Hangul fillers) count as empty, and a
+category's description says its album or group id on its first line that shows."""
 
 from __future__ import annotations
 
@@ -29,3 +30,8 @@ def _invisible(char: str) -> bool:
         or unicodedata.category(char) in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me")
         or char in _BLANK_LETTERS
     )
+
+
+def first_line(text: str) -> str:
+    """The trimmed first non-empty line (album and group ids live there)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -12,10 +12,10 @@ from sync.rendering import (
     Rendered,
     camera_lines,
     date_text,
-    first_line,
     keyword_terms,
     raw_terms,
 )
+from sync.visible_text import first_line
 
 CIRCA_GRANULARITY = 8
 EXACT_GRANULARITY = 0

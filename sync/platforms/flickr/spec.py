@@ -227,7 +227,7 @@ async def _sets(client: IMatchClient, root: str, child_name: str, kind: str) -> 
     where = (
         "the number in the album's address, e.g." if kind == "album" else "the group's NSID, e.g."
     )
-    from sync.rendering import first_line
+    from sync.visible_text import first_line
 
     found = []
     for child in parent.children:
