@@ -157,10 +157,7 @@ class PendingGroups:
                 self.lines.append(f"pending group adds not tried: {error}; the next run tries them")
                 break
             still = {p.group for p in outcome.pending if p.retry_after is not None}
-            refused = {
-                g for g in groups if any(w.startswith(f"group {g}:") for w in outcome.warnings)
-            }
-            done += len(set(groups) - still - refused)
+            done += len(set(groups) - still - set(outcome.refused_groups))
             self.lines += [f"{item.photo.name}: {warning}" for warning in outcome.warnings]
             self._note(item, groups, outcome)
             self._unsettle(item, outcome.unsettled)

@@ -204,6 +204,8 @@ class Outcome:
     unsettled: tuple[str, ...] = ()
     """Published fields (sync/published.py) the platform refused part of: not recorded
     as published, so they show as changed until they are."""
+    refused_groups: tuple[str, ...] = ()
+    """Groups the platform would not add the photo to (each with its warning)."""
 
 
 @dataclass
@@ -218,6 +220,7 @@ class Tally:
     kept_image: bool = False
     unsettled: set[str] = field(default_factory=set)
     """Published fields the platform refused part of (e.g. flickr's `date`, `albums`)."""
+    refused_groups: list[str] = field(default_factory=list)
 
     def outcome(self, ref: RemoteRef) -> Outcome:
         return Outcome(
@@ -227,6 +230,7 @@ class Tally:
             tuple(self.pending),
             self.kept_image,
             tuple(sorted(self.unsettled)),
+            tuple(self.refused_groups),
         )
 
     def refused(self, field_name: str, warning: str) -> None:
@@ -234,6 +238,11 @@ class Tally:
         recorded as published (so it shows as changed until it is)."""
         self.unsettled.add(field_name)
         self.warnings.append(warning)
+
+    def refused_group(self, group: str, warning: str) -> None:
+        """The platform would not add the photo to `group` (see `refused`)."""
+        self.refused("groups", warning)
+        self.refused_groups.append(group)
 
 
 async def read_upload(file: MediaFile) -> bytes:

@@ -406,7 +406,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             try:
                 await self._add_to_group(tally, photo_id, group)
             except PermanentError as error:
-                tally.refused("groups", f"group {group}: not added: {error}")
+                tally.refused_group(group, f"group {group}: not added: {error}")
 
     async def _set_dates(self, tally: Tally, photo_id: str, post: FlickrPost) -> None:
         assert post.date_taken is not None
@@ -460,7 +460,7 @@ class FlickrPlatform(Platform[FlickrPost]):
                 10: "the group's pool is full",
                 11: "the group's pool is disabled",
             }.get(error.code, error.message)
-            tally.refused("groups", f"group {group}: {reason} (error {error.code})")
+            tally.refused_group(group, f"group {group}: {reason} (error {error.code})")
 
     async def _throttle_reason(self, tally: Tally, group: str) -> str:
         """What the group's throttle allows, from flickr.groups.getInfo (best effort)."""
@@ -480,7 +480,7 @@ class FlickrPlatform(Platform[FlickrPost]):
             except FlickrCodeError as error:
                 if error.code == 1:
                     raise PermanentError(PHOTO_NOT_FOUND) from None
-                tally.refused("groups", f"group {group}: not added: {error.message}")
+                tally.refused_group(group, f"group {group}: not added: {error.message}")
         return tally.outcome(ref)
 
     async def _exists(self, tally: Tally, photo_id: str) -> bool:
