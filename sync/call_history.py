@@ -11,11 +11,10 @@ missing or unreadable file only means an empty history: it never stops a run.
 from __future__ import annotations
 
 import json
-import os
 from contextlib import suppress
 from pathlib import Path
 
-from sync.state_db import PRIVATE_FILE, make_private_folder
+from sync.state_db import make_private_folder, write_private_file
 
 
 def history_file(folder: Path, platform: str) -> Path:
@@ -36,13 +35,7 @@ def load_calls(folder: Path, platform: str) -> list[float]:
 
 def save_calls(folder: Path, platform: str, moments: list[float]) -> None:
     """Replace the platform's history (a private file, written whole, then renamed)."""
-    target = history_file(folder, platform)
-    temporary = target.with_suffix(".tmp")
     with suppress(OSError):
         make_private_folder(folder)
-        with suppress(FileNotFoundError):
-            temporary.unlink()
-        descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_EXCL, PRIVATE_FILE)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump({"calls": [round(m, 3) for m in moments]}, stream)
-        os.replace(temporary, target)
+        text = json.dumps({"calls": [round(m, 3) for m in moments]})
+        write_private_file(history_file(folder, platform), text)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sync.state_db import PRIVATE_FILE, make_private_file, make_private_folder
+from sync.state_db import PRIVATE_FILE, make_private_file, make_private_folder, write_private_file
 
 if TYPE_CHECKING:
     import filelock
@@ -169,10 +169,4 @@ class RunLock:
 
     def _write_holder(self) -> None:
         text = json.dumps({"pid": os.getpid(), "since": self.clock()})
-        temporary = self.holder_path.with_suffix(".tmp")
-        with suppress(OSError):
-            temporary.unlink()
-        descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_EXCL, PRIVATE_FILE)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, self.holder_path)
+        write_private_file(self.holder_path, text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -110,6 +111,18 @@ def make_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
     if os.name == "posix":
         os.chmod(path, PRIVATE_FILE)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Replace `path` with `text` as a file only its owner can read: written whole to a
+    new private file beside it, then renamed over it (a reader never sees half of it)."""
+    temporary = path.with_suffix(".tmp")
+    with suppress(OSError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
 
 
 def open_state_db_copy(path: Path) -> sqlite3.Connection | None:
