@@ -109,9 +109,9 @@ async def test_write_backs_are_batched(world: SandboxWorld) -> None:
     # Unbatched this would be 3 writes per photo (two unassigns and the record). Each
     # delete now reads the post first (whose it is) and asks IMatch before it, so photos
     # finish further apart and fewer share a batch: about one write per photo on a quiet
-    # machine, 21 for 20 photos seen on a loaded one. Well under the unbatched 60 all
-    # the same.
-    assert writes < 2 * len(posted), writes
+    # machine, 21 for 20 photos seen on a loaded one. Two a photo (40) would be batching
+    # half lost; unbatched is 60.
+    assert writes <= len(posted) * 3 // 2, writes
     assert not world.imatch.db.direct_files("Socials|pixelfed|_delete")
 
 
