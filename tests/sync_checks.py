@@ -9,6 +9,7 @@ import signal
 import threading
 from typing import Any
 
+from sandbox.library import RECORD_IDS
 from sandbox.world import SandboxWorld
 from sync.engine import RetryPolicy
 from sync.headless import HeadlessOptions, run_headless
@@ -151,3 +152,16 @@ async def planned(session: SyncSession, platform: str) -> Plan:
     state = await session.prepare(platform)
     assert state.plan is not None, state.setup
     return state.plan
+
+
+def remove_from_imatch(world: SandboxWorld, file_id: int) -> None:
+    """The photographer deleted the file from the IMatch database (its categories and
+    its records go with it)."""
+    db = world.imatch.db
+    with db.lock:
+        for category in db.categories.values():
+            category.direct.discard(file_id)
+        for set_name in RECORD_IDS:
+            for instance in db.instances_of(set_name, file_id):
+                db.delete_instance(instance.instance_id)
+        del db.files[file_id]

@@ -28,6 +28,7 @@ from tests.sync_checks import (
     error_categories,
     records,
     remote_posts,
+    remove_from_imatch,
     sync_once,
 )
 
@@ -257,18 +258,6 @@ def test_recovered_posts_are_counted_in_the_json(world: SandboxWorld) -> None:
     assert_each_post_once(world)
 
 
-def remove_file(world: SandboxWorld, file_id: int) -> None:
-    """The photographer deleted the file from the IMatch database."""
-    db = world.imatch.db
-    with db.lock:
-        for category in db.categories.values():
-            category.direct.discard(file_id)
-        for set_name in ("flickr", "pixelfed"):
-            for instance in db.instances_of(set_name, file_id):
-                db.delete_instance(instance.instance_id)
-        del db.files[file_id]
-
-
 def test_an_intent_whose_file_is_gone_is_reported_once_with_the_post_url(
     world: SandboxWorld,
 ) -> None:
@@ -279,7 +268,7 @@ def test_an_intent_whose_file_is_gone_is_reported_once_with_the_post_url(
     once = RetryPolicy(attempts=1, base_delay=0, sleep=no_sleep)
     sync_once(platforms=["flickr"], retry=once)
     world.flickr.knobs.drop_rate = 0.0
-    remove_file(world, gone)
+    remove_from_imatch(world, gone)
     [posted] = [p for p in world.flickr.state.photos.values() if p.title == title]
     code, summary = sync_once(platforms=["flickr"])
     text = json.dumps(summary)

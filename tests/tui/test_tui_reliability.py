@@ -25,7 +25,7 @@ from sync import paths
 from sync.retry import RetryPolicy
 from tests.cli_process import ChildProcess, start_cli
 from tests.e2e.test_one_run_at_a_time import hold_lock_in_child
-from tests.sync_checks import NO_RATE_LIMITS, sync_once
+from tests.sync_checks import NO_RATE_LIMITS, remove_from_imatch, sync_once
 from tests.tui.helpers import (
     SIZE,
     log_text,
@@ -164,15 +164,6 @@ async def test_imatch_gone_during_a_run_stops_it_with_one_message(world: Sandbox
     assert "urllib3" not in log
 
 
-def remove_file(world: SandboxWorld, file_id: int) -> None:
-    """The photographer deleted the file from the IMatch database."""
-    db = world.imatch.db
-    with db.lock:
-        for category in db.categories.values():
-            category.direct.discard(file_id)
-        del db.files[file_id]
-
-
 async def test_posts_recovered_from_an_interrupted_run_are_shown_in_the_log(
     world: SandboxWorld,
 ) -> None:
@@ -190,7 +181,7 @@ async def test_posts_recovered_from_an_interrupted_run_are_shown_in_the_log(
     made = set(world.flickr.state.photos) - before
     assert len(made) >= 3, made  # the sample library has an upload flickr rejects
     gone = adds[0]["id"]
-    remove_file(world, gone)
+    remove_from_imatch(world, gone)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
