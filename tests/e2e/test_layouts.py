@@ -34,6 +34,7 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.config import Credentials, Settings
 from sync.plan import Plan, read_plan
 from sync.report import Reporter
+from tests.e2e.test_guide import GUIDE
 from tests.sync_checks import (
     NO_RATE_LIMITS,
     post_text,
@@ -398,8 +399,6 @@ def paths_of(db: IMatchDatabase, file_id: int) -> set[str]:
 
 
 # --- the GUIDE's rehearsal for users of the original tool, step by step ---------------------
-
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "GUIDE.md"
 
 
 def guide_rehearsal() -> str:
