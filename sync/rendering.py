@@ -252,9 +252,14 @@ def camera_lines(photo: Photo) -> str:
     return "\n".join(line for line in (shooting_info(photo), camera_info(photo)) if line)
 
 
+def post_title(photo: Photo) -> str:
+    """The photo's title, or its file name when it has none, trimmed."""
+    return (photo.title or photo.name).strip()
+
+
 def caption_heading(photo: Photo) -> str:
     """`<title> -- <headline> (Taken <date>)`, the first block of a status caption."""
-    heading = (photo.title or photo.name).strip()
+    heading = post_title(photo)
     if photo.headline:
         heading += f" -- {photo.headline}"
     if photo.date_taken is not None:

@@ -242,19 +242,14 @@ class Reporter:
         for line in summary.gone:
             self.say(f"{summary.platform}: {line}")
         if summary.changed_left:
-            they, were, are = (
-                ("it", "was", "is")
-                if summary.changed_left == 1
-                else (
-                    "they",
-                    "were",
-                    "are",
-                )
+            one = summary.changed_left == 1
+            they, were, are, them = (
+                ("it", "was", "is", "it") if one else ("they", "were", "are", "them")
             )
             self.say(
                 f"{summary.platform}: {count_of(summary.changed_left, 'photo')} changed in "
                 f"IMatch since {they} {were} published {were} left as {they} {are}: "
-                f"`--only changed` publishes {'it' if they == 'it' else 'them'} "
+                f"`--only changed` publishes {them} "
                 '(or detect_changes = "publish" in config.toml)'
             )
         quiet = not (summary.adopted or summary.completed or summary.limited or summary.stopped)

@@ -13,6 +13,7 @@ from sync.rendering import (
     camera_lines,
     date_text,
     keyword_terms,
+    post_title,
     raw_terms,
 )
 from sync.visible_text import first_line
@@ -62,7 +63,7 @@ def render_flickr(
     tags = tuple(unique_tags(keyword_terms(photo, settings.keywords, settings.categories)))
     post = FlickrPost(
         file=photo.file,
-        title=(photo.title or photo.name).strip(),
+        title=post_title(photo),
         description=flickr_description(photo),
         tags=tags,
         date_taken=photo.date_taken,
@@ -90,7 +91,7 @@ def flickr_size_bound(photo: Photo, settings: Settings) -> PostSize:
     is over a limit). flickr sets no limit on descriptions, so they are not measured."""
     terms = raw_terms(photo, settings.keywords, settings.categories)
     return PostSize(
-        title_chars=len((photo.title or photo.name).strip()),
+        title_chars=len(post_title(photo)),
         caption_chars=UNBOUNDED,
         tags=len(terms) + 1,  # with our machine tag
     )
