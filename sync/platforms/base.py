@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from imatch.tls import tls_context_for
 from sync.error_names import FILE_NOT_FOUND, FILE_NOT_READABLE
 from sync.published import Published
 from sync.visible_text import visible
@@ -243,6 +244,25 @@ class Tally:
         """The platform would not add the photo to `group` (see `refused`)."""
         self.refused("groups", warning)
         self.refused_groups.append(group)
+
+
+def bearer_client(
+    base_url: str,
+    token: str,
+    timeout: float,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The HTTP client of a server reached with a bearer token (a JSON API): redirects
+    are not followed (an API that redirects is misconfigured, and a token must not follow
+    one), TLS as every client of the app has it (`imatch.tls`)."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"},
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        transport=transport,
+        verify=tls_context_for(base_url),
+    )
 
 
 async def read_upload(file: MediaFile) -> bytes:

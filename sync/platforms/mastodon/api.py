@@ -19,13 +19,13 @@ from typing import Any
 
 import httpx
 
-from imatch.tls import tls_context_for
 from sync.platforms.base import (
     PlatformError,
     RateLimited,
     RateLimiter,
     Tally,
     TransientError,
+    bearer_client,
     uncertain,
 )
 from sync.platforms.mastodon.errors import body_of, error_for_answer, reset_seconds
@@ -72,14 +72,7 @@ class MastodonAPI:
             for name, (rate, burst) in FAMILY_PACE.items()
             if limiter is not None
         }
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            transport=transport,
-            verify=tls_context_for(self.base_url),
-        )
+        self._http = bearer_client(self.base_url, token, timeout, transport)
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 
-from imatch.tls import tls_context_for
 from sync.platforms.base import (
     AuthError,
     RateLimited,
     RateLimiter,
     Tally,
     TransientError,
+    bearer_client,
     uncertain,
 )
 from sync.platforms.pixelfed.errors import body_of, error_for_answer
@@ -50,14 +50,7 @@ class PixelfedAPI:
     ) -> None:
         self.base_url = checked_base_url(base_url)
         self.limiter = limiter
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            transport=transport,
-            verify=tls_context_for(self.base_url),
-        )
+        self._http = bearer_client(self.base_url, token, timeout, transport)
 
     async def close(self) -> None:
         await self._http.aclose()
