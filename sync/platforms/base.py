@@ -240,6 +240,15 @@ class Tally:
         self.unsettled.add(field_name)
         self.warnings.append(warning)
 
+    def visibility_kept(self, platform: str, current: str, wanted: str) -> None:
+        """The post keeps its `current` visibility: `platform` cannot change it by editing
+        (not recorded as published, so the photo stays changed)."""
+        self.refused(
+            "visibility",
+            f"the post stays {current}: {platform} cannot change a post's visibility by "
+            f"editing; delete and add it again to make it {wanted}",
+        )
+
     def refused_group(self, group: str, warning: str) -> None:
         """The platform would not add the photo to `group` (see `refused`)."""
         self.refused("groups", warning)

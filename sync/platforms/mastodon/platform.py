@@ -351,12 +351,7 @@ class MastodonPlatform(Platform[MastodonPost]):
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current = status.get("visibility")
         if isinstance(current, str) and current != post.visibility:
-            # Not recorded as published: the photo stays changed (visibility).
-            tally.refused(
-                "visibility",
-                f"the post stays {current}: Mastodon cannot change a post's visibility by "
-                f"editing; delete and add it again to make it {post.visibility}",
-            )
+            tally.visibility_kept("Mastodon", current, post.visibility)
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
         )

@@ -306,12 +306,7 @@ class PixelfedPlatform(Platform[PixelfedPost]):
             tally.warnings.append(IMAGE_NOT_REPLACED)
         current_visibility = status.get("visibility")
         if current_visibility in VISIBILITIES and current_visibility != post.visibility:
-            # Not recorded as published: the photo stays changed (visibility).
-            tally.refused(
-                "visibility",
-                f"the post stays {current_visibility}: pixelfed cannot change a post's "
-                f"visibility by editing; delete and add it again to make it {post.visibility}",
-            )
+            tally.visibility_kept("pixelfed", current_visibility, post.visibility)
         ref_out = RemoteRef(
             {"media_id": media_id, "status_id": status_id}, str(status.get("url") or ref.url)
         )
