@@ -167,13 +167,13 @@ def _state() -> Check:
     """The state folder and its database, read without changing them: a run that could
     not open them would stop before doing anything."""
     from sync.journal import JOURNAL_FILE
-    from sync.setup_problems import problem_of
+    from sync.setup_problems import file_not_folder, problem_of
     from sync.state_db import StateDatabaseError, open_state_db_copy
 
     name = "state"
     folder = paths.state_dir()
     if folder.exists() and not folder.is_dir():
-        return _problem(name, f"{folder} is a file where imatch-socials needs a folder: move it")
+        return _problem(name, file_not_folder(folder))
     try:
         copy = open_state_db_copy(folder / JOURNAL_FILE)
     except (StateDatabaseError, sqlite3.Error, OSError) as error:

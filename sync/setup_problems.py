@@ -157,13 +157,18 @@ def problem_of(
     return unexpected(error)
 
 
+def file_not_folder(place: object) -> str:
+    """A file stands where a folder of ours must be: what to say."""
+    return f"{place} is a file where imatch-socials needs a folder: move it away"
+
+
 def _plain_file_error(error: OSError, text: str) -> str:
     """The place and what is wrong with it in words, not Python's `[Errno 17] …`."""
     if not error.filename:
         return text
     place = str(error.filename)
     if isinstance(error, (FileExistsError, NotADirectoryError)):
-        return f"{place} is a file where imatch-socials needs a folder: move it away"
+        return file_not_folder(place)
     if isinstance(error, PermissionError):
         return f"{place}: you may not write there"
     return f"{place}: {(error.strerror or text).lower()}"
