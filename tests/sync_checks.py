@@ -28,6 +28,13 @@ NO_RATE_LIMITS = {
     "mastodon": {"rate_per_hour": 3_600_000},
 }
 
+
+def without_rate_limits(**settings: dict[str, object]) -> dict[str, dict[str, object]]:
+    """`NO_RATE_LIMITS` with some platforms' settings added (`pixelfed={...}`), for
+    `SandboxWorld.configure_home`."""
+    return {name: {**values, **settings.get(name, {})} for name, values in NO_RATE_LIMITS.items()}
+
+
 ONE_AT_A_TIME = {p: {**NO_RATE_LIMITS[p], "concurrency": 1} for p in PLATFORMS}
 """No client-side limits, and one photo at a time: changes happen in a fixed order."""
 

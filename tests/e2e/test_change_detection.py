@@ -21,21 +21,19 @@ from sandbox.world import SandboxWorld, sandbox_world
 from sync.baseline import run_baseline
 from sync.journal import Journal
 from tests.sync_checks import (
-    NO_RATE_LIMITS,
     edits_of,
     post_text,
     records,
     remote_posts,
     sync_once,
+    without_rate_limits,
 )
 from tests.unit.test_file_identity import with_metadata
 
 
 def configure(world: SandboxWorld, home: Path, **detect: str) -> None:
-    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
-    for platform, mode in detect.items():
-        overrides[platform]["detect_changes"] = mode
-    world.configure_home(home, overrides)
+    modes = {platform: {"detect_changes": mode} for platform, mode in detect.items()}
+    world.configure_home(home, without_rate_limits(**modes))
 
 
 @pytest.fixture
@@ -356,9 +354,8 @@ def test_a_visibility_the_post_cannot_take_by_editing_stays_changed(
     assert sync_once(platforms=[platform])[0] == 0
     file_id = first_photo(world)
     status_id = records(world, platform)[file_id][0]["status_id"]
-    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
-    overrides[platform].update(detect_changes="publish", visibility="private")
-    world.configure_home(tmp_path / "home", overrides)
+    settings = {platform: {"detect_changes": "publish", "visibility": "private"}}
+    world.configure_home(tmp_path / "home", without_rate_limits(**settings))
     _, dry = sync_once(dry_run=True, platforms=[platform])
     entry = photo_entry(dry, platform, file_id)
     assert list(entry["changed"]) == ["visibility"]
@@ -422,9 +419,8 @@ def test_a_changed_file_that_cannot_be_uploaded_is_never_reposted(
     path = Path(world.imatch.db.files[file_id].file_name)
     Image.effect_noise((400, 400), 90).convert("RGB").save(path, "JPEG", quality=95)
     assert path.stat().st_size > 20 * 1024
-    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
-    overrides[platform]["max_file_mb"] = 0.01  # 10 KB: the new file is too large
-    world.configure_home(tmp_path / "home", overrides)
+    too_large = {platform: {"max_file_mb": 0.01}}  # 10 KB: the new file is too large
+    world.configure_home(tmp_path / "home", without_rate_limits(**too_large))
 
     _, run = sync_once(platforms=[platform], only=["changed"], repost_changed_files=True)
     assert run["platforms"][platform]["reposted"] == 0

@@ -17,7 +17,7 @@ from sync.journal import Journal
 from sync.rules import Action
 from tests.e2e.test_change_detection import configure, edit_metadata
 from tests.e2e.test_one_run_at_a_time import hold_lock_in_child
-from tests.sync_checks import NO_RATE_LIMITS, records, remote_posts, sync_once
+from tests.sync_checks import records, remote_posts, sync_once, without_rate_limits
 from tests.tui.helpers import (
     SIZE,
     log_text,
@@ -221,9 +221,8 @@ async def test_a_repost_checks_the_file_again_before_it_deletes_the_post(
     """The plan saw a small new file; by the time the repost is confirmed the file on
     disk is too large to upload. The post is not deleted: the file's error is named."""
     file_id, status_id = changed
-    overrides = {name: dict(values) for name, values in NO_RATE_LIMITS.items()}
-    overrides["pixelfed"]["max_file_mb"] = 0.01  # 10 KB
-    world.configure_home(tmp_path / "home", overrides)
+    too_large = without_rate_limits(pixelfed={"max_file_mb": 0.01})  # 10 KB
+    world.configure_home(tmp_path / "home", too_large)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
