@@ -13,7 +13,6 @@ their own mappings; elsewhere this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 M_MMAP_THRESHOLD = -3
@@ -33,7 +32,9 @@ def return_large_buffers() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # The process's own symbols, libc's among them: looking the library up by name
+        # (`ctypes.util.find_library`) starts `ldconfig` in a process of its own.
+        libc = ctypes.CDLL(None)
         _done = bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK))
     except (OSError, AttributeError):
         return False
